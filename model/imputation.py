@@ -1,0 +1,200 @@
+"""Imputation and generation with a trained KVAE (kvae-model.md, section 8).
+
+`impute` answers "what happened where I could not see?" for any mask of frames
+or pixels; `generate` answers "what happens next?" from the first frames. Both
+run without gradients and return plain tensors a viewer can draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from model import lgssm
+from model.kvae import KVAE
+from model.occlusion import laplace_observations
+
+
+@dataclass(frozen=True)
+class Imputation:
+    """Per-frame results, batch first: (B, T, ...)."""
+
+    frame_mask: Tensor  # (B, T) 1 = frame used (fully or partly visible)
+    a_encoded: Tensor  # (B, T, da): encoder means, what each frame alone says
+    a_used: Tensor  # (B, T, da): codes the filter saw (Laplace estimates on occluded frames)
+    z_filtered_mean: Tensor
+    z_filtered_cov: Tensor
+    z_smoothed_mean: Tensor
+    z_smoothed_cov: Tensor
+    a_filtered_mean: Tensor
+    a_filtered_cov: Tensor  # C Sigma_{t|t} C^T + R
+    a_smoothed_mean: Tensor
+    a_smoothed_cov: Tensor  # C Sigma_{t|T} C^T + R
+    alpha: Tensor  # (B, T, K)
+    x_filtered: Tensor  # (B, T, H, W) in [0, 1]
+    x_smoothed: Tensor
+    x_reconstructed: Tensor
+    x_composite: Tensor  # smoothed frame where hidden, the observed pixels elsewhere
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A roll-out: codes, states, regime weights and frames, (B, T, ...)."""
+
+    a: Tensor
+    z: Tensor
+    alpha: Tensor
+    x: Tensor
+
+
+@torch.no_grad()
+def impute(
+    model: KVAE,
+    x: Tensor,
+    mask: Tensor | None = None,
+    pixel_mask: Tensor | None = None,
+    newton_steps: int = 6,
+) -> Imputation:
+    """Filter, smooth and decode x (B, T, H, W) with some of it hidden.
+
+    mask (B, T): 1 = frame observed. pixel_mask (B, T, H, W): 1 = pixel visible.
+    A frame with every pixel hidden is a missing frame; an untouched frame is an
+    observed one; a partly hidden frame becomes a Laplace pseudo-observation of
+    a_t from its visible pixels and the prior the other frames give
+    (model.occlusion), which the filter uses with that frame's own covariance.
+    """
+    frames = model.prepare_frames(x)
+    batch, steps = frames.shape[:2]
+    device = frames.device
+    mask = torch.ones(batch, steps, device=device) if mask is None else mask.to(device).float()
+    visible = None
+    partial = torch.zeros(batch, steps, dtype=torch.bool, device=device)
+    if pixel_mask is not None:
+        visible = pixel_mask.to(device).float() * mask[:, :, None, None]
+        seen = visible.flatten(2).sum(-1)
+        total = visible[0, 0].numel()
+        mask = (seen > 0).float()
+        partial = (seen > 0) & (seen < total)
+
+    a_encoded, _ = model.encode(frames)
+    a_used = a_encoded
+    R_steps = None
+    if bool(partial.any()):
+        # Prior for each partly hidden frame from all the other frames.
+        prior_pass = model.kalman_pass(a_encoded, mask * (~partial).float())
+        prior_mean, prior_cov = lgssm.observation_marginals(
+            prior_pass.smoothed_mean, prior_pass.smoothed_cov, prior_pass.C, model.R
+        )
+        idx = partial.nonzero(as_tuple=True)
+        a_star, pseudo, pseudo_cov = laplace_observations(
+            model,
+            frames[idx],
+            visible[idx],
+            prior_mean[idx],
+            prior_cov[idx],
+            a_encoded[idx],
+            newton_steps,
+        )
+        a_obs = a_encoded.clone()
+        a_obs[idx] = pseudo
+        a_fed = a_encoded.clone()
+        a_fed[idx] = a_star
+        R_steps = model.R.expand(batch, steps, -1, -1).clone()
+        R_steps[idx] = pseudo_cov
+        a_used = a_fed
+        kp = model.kalman_pass(a_obs, mask, R_steps=R_steps, alpha_inputs=a_fed)
+    else:
+        kp = model.kalman_pass(a_encoded, mask)
+
+    filtered = kp.filtered
+    af_mean, af_cov = lgssm.observation_marginals(
+        filtered.filtered_mean, filtered.filtered_cov, kp.C, model.R
+    )
+    as_mean, as_cov = lgssm.observation_marginals(kp.smoothed_mean, kp.smoothed_cov, kp.C, model.R)
+    decoded = model.decode(torch.cat([af_mean, as_mean, a_encoded], 0))
+    x_filtered, x_smoothed, x_reconstructed = decoded.split(batch, 0)
+    shown = mask[:, :, None, None] if visible is None else visible
+    x_composite = shown * frames + (1 - shown) * x_smoothed
+    return Imputation(
+        frame_mask=mask,
+        a_encoded=a_encoded,
+        a_used=a_used,
+        z_filtered_mean=filtered.filtered_mean,
+        z_filtered_cov=filtered.filtered_cov,
+        z_smoothed_mean=kp.smoothed_mean,
+        z_smoothed_cov=kp.smoothed_cov,
+        a_filtered_mean=af_mean,
+        a_filtered_cov=af_cov,
+        a_smoothed_mean=as_mean,
+        a_smoothed_cov=as_cov,
+        alpha=kp.alpha,
+        x_filtered=x_filtered,
+        x_smoothed=x_smoothed,
+        x_reconstructed=x_reconstructed,
+        x_composite=x_composite,
+    )
+
+
+@torch.no_grad()
+def generate(
+    model: KVAE,
+    x: Tensor,
+    n_init: int,
+    steps: int | None = None,
+    stochastic: bool = False,
+    generator: torch.Generator | None = None,
+) -> Generation:
+    """Roll the dynamics forward from the smoothed state of the first n_init frames.
+
+    Frames before n_init are the smoothed reconstruction of what was seen; after
+    it, z_t = A_t z_{t-1} (+ eps) and a_t = C_t z_t (+ delta), each generated a_t
+    fed back to the dynamics network. steps defaults to the length of x.
+    """
+    frames = model.prepare_frames(x[:, :n_init])
+    batch = frames.shape[0]
+    steps = x.shape[1] if steps is None else steps
+    if not 1 <= n_init <= steps:
+        raise ValueError(f"n_init must lie in 1..{steps}, got {n_init}")
+    a_seen, _ = model.encode(frames)
+    kp = model.kalman_pass(a_seen, torch.ones(batch, n_init, device=frames.device))
+    z_seen = kp.smoothed_mean
+    a_out, _ = lgssm.observation_marginals(z_seen, kp.smoothed_cov, kp.C, model.R)
+    zs, as_, alphas = list(z_seen.unbind(1)), list(a_out.unbind(1)), list(kp.alpha.unbind(1))
+
+    # Replay the seen codes through the dynamics network to get its state.
+    first = model.a0.expand(batch, -1)
+    state = model.alpha_net.initial_state(first)
+    _, _, state = model.alpha_net.step(first, state)
+    for t in range(n_init - 1):
+        _, _, state = model.alpha_net.step(a_seen[:, t], state)
+
+    z = z_seen[:, -1]
+    if stochastic:
+        chol = torch.linalg.cholesky(kp.smoothed_cov[:, -1])
+        z = z + (chol @ _noise(z.shape, generator, z.device).unsqueeze(-1)).squeeze(-1)
+    chol_q = torch.linalg.cholesky(model.Q)
+    chol_r = torch.linalg.cholesky(model.R)
+    a_prev = a_seen[:, -1]
+    for _ in range(n_init, steps):
+        alpha_t, u_t, state = model.alpha_net.step(a_prev, state)
+        A_t, B_t, C_t = model.mix(alpha_t)
+        z = (A_t @ z.unsqueeze(-1)).squeeze(-1)
+        if u_t is not None:
+            z = z + (B_t @ u_t.unsqueeze(-1)).squeeze(-1)
+        if stochastic:
+            z = z + _noise(z.shape, generator, z.device) @ chol_q.T
+        a_t = (C_t @ z.unsqueeze(-1)).squeeze(-1)
+        if stochastic:
+            a_t = a_t + _noise(a_t.shape, generator, z.device) @ chol_r.T
+        zs.append(z)
+        as_.append(a_t)
+        alphas.append(alpha_t)
+        a_prev = a_t
+    a_all = torch.stack(as_, 1)
+    return Generation(a_all, torch.stack(zs, 1), torch.stack(alphas, 1), model.decode(a_all))
+
+
+def _noise(shape, generator, device) -> Tensor:
+    return torch.randn(shape, generator=generator, device=device)
