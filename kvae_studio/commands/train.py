@@ -1,0 +1,120 @@
+"""`kvae-studio train`: train a KVAE on a dataset file, with the paper's schedule."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a KVAE on a .npz dataset",
+        description="Train a KVAE with the paper's schedule; checkpoints go to RUN_DIR.",
+    )
+    p.add_argument("data", help="training sequences (.npz in the original format)")
+    p.add_argument("--test", help="test sequences for the per-epoch ELBO and Hamming distance")
+    p.add_argument("--out", required=True, help="run folder: model.safetensors, resume state, log")
+    p.add_argument("--epochs", type=int, help="number of epochs (default: the config's, 80)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set K=5 --set batch_size=16 (repeatable)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--checkpoint-every", type=int, default=1, metavar="N")
+    p.add_argument("--eval-sequences", type=int, help="use only the first N test sequences")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.checkpoint import ModelFileError
+    from model.config import KVAEConfig
+    from model.data import DatasetError, load_sequences
+    from model.training import TrainingError
+
+    try:
+        train = load_sequences(args.data)
+        test = load_sequences(args.test) if args.test else None
+        config = KVAEConfig(frame_size=train.images.shape[-1]).with_overrides(args.overrides)
+    except (DatasetError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+    import torch
+
+    from model.training import Trainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        trainer = Trainer(
+            train.images,
+            None if test is None else test.images,
+            config,
+            run_dir=args.out,
+            device=args.device,
+            seed=args.seed,
+            resume=args.resume,
+            checkpoint_every=args.checkpoint_every,
+            eval_sequences=args.eval_sequences,
+            epochs=args.epochs,
+        )
+        return _drive(trainer)
+    except (TrainingError, ModelFileError) as err:
+        print(f"\nerror: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        trainer.stop()
+        for _ in trainer.run():
+            pass
+        print(f"\nstopped; resume with: kvae-studio train ... --out {args.out} --resume", file=sys.stderr)
+        return 130
+
+
+def _drive(trainer) -> int:
+    print(
+        f"training on {trainer.device}: {len(trainer.train)} sequences, "
+        f"{trainer.config.num_epochs} epochs, from epoch {trainer.epoch + 1}",
+        file=sys.stderr,
+    )
+    tty = sys.stderr.isatty()
+    started = time.perf_counter()
+    for event in trainer.run():
+        if event.kind == "step":
+            if tty or event.batch == event.batches:
+                t = event.terms
+                line = (
+                    f"epoch {event.epoch} [{event.batch}/{event.batches}] {event.phase:9s} "
+                    f"elbo {t['elbo']:9.2f}  {event.sequences_per_second:5.0f} seq/s"
+                    + ("  (skipped: non-finite)" if event.skipped else "")
+                )
+                print(("\r" if tty else "") + line, end="" if tty else "\n", file=sys.stderr)
+        elif event.kind == "epoch":
+            h = event.hamming
+            test = f"{event.test_elbo:.2f}" if event.test_elbo is not None else "-"
+            ham = (
+                f"  hamming smooth {h['smoothing']:.4f} filter {h['filtering']:.4f} "
+                f"gen {h['generation']:.4f} base {h['baseline']:.4f}"
+                if h
+                else ""
+            )
+            print(
+                ("\r" if tty else "")
+                + f"Epoch {event.epoch}/{event.epochs} ({event.phase}), train ELBO "
+                f"{event.train_elbo:.2f}, test ELBO {test},{ham}, {event.seconds:.0f} s",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"{event.reason} after {event.epoch} epochs, {event.step} steps in "
+                f"{time.perf_counter() - started:.0f} s; model: {event.checkpoint}",
+                file=sys.stderr,
+            )
+    return 0

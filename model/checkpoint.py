@@ -1,0 +1,157 @@
+"""Model files: safetensors weights with the config in the metadata; no pickle anywhere.
+
+A `.safetensors` model file rebuilds its model from the file alone. Resume state
+(optimiser moments, counters, random generators) lives in a second safetensors
+file beside it, so a stopped run continues the same curve. Every write goes to a
+temporary file in the same folder and is renamed over the target, so a crash
+never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
+
+from model.config import KVAEConfig
+from model.kvae import KVAE
+
+FORMAT = "kvae-studio/1"
+_PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
+
+
+class ModelFileError(ValueError):
+    """A model or resume file that cannot be used, with a one-line reason."""
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: KVAE, path: str | os.PathLike, summary: dict[str, Any] | None = None) -> None:
+    """Write weights + config (+ a training summary) atomically. Refuses non-finite weights."""
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ModelFileError(f"refusing to save non-finite weights in {', '.join(bad[:5])}")
+    metadata = {
+        "format": FORMAT,
+        "config": model.config.to_json(),
+        "summary": json.dumps(summary or {}, default=_json_default),
+    }
+    atomic_write_bytes(path, save(tensors, metadata=metadata))
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The metadata header of a safetensors file, or a clear ModelFileError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ModelFileError(f"{path.name}: not a model file (too short to be safetensors)")
+        if head.startswith(_PICKLE_MAGIC):
+            raise ModelFileError(
+                f"{path.name}: this is a pickle/torch.save file; only .safetensors models are "
+                "loaded, since pickle can run arbitrary code"
+            )
+        size = int.from_bytes(head, "little")
+        if size <= 0 or size > 100_000_000 or size + 8 > path.stat().st_size:
+            raise ModelFileError(f"{path.name}: not a safetensors file (bad or truncated header)")
+        try:
+            header = json.loads(f.read(size))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ModelFileError(f"{path.name}: not a safetensors file (unreadable header)") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KVAE:
+    """Rebuild a KVAE from its file alone. The training summary is in `model.summary`."""
+    path = Path(path)
+    meta = read_metadata(path)
+    if meta.get("format") != FORMAT or "config" not in meta:
+        raise ModelFileError(f"{path.name}: a safetensors file, but not a KVAE Studio model")
+    try:
+        config = KVAEConfig.from_json(meta["config"])
+    except (ValueError, TypeError) as err:
+        raise ModelFileError(f"{path.name}: its config cannot be used ({err})") from None
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, RuntimeError) as err:
+        raise ModelFileError(f"{path.name}: weights cannot be read ({err})") from None
+    model = KVAE(config)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    wrong = [
+        f"{k} {tuple(tensors[k].shape)} != {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in tensors and tensors[k].shape != v.shape
+    ]
+    if missing or extra or wrong:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing[:4]))
+        if extra:
+            parts.append("unexpected " + ", ".join(extra[:4]))
+        if wrong:
+            parts.append("wrong shapes " + "; ".join(wrong[:4]))
+        raise ModelFileError(f"{path.name}: weights do not match its config: " + " | ".join(parts))
+    if any(v.is_floating_point() and not torch.isfinite(v).all() for v in tensors.values()):
+        raise ModelFileError(f"{path.name}: the weights contain NaN or infinity")
+    model.load_state_dict(tensors)
+    try:
+        model.summary = json.loads(meta.get("summary", "{}"))
+    except json.JSONDecodeError:
+        model.summary = {}
+    return model.to(device).eval()
+
+
+def save_resume_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """Write a flat mapping of tensors and JSON-able values atomically."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items() if torch.is_tensor(v)}
+    values = {k: v for k, v in state.items() if not torch.is_tensor(v)}
+    metadata = {"format": FORMAT + "/resume", "values": json.dumps(values, default=_json_default)}
+    atomic_write_bytes(path, save(tensors, metadata=metadata))
+
+
+def load_resume_state(path: str | os.PathLike) -> dict[str, Any]:
+    path = Path(path)
+    meta = read_metadata(path)
+    if meta.get("format") != FORMAT + "/resume":
+        raise ModelFileError(f"{path.name}: not a KVAE Studio resume file")
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, RuntimeError) as err:
+        raise ModelFileError(f"{path.name}: cannot be read ({err})") from None
+    return {**json.loads(meta["values"]), **tensors}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")

@@ -1,0 +1,352 @@
+"""The training loop, as a generator of progress events that can be paused and stopped.
+
+The command line and the studio call the same `Trainer.run()`: it yields a
+`StepReport` after every optimiser step and an `EpochReport` after every epoch,
+and checks between steps whether it was asked to pause or stop. Schedule and
+defaults follow the public release (kvae-model.md, section 7).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.checkpoint import load_model, load_resume_state, save_model, save_resume_state
+from model.config import KVAEConfig
+from model.evaluation import imputation_metrics, test_elbo
+from model.kvae import KVAE
+from model.masks import planning_mask, training_mask
+
+MODEL_FILE = "model.safetensors"
+RESUME_FILE = "resume.safetensors"
+LOG_FILE = "log.jsonl"
+MAX_BAD_STEPS = 10
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on; the message says why and what was kept."""
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda was asked for, but PyTorch sees no CUDA device")
+    return torch.device(name)
+
+
+def phase_of(config: KVAEConfig, epoch: int) -> str:
+    """'vae' (VAE alone), 'vae+lgssm' (VAE, A, B, C, a_0) or 'all' (alpha network too)."""
+    if epoch < config.only_vae_epochs:
+        return "vae"
+    if epoch < config.only_vae_epochs + config.kf_update_steps:
+        return "vae+lgssm"
+    return "all"
+
+
+def learning_rate(config: KVAEConfig, epoch: int) -> float:
+    return config.init_lr * config.decay_rate ** (epoch // config.decay_epochs)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    epoch: int
+    step: int  # global optimiser step, 1-based
+    batch: int  # within the epoch, 1-based
+    batches: int
+    phase: str
+    terms: dict[str, float]
+    lr: float
+    grad_norm: float
+    sequences_per_second: float
+    skipped: bool = False
+    kind: str = "step"
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    epoch: int  # 1-based count of finished epochs
+    epochs: int
+    step: int
+    phase: str
+    train_elbo: float
+    test_elbo: float | None
+    hamming: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    checkpoint: str | None = None
+    kind: str = "epoch"
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: str  # "completed" or "stopped"
+    epoch: int
+    step: int
+    checkpoint: str | None
+    kind: str = "finished"
+
+
+class Trainer:
+    """Trains a KVAE on in-memory sequences; `run()` yields events.
+
+    `stop()`, `pause()` and `resume()` may be called from another thread; they
+    take effect between optimiser steps. With a run folder, a checkpoint is
+    written every `checkpoint_every` epochs and when stopped, and `resume=True`
+    continues from the folder exactly where it stopped.
+    """
+
+    def __init__(
+        self,
+        train_images: np.ndarray,
+        test_images: np.ndarray | None = None,
+        config: KVAEConfig | None = None,
+        run_dir: str | Path | None = None,
+        device: str = "auto",
+        seed: int = 0,
+        resume: bool = False,
+        checkpoint_every: int = 1,
+        eval_sequences: int | None = None,
+        epochs: int | None = None,
+    ):
+        self.device = pick_device(device)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.checkpoint_every = max(1, checkpoint_every)
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self.train = torch.as_tensor(np.asarray(train_images, dtype=np.float32))
+        self.test = None if test_images is None else np.asarray(test_images, dtype=np.float32)
+        if eval_sequences is not None and self.test is not None:
+            self.test = self.test[:eval_sequences]
+        self.epoch, self.step, self.batch_index = 0, 0, 0
+        self.permutation: torch.Tensor | None = None
+        resume_state = None
+        if resume:
+            if self.run_dir is None or not (self.run_dir / RESUME_FILE).exists():
+                raise TrainingError(f"nothing to resume in {self.run_dir}: no {RESUME_FILE}")
+            self.model = load_model(self.run_dir / MODEL_FILE, self.device).train()
+            resume_state = load_resume_state(self.run_dir / RESUME_FILE)
+            config = self.model.config
+        else:
+            config = config or KVAEConfig()
+            torch.manual_seed(seed)
+            self.model = KVAE(config).to(self.device)
+        if epochs is not None:
+            config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
+            self.model.config = config
+        self.config = config
+        if self.train.shape[-1] != config.frame_size or self.train.dim() != 4:
+            raise TrainingError(
+                f"training frames are {tuple(self.train.shape[1:])}, the model expects "
+                f"(T, {config.frame_size}, {config.frame_size})"
+            )
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.init_lr)
+        self.shuffle = torch.Generator().manual_seed(seed)
+        self.noise = torch.Generator(device=self.device).manual_seed(seed + 1)
+        self.miss_rng = np.random.default_rng(seed + 2)
+        if resume_state is not None:
+            self._restore(resume_state)
+
+    # Control from other threads.
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # The loop.
+    def run(self) -> Iterator[StepReport | EpochReport | Finished]:
+        cfg = self.config
+        n = len(self.train)
+        batches = max(1, n // cfg.batch_size)
+        bad_steps = 0
+        last_checkpoint = None
+        while self.epoch < cfg.num_epochs:
+            if self.permutation is None:
+                self.permutation = torch.randperm(n, generator=self.shuffle)
+                self.batch_index = 0
+            phase = phase_of(cfg, self.epoch)
+            params = self._set_phase(phase)
+            lr = learning_rate(cfg, self.epoch)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            epoch_start = time.perf_counter()
+            elbos = []
+            while self.batch_index < batches:
+                self._running.wait()
+                if self._stop.is_set():
+                    last_checkpoint = self._checkpoint(stopped=True)
+                    yield Finished("stopped", self.epoch, self.step, last_checkpoint)
+                    return
+                start = time.perf_counter()
+                idx = self.permutation[
+                    self.batch_index * cfg.batch_size : (self.batch_index + 1) * cfg.batch_size
+                ]
+                report = self._train_step(idx, params, phase, lr, batches)
+                self.batch_index += 1
+                if report.skipped:
+                    bad_steps += 1
+                    if bad_steps >= MAX_BAD_STEPS:
+                        kept = f"; the last good checkpoint is {last_checkpoint}" if last_checkpoint else ""
+                        raise TrainingError(
+                            f"training diverged: {bad_steps} steps in a row had a non-finite "
+                            f"loss or gradient (epoch {self.epoch + 1}); try a lower init_lr{kept}"
+                        )
+                else:
+                    bad_steps = 0
+                    elbos.append(report.terms["elbo"])
+                report = _with_speed(report, len(idx) / max(time.perf_counter() - start, 1e-9))
+                self._log(asdict(report))
+                yield report
+            self.epoch += 1
+            self.permutation = None
+            report = self._end_epoch(elbos, phase, time.perf_counter() - epoch_start)
+            if report.checkpoint:
+                last_checkpoint = report.checkpoint
+            yield report
+        last_checkpoint = self._checkpoint(stopped=False) or last_checkpoint
+        yield Finished("completed", self.epoch, self.step, last_checkpoint)
+
+    def _set_phase(self, phase: str) -> list[torch.nn.Parameter]:
+        model = self.model
+        groups = {"vae": model.vae_parameters(), "kf": model.kf_parameters()}
+        groups["alpha"] = model.alpha_parameters()
+        active = {"vae": ["vae"], "vae+lgssm": ["vae", "kf"], "all": ["vae", "kf", "alpha"]}[phase]
+        trained = []
+        for name, params in groups.items():
+            for p in params:
+                p.requires_grad_(name in active)
+                if name in active:
+                    trained.append(p)
+        return trained
+
+    def _train_step(self, idx, params, phase, lr, batches) -> StepReport:
+        cfg = self.config
+        model = self.model.train()
+        x = self.train[idx].to(self.device, non_blocking=True)
+        mask = None
+        if cfg.train_miss_prob > 0:
+            m = training_mask(len(idx), x.shape[1], cfg.train_miss_prob, cfg.t_init_train_miss, self.miss_rng)
+            mask = torch.as_tensor(m, device=self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms = model.elbo(x, mask, generator=self.noise)
+        loss = -terms.elbo
+        grad_norm = math.nan
+        skipped = not bool(torch.isfinite(loss))
+        if not skipped:
+            loss.backward()
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+            skipped = not math.isfinite(grad_norm)
+        if skipped:
+            self.optimizer.zero_grad(set_to_none=True)
+        else:
+            self.optimizer.step()
+        self.step += 1
+        values = {k: float(v.detach()) for k, v in terms._asdict().items()}
+        return StepReport(
+            epoch=self.epoch + 1,
+            step=self.step,
+            batch=self.batch_index + 1,
+            batches=batches,
+            phase=phase,
+            terms=values,
+            lr=lr,
+            grad_norm=grad_norm,
+            sequences_per_second=0.0,
+            skipped=skipped,
+        )
+
+    def _end_epoch(self, elbos: list[float], phase: str, seconds: float) -> EpochReport:
+        self.model.eval()
+        elbo_test, hamming = None, {}
+        if self.test is not None and len(self.test):
+            elbo_test = test_elbo(self.model, self.test)
+            steps = self.test.shape[1]
+            mask = planning_mask(steps, self.config.t_init_mask, self.config.t_steps_mask)
+            hamming = imputation_metrics(self.model, self.test, mask)["hamming"]
+        checkpoint = None
+        if self.epoch % self.checkpoint_every == 0 or self.epoch == self.config.num_epochs:
+            checkpoint = self._checkpoint(stopped=False)
+        report = EpochReport(
+            epoch=self.epoch,
+            epochs=self.config.num_epochs,
+            step=self.step,
+            phase=phase,
+            train_elbo=float(np.mean(elbos)) if elbos else math.nan,
+            test_elbo=elbo_test,
+            hamming=hamming,
+            seconds=seconds,
+            checkpoint=checkpoint,
+        )
+        self._log(asdict(report))
+        return report
+
+    # Checkpoints.
+    def _checkpoint(self, stopped: bool) -> str | None:
+        if self.run_dir is None:
+            return None
+        summary = {"epoch": self.epoch, "step": self.step, "stopped": stopped}
+        path = self.run_dir / MODEL_FILE
+        save_model(self.model, path, summary)
+        save_resume_state(self.run_dir / RESUME_FILE, self._resume_state())
+        return str(path)
+
+    def _resume_state(self) -> dict:
+        state: dict = {
+            "epoch": self.epoch,
+            "step": self.step,
+            "batch_index": self.batch_index,
+            "num_epochs": self.config.num_epochs,
+            "miss_rng": self.miss_rng.bit_generator.state,
+            "shuffle_rng": self.shuffle.get_state(),
+            "noise_rng": self.noise.get_state().cpu(),
+        }
+        if self.permutation is not None:
+            state["permutation"] = self.permutation
+        opt = self.optimizer.state_dict()
+        state["param_groups"] = json.loads(json.dumps(opt["param_groups"]))
+        for index, values in opt["state"].items():
+            for key, value in values.items():
+                state[f"opt.{index}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+        return state
+
+    def _restore(self, state: dict) -> None:
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.batch_index = int(state["batch_index"])
+        self.permutation = state.get("permutation")
+        self.miss_rng.bit_generator.state = state["miss_rng"]
+        self.shuffle.set_state(state["shuffle_rng"])
+        self.noise.set_state(state["noise_rng"])
+        opt_state: dict = {}
+        for key, value in state.items():
+            if key.startswith("opt."):
+                _, index, name = key.split(".", 2)
+                opt_state.setdefault(int(index), {})[name] = value.to(self.device) if name != "step" else value
+        self.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+
+    def _log(self, record: dict) -> None:
+        if self.run_dir is None:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.run_dir / LOG_FILE, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def _with_speed(report: StepReport, speed: float) -> StepReport:
+    return StepReport(**{**asdict(report), "sequences_per_second": speed})
