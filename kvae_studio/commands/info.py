@@ -1,0 +1,79 @@
+"""``kvae-studio info``: what a sequence file holds, and whether the studio can read it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "info",
+        help="describe a data set file (.npz)",
+        description="Shape, value range, arrays, state ranges and reading notes of .npz "
+        "sequence files. Exit code 2 if a file cannot be read.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="one or more .npz files")
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.data import DatasetError, list_arrays, load_sequences
+
+    status = 0
+    for i, path in enumerate(args.paths):
+        try:
+            arrays = list_arrays(path)
+            data = load_sequences(path)
+        except DatasetError as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = 2
+            continue
+        if i:
+            print()
+        print(describe(path, arrays, data))
+    return status
+
+
+def describe(path, arrays, data) -> str:
+    """A short human summary of a loaded file."""
+    import numpy as np
+
+    images = data.images
+    n, t, h, w = images.shape
+    lit = images > 0
+    per_frame = lit.sum(axis=(2, 3))
+    static = int(lit.all(axis=(0, 1)).sum())
+    grey = np.count_nonzero((images > 0) & (images < 1)) / max(1, np.count_nonzero(lit))
+    listed = "; ".join(
+        f"{a.name} {a.dtype} {a.shape}" + (" (needs pickle, not read)" if a.needs_pickle else "")
+        for a in arrays
+    )
+    lines = [
+        f"{path}  ({os.path.getsize(path) / 1e6:.2f} MB)",
+        f"  arrays:  {listed}",
+        f"  images:  {n} sequences x {t} frames of {h}x{w} px, float32, "
+        f"values in [{images.min():g}, {images.max():g}]",
+        f"  lit:     {per_frame.mean():.1f} pixels > 0 per frame (min {per_frame.min()}, "
+        f"max {per_frame.max()}), {static} lit in every frame (walls), "
+        f"{100 * grey:.1f}% of lit pixels grey",
+    ]
+    if data.state is None:
+        lines.append("  state:   none")
+    else:
+        s = data.state.astype(np.float64)
+        speed = np.hypot(s[..., 2], s[..., 3])
+        ranges = "  ".join(
+            f"{label} [{values.min():.2f}, {values.max():.2f}]"
+            for label, values in (
+                ("x", s[..., 0]),
+                ("y", s[..., 1]),
+                ("vx", s[..., 2]),
+                ("vy", s[..., 3]),
+                ("speed", speed),
+            )
+        )
+        lines.append(f"  state:   {ranges}")
+    for j, note in enumerate(data.notes):
+        lines.append(("  notes:   " if j == 0 else "           ") + note)
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""``kvae-studio simulate``: make a data set of one of the paper's scenes.
+
+Every scene parameter has a flag, generated from the scene dataclasses, so ``--help`` lists
+them all with each scene's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+
+from kvae_studio.sim.scenes import SCENES, param_help
+
+_PREFIX = "param_"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "simulate",
+        help="make a data set of one of the paper's scenes (.npz)",
+        description="Simulate a scene of the paper and write its frames and ball state in the "
+        "original .npz format. Lengths and speeds are in units of the paper's 32-pixel "
+        "frame; --size only changes the resolution. Positions: x = column, y = row, row 0 "
+        "at the top.",
+    )
+    p.add_argument("scene", choices=list(SCENES), help="which scene")
+    p.add_argument(
+        "--sequences",
+        type=_positive_int,
+        default=5000,
+        metavar="N",
+        help="number of sequences (default 5000, the paper's training sets; its test sets "
+        "have 1000)",
+    )
+    p.add_argument("--steps", type=_positive_int, default=20, metavar="T", help="frames (20)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--out", metavar="PATH", help="output file (default: SCENE.npz)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    group = p.add_argument_group("scene parameters (default: the paper's)")
+    defaults = {scene: cls() for scene, cls in SCENES.items()}
+    for name, owners in _all_fields().items():
+        default = getattr(defaults[owners[0]], name)
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=_PREFIX + name,
+            type=_parser_for(default),
+            metavar=_metavar(default),
+            help=f"{param_help(SCENES[owners[0]], name)} "
+            f"({_defaults_text(name, owners, defaults)})",
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from kvae_studio.commands._progress import ProgressBar
+    from kvae_studio.sim import iter_batches, scene_params
+    from model.data import DatasetError, SequenceWriter
+
+    overrides = {
+        key[len(_PREFIX) :]: value
+        for key, value in vars(args).items()
+        if key.startswith(_PREFIX) and value is not None
+    }
+    cls = SCENES[args.scene]
+    foreign = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
+    if foreign:
+        flags = ", ".join("--" + name.replace("_", "-") for name in foreign)
+        return _error(f"{flags} does not apply to scene {args.scene}")
+    try:
+        params = scene_params(args.scene, **overrides)
+    except ValueError as err:
+        return _error(str(err))
+
+    out = args.out or f"{args.scene}.npz"
+    n, steps, size = args.sequences, args.steps, params.size
+    bar = ProgressBar(f"{args.scene} ", enabled=None if not args.quiet and n >= 1000 else False)
+    started = time.perf_counter()
+    try:
+        with SequenceWriter(out, (n, steps, size, size)) as writer:
+            state = np.empty((n, steps, 4), dtype=np.float32)
+            for batch in iter_batches(params, n, steps, args.seed, progress=bar):
+                writer.write(batch.images)
+                state[batch.start : batch.start + len(batch.state)] = batch.state
+            writer.finish(state)
+    except DatasetError as err:
+        bar.close()
+        return _error(str(err))
+    except KeyboardInterrupt:
+        bar.close()
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130
+    bar.close()
+    seconds = time.perf_counter() - started
+    if not args.quiet:
+        megabytes = os.path.getsize(out) / 1e6
+        print(
+            f"wrote {n} {args.scene} sequences of {steps} frames, {size}x{size} px, to {out} "
+            f"({megabytes:.1f} MB) in {seconds:.1f} s ({n / seconds:.0f} sequences/s)"
+        )
+    return 0
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _all_fields() -> dict[str, list[str]]:
+    """Every parameter name, with the scenes that have it (first seen first)."""
+    fields: dict[str, list[str]] = {}
+    for scene, cls in SCENES.items():
+        for f in dataclasses.fields(cls):
+            fields.setdefault(f.name, []).append(scene)
+    return fields
+
+
+def _defaults_text(name: str, owners: list[str], defaults: dict) -> str:
+    values = {scene: getattr(defaults[scene], name) for scene in owners}
+    shown = {scene: _show(value) for scene, value in values.items()}
+    if len(set(shown.values())) == 1:
+        value = next(iter(shown.values()))
+        scope = "" if len(owners) == len(SCENES) else f"{', '.join(values)}; "
+        return f"{scope}default {value}"
+    return "default " + ", ".join(f"{scene} {text}" for scene, text in shown.items())
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return " ".join(",".join(f"{c:g}" for c in point) for point in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _metavar(default) -> str:
+    if isinstance(default, tuple):
+        return "'X,Y X,Y ...'"
+    return "N" if isinstance(default, int) else "X"
+
+
+def _parser_for(default):
+    if isinstance(default, bool):
+        raise TypeError("boolean scene parameters need a flag style")
+    if isinstance(default, int):
+        return int
+    if isinstance(default, float):
+        return float
+    if isinstance(default, tuple):
+        return _points
+    raise TypeError(f"no command-line parser for {type(default).__name__}")
+
+
+def _points(text: str) -> tuple[tuple[float, float], ...]:
+    try:
+        points = tuple(
+            tuple(float(c) for c in pair.split(",")) for pair in text.replace(";", " ").split()
+        )
+    except ValueError:
+        points = ()
+    if not points or any(len(p) != 2 for p in points):
+        raise argparse.ArgumentTypeError(f"expected 'COL,ROW COL,ROW ...', got {text!r}")
+    return points
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value

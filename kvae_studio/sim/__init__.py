@@ -1,0 +1,52 @@
+"""The paper's four scenes, simulated with pymunk and drawn offscreen into numpy frames.
+
+``simulate("box", 1000)`` returns ``(images, state)`` in the data file format of the design
+doc (section 10). See ``scenes`` for units and axes.
+"""
+
+from kvae_studio.sim.render import render_ball, render_frames, render_paddles, wall_image
+from kvae_studio.sim.scenes import (
+    SCENES,
+    BoxGravityParams,
+    BoxParams,
+    PolygonParams,
+    PongParams,
+    SceneParams,
+    param_help,
+    scene_params,
+)
+from kvae_studio.sim.simulate import (
+    BATCH,
+    Batch,
+    Progress,
+    SimulationCancelled,
+    Trajectories,
+    iter_batches,
+    launch_states,
+    simulate,
+    simulate_trajectories,
+)
+
+__all__ = [
+    "BATCH",
+    "SCENES",
+    "Batch",
+    "BoxGravityParams",
+    "BoxParams",
+    "PolygonParams",
+    "PongParams",
+    "Progress",
+    "SceneParams",
+    "SimulationCancelled",
+    "Trajectories",
+    "iter_batches",
+    "launch_states",
+    "param_help",
+    "render_ball",
+    "render_frames",
+    "render_paddles",
+    "scene_params",
+    "simulate",
+    "simulate_trajectories",
+    "wall_image",
+]

@@ -1,0 +1,136 @@
+"""Offscreen rasteriser: white walls, paddles and an anti-aliased ball on black, in numpy.
+
+No window and no pygame: the static walls are drawn once per scene, the ball is drawn into
+a small patch around its centre for every frame at once. Inputs are in pixel coordinates of
+the output frame (the ``state`` convention: pixel (row, col) covers [col, col+1) x [row, row+1)).
+
+Binarised at > 0, as the model does, the ball lights the pixels whose centre lies within
+``params.footprint_radius()`` of the ball's centre; inside that, pixels further than half a
+pixel (at 32 px) from the rim are fully white and the rim fades out.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from kvae_studio.sim.scenes import WALL_HALF_WIDTH, PongParams, SceneParams
+
+
+@functools.lru_cache(maxsize=32)
+def _walls(params: SceneParams) -> np.ndarray:
+    k = params.scale
+    n = params.size
+    centres = (np.arange(n) + 0.5) / k  # pixel centres in reference units
+    px, py = np.meshgrid(centres, centres)  # (H, W): x = column, y = row
+    lit = np.zeros((n, n), dtype=bool)
+    for a, b in params.drawn_wall_segments():
+        lit |= _segment_distance(px, py, a, b) < WALL_HALF_WIDTH
+    image = lit.astype(np.float32)
+    image.flags.writeable = False
+    return image
+
+
+def wall_image(params: SceneParams) -> np.ndarray:
+    """The static walls of a scene, (H, W) float32 with 1 on wall pixels, 0 elsewhere."""
+    return _walls(params).copy()
+
+
+def render_ball(params: SceneParams, xy: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Draw one ball per frame at ``xy`` (..., 2) pixels; returns (..., H, W) float32.
+
+    With ``out`` the ball is drawn over its contents (pixel-wise maximum) instead of black.
+    Balls partly or wholly outside the frame are clipped.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    lead = xy.shape[:-1]
+    n = params.size
+    if out is None:
+        out = np.zeros((*lead, n, n), dtype=np.float32)
+    flat = out.reshape(-1, n * n)
+    centres = xy.reshape(-1, 2)
+
+    k = params.scale
+    rho = params.footprint_radius() * k
+    patch = int(np.ceil(2 * rho)) + 2
+    offsets = np.arange(patch)
+    # First pixel index of each frame's patch; pixels i with |i + 0.5 - c| < rho lie inside.
+    base = np.floor(centres - rho - 0.5).astype(np.int64) + 1
+    cols = base[:, 0, None] + offsets  # (F, P)
+    rows = base[:, 1, None] + offsets
+    dx = cols + 0.5 - centres[:, 0, None]
+    dy = rows + 0.5 - centres[:, 1, None]
+    dist = np.sqrt(dx[:, None, :] ** 2 + dy[:, :, None] ** 2)  # (F, P rows, P cols)
+    value = np.clip((rho - dist) * (2.0 / k), 0.0, 1.0)
+    inside = (
+        (value > 0)
+        & (rows[:, :, None] >= 0)
+        & (rows[:, :, None] < n)
+        & (cols[:, None, :] >= 0)
+        & (cols[:, None, :] < n)
+    )
+    frame, r, c = np.nonzero(inside)
+    index = rows[frame, r] * n + cols[frame, c]
+    v = value[frame, r, c].astype(np.float32)
+    # Each (frame, pixel) appears once, so a plain fancy assignment is exact.
+    flat[frame, index] = np.maximum(flat[frame, index], v)
+    return out
+
+
+def render_paddles(
+    params: PongParams, rows: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Draw pong's two paddles with centre rows ``rows`` (..., 2) pixels; (..., H, W) float32.
+
+    A paddle lights the pixels whose centre lies inside its ``paddle_width`` x
+    ``paddle_length`` rectangle.
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    lead = rows.shape[:-1]
+    n = params.size
+    if out is None:
+        out = np.zeros((*lead, n, n), dtype=np.float32)
+    frames = out.reshape(-1, n, n)
+    centre_rows = rows.reshape(-1, 2) / params.scale  # reference units
+    pixel = (np.arange(n) + 0.5) / params.scale
+    half_length = params.paddle_length / 2.0
+    for side, x in enumerate(params.paddle_x()):
+        near = np.flatnonzero(np.abs(pixel - x) < params.paddle_width / 2.0)
+        along = np.abs(pixel[None, :] - centre_rows[:, side, None]) < half_length  # (F, H)
+        lit = along.astype(np.float32)[:, :, None]
+        frames[:, :, near] = np.maximum(frames[:, :, near], lit)
+    return out
+
+
+def render_frames(
+    params: SceneParams,
+    state: np.ndarray,
+    paddles: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Frames (N, T, H, W) float32 from the ball's ``state`` (N, T, >=2) in pixels.
+
+    ``paddles`` (N, T, 2) are pong's paddle centre rows in pixels. ``out``, if given, is
+    filled in place and returned.
+    """
+    state = np.asarray(state)
+    n = params.size
+    if out is None:
+        out = np.empty((*state.shape[:-1], n, n), dtype=np.float32)
+    out[...] = _walls(params)
+    if paddles is not None:
+        if not isinstance(params, PongParams):
+            raise ValueError(f"scene {params.name!r} has no paddles")
+        render_paddles(params, paddles, out=out)
+    render_ball(params, state[..., :2], out=out)
+    return out
+
+
+def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance from points (px, py) to the segment a-b."""
+    ab = b - a
+    length2 = float(ab @ ab)
+    t = ((px - a[0]) * ab[0] + (py - a[1]) * ab[1]) / length2 if length2 > 0 else 0.0
+    t = np.clip(t, 0.0, 1.0)
+    return np.hypot(px - (a[0] + t * ab[0]), py - (a[1] + t * ab[1]))

@@ -1,0 +1,178 @@
+"""Make data sets: launch states from a seed, physics in batches, frames rendered per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from kvae_studio.sim.render import render_frames
+from kvae_studio.sim.scenes import PongParams, SceneParams, scene_params
+
+Progress = Callable[[int, int], "bool | None"]
+"""``progress(done, total)``: called after each batch of sequences, and once at the start.
+
+Return False (or raise any exception) to stop: ``simulate`` then raises
+``SimulationCancelled`` (or lets your exception through). Returning None or True goes on.
+"""
+
+BATCH = 256
+"""Sequences simulated together in one pymunk space (also the progress granularity)."""
+
+
+class SimulationCancelled(Exception):
+    """The progress callback asked the simulation to stop."""
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """The motion of a data set, in pixels of the output frame.
+
+    ``state`` (N, T, 4) float32 holds x (column), y (row), vx, vy of the ball at each frame;
+    ``paddles`` (N, T, 2) float32 the centre rows of pong's left and right paddles, else None.
+    """
+
+    state: np.ndarray
+    paddles: np.ndarray | None
+
+
+def launch_states(params: SceneParams, sequences: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start positions and velocities (N, 2) each, in reference units.
+
+    Positions are ``start + start_spread * N(0, 1)`` per axis, projected into the scene's
+    start region (the original clipped them to the box's interior); speeds and angles are
+    uniform in their ranges. Four uniform numbers are drawn per sequence, in order, so the
+    launch of sequence i does not depend on how many sequences are made.
+    """
+    u = np.random.default_rng(seed).random((sequences, 4))
+    radius = np.sqrt(-2.0 * np.log1p(-u[:, 0]))  # Box-Muller: two normals from two uniforms
+    phase = 2.0 * np.pi * u[:, 1]
+    normal = np.stack([radius * np.cos(phase), radius * np.sin(phase)], axis=1)
+    start = np.array([params.start_x, params.start_y]) + params.start_spread * normal
+    start = project_into_polygon(start, params.start_region())
+    angle = np.deg2rad(params.angle_min + (params.angle_max - params.angle_min) * u[:, 2])
+    speed = params.speed_min + (params.speed_max - params.speed_min) * u[:, 3]
+    velocity = speed[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return start, velocity
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Consecutive sequences ``start .. start + len(state)`` of a data set being made.
+
+    ``images`` (B, T, H, W) and ``state`` (B, T, 4) are float32 in the format of ``simulate``;
+    ``paddles`` (B, T, 2) holds pong's paddle centre rows in pixels (else None).
+    """
+
+    start: int
+    images: np.ndarray
+    state: np.ndarray
+    paddles: np.ndarray | None
+
+
+def iter_batches(
+    scene: str | SceneParams,
+    sequences: int,
+    steps: int = 20,
+    seed: int = 0,
+    progress: Progress | None = None,
+    *,
+    render: bool = True,
+    out: np.ndarray | None = None,
+) -> Iterator[Batch]:
+    """Make a data set batch by batch (``BATCH`` sequences at a time), for streaming to disk.
+
+    The frames of a batch are drawn into a buffer that the next batch reuses: copy what you
+    keep, or pass ``out`` (N, T, H, W) float32 to have every batch drawn into its own slice
+    of it. With ``render=False`` only the motion is computed and ``images`` is empty
+    (B, T, 0, 0). The concatenated batches equal ``simulate``'s result.
+    """
+    from kvae_studio.sim.physics import BatchPhysics  # pymunk only when simulating
+
+    params = scene_params(scene)
+    if sequences < 1 or steps < 1:
+        raise ValueError(f"need at least one sequence and one step, got {sequences} x {steps}")
+    start, velocity = launch_states(params, sequences, seed)
+    capacity = min(BATCH, sequences)
+    physics = BatchPhysics(params, capacity)
+    n = params.size if render else 0
+    if out is not None and out.shape != (sequences, steps, n, n):
+        raise ValueError(f"out has shape {out.shape}, expected {(sequences, steps, n, n)}")
+    buffer = np.empty((capacity, steps, n, n), dtype=np.float32) if out is None else None
+    _report(progress, 0, sequences)
+    for lo in range(0, sequences, BATCH):
+        hi = min(lo + BATCH, sequences)
+        motion = physics.run(start[lo:hi], velocity[lo:hi], steps)
+        k = params.scale
+        state = (motion.ball * k).astype(np.float32)
+        paddles = None if motion.paddles is None else (motion.paddles * k).astype(np.float32)
+        frames = buffer[: hi - lo] if out is None else out[lo:hi]
+        if render:
+            render_frames(params, state, paddles, out=frames)
+        yield Batch(start=lo, images=frames, state=state, paddles=paddles)
+        _report(progress, hi, sequences)
+
+
+def simulate(
+    scene: str | SceneParams,
+    sequences: int,
+    steps: int = 20,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Simulate and draw a data set: ``(images, state)``.
+
+    ``images`` is (N, T, H, W) float32 in [0, 1], ``state`` (N, T, 4) float32 with x, y, vx,
+    vy in pixels (x = column, y = row; None for scenes without a single ball, of which there
+    are none yet). Same scene, parameters and seed give the same arrays, bit for bit.
+    """
+    params = scene_params(scene)
+    n = params.size
+    images = np.empty((sequences, steps, n, n), dtype=np.float32)
+    state = np.empty((sequences, steps, 4), dtype=np.float32)
+    for batch in iter_batches(params, sequences, steps, seed, progress, out=images):
+        state[batch.start : batch.start + len(batch.state)] = batch.state
+    return images, state
+
+
+def simulate_trajectories(
+    scene: str | SceneParams,
+    sequences: int,
+    steps: int = 20,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Trajectories:
+    """The motion of the sequences ``simulate`` would draw, without drawing them."""
+    params = scene_params(scene)
+    state = np.empty((sequences, steps, 4), dtype=np.float32)
+    pong = isinstance(params, PongParams)
+    paddles = np.empty((sequences, steps, 2), dtype=np.float32) if pong else None
+    for batch in iter_batches(params, sequences, steps, seed, progress, render=False):
+        stop = batch.start + len(batch.state)
+        state[batch.start : stop] = batch.state
+        if paddles is not None:
+            paddles[batch.start : stop] = batch.paddles
+    return Trajectories(state=state, paddles=paddles)
+
+
+def project_into_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """The nearest point of a convex polygon (V, 2) to each of ``points`` (N, 2)."""
+    points = np.asarray(points, dtype=np.float64)
+    a = polygon
+    b = np.roll(polygon, -1, axis=0)
+    ab = b - a  # (V, 2)
+    area2 = np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1])
+    rel = points[:, None, :] - a[None]  # (N, V, 2)
+    cross = ab[None, :, 0] * rel[..., 1] - ab[None, :, 1] * rel[..., 0]
+    inside = (np.sign(area2) * cross >= 0).all(axis=1)
+    t = np.clip((rel * ab[None]).sum(-1) / (ab * ab).sum(-1)[None], 0.0, 1.0)
+    nearest = a[None] + t[..., None] * ab[None]  # (N, V, 2) nearest point on each edge
+    dist = ((points[:, None, :] - nearest) ** 2).sum(-1)
+    best = nearest[np.arange(len(points)), dist.argmin(axis=1)]
+    return np.where(inside[:, None], points, best)
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None and progress(done, total) is False:
+        raise SimulationCancelled(f"cancelled after {done} of {total} sequences")

@@ -1,0 +1,87 @@
+"""Layers hold: the model imports no Qt and nothing of the studio; data I/O is numpy only."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_LINT = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+
+
+def _lint_imports(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", _LINT, "--no-cache", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_contracts_are_kept():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "BROKEN" not in result.stdout and "KEPT" in result.stdout
+
+
+def test_the_contract_catches_a_model_that_imports_qt(tmp_path):
+    """The same contract, on a copy of the layout whose model imports Qt and the studio."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (tmp_path / "model").mkdir()
+    (tmp_path / "kvae_studio").mkdir()
+    (tmp_path / "kvae_studio" / "__init__.py").write_text("")
+    (tmp_path / "model" / "__init__.py").write_text("")
+    (tmp_path / "model" / "view.py").write_text("import PySide6.QtWidgets\nimport kvae_studio\n")
+    lines = ["[tool.importlinter]", *_toml_pairs(config, skip="contracts")]
+    for contract in config["contracts"]:
+        lines += ["[[tool.importlinter.contracts]]", *_toml_pairs(contract)]
+    (tmp_path / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "BROKEN" in result.stdout
+    assert "model.view -> PySide6" in result.stdout
+    assert "model.view -> kvae_studio" in result.stdout
+
+
+def _toml_pairs(table: dict, skip: str = "") -> list[str]:
+    return [f"{k} = {json.dumps(v)}" for k, v in table.items() if k != skip]
+
+
+def test_data_io_is_pure_numpy():
+    """model/data.py must load in a process that has no torch and no Qt."""
+    tree = ast.parse((ROOT / "model" / "data.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
+    assert third_party == {"numpy"}
+
+
+def test_the_simulator_has_no_window():
+    """kvae_studio.sim renders with numpy: no pygame, no Qt, no torch."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from kvae_studio.sim import simulate
+        simulate("pong", 2, 3)
+        bad = {"pygame", "PySide6", "pyqtgraph", "torch"} & {m.split(".")[0] for m in sys.modules}
+        print(sorted(bad))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,221 @@
+"""The `kvae-studio` command line: subcommands, light imports, simulate and info end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kvae_studio import cli
+from kvae_studio.sim import SCENES
+from model.data import load_sequences
+
+HEAVY = ("torch", "PySide6", "pyqtgraph")
+
+_PROBE = """
+import contextlib, io, json, sys
+from kvae_studio.cli import main
+out = io.StringIO()
+try:
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(json.loads(sys.argv[1]))
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.argv[2])))
+print(json.dumps({"code": code, "heavy": heavy, "output": out.getvalue()}))
+"""
+
+
+def _probe(args: list[str]) -> dict:
+    """Run the command in a fresh interpreter; report its exit code and heavy imports."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args), json.dumps(HEAVY)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_help_simulate_and_info_import_no_torch_and_no_qt(tmp_path):
+    out = str(tmp_path / "small.npz")
+    for args in (
+        ["--help"],
+        ["simulate", "--help"],
+        ["simulate", "box", "--sequences", "3", "--steps", "2", "--out", out],
+        ["info", out],
+    ):
+        report = _probe(args)
+        assert report["code"] == 0, (args, report["output"])
+        assert report["heavy"] == [], f"kvae-studio {' '.join(args)} imported {report['heavy']}"
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--help"])
+    assert exit.value.code == 0
+    text = capsys.readouterr().out
+    for command in ("simulate", "info"):
+        assert command in text
+    for flag in ("--screenshot", "--scene", "--seed"):
+        assert flag in text
+
+
+def test_simulate_help_lists_every_scene_parameter(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["simulate", "--help"])
+    text = capsys.readouterr().out
+    for cls in SCENES.values():
+        for field in dataclasses.fields(cls):
+            assert f"--{field.name.replace('_', '-')}" in text, field.name
+
+
+def test_simulate_then_info(tmp_path, capsys):
+    out = tmp_path / "pong.npz"
+    code = cli.main(
+        ["simulate", "pong", "--sequences", "12", "--steps", "5", "--seed", "3", "--out", str(out)]
+    )
+    assert code == 0
+    assert "wrote 12 pong sequences" in capsys.readouterr().out
+    data = load_sequences(out)
+    assert data.images.shape == (12, 5, 32, 32) and data.state.shape == (12, 5, 4)
+    assert cli.main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "12 sequences x 5 frames of 32x32 px" in text and "speed [" in text
+
+
+def test_simulate_is_deterministic_and_takes_scene_flags(tmp_path, capsys):
+    def make(name: str, *flags: str) -> Path:
+        path = tmp_path / name
+        args = ["simulate", "box", "--sequences", "8", "--steps", "4", "-q", "--out", str(path)]
+        assert cli.main([*args, *flags]) == 0
+        return path
+
+    first, second = make("a.npz"), make("b.npz")
+    assert first.read_bytes() == second.read_bytes()
+    other_seed = make("c.npz", "--seed", "1")
+    assert other_seed.read_bytes() != first.read_bytes()
+    big = load_sequences(make("big.npz", "--size", "64"))
+    assert big.images.shape == (8, 4, 64, 64)
+    small_ball = load_sequences(make("r2.npz", "--ball-radius", "2"))
+    normal = load_sequences(first)
+    walls = normal.images.min(axis=(0, 1)) > 0
+    lit_small = (small_ball.images > 0)[..., ~walls].sum(-1).mean()
+    lit_normal = (normal.images > 0)[..., ~walls].sum(-1).mean()
+    assert lit_small < 0.6 * lit_normal
+    polygon = tmp_path / "tri.npz"
+    args = ["simulate", "polygon", "--sequences", "2", "--steps", "2", "-q", "--out", str(polygon)]
+    assert cli.main([*args, "--walls", "2,2 29,2 15,29", "--ball-radius", "2"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "pong", "--inset", "3"], "--inset does not apply to scene pong"),
+        (["simulate", "box", "--ball-radius", "14"], "does not fit"),
+        (["simulate", "polygon", "--walls", "1,1 30,30 30,1 1,30"], "convex"),
+        (["info", "/no/such/file.npz"], "no such file"),
+    ],
+)
+def test_bad_input_is_one_error_line(args, message, tmp_path, capsys):
+    code = cli.main([*args, "--out", str(tmp_path / "x.npz")] if args[0] == "simulate" else args)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate", "box", "--sequences", "0"],
+        ["simulate", "box", "--walls", "nonsense"],
+        ["simulate", "nosuchscene"],
+        ["--seed", "3", "info", "x.npz"],
+    ],
+)
+def test_bad_arguments_exit_2(args, capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(args)
+    assert exit.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_no_command_opens_the_window_with_the_arguments(monkeypatch):
+    seen = []
+    fake = types.ModuleType("kvae_studio.app.main")
+    fake.run_app = lambda argv: seen.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "kvae_studio.app.main", fake)
+    argv = ["--screenshot", "shot.png", "--scene", "pong", "--seed", "4"]
+    assert cli.main(argv) == 0
+    assert seen == [argv]
+
+
+def test_no_command_without_the_window_says_so(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "kvae_studio.app.main", None)  # makes the import fail
+    assert cli.main([]) == 1
+    assert "studio window" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_version():
+    result = subprocess.run(
+        [sys.executable, "-m", "kvae_studio", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "kvae-studio 0." in result.stdout
+
+
+def test_info_reads_the_original_pong_file(capsys):
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "original-pong.npz"
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    assert cli.main(["info", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "controls object (2,) (needs pickle, not read)" in text
+    assert "scaled from [0, 65793]" in text
+    assert np.isclose(float(text.split("lit:")[1].split()[0]), 84.4, atol=0.1)
+
+
+def test_interrupted_simulation_writes_nothing(tmp_path, monkeypatch, capsys):
+    import kvae_studio.sim
+
+    real = kvae_studio.sim.iter_batches
+
+    def interrupted(*args, **kwargs):
+        batches = real(*args, **kwargs)
+        yield next(batches)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kvae_studio.sim, "iter_batches", interrupted)
+    out = tmp_path / "box.npz"
+    assert cli.main(["simulate", "box", "--sequences", "600", "--out", str(out)]) == 130
+    assert "nothing written" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_bar_draws_on_a_terminal_only():
+    import io
+
+    from kvae_studio.commands._progress import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar("box ", stream=stream, enabled=True, width=10, interval=0)
+    bar(5, 10)
+    bar(10, 10)
+    bar.close()
+    text = stream.getvalue()
+    assert "box [#####.....] 5/10" in text and "[##########] 10/10" in text
+    assert text.endswith("\n") and text.count("\n") == 1
+    quiet = io.StringIO()  # not a terminal: nothing at all
+    ProgressBar(stream=quiet)(5, 10)
+    assert quiet.getvalue() == ""
