@@ -80,7 +80,9 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
         try:
             header = json.loads(f.read(size))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ModelFileError(f"{path.name}: not a safetensors file (unreadable header)") from None
+            raise ModelFileError(
+                f"{path.name}: not a safetensors file (unreadable header)"
+            ) from None
     meta = header.get("__metadata__") if isinstance(header, dict) else None
     return meta if isinstance(meta, dict) else {}
 

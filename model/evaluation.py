@@ -53,7 +53,9 @@ def imputation_metrics(
     mask = np.broadcast_to(np.asarray(mask, dtype=np.float32), (n, steps))
     n_init = min(model.config.t_init_mask, steps)
     truth = images > 0 if model.config.output == "bernoulli" else images
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("smooth", "filter", "gen", "a", "a_s", "a_g")}
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("smooth", "filter", "gen", "a", "a_s", "a_g")
+    }
     for sl in _batches(n, batch_size):
         x = torch.as_tensor(images[sl], device=model.device)
         m = torch.as_tensor(mask[sl].copy(), device=model.device)

@@ -203,7 +203,11 @@ class Trainer:
                 if report.skipped:
                     bad_steps += 1
                     if bad_steps >= MAX_BAD_STEPS:
-                        kept = f"; the last good checkpoint is {last_checkpoint}" if last_checkpoint else ""
+                        kept = (
+                            f"; the last good checkpoint is {last_checkpoint}"
+                            if last_checkpoint
+                            else ""
+                        )
                         raise TrainingError(
                             f"training diverged: {bad_steps} steps in a row had a non-finite "
                             f"loss or gradient (epoch {self.epoch + 1}); try a lower init_lr{kept}"
@@ -242,7 +246,9 @@ class Trainer:
         x = self.train[idx].to(self.device, non_blocking=True)
         mask = None
         if cfg.train_miss_prob > 0:
-            m = training_mask(len(idx), x.shape[1], cfg.train_miss_prob, cfg.t_init_train_miss, self.miss_rng)
+            m = training_mask(
+                len(idx), x.shape[1], cfg.train_miss_prob, cfg.t_init_train_miss, self.miss_rng
+            )
             mask = torch.as_tensor(m, device=self.device)
         self.optimizer.zero_grad(set_to_none=True)
         terms = model.elbo(x, mask, generator=self.noise)
@@ -323,7 +329,9 @@ class Trainer:
         state["param_groups"] = json.loads(json.dumps(opt["param_groups"]))
         for index, values in opt["state"].items():
             for key, value in values.items():
-                state[f"opt.{index}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+                state[f"opt.{index}.{key}"] = (
+                    value if torch.is_tensor(value) else torch.tensor(value)
+                )
         return state
 
     def _restore(self, state: dict) -> None:
@@ -337,7 +345,9 @@ class Trainer:
         for key, value in state.items():
             if key.startswith("opt."):
                 _, index, name = key.split(".", 2)
-                opt_state.setdefault(int(index), {})[name] = value.to(self.device) if name != "step" else value
+                opt_state.setdefault(int(index), {})[name] = (
+                    value.to(self.device) if name != "step" else value
+                )
         self.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
 
     def _log(self, record: dict) -> None:

@@ -68,5 +68,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"normalised RMSE of a: smoothing {r['smoothing']:.3f}  generation {r['generation']:.3f}")
     if result["smoothing_equals_filtering"]:
-        print("every frame after the first ones is hidden: smoothing equals filtering by construction")
+        print(
+            "every frame after the first ones is hidden: smoothing equals filtering by construction"
+        )
     return 0

@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         trainer.stop()
         for _ in trainer.run():
             pass
-        print(f"\nstopped; resume with: kvae-studio train ... --out {args.out} --resume", file=sys.stderr)
+        print(
+            f"\nstopped; resume with: kvae-studio train ... --out {args.out} --resume",
+            file=sys.stderr,
+        )
         return 130
 
 
