@@ -7,7 +7,8 @@ run without gradients and return plain tensors a viewer can draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
@@ -49,7 +50,21 @@ class Generation:
     x: Tensor
 
 
-@torch.no_grad()
+def _inference(fn):
+    """Run fn under torch.inference_mode (cheaper per operation than no_grad), then hand
+    back ordinary tensors: inference tensors would refuse later in-place edits and
+    autograd, which a caller of these functions may fairly expect to work."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with torch.inference_mode():
+            result = fn(*args, **kwargs)
+        return type(result)(**{f.name: getattr(result, f.name).clone() for f in fields(result)})
+
+    return wrapper
+
+
+@_inference
 def impute(
     model: KVAE,
     x: Tensor,
@@ -88,13 +103,16 @@ def impute(
             prior_pass.smoothed_mean, prior_pass.smoothed_cov, prior_pass.C, model.R
         )
         idx = partial.nonzero(as_tuple=True)
+        # The second starting point is the encoder's code of what is visible: the
+        # hidden pixels must not leak into the estimate through it.
+        a_visible, _ = model.encoder(frames[idx] * visible[idx])
         a_star, pseudo, pseudo_cov = laplace_observations(
             model,
             frames[idx],
             visible[idx],
             prior_mean[idx],
             prior_cov[idx],
-            a_encoded[idx],
+            a_visible,
             newton_steps,
         )
         a_obs = a_encoded.clone()
@@ -137,7 +155,7 @@ def impute(
     )
 
 
-@torch.no_grad()
+@_inference
 def generate(
     model: KVAE,
     x: Tensor,
@@ -163,12 +181,10 @@ def generate(
     a_out, _ = lgssm.observation_marginals(z_seen, kp.smoothed_cov, kp.C, model.R)
     zs, as_, alphas = list(z_seen.unbind(1)), list(a_out.unbind(1)), list(kp.alpha.unbind(1))
 
-    # Replay the seen codes through the dynamics network to get its state.
-    first = model.a0.expand(batch, -1)
-    state = model.alpha_net.initial_state(first)
-    _, _, state = model.alpha_net.step(first, state)
-    for t in range(n_init - 1):
-        _, _, state = model.alpha_net.step(a_seen[:, t], state)
+    # Run the seen codes through the dynamics network to get its state.
+    inputs = torch.cat([model.a0.expand(batch, 1, -1), a_seen[:, : n_init - 1]], 1)
+    _, _, state = model.alpha_net.run(inputs)
+    weights = model.mix_weights()
 
     z = z_seen[:, -1]
     if stochastic:
@@ -179,7 +195,7 @@ def generate(
     a_prev = a_seen[:, -1]
     for _ in range(n_init, steps):
         alpha_t, u_t, state = model.alpha_net.step(a_prev, state)
-        A_t, B_t, C_t = model.mix(alpha_t)
+        A_t, B_t, C_t = model.mix(alpha_t, weights)
         z = (A_t @ z.unsqueeze(-1)).squeeze(-1)
         if u_t is not None:
             z = z + (B_t @ u_t.unsqueeze(-1)).squeeze(-1)

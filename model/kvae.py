@@ -34,6 +34,11 @@ class KalmanPass(NamedTuple):
     smoothed_cov: Tensor
 
 
+def _blend(m: Tensor, observed: Tensor, predicted: Tensor) -> Tensor:
+    """m * observed + (1 - m) * predicted, for a batch where only some sequences observe."""
+    return m * observed + (1 - m) * predicted
+
+
 class KVAE(nn.Module):
     """Parameters and computations of the KVAE; no I/O, no training loop."""
 
@@ -103,13 +108,24 @@ class KVAE(nn.Module):
         return ll.flatten(2).sum(-1)
 
     # Dynamics.
-    def mix(self, alpha: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """A, B, C as alpha-weighted sums of the K regimes, for alpha of shape (..., K)."""
-        return (
-            torch.einsum("...k,kij->...ij", alpha, self.A),
-            torch.einsum("...k,kij->...ij", alpha, self.B),
-            torch.einsum("...k,kij->...ij", alpha, self.C),
-        )
+    def mix_weights(self) -> Tensor:
+        """The K regimes' A, B, C flattened side by side, (K, dz*dz + dz*du + da*dz)."""
+        return torch.cat([self.A.flatten(1), self.B.flatten(1), self.C.flatten(1)], 1)
+
+    def mix(self, alpha: Tensor, weights: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """A, B, C as alpha-weighted sums of the K regimes, for alpha of shape (..., K).
+
+        One matrix product for all three; `weights` is `mix_weights()`, if already at hand.
+        """
+        flat = alpha @ (self.mix_weights() if weights is None else weights)
+        return self._split_mix(flat)
+
+    def _split_mix(self, flat: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        cfg = self.config
+        dz, du, da = cfg.dim_z, cfg.dim_u, cfg.dim_a
+        lead = flat.shape[:-1]
+        A, B, C = flat.split([dz * dz, dz * du, da * dz], -1)
+        return A.view(*lead, dz, dz), B.view(*lead, dz, du), C.view(*lead, da, dz)
 
     def _offsets(self, B: Tensor, u: Tensor | None) -> Tensor | None:
         """The control term B_t u_t; u is zero unless learned, so the term is skipped."""
@@ -133,51 +149,76 @@ class KVAE(nn.Module):
         mask = mask.to(a.dtype)
         R = self.R if R_steps is None else R_steps
         fed = a if alpha_inputs is None else alpha_inputs
-        if bool(mask.all()):
-            # Every input of the dynamics network is known: one call over the sequence.
-            inputs = torch.cat([self.a0.expand(a.shape[0], 1, -1), fed[:, :-1]], 1)
+        batch, steps = a.shape[:2]
+        every, some = lgssm.step_flags(mask)
+        # The dynamics network's inputs are known up to the first step that some
+        # sequence misses: alpha_0 .. alpha_known-1 come from one call over them.
+        known = next((t for t, e in enumerate(every) if not e), steps - 1) + 1
+        inputs = torch.cat([self.a0.expand(batch, 1, -1), fed[:, : known - 1]], 1)
+        weights = self.mix_weights()
+        if known == steps:
             alpha, u = self.alpha_net.sequence(inputs)
-            A, B, C = self.mix(alpha)
+            A, B, C = self._split_mix(alpha @ weights)
             offsets = self._offsets(B, u)
             filtered = lgssm.kalman_filter(a, mask, A, C, self.Q, R, self.mu0, self.Sigma0, offsets)
         else:
-            alpha, A, C, offsets, filtered = self._interleaved_filter(a, mask, R, fed)
+            alpha, A, C, offsets, filtered = self._interleaved_filter(
+                a, mask, R, fed, inputs, weights, every, some
+            )
         mean, cov = lgssm.rts_smooth(filtered, A)
         return KalmanPass(alpha, A, C, offsets, filtered, mean, cov)
 
-    def _interleaved_filter(self, a: Tensor, mask: Tensor, R: Tensor, fed: Tensor):
+    def _interleaved_filter(self, a, mask, R, fed, inputs, weights, every, some):
+        """The filter with the dynamics network stepped inside it, from the first gap on.
+
+        When frame t is missing, the network's next input is C_t mu_{t|t-1} (section 3).
+        """
         batch, steps = a.shape[:2]
-        first = self.a0.expand(batch, -1)
-        state = self.alpha_net.initial_state(first)
-        alpha_t, u_t, state = self.alpha_net.step(first, state)
-        mean = self.mu0.expand(batch, -1)
+        known = inputs.shape[1]
+        alpha_k, u_k, state = self.alpha_net.run(inputs)
+        alphas = list(alpha_k.unbind(1))
+        us = None if u_k is None else list(u_k.unbind(1))
+        flats = list((alpha_k @ weights).unbind(1))
+        gates = mask[:, :, None, None].unbind(1)
+        a_cols = a.unsqueeze(-1).unbind(1)
+        feds = fed.unbind(1)
+        Rs = R.unbind(1) if R.dim() == 4 else [R] * steps
+        eye = lgssm.eye_like(self.Sigma0)
+        col = self.mu0.expand(batch, -1).unsqueeze(-1)
         cov = self.Sigma0.expand(batch, -1, -1)
-        alphas, As, Cs, offs, pm, pc, fm, fc = ([] for _ in range(8))
+        pm, pc, fm, fc, offs = [], [], [], [], []
+        inp = fed[:, 0]  # set at step known - 1, before it is first read
         for t in range(steps):
-            A_t, B_t, C_t = self.mix(alpha_t)
-            offset = self._offsets(B_t, u_t)
-            if t > 0:
-                mean, cov = lgssm.predict(mean, cov, A_t, self.Q, offset)
-            pm.append(mean)
-            pc.append(cov)
-            R_t = R[:, t] if R.dim() == 4 else R
-            observed = mask[:, t]
-            prediction = (C_t @ mean.unsqueeze(-1)).squeeze(-1)
-            mean, cov = lgssm.update(mean, cov, a[:, t], observed, C_t, R_t)
-            fm.append(mean)
-            fc.append(cov)
-            alphas.append(alpha_t)
-            As.append(A_t)
-            Cs.append(C_t)
-            offs.append(offset)
-            if t + 1 < steps:
-                m = observed.unsqueeze(-1)
-                inp = m * fed[:, t] + (1 - m) * prediction
+            if t >= known:  # alpha_t needs the filter's output at t - 1
                 alpha_t, u_t, state = self.alpha_net.step(inp, state)
-        stack = lambda xs: torch.stack(xs, 1)  # noqa: E731
-        filtered = lgssm.FilteredPosterior(stack(pm), stack(pc), stack(fm), stack(fc))
-        offsets = None if offs[0] is None else stack(offs)
-        return stack(alphas), stack(As), stack(Cs), offsets, filtered
+                alphas.append(alpha_t)
+                flats.append(alpha_t @ weights)
+                if us is not None:
+                    us.append(u_t)
+            A_t, B_t, C_t = self._split_mix(flats[t])
+            offset = None if us is None else (B_t @ us[t].unsqueeze(-1))
+            offs.append(offset)
+            if t > 0:
+                col, cov = lgssm.predict_column(col, cov, A_t, self.Q, offset)
+            pm.append(col)
+            pc.append(cov)
+            if t + 1 >= known and t + 1 < steps:
+                if every[t]:
+                    inp = feds[t]
+                else:
+                    prediction = (C_t @ col).squeeze(-1)
+                    inp = (
+                        prediction if not some[t] else _blend(mask[:, t, None], feds[t], prediction)
+                    )
+            if some[t]:
+                gate = None if every[t] else gates[t]
+                col, cov = lgssm.update_column(col, cov, a_cols[t], C_t, Rs[t], eye, gate)
+            fm.append(col)
+            fc.append(cov)
+        A, _, C = self._split_mix(torch.stack(flats, 1))
+        offsets = None if us is None else torch.stack(offs, 1).squeeze(-1)
+        filtered = lgssm.stack_posterior(pm, pc, fm, fc)
+        return torch.stack(alphas, 1), A, C, offsets, filtered
 
     # Objective.
     def elbo(

@@ -10,6 +10,13 @@ Conventions (kvae-model.md, section 5):
 so A[:, t] maps z_{t-1} to z_t and A[:, 0] is unused. A step with mask 0 keeps
 its prediction: the gain is forced to zero. Covariances are updated in Joseph
 form and symmetrised, and every inverse is a solve, so float32 stays SPD.
+
+Speed: at the interactive sizes (one sequence of 20 to 200 steps, 4 x 4 states)
+every step costs a few dozen tiny kernels, so the time is per-kernel overhead,
+not arithmetic. The loops therefore keep means as (B, n, 1) columns, fuse each
+product with the sum that follows it (baddbmm), split stacked tensors once with
+unbind instead of indexing them per step, and skip the update of a step that no
+sequence observes (zero gain: the Joseph form returns the prediction exactly).
 """
 
 from __future__ import annotations
@@ -41,15 +48,20 @@ def symmetrise(m: Tensor) -> Tensor:
     return 0.5 * (m + m.transpose(-1, -2))
 
 
+def _sym_plus(m: Tensor, extra: Tensor) -> Tensor:
+    """extra + (m + m^T) / 2 in two kernels (the halving is exact in binary floating point)."""
+    return torch.add(extra, m + m.transpose(-1, -2), alpha=0.5)
+
+
 def predict(
     mean: Tensor, cov: Tensor, A: Tensor, Q: Tensor, offset: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
     """One time update: mu' = A mu + b, Sigma' = A Sigma A^T + Q."""
-    new_mean = (A @ mean.unsqueeze(-1)).squeeze(-1)
-    if offset is not None:
-        new_mean = new_mean + offset
-    new_cov = symmetrise(A @ cov @ A.transpose(-1, -2)) + Q
-    return new_mean, new_cov
+    col = mean.unsqueeze(-1)
+    new_mean, new_cov = predict_column(
+        col, cov, A, Q, None if offset is None else offset.unsqueeze(-1)
+    )
+    return new_mean.squeeze(-1), new_cov
 
 
 def update(
@@ -61,21 +73,63 @@ def update(
     (I - KC) Sigma (I - KC)^T + K R K^T, which is exact for any gain and so
     also for the zero gain of a missing step.
     """
+    gate = observed.to(cov.dtype)[:, None, None]
+    new_mean, new_cov = update_column(
+        mean.unsqueeze(-1), cov, a.unsqueeze(-1), C, R, eye_like(cov), gate
+    )
+    return new_mean.squeeze(-1), new_cov
+
+
+def predict_column(col: Tensor, cov: Tensor, A: Tensor, Q: Tensor, offset: Tensor | None):
+    """predict() on a (..., dz, 1) column mean; offset, if any, also a column."""
+    new_mean = A @ col if offset is None else _addmm(offset, A, col)
+    new_cov = _sym_plus(A @ cov @ A.transpose(-1, -2), Q)
+    return new_mean, new_cov
+
+
+def update_column(col: Tensor, cov: Tensor, a_col: Tensor, C: Tensor, R: Tensor, eye: Tensor, gate):
+    """update() on column vectors; gate (B, 1, 1) in {0, 1}, or None when all observe."""
     cov_ct = cov @ C.transpose(-1, -2)  # (B, dz, da)
-    S = C @ cov_ct + R
-    gain = torch.linalg.solve(S, cov_ct.transpose(-1, -2)).transpose(-1, -2)
-    gain = gain * observed.to(gain.dtype)[:, None, None]
-    residual = a - (C @ mean.unsqueeze(-1)).squeeze(-1)
-    new_mean = mean + (gain @ residual.unsqueeze(-1)).squeeze(-1)
-    eye = torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device)
-    i_kc = eye - gain @ C
-    new_cov = i_kc @ cov @ i_kc.transpose(-1, -2) + gain @ R @ gain.transpose(-1, -2)
-    return new_mean, symmetrise(new_cov)
+    S = _addmm(R, C, cov_ct)
+    gain_t = torch.linalg.solve(S, cov_ct.transpose(-1, -2))  # K^T = S^{-1} C Sigma
+    if gate is not None:
+        gain_t = gain_t * gate
+    gain = gain_t.transpose(-1, -2)
+    residual = _addmm(a_col, C, col, alpha=-1.0)
+    new_col = _addmm(col, gain, residual)
+    i_kc = _addmm(eye, gain, C, alpha=-1.0)
+    joseph = _addmm(gain @ R @ gain_t, i_kc @ cov, i_kc.transpose(-1, -2))
+    return new_col, symmetrise(joseph)
 
 
-def _at(matrix: Tensor, t: int) -> Tensor:
-    """Step t of a time-varying (B, T, n, m) tensor, or the tensor itself if fixed (n, m)."""
-    return matrix[:, t] if matrix.dim() == 4 else matrix
+def _addmm(base: Tensor, m1: Tensor, m2: Tensor, alpha: float = 1.0) -> Tensor:
+    """base + alpha m1 @ m2, one kernel for (B, n, k) @ (B, k, m) operands."""
+    if m1.dim() == 3 and m2.dim() == 3 and base.dim() <= 3:
+        return torch.baddbmm(base, m1, m2, alpha=alpha)
+    return base + alpha * (m1 @ m2) if alpha != 1.0 else base + m1 @ m2
+
+
+_EYES: dict = {}
+
+
+def eye_like(m: Tensor) -> Tensor:
+    """A cached identity of m's size, dtype and device (read-only: never written to)."""
+    key = (m.shape[-1], m.dtype, m.device)
+    eye = _EYES.get(key)
+    if eye is None:
+        with torch.inference_mode(False):  # a normal tensor, usable with autograd later
+            eye = _EYES[key] = torch.eye(m.shape[-1], dtype=m.dtype, device=m.device)
+    return eye
+
+
+def step_flags(mask: Tensor) -> tuple[list[bool], list[bool]]:
+    """Per step: does every sequence observe it (mask 1), does any (mask not 0)?
+
+    One host transfer for all steps, so that the loops can skip work without a
+    device synchronisation per step.
+    """
+    m = mask.detach().cpu()
+    return (m == 1).all(0).tolist(), (m != 0).any(0).tolist()
 
 
 def kalman_filter(
@@ -96,23 +150,36 @@ def kalman_filter(
     offsets (B, T, dz) optional, the control term B_t u_t.
     """
     batch, steps = a.shape[:2]
-    mean = mu0.expand(batch, -1)
+    every, some = step_flags(mask)
+    gates = (mask.to(a.dtype)[:, :, None, None]).unbind(1)
+    a_cols = a.unsqueeze(-1).unbind(1)
+    As, Cs = A.unbind(1), C.unbind(1)
+    Rs = R.unbind(1) if R.dim() == 4 else [R] * steps
+    offs = [None] * steps if offsets is None else offsets.unsqueeze(-1).unbind(1)
+    eye = eye_like(Sigma0)
+    col = mu0.expand(batch, -1).unsqueeze(-1)
     cov = Sigma0.expand(batch, -1, -1)
-    pred_means, pred_covs, filt_means, filt_covs = [], [], [], []
+    pm, pc, fm, fc = [], [], [], []
     for t in range(steps):
         if t > 0:
-            offset = None if offsets is None else offsets[:, t]
-            mean, cov = predict(mean, cov, A[:, t], Q, offset)
-        pred_means.append(mean)
-        pred_covs.append(cov)
-        mean, cov = update(mean, cov, a[:, t], mask[:, t], C[:, t], _at(R, t))
-        filt_means.append(mean)
-        filt_covs.append(cov)
+            col, cov = predict_column(col, cov, As[t], Q, offs[t])
+        pm.append(col)
+        pc.append(cov)
+        if some[t]:
+            gate = None if every[t] else gates[t]
+            col, cov = update_column(col, cov, a_cols[t], Cs[t], Rs[t], eye, gate)
+        fm.append(col)
+        fc.append(cov)
+    return stack_posterior(pm, pc, fm, fc)
+
+
+def stack_posterior(pm: list, pc: list, fm: list, fc: list) -> FilteredPosterior:
+    """FilteredPosterior from per-step column means (B, dz, 1) and covariances."""
     return FilteredPosterior(
-        torch.stack(pred_means, 1),
-        torch.stack(pred_covs, 1),
-        torch.stack(filt_means, 1),
-        torch.stack(filt_covs, 1),
+        torch.stack(pm, 1).squeeze(-1),
+        torch.stack(pc, 1),
+        torch.stack(fm, 1).squeeze(-1),
+        torch.stack(fc, 1),
     )
 
 
@@ -128,18 +195,21 @@ def rts_smooth(filtered: FilteredPosterior, A: Tensor) -> tuple[Tensor, Tensor]:
     if steps == 1:
         return fm, fc
     # J_t^T = Sigma_{t+1|t}^{-1} A_{t+1} Sigma_{t|t}   (both covariances symmetric)
-    gains = torch.linalg.solve(pc[:, 1:], A[:, 1:] @ fc[:, :-1]).transpose(-1, -2)
-    mean, cov = fm[:, -1], fc[:, -1]
-    means, covs = [mean], [cov]
+    gains_t = torch.linalg.solve(pc[:, 1:], A[:, 1:] @ fc[:, :-1])
+    gains, gains_t = gains_t.transpose(-1, -2).unbind(1), gains_t.unbind(1)
+    pm_cols, fm_cols = pm.unsqueeze(-1).unbind(1), fm.unsqueeze(-1).unbind(1)
+    pcs, fcs = pc.unbind(1), fc.unbind(1)
+    col, cov = fm_cols[-1], fcs[-1]
+    means, covs = [col], [cov]
     for t in range(steps - 2, -1, -1):
-        J = gains[:, t]
-        mean = fm[:, t] + (J @ (mean - pm[:, t + 1]).unsqueeze(-1)).squeeze(-1)
-        cov = symmetrise(fc[:, t] + J @ (cov - pc[:, t + 1]) @ J.transpose(-1, -2))
-        means.append(mean)
+        J = gains[t]
+        col = _addmm(fm_cols[t], J, col - pm_cols[t + 1])
+        cov = symmetrise(_addmm(fcs[t], J @ (cov - pcs[t + 1]), gains_t[t]))
+        means.append(col)
         covs.append(cov)
     means.reverse()
     covs.reverse()
-    return torch.stack(means, 1), torch.stack(covs, 1)
+    return torch.stack(means, 1).squeeze(-1), torch.stack(covs, 1)
 
 
 def kalman_smooth(

@@ -25,25 +25,42 @@ RIDGE = 1e-4  # keeps H invertible when the visible pixels say nothing about a
 
 
 def _decoder_logits_and_jacobian(model, a: Tensor) -> tuple[Tensor, Tensor]:
-    """Decoder outputs (N, P) and their Jacobian (N, P, da) at codes a (N, da)."""
+    """Decoder outputs (N, P) and their derivatives along each axis of a, (N, da, P).
+
+    The studio's decoder differentiates itself in one stacked forward pass
+    (`Decoder.forward_with_jacobian`); any other decoder module goes through
+    torch.func's forward mode.
+    """
+    n = a.shape[0]
+    decoder = model.decoder
+    if hasattr(decoder, "forward_with_jacobian"):
+        out, jac = decoder.forward_with_jacobian(a)
+        return out.reshape(n, -1), jac.reshape(jac.shape[0], n, -1).transpose(0, 1)
 
     def single(code: Tensor) -> Tensor:
-        return model.decoder(code.unsqueeze(0)).flatten()
+        return decoder(code.unsqueeze(0)).flatten()
 
-    out = model.decoder(a).flatten(1)
-    jac = vmap(jacfwd(single))(a)
-    return out, jac
+    out = decoder(a).flatten(1)
+    jac = vmap(jacfwd(single))(a)  # (N, P, da)
+    return out, jac.transpose(1, 2)
 
 
-def _likelihood_terms(model, out: Tensor, x: Tensor, vis: Tensor):
-    """Log-likelihood of visible pixels, its gradient in the outputs, and GN weights."""
+def _likelihood_grad_and_weights(model, out: Tensor, x: Tensor, vis: Tensor):
+    """Gradient of the visible pixels' log-likelihood in the outputs, and the GN weights."""
     if model.config.output == "bernoulli":
         p = torch.sigmoid(out)
-        ll = -(torch.nn.functional.binary_cross_entropy_with_logits(out, x, reduction="none"))
-        return (ll * vis).sum(-1), (x - p) * vis, p * (1 - p) * vis
+        return (x - p) * vis, p * (1 - p) * vis
     var = model.config.noise_pixel_var
-    ll = -0.5 * (x - out).square() / var
-    return (ll * vis).sum(-1), (x - out) / var * vis, vis / var
+    return (x - out) / var * vis, vis / var
+
+
+def _likelihood(model, out: Tensor, x: Tensor, vis: Tensor) -> Tensor:
+    """Log-likelihood of the visible pixels, up to a constant, per row."""
+    if model.config.output == "bernoulli":
+        ll = -torch.nn.functional.binary_cross_entropy_with_logits(out, x, reduction="none")
+    else:
+        ll = -0.5 * (x - out).square() / model.config.noise_pixel_var
+    return (ll * vis).sum(-1)
 
 
 def laplace_observations(
@@ -65,14 +82,14 @@ def laplace_observations(
     x = frames.flatten(1).repeat(2, 1)
     vis = visible.flatten(1).repeat(2, 1)
     m = prior_mean.repeat(2, 1)
-    precision = torch.linalg.solve(prior_cov, torch.eye(da, device=frames.device)).repeat(2, 1, 1)
+    eye = torch.eye(da, device=frames.device, dtype=prior_mean.dtype)
+    precision = torch.linalg.solve(prior_cov, eye).repeat(2, 1, 1)
     a = torch.cat([prior_mean, init], 0)
-    eye = torch.eye(da, device=frames.device)
     for _ in range(steps):
-        out, jac = _decoder_logits_and_jacobian(model, a)
-        _, grad_out, weight = _likelihood_terms(model, out, x, vis)
-        g_lik = (jac.transpose(1, 2) @ grad_out.unsqueeze(-1)).squeeze(-1)
-        h_lik = jac.transpose(1, 2) @ (weight.unsqueeze(-1) * jac)
+        out, jac = _decoder_logits_and_jacobian(model, a)  # jac (2N, da, P)
+        grad_out, weight = _likelihood_grad_and_weights(model, out, x, vis)
+        g_lik = (jac @ grad_out.unsqueeze(-1)).squeeze(-1)
+        h_lik = (jac * weight.unsqueeze(1)) @ jac.transpose(1, 2)
         diff = a - m
         grad = g_lik - (precision @ diff.unsqueeze(-1)).squeeze(-1)
         hess = h_lik + precision + RIDGE * eye
@@ -80,13 +97,14 @@ def laplace_observations(
         a = a + step.clamp(-1.0, 1.0)
 
     out, jac = _decoder_logits_and_jacobian(model, a)
-    ll, _, weight = _likelihood_terms(model, out, x, vis)
+    _, weight = _likelihood_grad_and_weights(model, out, x, vis)
+    ll = _likelihood(model, out, x, vis)
     diff = a - m
     objective = ll - 0.5 * (diff.unsqueeze(1) @ precision @ diff.unsqueeze(-1)).flatten()
     best = torch.where(objective[:n] >= objective[n:], 0, 1)
     rows = best * n + torch.arange(n, device=a.device)
     a_star = a[rows]
-    h_lik = (jac.transpose(1, 2) @ (weight.unsqueeze(-1) * jac))[rows] + RIDGE * eye
+    h_lik = ((jac * weight.unsqueeze(1)) @ jac.transpose(1, 2))[rows] + RIDGE * eye
     shift = (precision[rows] @ diff[rows].unsqueeze(-1)).squeeze(-1)
     pseudo = a_star + torch.linalg.solve(h_lik, shift.unsqueeze(-1)).squeeze(-1)
     pseudo_cov = model.R + torch.linalg.solve(h_lik, eye.expand(n, da, da))
