@@ -1,0 +1,166 @@
+"""Training through the Train panel against a plain Trainer loop, in the same run.
+
+    python benchmarks/bench_train_panel.py [--sequences N] [--epochs E] [--repeats R]
+
+Rows:
+  sequences/s   over the run's steps (wall clock from the end of the first step to the
+                end of the last, so start-up is not counted) for
+                - the plain `Trainer.run()` loop on the main thread;
+                - the panel's worker (a QThread), the panel shown offscreen with its
+                  curves and status line updating; target: >= 90 % of the plain loop;
+                - the same with a 10 ms QTimer heartbeat on the GUI thread, the probe of
+                  the next rows. Each tick of it takes the GIL from the training thread,
+                  so this row shows what a busy GUI thread costs training.
+  GUI stall     from that heartbeat: the largest gap between two ticks minus 10 ms
+                (and the 99th percentile), i.e. how long the event loop could not run.
+
+All use the paper's model and batch size 32, the same torch thread count (the panel's
+default: one core left to the GUI) and no test set; the three runs alternate R times
+and medians are printed with their ranges, since the 2-core machines are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import torch
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from kvae_studio.app.panels import pyside_fix
+
+pyside_fix.apply()
+
+from kvae_studio.app.panels.train_panel import TrainPanel  # noqa: E402
+from kvae_studio.app.panels.train_settings import default_threads  # noqa: E402
+from kvae_studio.app.panels.workspace import Workspace  # noqa: E402
+from kvae_studio.sim import simulate  # noqa: E402
+from model.config import KVAEConfig  # noqa: E402
+from model.data import save_sequences  # noqa: E402
+from model.training import Trainer  # noqa: E402
+
+HEARTBEAT_MS = 10
+
+
+def rate(times: list[float], batch: int) -> float:
+    """Sequences per second between the first and the last step's end."""
+    if len(times) < 2:
+        return float("nan")
+    return batch * (len(times) - 1) / (times[-1] - times[0])
+
+
+def plain_run(images: np.ndarray, config: KVAEConfig, threads: int) -> float:
+    torch.set_num_threads(threads)
+    trainer = Trainer(images, None, config, device="cpu")
+    times = [time.perf_counter() for e in trainer.run() if e.kind == "step"]
+    return rate(times, config.batch_size)
+
+
+def panel_run(
+    workspace: Workspace, config: KVAEConfig, threads: int, name: str, heartbeat: bool
+) -> tuple[float, list[float]]:
+    """Train through a shown TrainPanel; returns (sequences/s, heartbeat gaps in ms)."""
+    panel = TrainPanel(workspace)
+    panel.resize(1200, 800)
+    panel.show()
+    panel.settings.form.set_values(
+        {"batch_size": config.batch_size, "num_epochs": config.num_epochs}
+    )
+    panel.settings.test_combo.set_path(None)
+    panel.settings.threads_spin.setValue(threads)
+    panel.settings.device_combo.setCurrentIndex(panel.settings.device_combo.findData("cpu"))
+    panel.settings.name_edit.setText(name)
+
+    times: list[float] = []
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        if times:  # from the first step on: start-up (imports, data loading) is not training
+            gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    timer = QTimer(interval=HEARTBEAT_MS)
+    timer.timeout.connect(tick)
+    if heartbeat:
+        timer.start()
+    panel.start()
+    panel.job.item.connect(
+        lambda e: times.append(time.perf_counter()) if getattr(e, "kind", "") == "step" else None
+    )
+    loop = QEventLoop()
+    panel.job.finished.connect(loop.quit)
+    loop.exec()
+    timer.stop()
+    if panel.message.is_error:
+        raise RuntimeError(panel.message.text())
+    panel.close()
+    panel.deleteLater()
+    return rate(times, config.batch_size), gaps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequences", type=int, default=256, help="training sequences")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=default_threads())
+    args = parser.parse_args()
+
+    app = QApplication.instance() or QApplication([])  # noqa: F841 (must exist)
+    config = KVAEConfig(batch_size=32, num_epochs=args.epochs)
+    images, state = simulate("box", args.sequences, 20, seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Workspace(Path(tmp))
+        workspace.datasets_dir.mkdir(parents=True)
+        save_sequences(workspace.datasets_dir / "bench-train.npz", images, state)
+        workspace.notify_datasets()
+        plain, panel, beat = [], [], []
+        stalls, p99s = [], []
+        for r in range(args.repeats):
+            plain.append(plain_run(images, config, args.threads))
+            panel.append(panel_run(workspace, config, args.threads, f"p{r}", False)[0])
+            speed, gaps = panel_run(workspace, config, args.threads, f"h{r}", True)
+            beat.append(speed)
+            stalls.append(max(gaps) - HEARTBEAT_MS)
+            p99s.append(float(np.percentile(gaps, 99)) - HEARTBEAT_MS)
+
+    med = statistics.median
+    p = med(plain)
+    print(
+        f"\nTrain panel benchmark: {args.sequences} sequences x {args.epochs} epoch(s), "
+        f"batch 32, {args.threads} torch thread(s), {args.repeats} alternating repeats "
+        f"(medians; min..max beside), PySide6 workaround {'on' if pyside_fix._applied else 'off'}"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    rows = [
+        ("plain Trainer loop", plain),
+        ("panel worker", panel),
+        (f"panel + {HEARTBEAT_MS} ms heartbeat", beat),
+    ]
+    print(f"{'sequences per second':34s} {'median':>8s} {'vs plain':>9s}   range")
+    for name, values in rows:
+        ratio = f"{100 * med(values) / p:8.1f}%"
+        print(f"{name:34s} {med(values):8.1f} {ratio:>9s}   {min(values):.1f}..{max(values):.1f}")
+    print(f"\n{'GUI event loop while training':34s} {'median':>8s} {'worst':>9s}")
+    print(f"{'max stall (ms)':34s} {med(stalls):8.1f} {max(stalls):9.1f}")
+    print(f"{'99th percentile delay (ms)':34s} {med(p99s):8.1f} {max(p99s):9.1f}")
+    target = "met" if med(panel) >= 0.9 * p else "NOT met"
+    print(f"\nthroughput target (panel worker >= 90% of plain): {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The a-space: where the encoder, the filter, the smoother and the roll-out put the object.
+
+Every item is created once and updated with setData. Frames the model saw are filled
+dots; hidden ones hollow squares, so a gap bridged by the dynamics is visible at once.
+The smoothed codes carry their 2-sigma ellipses (from C Sigma_{t|T} C^T + R), and a ring
+marks the current frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QWidget
+
+from kvae_studio.app import colors, theme
+from kvae_studio.app.inference import InferenceResult
+from kvae_studio.app.qtsetup import pg
+
+
+def _nan_joined(outlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, P, 2) outlines -> x, y with a NaN between outlines (one curve, connect='finite')."""
+    if len(outlines) == 0:
+        return np.zeros(0), np.zeros(0)
+    padded = np.concatenate([outlines, np.full((len(outlines), 1, 2), np.nan)], axis=1)
+    flat = padded.reshape(-1, 2)
+    return flat[:, 0], flat[:, 1]
+
+
+class ASpacePlot(pg.PlotWidget):
+    """a_t in the plane of its first two dimensions."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent=parent, background=theme.BASE)
+        plot = self.getPlotItem()
+        plot.setTitle(_legend_title(), size="8pt")  # a legend in the title never hides data
+        plot.setLabel("bottom", "a₁")
+        plot.setLabel("left", "a₂")
+        plot.showGrid(x=True, y=True, alpha=0.12)
+        plot.setMenuEnabled(False)
+        plot.getViewBox().setAspectLocked(True)
+        plot.getViewBox().disableAutoRange()
+        for axis in ("bottom", "left"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.setToolTip(
+            "Where the model thinks the object is, in its 2-d code a_t.\n"
+            "White dots: the encoder on frames the model saw (hollow grey: hidden frames'\n"
+            "codes, shown for reference only). Blue: smoothed a_t with 2σ ellipses; filled =\n"
+            "seen, hollow squares = hidden. Orange dashes: filtered. Green: free-running\n"
+            "generation. The ring marks the current frame."
+        )
+        self.ellipses_seen = plot.plot(
+            antialias=True, pen=pg.mkPen(colors.SMOOTHED + "55", width=1), connect="finite"
+        )
+        self.ellipses_hidden = plot.plot(
+            antialias=True, pen=pg.mkPen(colors.HIDDEN + "66", width=1), connect="finite"
+        )
+        self.generated = plot.plot(
+            antialias=True,
+            pen=pg.mkPen(colors.GENERATED, width=1.6, style=pg.QtCore.Qt.PenStyle.DotLine),
+        )
+        self.filtered = plot.plot(
+            antialias=True,
+            pen=pg.mkPen(colors.FILTERED, width=1.4, style=pg.QtCore.Qt.PenStyle.DashLine),
+        )
+        self.smoothed_line = plot.plot(antialias=True, pen=pg.mkPen(colors.SMOOTHED, width=1.8))
+        self.smoothed_points = pg.ScatterPlotItem(antialias=True, size=8, pxMode=True)
+        plot.addItem(self.smoothed_points)
+        self.encoder_hidden = pg.ScatterPlotItem(
+            antialias=True,
+            size=7,
+            pen=pg.mkPen(colors.BASELINE, width=1),
+            brush=pg.mkBrush(None),
+            symbol="o",
+        )
+        plot.addItem(self.encoder_hidden)
+        self.encoder = plot.plot(
+            antialias=True,
+            pen=None,
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=colors.ENCODER,
+            symbolPen=None,
+        )
+        self.marker = pg.ScatterPlotItem(
+            antialias=True,
+            size=18,
+            pen=pg.mkPen("#ffffff", width=2),
+            brush=pg.mkBrush(None),
+            symbol="o",
+        )
+        self.marker.setZValue(10)
+        plot.addItem(self.marker)
+        self._result: InferenceResult | None = None
+
+    def show_result(self, result: InferenceResult) -> None:
+        self._result = result
+        seen = result.fully_visible_frames
+        a_enc, a_s, a_f = result.a_encoded, result.a_smoothed, result.a_filtered
+        xy = _xy
+        self.encoder.setData(*xy(a_enc[seen]))
+        self.encoder_hidden.setData(*xy(a_enc[~seen]))
+        self.smoothed_line.setData(*xy(a_s))
+        hollow = pg.mkBrush(None)
+        brushes = [pg.mkBrush(colors.SMOOTHED) if s else hollow for s in seen]
+        pens = [pg.mkPen(colors.SMOOTHED if s else colors.HIDDEN, width=1.5) for s in seen]
+        symbols = ["o" if s else "s" for s in seen]
+        x, y = xy(a_s)
+        self.smoothed_points.setData(x=x, y=y, brush=brushes, pen=pens, symbol=symbols)
+        self.filtered.setData(*xy(a_f))
+        if result.a_generated is None:
+            self.generated.setData([], [])
+        else:
+            self.generated.setData(*xy(result.a_generated[result.n_init - 1 :]))
+        self.ellipses_seen.setData(*_nan_joined(result.ellipses[seen]))
+        self.ellipses_hidden.setData(*_nan_joined(result.ellipses[~seen]))
+        self._fit(result)
+
+    def _fit(self, result: InferenceResult) -> None:
+        """Set the range from the data at once: auto-range would find it only while
+        painting and then paint the plot a second time."""
+        outlines = result.ellipses.reshape(-1, result.ellipses.shape[-1])
+        parts = [result.a_encoded, result.a_smoothed, result.a_filtered, outlines]
+        if result.a_generated is not None:
+            parts.append(result.a_generated)
+        points = np.concatenate([np.stack(_xy(p), axis=1) for p in parts])
+        points = points[np.isfinite(points).all(axis=1)]
+        if len(points):
+            (x0, y0), (x1, y1) = points.min(axis=0).tolist(), points.max(axis=0).tolist()
+            box = self.getPlotItem().getViewBox()
+            box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.05)
+            box.updateMatrix()  # now, not while painting (which would paint again)
+
+    def set_current(self, frame: int) -> None:
+        if self._result is None or frame >= len(self._result.a_smoothed):
+            self.marker.setData([], [])
+            return
+        x, y = _xy(self._result.a_smoothed[frame : frame + 1])
+        self.marker.setData(x=x, y=y)
+
+
+def _legend_title() -> str:
+    entries = [
+        (colors.SMOOTHED, "━ smoothed"),
+        (colors.FILTERED, "╌ filtered"),
+        (colors.GENERATED, "┈ generated"),
+        (colors.ENCODER, "● encoder"),
+    ]
+    return "&nbsp; ".join(f"<span style='color:{c}'>{t}</span>" for c, t in entries)
+
+
+def _xy(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First two columns of codes (N, da); a 1-d code is drawn on y = 0."""
+    if a.shape[1] >= 2:
+        return a[:, 0], a[:, 1]
+    return a[:, 0], np.zeros(len(a))

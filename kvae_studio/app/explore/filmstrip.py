@@ -1,0 +1,165 @@
+"""The whole sequence at a glance: what the model saw (top row) and its imputation (bottom).
+
+Hidden frames are tinted red with a red bar, partly painted frames carry a small red
+corner, the current frame is outlined. Clicking a frame toggles whether the model sees
+it (and makes it current). Drawn in one paintEvent from cached QImages: twenty frames
+do not deserve twenty widgets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from kvae_studio.app import colors, theme
+
+ROW_LABELS = ("seen", "imputed")
+LABEL_W = 58
+GAP = 3
+NUMBER_H = 14
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """float (H, W, 3) in [0, 1] -> an RGB888 QImage that owns its pixels."""
+    data = np.ascontiguousarray((np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8))
+    h, w = data.shape[:2]
+    return QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class Filmstrip(QWidget):
+    """Thumbnails of every frame in two rows; `frameClicked(t)` on a click."""
+
+    frameClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMouseTracking(True)
+        self.setToolTip(
+            "The whole sequence: top, what the model is shown (red = hidden from it);\n"
+            "bottom, the smoothed imputation. Click a frame to hide it or show it again."
+        )
+        self._seen: list[QImage] = []
+        self._imputed: list[QImage] = []
+        self._hidden = np.zeros(0, dtype=bool)
+        self._partial = np.zeros(0, dtype=bool)
+        self._current = 0
+
+    @property
+    def steps(self) -> int:
+        return len(self._seen)
+
+    def set_seen(
+        self,
+        images: np.ndarray,
+        hidden: np.ndarray,
+        occluded: np.ndarray,
+        frames: tuple[int, ...] | None = None,
+    ) -> None:
+        """Truth (T, H, W), hidden frames (T,), painted pixels (T, H, W); only `frames`
+        are redrawn when given (a brush stroke touches one frame per mouse event)."""
+        self._hidden = np.asarray(hidden, dtype=bool).copy()
+        self._partial = occluded.any(axis=(1, 2)) & ~self._hidden
+        if frames is None or len(self._seen) != len(images):
+            frames = tuple(range(len(images)))
+            self._seen = [QImage()] * len(images)
+        for t in frames:
+            covered = np.ones_like(occluded[t]) if self._hidden[t] else occluded[t]
+            self._seen[t] = to_qimage(colors.observed_rgb(images[t], covered))
+        self.updateGeometry()
+        self.update()
+
+    def set_imputed(self, frames: np.ndarray | None) -> None:
+        if frames is None:
+            self._imputed = []
+        else:
+            self._imputed = [to_qimage(np.repeat(f[..., None], 3, axis=-1)) for f in frames]
+        self.update()
+
+    def set_current(self, frame: int) -> None:
+        if frame != self._current:
+            self._current = frame
+            self.update()
+
+    # Geometry.
+    def _thumb(self) -> int:
+        if not self.steps:
+            return 32
+        free = self.width() - LABEL_W - GAP * (self.steps + 1)
+        return int(max(14, min(72, free // self.steps)))
+
+    def thumb_rect(self, frame: int, row: int = 0) -> QRect:
+        """Where thumbnail `frame` of `row` (0 = seen, 1 = imputed) is drawn."""
+        s = self._thumb()
+        x = LABEL_W + GAP + frame * (s + GAP)
+        y = GAP + row * (s + GAP)
+        return QRect(x, y, s, s)
+
+    def frame_at(self, x: float, y: float) -> int | None:
+        for row in range(len(ROW_LABELS)):
+            for t in range(self.steps):
+                if self.thumb_rect(t, row).adjusted(-1, -1, 1, 1).contains(int(x), int(y)):
+                    return t
+        return None
+
+    def sizeHint(self) -> QSize:
+        s = self._thumb()
+        return QSize(LABEL_W + (s + GAP) * max(self.steps, 1), 2 * (s + GAP) + NUMBER_H + GAP)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(200, 2 * (14 + GAP) + NUMBER_H + GAP)
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        height = self.sizeHint().height()
+        if self.height() != height:
+            self.setFixedHeight(height)
+
+    # Input and drawing.
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            t = self.frame_at(ev.position().x(), ev.position().y())
+            if t is not None:
+                self.frameClicked.emit(t)
+        ev.accept()
+
+    def paintEvent(self, ev: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.fillRect(self.rect(), QColor(theme.BASE))
+        muted = QColor(theme.MUTED)
+        hidden = QColor(colors.HIDDEN)
+        s = self._thumb()
+        for row, (label, images) in enumerate(
+            zip(ROW_LABELS, (self._seen, self._imputed), strict=True)
+        ):
+            painter.setPen(muted)
+            painter.drawText(
+                QRect(4, GAP + row * (s + GAP), LABEL_W - 8, s),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                label,
+            )
+            for t, image in enumerate(images):
+                rect = self.thumb_rect(t, row)
+                painter.drawImage(QRectF(rect), image)
+                if row == 0 and t < len(self._hidden) and self._hidden[t]:
+                    painter.fillRect(QRect(rect.x(), rect.y(), rect.width(), 3), hidden)
+                if row == 0 and t < len(self._partial) and self._partial[t]:
+                    painter.fillRect(QRect(rect.right() - 5, rect.y(), 6, 6), hidden)
+        for t in range(self.steps):
+            top = self.thumb_rect(t, 0)
+            colour = QColor(theme.TEXT) if t == self._current else muted
+            painter.setPen(colour)
+            painter.drawText(
+                QRect(top.x() - 4, GAP + 2 * (s + GAP) - 1, s + 8, NUMBER_H),
+                Qt.AlignmentFlag.AlignCenter,
+                str(t),
+            )
+            if t == self._current:
+                painter.setPen(QPen(QColor(theme.ACCENT), 2))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                span = top.united(self.thumb_rect(t, 1)).adjusted(-2, -2, 2, 2)
+                painter.drawRect(span)
+        painter.end()

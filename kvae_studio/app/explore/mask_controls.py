@@ -1,0 +1,258 @@
+"""Controls for what the model is shown: brush and eraser, history, and mask presets.
+
+Pure controls: they hold the actions and settings and emit requests; `ExploreView`
+applies them to the `MaskModel`. Actions carry the keyboard shortcuts, so the buttons
+here and the Edit menu share them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kvae_studio.app.mask_presets import ORIENTATIONS
+
+MAX_BRUSH = 32
+
+
+def _action(parent, text: str, tip: str, keys=(), checkable: bool = False) -> QAction:
+    action = QAction(text, parent)
+    shortcuts = [QKeySequence(k) for k in keys]
+    if shortcuts:
+        action.setShortcuts(shortcuts)
+        native = QKeySequence.SequenceFormat.NativeText
+        tip = f"{tip} ({', '.join(s.toString(native) for s in shortcuts)})"
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    action.setCheckable(checkable)
+    return action
+
+
+def _tool_button(action: QAction) -> QToolButton:
+    button = QToolButton()
+    button.setDefaultAction(action)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    return button
+
+
+class MaskControls(QWidget):
+    """Paint tools, undo/redo, clearing, and the planning / random / band presets."""
+
+    planningRequested = Signal(int, int)
+    randomRequested = Signal(float, int, int)
+    bandRequested = Signal(str, int, int)
+    brushSizeChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.brush_action = _action(
+            self, "Brush", "Paint over pixels the model must not see", ["B"], True
+        )
+        self.eraser_action = _action(
+            self, "Eraser", "Give painted pixels back to the model", ["E"], True
+        )
+        tools = QActionGroup(self)
+        tools.setExclusive(True)
+        tools.addAction(self.brush_action)
+        tools.addAction(self.eraser_action)
+        self.brush_action.setChecked(True)
+        self.all_frames_action = _action(
+            self, "All frames", "Paint on every frame at once, like a fixed occluder", ["A"], True
+        )
+        self.undo_action = _action(
+            self, "Undo", "Undo the last mask edit", [QKeySequence.StandardKey.Undo]
+        )
+        self.redo_action = _action(
+            self, "Redo", "Redo the mask edit just undone", ["Ctrl+Shift+Z", "Ctrl+Y"]
+        )
+        self.hide_action = _action(
+            self, "Hide frame", "Hide the current frame from the model, or show it", ["H"]
+        )
+        self.clear_frame_action = _action(
+            self, "Clear frame", "Show the current frame and remove its paint", [Qt.Key.Key_Delete]
+        )
+        self.clear_all_action = _action(
+            self, "Clear all", "Show every frame and remove all paint", ["Shift+Del"]
+        )
+        self.smaller_action = _action(self, "Smaller brush", "Smaller brush", ["["])
+        self.larger_action = _action(self, "Larger brush", "Larger brush", ["]"])
+        self.smaller_action.triggered.connect(lambda: self.size.setValue(self.size.value() - 1))
+        self.larger_action.triggered.connect(lambda: self.size.setValue(self.size.value() + 1))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(8)
+        layout.addWidget(self._paint_group())
+        layout.addWidget(self._frames_group())
+        layout.addWidget(self._band_group())
+        layout.addStretch(1)
+
+    @property
+    def erasing(self) -> bool:
+        return self.eraser_action.isChecked()
+
+    @property
+    def all_frames(self) -> bool:
+        return self.all_frames_action.isChecked()
+
+    @property
+    def brush_size(self) -> int:
+        return self.size.value()
+
+    def actions_for_window(self) -> list[QAction]:
+        return [
+            self.brush_action,
+            self.eraser_action,
+            self.all_frames_action,
+            self.undo_action,
+            self.redo_action,
+            self.hide_action,
+            self.clear_frame_action,
+            self.clear_all_action,
+            self.smaller_action,
+            self.larger_action,
+        ]
+
+    def set_frame_size(self, height: int, width: int) -> None:
+        """Bound the band's position and width by the frame."""
+        extent = width if self.band_orientation.currentText() == "vertical" else height
+        self.band_centre.setMaximum(max(extent - 1, 0))
+        self.band_width.setMaximum(max(extent, 1))
+
+    def set_steps(self, steps: int) -> None:
+        for spin in (self.plan_seen, self.plan_hidden, self.random_keep):
+            spin.setMaximum(steps)
+
+    # Groups.
+    def _paint_group(self) -> QGroupBox:
+        box = QGroupBox("Paint")
+        grid = QGridLayout(box)
+        grid.setContentsMargins(6, 8, 6, 6)
+        grid.addWidget(_tool_button(self.brush_action), 0, 0)
+        grid.addWidget(_tool_button(self.eraser_action), 0, 1)
+        self.size = QSpinBox()
+        self.size.setRange(1, MAX_BRUSH)
+        self.size.setValue(4)
+        self.size.setSuffix(" px")
+        self.size.setToolTip("Brush diameter in frame pixels ([ and ], or Ctrl+wheel on the frame)")
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setRange(1, MAX_BRUSH)
+        self.size_slider.setValue(4)
+        self.size_slider.setToolTip(self.size.toolTip())
+        self.size.valueChanged.connect(self.size_slider.setValue)
+        self.size_slider.valueChanged.connect(self.size.setValue)
+        self.size.valueChanged.connect(self.brushSizeChanged)
+        size_row = QHBoxLayout()
+        size_row.addWidget(QLabel("Size"))
+        size_row.addWidget(self.size_slider, 1)
+        size_row.addWidget(self.size)
+        grid.addLayout(size_row, 1, 0, 1, 2)
+        grid.addWidget(_tool_button(self.all_frames_action), 2, 0, 1, 2)
+        grid.addWidget(_tool_button(self.undo_action), 3, 0)
+        grid.addWidget(_tool_button(self.redo_action), 3, 1)
+        grid.addWidget(_tool_button(self.clear_frame_action), 4, 0)
+        grid.addWidget(_tool_button(self.clear_all_action), 4, 1)
+        hint = QLabel("Left drag paints, right drag erases.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: palette(placeholder-text);")
+        grid.addWidget(hint, 5, 0, 1, 2)
+        return box
+
+    def _frames_group(self) -> QGroupBox:
+        box = QGroupBox("Hide frames")
+        form = QFormLayout(box)
+        form.setContentsMargins(6, 8, 6, 6)
+        self.plan_seen = self._spin(0, 20, 4, "Frames shown at the start")
+        self.plan_hidden = self._spin(0, 20, 12, "Frames hidden after them")
+        plan = QHBoxLayout()
+        plan.addWidget(self.plan_seen)
+        plan.addWidget(QLabel("then hide"))
+        plan.addWidget(self.plan_hidden)
+        form.addRow("Show", plan)
+        self.plan_button = QPushButton("Apply planning mask")
+        self.plan_button.setToolTip(
+            "The paper's planning mask: show the first frames, hide the next ones, show the rest"
+        )
+        self.plan_button.clicked.connect(
+            lambda: self.planningRequested.emit(self.plan_seen.value(), self.plan_hidden.value())
+        )
+        form.addRow(self.plan_button)
+        self.random_p = QDoubleSpinBox()
+        self.random_p.setRange(0.0, 1.0)
+        self.random_p.setSingleStep(0.1)
+        self.random_p.setValue(0.5)
+        self.random_p.setToolTip("Probability that each later frame is hidden")
+        self.random_seed = self._spin(
+            0, 999_999, 0, "Seed of the random draw (same seed, same mask)"
+        )
+        self.random_keep = self._spin(0, 20, 4, "Frames always shown at the start")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("p"))
+        row.addWidget(self.random_p)
+        row.addWidget(QLabel("seed"))
+        row.addWidget(self.random_seed)
+        form.addRow("Drop", row)
+        form.addRow("Keep first", self.random_keep)
+        self.random_button = QPushButton("Apply random drop")
+        self.random_button.setToolTip("Hide each frame after the first ones with probability p")
+        self.random_button.clicked.connect(
+            lambda: self.randomRequested.emit(
+                self.random_p.value(), self.random_seed.value(), self.random_keep.value()
+            )
+        )
+        form.addRow(self.random_button)
+        hide = _tool_button(self.hide_action)
+        form.addRow(hide)
+        return box
+
+    def _band_group(self) -> QGroupBox:
+        box = QGroupBox("Occluder band")
+        form = QFormLayout(box)
+        form.setContentsMargins(6, 8, 6, 6)
+        self.band_orientation = QComboBox()
+        self.band_orientation.addItems(list(ORIENTATIONS))
+        self.band_orientation.setToolTip("A wall across every frame: vertical or horizontal")
+        self.band_centre = self._spin(0, 31, 16, "Centre column (vertical) or row (horizontal)")
+        self.band_width = self._spin(1, 32, 6, "Thickness of the band in pixels")
+        form.addRow("Direction", self.band_orientation)
+        row = QHBoxLayout()
+        row.addWidget(self.band_centre)
+        row.addWidget(QLabel("width"))
+        row.addWidget(self.band_width)
+        form.addRow("Centre", row)
+        self.band_button = QPushButton("Apply band")
+        self.band_button.setToolTip("Replace the painted pixels by a band through every frame")
+        self.band_button.clicked.connect(
+            lambda: self.bandRequested.emit(
+                self.band_orientation.currentText(),
+                self.band_centre.value(),
+                self.band_width.value(),
+            )
+        )
+        form.addRow(self.band_button)
+        return box
+
+    @staticmethod
+    def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(lo, hi)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        return spin

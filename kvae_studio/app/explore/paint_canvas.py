@@ -1,0 +1,136 @@
+"""The observed frame, large, with the occlusion drawn as a red tint; the user paints on it.
+
+The canvas only translates mouse input into image coordinates (x = column, y = row) and
+reports it through signals; what a stroke does to the mask is `masking.MaskModel`'s job.
+Left button paints with the current tool, right button with the opposite one. A circle
+follows the pointer with the brush's real size, so the user sees what will be covered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QGraphicsEllipseItem, QWidget
+
+from kvae_studio.app import colors, theme
+from kvae_studio.app.qtsetup import pg
+
+
+class PaintCanvas(pg.GraphicsView):
+    """One frame with its mask; emits strokes in image coordinates."""
+
+    strokeStarted = Signal(float, float, bool)
+    strokeMoved = Signal(float, float)
+    strokeEnded = Signal()
+    strokeAborted = Signal()
+    sizeStepped = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent=parent, background=theme.BASE)
+        self.setMouseTracking(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.box = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=True)
+        self.box.setMenuEnabled(False)
+        self.box.setDefaultPadding(0.0)
+        self.box.setBorder(pg.mkPen("#34373c"))
+        self.setCentralItem(self.box)
+        self.frame = pg.ImageItem(axisOrder="row-major")
+        self.overlay = pg.ImageItem(axisOrder="row-major")
+        self.overlay.setZValue(1)
+        self.box.addItem(self.frame)
+        self.box.addItem(self.overlay)
+        self.cursor_ring = QGraphicsEllipseItem()
+        self.cursor_ring.setPen(pg.mkPen("#ffffff", width=1.2, cosmetic=True))
+        self.cursor_ring.setZValue(2)
+        self.cursor_ring.setVisible(False)
+        self.box.addItem(self.cursor_ring, ignoreBounds=True)
+        self.brush_size = 4.0
+        self._pressed: Qt.MouseButton | None = None
+        self._tint = colors.rgb(colors.HIDDEN)
+
+    # Drawing.
+    def show_frame(self, frame: np.ndarray, hidden_pixels: np.ndarray) -> None:
+        """Grey frame (H, W) and the pixels the model does not see (H, W) bool."""
+        first = self.frame.image is None or self.frame.image.shape != frame.shape
+        self.frame.setImage(frame, autoLevels=False, levels=(0.0, 1.0))
+        rgba = np.zeros((*frame.shape, 4), dtype=np.float32)
+        rgba[..., :3] = self._tint
+        rgba[..., 3] = hidden_pixels * colors.HIDDEN_ALPHA
+        self.overlay.setImage(rgba, autoLevels=False, levels=(0.0, 1.0))
+        if first:
+            self.box.autoRange(padding=0.0)
+
+    def set_brush_size(self, size: float) -> None:
+        self.brush_size = float(size)
+        self._move_ring(self.cursor_ring.rect().center(), visible=self.cursor_ring.isVisible())
+
+    # Coordinates.
+    def image_position(self, widget_pos: QPointF) -> QPointF:
+        """Widget coordinates -> image coordinates (x = column, y = row, continuous)."""
+        return self.frame.mapFromScene(self.mapToScene(widget_pos.toPoint()))
+
+    def widget_position(self, x: float, y: float) -> QPointF:
+        """Image coordinates -> widget coordinates (tests and benchmarks aim with this)."""
+        return QPointF(self.mapFromScene(self.frame.mapToScene(QPointF(x, y))))
+
+    # Input.
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        button = ev.button()
+        if self._pressed is not None or button not in (
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.RightButton,
+        ):
+            ev.accept()
+            return
+        self._pressed = button
+        p = self.image_position(ev.position())
+        self._move_ring(p, visible=True)
+        self.strokeStarted.emit(p.x(), p.y(), button == Qt.MouseButton.RightButton)
+        ev.accept()
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        p = self.image_position(ev.position())
+        self._move_ring(p, visible=True)
+        if self._pressed is not None:
+            self.strokeMoved.emit(p.x(), p.y())
+        ev.accept()
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        if self._pressed is not None and ev.button() == self._pressed:
+            p = self.image_position(ev.position())
+            self.strokeMoved.emit(p.x(), p.y())
+            self._pressed = None
+            self.strokeEnded.emit()
+        ev.accept()
+
+    def mouseDoubleClickEvent(self, ev: QMouseEvent) -> None:
+        ev.accept()  # a double click is two dabs, nothing more
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.sizeStepped.emit(1 if ev.angleDelta().y() > 0 else -1)
+        ev.accept()
+
+    def leaveEvent(self, ev) -> None:
+        self.cursor_ring.setVisible(False)
+        super().leaveEvent(ev)
+
+    def focusOutEvent(self, ev) -> None:
+        if self._pressed is not None:  # e.g. a dialog popped up mid-stroke
+            self._pressed = None
+            self.strokeAborted.emit()
+        super().focusOutEvent(ev)
+
+    def abort(self) -> None:
+        """Escape: drop the stroke in progress."""
+        if self._pressed is not None:
+            self._pressed = None
+            self.strokeAborted.emit()
+
+    def _move_ring(self, centre: QPointF, visible: bool) -> None:
+        r = self.brush_size / 2.0
+        self.cursor_ring.setRect(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r))
+        self.cursor_ring.setVisible(visible)

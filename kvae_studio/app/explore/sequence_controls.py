@@ -1,0 +1,105 @@
+"""Where the sequence comes from: a freshly simulated scene, or one sequence of a dataset.
+
+Emits requests only; the Explore view makes the sequence. Also shows which model is
+looking at it, since every number on screen depends on that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kvae_studio.sim import SCENES
+
+
+class SequenceControls(QWidget):
+    """Scene + seed -> new sequence; dataset -> pick a sequence index; the model's name."""
+
+    newSequenceRequested = Signal(str, int)
+    datasetIndexChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.setSpacing(8)
+
+        model_box = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_box)
+        model_layout.setContentsMargins(6, 8, 6, 6)
+        self.model_label = QLabel("–")
+        self.model_label.setWordWrap(True)
+        model_layout.addWidget(self.model_label)
+        layout.addWidget(model_box)
+
+        box = QGroupBox("Sequence")
+        form = QFormLayout(box)
+        form.setContentsMargins(6, 8, 6, 6)
+        self.source_label = QLabel("–")
+        self.source_label.setWordWrap(True)
+        self.source_label.setToolTip("Where the sequence on screen comes from")
+        form.addRow(self.source_label)
+        self.scene = QComboBox()
+        self.scene.addItems(list(SCENES))
+        self.scene.setToolTip("Scene to simulate a new sequence from")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 999_999)
+        self.seed.setToolTip("Random seed of the new sequence (same seed, same motion)")
+        row = QHBoxLayout()
+        row.addWidget(self.scene, 1)
+        row.addWidget(self.seed)
+        form.addRow(row)
+        self.new_button = QPushButton("New sequence")
+        self.new_button.setToolTip(
+            "Simulate the sequence of this scene and seed (Ctrl+N: the next seed)"
+        )
+        self.new_button.clicked.connect(
+            lambda: self.newSequenceRequested.emit(self.scene.currentText(), self.seed.value())
+        )
+        form.addRow(self.new_button)
+        self.index = QSpinBox()
+        self.index.setEnabled(False)
+        self.index.setToolTip("Which sequence of the open dataset to explore")
+        self.index.valueChanged.connect(self.datasetIndexChanged)
+        form.addRow("Dataset #", self.index)
+        layout.addWidget(box)
+
+    def show_model(self, path: str | None, summary: str) -> None:
+        name = Path(path).name if path else "untrained model"
+        self.model_label.setText(f"<b>{name}</b><br><span style='color:gray'>{summary}</span>")
+        self.model_label.setToolTip(path or "A freshly initialised model: no trained file found")
+
+    def show_source(self, source: dict) -> None:
+        if source.get("kind") == "dataset":
+            text = f"{Path(source.get('path', '')).name}, sequence {source.get('index', 0)}"
+        elif source.get("kind") == "scene":
+            text = f"scene {source.get('scene')}, seed {source.get('seed')}"
+        else:
+            text = source.get("label", "session")
+        self.source_label.setText(text)
+
+    def set_dataset(self, count: int | None, index: int = 0) -> None:
+        """Enable the index box for a dataset of `count` sequences (None: no dataset)."""
+        self.index.blockSignals(True)
+        self.index.setEnabled(count is not None)
+        self.index.setRange(0, max((count or 1) - 1, 0))
+        self.index.setValue(index)
+        self.index.setSuffix(f"  of {count}" if count else "")
+        self.index.blockSignals(False)
+
+    def set_scene(self, scene: str, seed: int) -> None:
+        if scene in SCENES:
+            self.scene.setCurrentText(scene)
+        self.seed.setValue(int(seed))

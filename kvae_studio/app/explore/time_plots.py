@@ -1,0 +1,135 @@
+"""The latent state and the regime weights over time, with the hidden frames shaded.
+
+z_t: each component's smoothed mean with a ±2σ band (from Sigma_{t|T}). alpha_t: the K
+regime weights stacked to 1, so a switch of regime reads as one colour giving way to
+another. Both plots share the time axis and a vertical line at the current frame.
+Items are created once (per number of components) and updated with setData.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QWidget
+
+from kvae_studio.app import colors, theme
+from kvae_studio.app.inference import InferenceResult
+from kvae_studio.app.qtsetup import pg
+
+SHADE = 1e6  # half-height of the hidden-frame shading bars (outside any data range)
+
+
+class TimePlots(pg.GraphicsLayoutWidget):
+    """z_t (top) and alpha_t (bottom) against the frame index."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent=parent)
+        self.setBackground(theme.BASE)
+        self.ci.setContentsMargins(2, 2, 6, 2)
+        self.z_plot = self.addPlot(row=0, col=0)
+        self.alpha_plot = self.addPlot(row=1, col=0)
+        self.alpha_plot.setXLink(self.z_plot)
+        self.ci.layout.setRowStretchFactor(0, 3)
+        self.ci.layout.setRowStretchFactor(1, 2)
+        for plot, title in ((self.z_plot, "z_t (smoothed, ±2σ)"), (self.alpha_plot, "α_t")):
+            plot.setTitle(title, color=theme.TEXT, size="9pt")
+            plot.showGrid(x=True, y=True, alpha=0.12)
+            plot.setMenuEnabled(False)
+            plot.getViewBox().setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.getAxis("left").setWidth(34)
+        self.alpha_plot.setYRange(0.0, 1.0, padding=0.02)
+        for plot in (self.z_plot, self.alpha_plot):
+            plot.getViewBox().disableAutoRange()
+        self.alpha_plot.setLabel("bottom", "frame")
+        self.setToolTip(
+            "Top: each component of the LGSSM state z_t, smoothed, with its ±2σ band.\n"
+            "Bottom: α_t, the weights of the K linear regimes, stacked (they sum to 1).\n"
+            "Red shading: frames the model did not see whole. White line: current frame."
+        )
+        self.shades = []
+        self.markers = []
+        for plot in (self.z_plot, self.alpha_plot):
+            shade = pg.BarGraphItem(
+                x0=[0],
+                width=1,
+                y0=-SHADE,
+                height=2 * SHADE,
+                pen=pg.mkPen(None),
+                brush=pg.mkBrush(colors.HIDDEN + "26"),
+            )
+            shade.setVisible(False)
+            plot.addItem(shade, ignoreBounds=True)
+            marker = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ffffffaa", width=1.2))
+            plot.addItem(marker, ignoreBounds=True)
+            self.shades.append(shade)
+            self.markers.append(marker)
+        self.z_curves: list[pg.PlotDataItem] = []
+        self.z_bands: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem]] = []
+        self.alpha_edges: list[pg.PlotCurveItem] = []
+        self.alpha_fills: list[pg.FillBetweenItem] = []
+        self._alpha_base = pg.PlotCurveItem()
+
+    def show_result(self, result: InferenceResult) -> None:
+        t = np.arange(len(result.z_smoothed), dtype=np.float64)
+        self._ensure_items(result.z_smoothed.shape[1], result.alpha.shape[1])
+        mean, std = result.z_smoothed, result.z_smoothed_std
+        for i, curve in enumerate(self.z_curves):
+            curve.setData(t, mean[:, i])
+            upper, lower, _ = self.z_bands[i]
+            upper.setData(t, mean[:, i] + 2 * std[:, i])
+            lower.setData(t, mean[:, i] - 2 * std[:, i])
+        self._alpha_base.setData(t, np.zeros_like(t))
+        stacked = np.cumsum(result.alpha, axis=1)
+        for k, edge in enumerate(self.alpha_edges):
+            edge.setData(t, stacked[:, k])
+        unseen = np.flatnonzero(result.evaluated)
+        for shade in self.shades:
+            shade.setVisible(unseen.size > 0)
+            if unseen.size:
+                shade.setOpts(x0=unseen - 0.5, width=1.0, y0=-SHADE, height=2 * SHADE)
+        # Ranges set here, not by auto-range, which would paint the plots twice.
+        self.z_plot.setXRange(-0.5, len(t) - 0.5, padding=0.0)
+        band = np.concatenate([mean + 2 * std, mean - 2 * std])
+        band = band[np.isfinite(band)]
+        if band.size:
+            self.z_plot.setYRange(float(band.min()), float(band.max()), padding=0.05)
+        for plot in (self.z_plot, self.alpha_plot):
+            plot.getViewBox().updateMatrix()  # now, not while painting (a second paint)
+
+    def set_current(self, frame: int) -> None:
+        for marker in self.markers:
+            marker.setValue(frame)
+
+    def _ensure_items(self, dim_z: int, regimes: int) -> None:
+        """Create curves the first time (or when another model has other sizes)."""
+        if len(self.z_curves) != dim_z:
+            for curve in self.z_curves:
+                self.z_plot.removeItem(curve)
+            for upper, lower, fill in self.z_bands:
+                for item in (upper, lower, fill):
+                    self.z_plot.removeItem(item)
+            self.z_curves, self.z_bands = [], []
+            for i in range(dim_z):
+                colour = colors.COMPONENTS[i % len(colors.COMPONENTS)]
+                upper, lower = pg.PlotCurveItem(pen=None), pg.PlotCurveItem(pen=None)
+                fill = pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(colour + "30"))
+                for item in (upper, lower, fill):
+                    self.z_plot.addItem(item)
+                self.z_bands.append((upper, lower, fill))
+                self.z_curves.append(
+                    self.z_plot.plot(pen=pg.mkPen(colour, width=1.6), antialias=True)
+                )
+        if len(self.alpha_edges) != regimes:
+            for item in (*self.alpha_edges, *self.alpha_fills):
+                self.alpha_plot.removeItem(item)
+            self.alpha_edges, self.alpha_fills = [], []
+            below = self._alpha_base
+            for k in range(regimes):
+                colour = colors.REGIMES[k % len(colors.REGIMES)]
+                edge = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), antialias=True)
+                fill = pg.FillBetweenItem(below, edge, brush=pg.mkBrush(colour + "90"))
+                self.alpha_plot.addItem(fill)
+                self.alpha_plot.addItem(edge)
+                self.alpha_edges.append(edge)
+                self.alpha_fills.append(fill)
+                below = edge

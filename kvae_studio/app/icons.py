@@ -1,0 +1,44 @@
+"""Media icons drawn with QPainter: crisp at any scale and independent of installed fonts.
+
+Fusion's standard media icons are dark grey on the dark theme, and glyphs such as ⏮ are
+missing from many fonts; four polygons are simpler than shipping image files.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
+
+from kvae_studio.app import theme
+
+SIZE = 32
+
+
+def _polygon(*points: tuple[float, float]) -> QPolygonF:
+    return QPolygonF([QPointF(x * SIZE, y * SIZE) for x, y in points])
+
+
+def media_icon(kind: str, colour: str = theme.TEXT) -> QIcon:
+    """'play', 'pause', 'previous' or 'next'."""
+    pixmap = QPixmap(SIZE, SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    if kind == "play":
+        painter.drawPolygon(_polygon((0.3, 0.2), (0.8, 0.5), (0.3, 0.8)))
+    elif kind == "pause":
+        painter.drawRect(QRectF(0.27 * SIZE, 0.22 * SIZE, 0.16 * SIZE, 0.56 * SIZE))
+        painter.drawRect(QRectF(0.57 * SIZE, 0.22 * SIZE, 0.16 * SIZE, 0.56 * SIZE))
+    elif kind == "previous":
+        painter.drawRect(QRectF(0.22 * SIZE, 0.25 * SIZE, 0.1 * SIZE, 0.5 * SIZE))
+        painter.drawPolygon(_polygon((0.78, 0.25), (0.36, 0.5), (0.78, 0.75)))
+    elif kind == "next":
+        painter.drawRect(QRectF(0.68 * SIZE, 0.25 * SIZE, 0.1 * SIZE, 0.5 * SIZE))
+        painter.drawPolygon(_polygon((0.22, 0.25), (0.64, 0.5), (0.22, 0.75)))
+    else:
+        painter.end()
+        raise ValueError(f"unknown icon {kind!r}")
+    painter.end()
+    return QIcon(pixmap)

@@ -1,0 +1,140 @@
+"""Start the studio: `run_app()` opens the window; `--screenshot PATH` saves it and quits.
+
+First launch shows something at once: the trained model for the scene (or, when none is
+installed, an untrained one, which the status bar says), a freshly simulated sequence of
+that scene, and the paper's planning mask (4 frames seen, 12 hidden), so the user sees
+the model impute a hidden stretch before touching anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+SCREENSHOT_SIZE = (1400, 900)
+FIRST_RESULT_TIMEOUT_MS = 120_000
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="kvae-studio", add_help=False)
+    parser.add_argument("--screenshot", default=None)
+    parser.add_argument("--scene", default=None)
+    parser.add_argument("--seed", type=int, default=None)
+    args, _ = parser.parse_known_args(argv)
+    return args
+
+
+def start_model(scene: str, settings=None, use_last: bool = True):
+    """(model, path or None, note): last model used, else the shipped one, else untrained."""
+    from kvae_studio.app import documents
+    from kvae_studio.app.resources import default_model_path
+
+    candidates = []
+    if use_last and settings is not None and (last := settings.last_model()):
+        candidates.append(Path(last))
+    candidates.append(default_model_path(scene))
+    problems = []
+    for path in candidates:
+        if not path.is_file():
+            continue
+        try:
+            model = documents.open_model_file(path)
+        except documents.OpenError as err:
+            problems.append(str(err))
+            continue
+        fallback = path == default_model_path(scene) and path.stem != scene
+        note = f"No model trained on {scene}: showing {path.name}" if fallback else ""
+        return model, str(path.resolve()), note
+    shipped = default_model_path(scene)
+    note = f"No trained model at {shipped}: showing an untrained model"
+    if problems:
+        note = f"{problems[-1]}: showing an untrained model"
+    return documents.fresh_model(), None, note
+
+
+def run_app(
+    argv: list[str] | None = None,
+    screenshot: str | None = None,
+    scene: str = "box",
+    seed: int = 0,
+) -> int:
+    """Open the studio (blocking until it closes); with `screenshot`, save a PNG and quit.
+
+    `argv` holds the command-line arguments after the program name; `--screenshot`,
+    `--scene` and `--seed` found there override the keyword arguments.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(argv)
+    screenshot = args.screenshot or screenshot
+    scene = args.scene or scene
+    seed = args.seed if args.seed is not None else seed
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from kvae_studio.app import qtsetup  # noqa: F401  (binding, workaround, pyqtgraph options)
+    from kvae_studio.app.main_window import MainWindow
+    from kvae_studio.app.settings import APPLICATION, ORGANIZATION, AppSettings
+    from kvae_studio.app.theme import apply_dark_theme
+    from kvae_studio.sim import SCENES
+
+    if scene not in SCENES:
+        print(
+            f"kvae-studio: unknown scene {scene!r}; choose from {', '.join(SCENES)}",
+            file=sys.stderr,
+        )
+        return 2
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    apply_dark_theme(app)
+
+    if screenshot:  # first launch: no remembered layout or model, user settings untouched
+        import tempfile
+
+        tmp = tempfile.TemporaryDirectory()
+        qsettings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
+    else:
+        qsettings = None
+    settings = AppSettings(qsettings)
+    model, path, note = start_model(scene, settings, use_last=not screenshot)
+    window = MainWindow(model, path, settings=settings.qsettings, restore_layout=not screenshot)
+    window.explore.new_sequence(scene, seed, steps=20)
+    window.explore.focus_hidden()
+    if note:
+        window.statusBar().showMessage(note)
+    if screenshot:
+        return _screenshot(app, window, screenshot)
+    window.show()
+    return int(app.exec())
+
+
+def _screenshot(app, window, path: str) -> int:
+    """Show the window offscreen, wait for the first result, save it, close."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    loop = QEventLoop()
+    if window.explore.result is None:
+        window.explore.resultShown.connect(loop.quit)
+        QTimer.singleShot(FIRST_RESULT_TIMEOUT_MS, loop.quit)
+        loop.exec()
+    for _ in range(3):  # let layouts settle and items repaint
+        app.processEvents()
+    ok = window.grab().save(path, "PNG")
+    got_result = window.explore.result is not None
+    window.close()
+    if not ok:
+        print(f"kvae-studio: cannot write {path}", file=sys.stderr)
+        return 1
+    if not got_result:
+        print(
+            "kvae-studio: the model did not answer in time; saved the window anyway",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,391 @@
+"""The studio window: Explore plus the Scene/Train/Evaluate panels, menus, files, settings.
+
+The window owns the session-level verbs (open a model, a dataset or a session; save;
+export) and their failure handling: a file that cannot be used shows one line in a
+window-modal message box (`open()`, never `exec()`, so nothing blocks and tests can read
+it) and leaves the session exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from kvae_studio import __version__
+from kvae_studio.app import documents
+from kvae_studio.app.documents import OpenError
+from kvae_studio.app.explore.explore_view import ExploreView, frame_size_problem
+from kvae_studio.app.session import SUFFIX as SESSION_SUFFIX
+from kvae_studio.app.session import Session, SessionError, save_session
+from kvae_studio.app.settings import AppSettings
+from model.kvae import KVAE
+
+MODEL_FILTER = "KVAE models (*.safetensors)"
+DATA_FILTER = "Sequence files (*.npz)"
+SESSION_FILTER = f"KVAE Studio sessions (*{SESSION_SUFFIX})"
+VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
+
+
+class MainWindow(QMainWindow):
+    """Tabs (Explore first), menus, status bar, drag-and-drop, remembered layout."""
+
+    def __init__(
+        self,
+        model: KVAE,
+        model_path: str | None = None,
+        settings: QSettings | None = None,
+        panels: bool = True,
+        restore_layout: bool = True,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.settings = AppSettings(settings)
+        self.setWindowTitle("KVAE Studio")
+        self.setAcceptDrops(True)
+        self.error_box: QMessageBox | None = None
+        self.errors: list[str] = []  # every message shown, newest last (tests, logs)
+
+        self.explore = ExploreView(model, model_path)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.explore, "Explore")
+        self.tabs.setTabToolTip(0, "Hide parts of a sequence and see what the model imputes")
+        self.panels: list[tuple[str, QWidget]] = self._add_panels() if panels else []
+        self.setCentralWidget(self.tabs)
+
+        self.model_status = QLabel()
+        self.statusBar().addPermanentWidget(self.model_status)
+        self.explore.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self._build_menus()
+        self._update_title()
+        self.resize(1400, 900)
+        if restore_layout:
+            self._restore_layout()
+
+    # Public API.
+    @property
+    def current_model_path(self) -> str | None:
+        return self.explore.model_path
+
+    def open_path(self, path: str | os.PathLike) -> bool:
+        """Open a model, dataset or session, whichever the file is."""
+        kind = documents.kind_of(path)
+        if kind == "model":
+            return self.open_model(path)
+        if kind == "session":
+            return self.open_session(path)
+        if kind == "dataset":
+            return self.open_dataset(path)
+        self.show_error("Cannot open file", f"{Path(path).name}: not a model, dataset or session")
+        return False
+
+    def open_model(self, path: str | os.PathLike) -> bool:
+        """Explore the current sequence with the model in `path`; False (and a message)
+        if it cannot be used. A simulated sequence is re-simulated at another frame size."""
+        path = str(path)
+        try:
+            model = documents.open_model_file(path)
+        except OpenError as err:
+            return self.show_error("Cannot open model", str(err))
+        problem = frame_size_problem(model, self.explore.images)
+        source = self.explore.source
+        if problem and source.get("kind") != "scene":
+            return self.show_error("Cannot use this model", f"{Path(path).name}: {problem}")
+        self.explore.set_model(model, str(Path(path).resolve()), infer=not problem)
+        if problem:
+            self.explore.new_sequence(source["scene"], int(source.get("seed", 0)))
+        self._remember(path)
+        self.settings.set_last_model(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Opened model {Path(path).name}", 5000)
+        self.tabs.setCurrentWidget(self.explore)
+        return True
+
+    def open_dataset(self, path: str | os.PathLike, index: int = 0) -> bool:
+        """Explore sequence `index` of an .npz dataset (the index can be changed later)."""
+        path = str(path)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            data = documents.open_dataset_file(path)
+        except OpenError as err:
+            return self.show_error("Cannot open dataset", str(err))
+        finally:
+            QApplication.restoreOverrideCursor()
+        problem = frame_size_problem(self.explore.model, data.images[0])
+        if problem:
+            return self.show_error("Cannot use this dataset", f"{Path(path).name}: {problem}")
+        self.explore.set_dataset(data, str(Path(path).resolve()), index)
+        self._remember(path)
+        self._update_title()
+        notes = f" ({'; '.join(data.notes)})" if data.notes else ""
+        self.statusBar().showMessage(
+            f"Opened {Path(path).name}: {data.num_sequences} sequences{notes}", 8000
+        )
+        self.tabs.setCurrentWidget(self.explore)
+        return True
+
+    def open_session(self, path: str | os.PathLike) -> bool:
+        """Put back a saved session: sequence, masks, current frame and (if present) model."""
+        try:
+            session = documents.open_session_file(path)
+        except OpenError as err:
+            return self.show_error("Cannot open session", str(err))
+        model, model_path, note = self.explore.model, self.explore.model_path, ""
+        wanted = session.model_path
+        if wanted and wanted != model_path:
+            if Path(wanted).is_file():
+                try:
+                    model, model_path = documents.open_model_file(wanted), wanted
+                except OpenError as err:
+                    note = f"; its model could not be loaded ({err}), kept the current one"
+            else:
+                note = f"; its model {Path(wanted).name} is missing, kept the current one"
+        problem = frame_size_problem(model, session.images)
+        if problem:
+            return self.show_error("Cannot open session", f"{Path(path).name}: {problem}")
+        if model is not self.explore.model:
+            self.explore.set_model(model, model_path, infer=False)
+        self.explore.dataset = None
+        self.explore.sequence_controls.set_dataset(None)
+        self.explore.set_sequence(
+            session.images,
+            session.source,
+            session.state,
+            session.hidden,
+            session.occluded,
+            session.frame,
+        )
+        self._remember(str(path))
+        self._update_title()
+        self.statusBar().showMessage(f"Opened session {Path(path).name}{note}", 8000)
+        self.tabs.setCurrentWidget(self.explore)
+        return True
+
+    def save_session(self, path: str | os.PathLike) -> bool:
+        ex = self.explore
+        session = Session(
+            images=ex.images,
+            hidden=ex.mask.hidden.copy(),
+            occluded=ex.mask.occluded.copy(),
+            model_path=ex.model_path,
+            source=ex.source,
+            frame=ex.current_frame,
+            state=ex.state,
+        )
+        try:
+            save_session(path, session)
+        except SessionError as err:
+            return self.show_error("Cannot save session", str(err))
+        self._remember(str(path))
+        self.statusBar().showMessage(f"Saved session {Path(path).name}", 5000)
+        return True
+
+    def export_png(self, path: str | os.PathLike) -> bool:
+        """Save the Explore view as it is on screen."""
+        if not self.explore.grab().save(str(path), "PNG"):
+            return self.show_error("Cannot export", f"{Path(path).name}: could not write the PNG")
+        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    def export_video(self, path: str | os.PathLike, fps: float | None = None) -> bool:
+        """Truth, observed and imputed side by side, one video frame per sequence frame."""
+        from kvae_studio.app.export import ExportError, compose_frames, write_video
+
+        result = self.explore.result
+        if result is None:
+            return self.show_error("Cannot export", "the model has not answered yet; try again")
+        fps = fps or self.explore.timeline.fps.value()
+        try:
+            write_video(path, compose_frames(result), fps)
+        except (ExportError, OSError) as err:
+            return self.show_error("Cannot export", str(err).splitlines()[0])
+        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    def show_error(self, title: str, message: str) -> bool:
+        """One-line error in a window-modal box that does not block; returns False."""
+        self.errors.append(message)
+        if self.error_box is not None:
+            self.error_box.close()
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self
+        )
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.error_box = box
+        box.open()
+        self.statusBar().showMessage(message, 8000)
+        return False
+
+    # Panels.
+    def _add_panels(self) -> list[tuple[str, QWidget]]:
+        try:
+            from kvae_studio.app.panels import build_panels
+        except ImportError:
+            return []
+        panels = list(build_panels(self))
+        for title, widget in panels:
+            self.tabs.addTab(widget, title)
+            if hasattr(widget, "modelReady"):
+                widget.modelReady.connect(self.open_model)
+            if hasattr(widget, "datasetReady"):
+                widget.datasetReady.connect(self.open_dataset)
+        return panels
+
+    # Menus.
+    def _build_menus(self) -> None:
+        from kvae_studio.app.menus import build_menus
+
+        self.recent_menu = build_menus(self)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if recent:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("Clear List")
+            clear.triggered.connect(self._clear_recent)
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent_files()
+        self._fill_recent()
+
+    def _remember(self, path: str) -> None:
+        self.settings.add_recent_file(path)
+        self.settings.set_last_dir(path)
+        self._fill_recent()
+
+    # Dialog-driven verbs (menus).
+    def _ask_open(self, title: str, filters: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, title, self.settings.last_dir(), filters)
+        return path or None
+
+    def _ask_save_path(self, title: str, filters: str, suffix: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, self.settings.last_dir(), filters)
+        if not path:
+            return None
+        return path if Path(path).suffix else path + suffix
+
+    def _ask_model(self) -> None:
+        if path := self._ask_open("Open model", MODEL_FILTER):
+            self.open_model(path)
+
+    def _ask_dataset(self) -> None:
+        if path := self._ask_open("Open dataset", DATA_FILTER):
+            self.open_dataset(path)
+
+    def _ask_session(self) -> None:
+        if path := self._ask_open("Open session", f"{SESSION_FILTER};;All files (*)"):
+            self.open_session(path)
+
+    def _ask_save(self) -> None:
+        path = self._ask_save_path("Save session", SESSION_FILTER, SESSION_SUFFIX)
+        if path:
+            if not path.endswith(SESSION_SUFFIX) and path.endswith(".npz"):
+                path = path[: -len(".npz")] + SESSION_SUFFIX
+            self.save_session(path)
+
+    def _ask_png(self) -> None:
+        if path := self._ask_save_path("Export view", "PNG image (*.png)", ".png"):
+            self.export_png(path)
+
+    def _ask_video(self) -> None:
+        if path := self._ask_save_path("Export video", VIDEO_FILTER, ".mp4"):
+            self.export_video(path)
+
+    def _new_sequence(self) -> None:
+        controls = self.explore.sequence_controls
+        controls.seed.setValue(controls.seed.value() + 1)
+        self.explore.new_sequence(controls.scene.currentText(), controls.seed.value())
+        self.tabs.setCurrentWidget(self.explore)
+        self._update_title()
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        """(action, keys) for every action with a shortcut, as Help lists them."""
+        from kvae_studio.app.menus import shortcut_table
+
+        return shortcut_table(self)
+
+    def _show_shortcuts(self) -> None:
+        rows = "".join(
+            f"<tr><td>{name}</td><td style='padding-left:16px'><b>{keys}</b></td></tr>"
+            for name, keys in self.shortcut_table()
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon,
+            "Keyboard shortcuts",
+            f"<table>{rows}</table>",
+            QMessageBox.StandardButton.Close,
+            self,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About KVAE Studio",
+            f"<b>KVAE Studio {__version__}</b><p>See what a Kalman Variational Auto-Encoder "
+            "(Fraccaro et al., NIPS 2017) has understood of a video: hide frames or paint "
+            "over them, and watch the model fill the gaps.</p>",
+        )
+
+    # Window events.
+    def dragEnterEvent(self, ev: QDragEnterEvent) -> None:
+        urls = ev.mimeData().urls() if ev.mimeData().hasUrls() else []
+        if any(documents.kind_of(u.toLocalFile()) != "unknown" for u in urls if u.isLocalFile()):
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
+
+    def dropEvent(self, ev: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
+        ev.acceptProposedAction()
+        # Open after the drop returns, so an error box does not sit inside the drag.
+        for path in paths:
+            QTimer.singleShot(0, lambda p=path: self.open_path(p))
+
+    def closeEvent(self, ev: QCloseEvent) -> None:
+        self.settings.set_layout("geometry", self.saveGeometry())
+        self.settings.set_layout("state", self.saveState())
+        self.settings.set_layout("explore_splitter", self.explore.splitter.saveState())
+        self.settings.set_layout("plots_splitter", self.explore.plots_splitter.saveState())
+        self.settings.sync()
+        self.explore.shutdown()
+        super().closeEvent(ev)
+
+    def _restore_layout(self) -> None:
+        s = self.settings
+        if (geometry := s.layout("geometry")) is not None:
+            self.restoreGeometry(geometry)
+        if (state := s.layout("state")) is not None:
+            self.restoreState(state)
+        if (split := s.layout("explore_splitter")) is not None:
+            self.explore.splitter.restoreState(split)
+        if (split := s.layout("plots_splitter")) is not None:
+            self.explore.plots_splitter.restoreState(split)
+
+    def _update_title(self) -> None:
+        path = self.explore.model_path
+        model = Path(path).name if path else "untrained model"
+        self.model_status.setText(model)
+        self.model_status.setToolTip(path or "No trained model: a freshly initialised one")
+        self.setWindowTitle(f"KVAE Studio — {model}")

@@ -1,0 +1,100 @@
+"""The window's menus as a table: every command once, with its keys and its tooltip.
+
+The Edit and View menus reuse the Explore view's own actions (so a shortcut and its
+button are one QAction); File and Help call the window's methods by name.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+Key = QKeySequence.StandardKey
+FILE_MENU = (  # text, window method, keys, tooltip; None = separator
+    ("Open &Model…", "_ask_model", Key.Open,
+     "Open a trained KVAE (.safetensors) and explore the sequence with it"),
+    ("Open &Dataset…", "_ask_dataset", "Ctrl+Shift+O",
+     "Open a sequence file (.npz) and explore one of its sequences"),
+    ("Open &Session…", "_ask_session", "Ctrl+Alt+O",
+     "Reopen a saved session: sequence, masks and model"),
+    "recent",
+    None,
+    ("&Next Sequence", "_new_sequence", Key.New, "Simulate the next seed of the chosen scene"),
+    ("&Save Session…", "_ask_save", Key.Save, "Save sequence, masks and model path in one file"),
+    None,
+    ("Export View as &PNG…", "_ask_png", "Ctrl+E", "Save a picture of the Explore view"),
+    ("Export &Video…", "_ask_video", "Ctrl+Shift+E",
+     "Save truth, observed and imputed side by side as MP4 or GIF"),
+    None,
+    ("&Quit", "close", "Ctrl+Q", "Quit KVAE Studio"),
+)  # fmt: skip
+HELP_MENU = (
+    ("&Keyboard Shortcuts", "_show_shortcuts", "F1", "Every shortcut of the studio"),
+    ("&About KVAE Studio", "_about", None, "Version and credits"),
+)
+
+
+def build_menus(window: QMainWindow) -> QMenu:
+    """File, Edit, View and Help; returns the (empty) Open Recent menu to fill."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    recent = QMenu("Open &Recent", file_menu)
+    for entry in FILE_MENU:
+        if entry is None:
+            file_menu.addSeparator()
+        elif entry == "recent":
+            file_menu.addMenu(recent)
+        else:
+            file_menu.addAction(_command(window, *entry))
+
+    controls, timeline = window.explore.mask_controls, window.explore.timeline
+    edit = bar.addMenu("&Edit")
+    edit.addActions([controls.undo_action, controls.redo_action])
+    edit.addSeparator()
+    edit.addActions([controls.brush_action, controls.eraser_action, controls.all_frames_action,
+                     controls.smaller_action, controls.larger_action])  # fmt: skip
+    edit.addSeparator()
+    edit.addActions([controls.hide_action, controls.clear_frame_action, controls.clear_all_action])
+
+    view = bar.addMenu("&View")
+    view.addActions(timeline.actions_for_window())
+    view.addSeparator()
+    tabs = window.tabs
+    for i in range(tabs.count()):
+        action = QAction(tabs.tabText(i), window)
+        action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+        action.setToolTip(f"Show the {tabs.tabText(i)} tab")
+        action.triggered.connect(lambda _=False, i=i: tabs.setCurrentIndex(i))
+        view.addAction(action)
+
+    help_menu = bar.addMenu("&Help")
+    for entry in HELP_MENU:
+        help_menu.addAction(_command(window, *entry))
+    for menu in (file_menu, recent, edit, view, help_menu):
+        menu.setToolTipsVisible(True)
+    return recent
+
+
+def shortcut_table(window: QMainWindow) -> list[tuple[str, str]]:
+    """(action, keys) for every action with a shortcut, menus first, no repeats."""
+    seen, rows = set(), []
+    menus = window.menuBar().findChildren(QMenu)
+    for action in [*(a for m in menus for a in m.actions()), *window.explore.actions()]:
+        native = QKeySequence.SequenceFormat.NativeText
+        keys = ", ".join(k.toString(native) for k in action.shortcuts())
+        name = action.text().replace("&", "").rstrip("…")
+        if keys and (name, keys) not in seen:
+            seen.add((name, keys))
+            rows.append((name, keys))
+    return rows
+
+
+def _command(window: QMainWindow, text: str, method: str, keys, tip: str) -> QAction:
+    action = QAction(text, window)
+    if keys is not None:
+        action.setShortcut(QKeySequence(keys))
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    action.triggered.connect(lambda _=False: getattr(window, method)())
+    window.addAction(action)  # shortcuts work while the menu bar is hidden too
+    return action

@@ -1,0 +1,208 @@
+"""Evaluate panel: the paper's imputation sweeps for a model, or two models compared.
+
+The sweeps (`model.evaluation.sweep`, the same code as `kvae-studio evaluate`) run in a
+background job with progress and cancel; the figure can be saved as PNG and the
+numbers as CSV. When every later frame is hidden (drop probability 1.0) smoothing and
+filtering coincide by construction; the panel says so, so it does not look broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kvae_studio.app.panels.choosers import DatasetCombo, ModelCombo, model_label
+from kvae_studio.app.panels.evaluate_work import run_sweeps
+from kvae_studio.app.panels.jobs import Job
+from kvae_studio.app.panels.sweep_plot import SweepPlot
+from kvae_studio.app.panels.train_settings import device_choices
+from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
+from kvae_studio.app.panels.workspace import Workspace
+
+NOTE = (
+    "At drop probability 1.0 every frame after the first 4 is hidden, so nothing later "
+    "corrects the filter: smoothing and filtering coincide by construction."
+)
+
+
+class EvaluatePanel(QWidget):
+    modelReady = Signal(str)
+    datasetReady = Signal(str)
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        current_model: Callable[[], str | Path | None] | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.job: Job | None = None
+        self._current_model = current_model or (lambda: None)
+        extra = self._extra_models
+
+        self.model_combo = ModelCombo(workspace, extra=extra)
+        self.model_combo.setObjectName("modelCombo")
+        self.compare_combo = ModelCombo(workspace, none_label="(none)", extra=extra)
+        self.compare_combo.setObjectName("compareCombo")
+        self.test_combo = DatasetCombo(workspace, prefer="-test.npz")
+        self.test_combo.setObjectName("testCombo")
+        self.sequences_spin = QSpinBox(minimum=0, maximum=1_000_000, value=0)
+        self.sequences_spin.setObjectName("sequences")
+        self.sequences_spin.setSpecialValueText("all")
+        self.sequences_spin.setToolTip("Use the first N test sequences (0 = all, as the paper)")
+        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed_spin.setToolTip("Seed of the random masks (the same for both models)")
+        self.device_combo = QComboBox()
+        for label, value in device_choices():
+            self.device_combo.addItem(label, value)
+
+        self.run_button = make_button("Run sweeps", "runSweepButton", self.run)
+        self.cancel_button = make_button("Cancel", "cancelSweepButton", self.cancel)
+        self.png_button = make_button("Save PNG…", "pngButton", self._save_png)
+        self.csv_button = make_button("Save CSV…", "csvButton", self._save_csv)
+        self.paper_check = QCheckBox("Paper (box)")
+        self.paper_check.setToolTip("Overlay the paper's box-scene results (Figure 3), dashed")
+        self.plot = SweepPlot()
+        self.paper_check.toggled.connect(self.plot.set_show_paper)
+        self.progress = ProgressRow()
+        self.message = MessageLabel()
+
+        setup = QGroupBox("Sweep")
+        form = QFormLayout(setup)
+        form.addRow("Model", self.model_combo)
+        form.addRow("Compare with", self.compare_combo)
+        form.addRow("Test set", self.test_combo)
+        row = QHBoxLayout()
+        row.addWidget(self.sequences_spin)
+        row.addWidget(self.seed_spin)
+        row.addWidget(self.device_combo, 1)
+        form.addRow("Sequences / seed / device", row)
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.cancel_button):
+            buttons.addWidget(b)
+        buttons.addWidget(self.progress, 1)
+        buttons.addWidget(self.paper_check)
+        buttons.addWidget(self.png_button)
+        buttons.addWidget(self.csv_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(setup)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addWidget(self.plot, 1)
+        self._set_running(False)
+
+    def showEvent(self, event) -> None:
+        # The model open in Explore may have changed while this tab was hidden.
+        self.model_combo.refresh()
+        self.compare_combo.refresh()
+        super().showEvent(event)
+
+    def _extra_models(self) -> list[Path]:
+        path = self._current_model()
+        return [Path(path)] if path else []
+
+    # Commands.
+    def run(self) -> None:
+        if self.job is not None:
+            return
+        first, second = self.model_combo.path(), self.compare_combo.path()
+        test = self.test_combo.path()
+        if first is None or test is None:
+            self.message.error("Choose a model and a test set.")
+            return
+        models = [(model_label(first), first)]
+        if second is not None and second != first:
+            label = model_label(second)
+            models.append((label if label != models[0][0] else f"{label} (2)", second))
+        job = Job(
+            run_sweeps,
+            models,
+            test,
+            self.sequences_spin.value() or None,
+            self.seed_spin.value(),
+            self.device_combo.currentData(),
+            parent=self,
+        )
+        job.progress.connect(self._on_progress)
+        job.item.connect(self._on_model_done)
+        job.result.connect(self._on_result)
+        job.failed.connect(lambda text: self.message.error(f"Sweep failed: {text}"))
+        job.cancelled.connect(lambda: self.message.info("Cancelled."))
+        job.finished.connect(self._on_finished)
+        self.plot.clear()
+        self.progress.start("loading…")
+        self.message.info(f"Sweeping {', '.join(label for label, _ in models)} on {test.name}…")
+        self._set_running(True)
+        self.job = job.start()
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.progress.busy("cancelling…")
+
+    def shutdown(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait()
+
+    # Job events.
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.update_progress(done, total, f"{done} / {total} sweep points")
+
+    def _on_model_done(self, item: object) -> None:
+        label, rows = item
+        self.plot.set_result(label, rows)
+
+    def _on_result(self, results: dict) -> None:
+        self.message.info(f"Done. {NOTE}")
+        self.progress.finish("done")
+
+    def _on_finished(self) -> None:
+        self.job = None
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        has = bool(self.plot.results) and not running
+        self.png_button.setEnabled(has)
+        self.csv_button.setEnabled(has)
+
+    # Export.
+    def _save_png(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save figure", "imputation.png", "PNG (*.png)")
+        if name:
+            self.export_png(name)
+
+    def _save_csv(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save numbers", "imputation.csv", "CSV (*.csv)")
+        if name:
+            self.export_csv(name)
+
+    def export_png(self, path: str | Path) -> None:
+        if self.plot.export_png(path):
+            self.message.info(f"Saved {Path(path).name}.")
+        else:
+            self.message.error(f"Could not write {path}.")
+
+    def export_csv(self, path: str | Path) -> None:
+        try:
+            self.plot.export_csv(path)
+        except OSError as err:
+            self.message.error(f"Could not write {path}: {err}")
+            return
+        self.message.info(f"Saved {Path(path).name}.")

@@ -1,0 +1,52 @@
+"""The Evaluate panel's background work: the paper's sweeps for one or two models. No Qt.
+
+Every model is swept on the same test sequences with the same seed, so the random
+masks are identical and two models are compared on exactly the same frames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kvae_studio.app.panels.jobs import Cancelled
+
+
+def run_sweeps(
+    ctx: Any,
+    models: list[tuple[str, Path]],
+    test_path: Path,
+    sequences: int | None,
+    seed: int,
+    device: str = "auto",
+) -> dict[str, list[dict]]:
+    """Sweep each (label, model file); emits (label, rows) as each model finishes."""
+    from model.checkpoint import load_model
+    from model.data import load_sequences
+    from model.evaluation import sweep
+    from model.training import pick_device
+
+    images = load_sequences(test_path).images
+    if sequences:
+        images = images[:sequences]
+    target = pick_device(device)
+    results: dict[str, list[dict]] = {}
+    for index, (label, path) in enumerate(models):
+        model = load_model(path, target)
+        size = model.config.frame_size
+        if images.shape[-2:] != (size, size):
+            raise ValueError(
+                f"{label} expects {size}×{size} frames; {Path(test_path).name} has "
+                f"{images.shape[-2]}×{images.shape[-1]}"
+            )
+
+        def report(done: int, total: int, base: int = index) -> bool:
+            return ctx.progress(base * total + done, total * len(models))
+
+        rows = sweep(model, images, seed=seed, progress=report)
+        if ctx.cancelled:
+            raise Cancelled
+        results[label] = rows
+        ctx.emit((label, rows))
+        del model
+    return results

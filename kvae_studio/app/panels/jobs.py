@@ -1,0 +1,188 @@
+"""Background jobs: run a function or a generator off the GUI thread, report through signals.
+
+Why a helper: simulating, training and sweeping take from seconds to hours, and the
+GUI must keep repainting meanwhile. Every panel runs its work the same way, so the
+rules live here once:
+
+- The work runs in its own QThread and receives a `JobContext` to report progress,
+  send intermediate items and see whether it was cancelled.
+- Every public signal of `Job` is emitted on the GUI thread. The worker thread only
+  emits private signals that are queued to the `Job` object (which lives on the GUI
+  thread) and re-emitted from there, so any slot, lambda or test helper connected to a
+  `Job` may touch widgets safely.
+- Cancellation is cooperative: `cancel()` sets a flag that the work polls (directly,
+  or as the False returned by `ctx.progress`, the convention of `model.evaluation.sweep`
+  and the simulator). Killing a thread would leave half-written files and torch in an
+  unknown state.
+- Exactly one of `result`, `failed` or `cancelled` fires, then `finished`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+_LIVE: set[Job] = set()
+"""Running jobs, kept alive here so that a QThread is never garbage-collected while running."""
+
+
+class Cancelled(Exception):
+    """Raised inside a job (by `JobContext.check`) to stop it at a safe point."""
+
+
+class JobContext:
+    """What the work sees of its job: progress reports, items, and the cancel flag."""
+
+    def __init__(self, runner: _Runner, min_interval: float = 0.05):
+        self._runner = runner
+        self._cancel = threading.Event()
+        self._min_interval = min_interval
+        self._last_progress = 0.0
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise `Cancelled` if the job was asked to stop."""
+        if self._cancel.is_set():
+            raise Cancelled
+
+    def progress(self, done: int, total: int) -> bool:
+        """Report progress; returns False once cancelled (stop as soon as convenient).
+
+        Reports closer together than `min_interval` are dropped (but never the last one),
+        so a callback called per item does not flood the GUI's event queue.
+        """
+        now = time.monotonic()
+        if done >= total or now - self._last_progress >= self._min_interval:
+            self._last_progress = now
+            self._runner.progressed.emit(int(done), int(total))
+        return not self._cancel.is_set()
+
+    def emit(self, item: Any) -> None:
+        """Send an intermediate result (a training event, a preview frame) to the GUI."""
+        self._runner.produced.emit(item)
+
+
+class _Runner(QThread):
+    """The thread; its signals are emitted from the worker and queued to the Job."""
+
+    progressed = Signal(int, int)
+    produced = Signal(object)
+    ended = Signal(str, object)  # "result" | "failed" | "cancelled", payload
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict):
+        super().__init__()
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.context = JobContext(self)
+
+    def run(self) -> None:
+        ctx = self.context
+        try:
+            value = self.fn(ctx, *self.args, **self.kwargs)
+            if inspect.isgenerator(value) or isinstance(value, Iterator):
+                for item in value:
+                    self.produced.emit(item)
+                value = None
+            if ctx.cancelled:
+                self.ended.emit("cancelled", None)
+            else:
+                self.ended.emit("result", value)
+        except Cancelled:
+            self.ended.emit("cancelled", None)
+        except Exception as err:  # reported to the GUI; the thread must not die silently
+            log.exception("background job failed")
+            self.ended.emit("failed", _message(err))
+
+
+def _message(err: BaseException) -> str:
+    """Our own errors and ValueError/OSError carry a message for users; others get their type."""
+    text = str(err).strip() or type(err).__name__
+    ours = type(err).__module__.split(".")[0] in ("model", "kvae_studio")
+    if ours or isinstance(err, (ValueError, OSError)):
+        return text
+    return f"{type(err).__name__}: {text}"
+
+
+class Job(QObject):
+    """One run of `fn(ctx, *args, **kwargs)` on a worker thread.
+
+    If `fn` returns a generator, each yielded value is emitted as `item` and the job's
+    result is None.
+    """
+
+    progress = Signal(int, int)
+    item = Signal(object)
+    result = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None, **kwargs):
+        super().__init__(parent)
+        self._runner = _Runner(fn, args, kwargs)
+        self._runner.progressed.connect(self._on_progress)
+        self._runner.produced.connect(self._on_item)
+        self._runner.ended.connect(self._on_ended)
+        self._done = False
+        self.started_at: float | None = None
+
+    # Control, from the GUI thread.
+    def start(self) -> Job:
+        self.started_at = time.monotonic()
+        _LIVE.add(self)
+        self._runner.start()
+        return self
+
+    def cancel(self) -> None:
+        self._runner.context._cancel.set()
+
+    @property
+    def is_cancelling(self) -> bool:
+        return self._runner.context.cancelled
+
+    def is_running(self) -> bool:
+        return self.started_at is not None and not self._done
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until the thread ends (for shutdown and tests); queued signals still pending."""
+        return self._runner.wait(msecs)
+
+    # Relays: these run on the GUI thread.
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.emit(done, total)
+
+    @Slot(object)
+    def _on_item(self, value: object) -> None:
+        self.item.emit(value)
+
+    @Slot(str, object)
+    def _on_ended(self, kind: str, payload: object) -> None:
+        self._runner.wait()
+        self._done = True
+        _LIVE.discard(self)
+        if kind == "result":
+            self.result.emit(payload)
+        elif kind == "failed":
+            self.failed.emit(str(payload))
+        else:
+            self.cancelled.emit()
+        self.finished.emit()
+
+
+def stop_all(timeout_ms: int = 30_000) -> None:
+    """Cancel every running job and wait for its thread (at application exit)."""
+    for job in list(_LIVE):
+        job.cancel()
+    for job in list(_LIVE):
+        job.wait(timeout_ms)

@@ -1,0 +1,284 @@
+"""Scene panel: choose a scene, edit its parameters, watch a live preview, make datasets.
+
+The parameter form is generated from the scene's dataclass (`kvae_studio.sim.SCENES`),
+so the paper's defaults and the validation live in one place. Every edit restarts a
+300 ms debounce; when it fires, a few short sequences are re-simulated in a background
+job and played in a loop. Only the latest request matters: an edit made while a preview
+is being simulated is run right after it, intermediate ones are dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kvae_studio.app.panels.dataset_list import DatasetList
+from kvae_studio.app.panels.forms import DataclassForm, FieldHint
+from kvae_studio.app.panels.jobs import Job
+from kvae_studio.app.panels.preview import SequencePreview
+from kvae_studio.app.panels.scene_work import DatasetPlan, generate_datasets, preview_clip
+from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow
+from kvae_studio.app.panels.workspace import Workspace, unique_name
+from kvae_studio.sim import SCENES, param_help
+
+DEBOUNCE_MS = 300
+PREVIEW_SEED = 7
+
+_GROUPS = {
+    "Frames": ("size", "dt", "substeps"),
+    "Ball": ("ball_radius", "ball_elasticity"),
+    "Launch": ("speed_min", "speed_max", "angle_min", "angle_max", "start_x", "start_y"),
+    "Gravity": ("gravity_x", "gravity_y"),
+    "Walls": ("wall_elasticity", "inset", "walls", "floor_row", "roof_row"),
+    "Paddles": ("paddle_length", "paddle_width", "paddle_speed"),
+}
+_GROUP_OF = {name: group for group, names in _GROUPS.items() for name in names}
+_GROUP_OF["start_spread"] = "Launch"
+
+
+def scene_hints(cls: type) -> Any:
+    """Hints for a scene's form: groups above, help text from the dataclass metadata."""
+
+    def hint(name: str) -> FieldHint:
+        minimum = 1 if name in ("size", "substeps") else None
+        return FieldHint(_GROUP_OF.get(name, "Scene"), param_help(cls, name), minimum=minimum)
+
+    return hint
+
+
+class ScenePanel(QWidget):
+    """Signals: `datasetReady(path)` to open an .npz in Explore; `modelReady` is unused."""
+
+    datasetReady = Signal(str)
+    modelReady = Signal(str)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.form: DataclassForm | None = None
+        self.preview_job: Job | None = None
+        self.generate_job: Job | None = None
+        self._preview_pending = False
+
+        self.scene_combo = QComboBox()
+        self.scene_combo.setObjectName("sceneCombo")
+        for name, cls in SCENES.items():
+            self.scene_combo.addItem(cls.title or name, name)
+        self.scene_combo.currentIndexChanged.connect(self._on_scene)
+        self.reset_button = QPushButton("Reset to paper defaults")
+        self.reset_button.clicked.connect(self._reset)
+        self.form_area = QScrollArea()
+        self.form_area.setWidgetResizable(True)
+        self.param_message = MessageLabel()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        top = QHBoxLayout()
+        top.addWidget(self.scene_combo, 1)
+        top.addWidget(self.reset_button)
+        left_layout.addLayout(top)
+        left_layout.addWidget(self.form_area, 1)
+        left_layout.addWidget(self.param_message)
+
+        self.preview = SequencePreview(columns=2)
+        self.preview.setMinimumSize(260, 260)
+        preview_box = QGroupBox("Preview")
+        QVBoxLayout(preview_box).addWidget(self.preview)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(preview_box, 3)
+        right_layout.addWidget(self._build_generate_box())
+        datasets_box = QGroupBox("Datasets")
+        self.dataset_list = DatasetList(workspace)
+        self.dataset_list.openRequested.connect(self.datasetReady)
+        QVBoxLayout(datasets_box).addWidget(self.dataset_list)
+        right_layout.addWidget(datasets_box, 2)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(splitter)
+
+        self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.refresh_preview)
+        self.steps_spin.valueChanged.connect(self._schedule_preview)
+        self._on_scene()
+
+    def _build_generate_box(self) -> QGroupBox:
+        box = QGroupBox("Generate datasets")
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("datasetName")
+        self.name_edit.setPlaceholderText("name (default: scene and time)")
+        self.train_spin = _spin(5000, 1, 1_000_000, "trainSequences")
+        self.test_spin = _spin(1000, 0, 1_000_000, "testSequences")
+        self.steps_spin = _spin(20, 2, 1000, "steps")
+        self.seed_spin = _spin(0, 0, 2**31 - 1, "seed")
+        self.train_spin.setToolTip("Training sequences (paper: 5000)")
+        self.test_spin.setToolTip("Test sequences (paper: 1000); 0 makes no test file")
+        self.steps_spin.setToolTip("Frames per sequence (paper: 20)")
+        self.seed_spin.setToolTip("The train set uses this seed, the test set seed + 1")
+        form = QFormLayout()
+        form.addRow("Name", self.name_edit)
+        counts = QHBoxLayout()
+        counts.addWidget(self.train_spin)
+        counts.addWidget(self.test_spin)
+        form.addRow("Train / test sequences", counts)
+        more = QHBoxLayout()
+        more.addWidget(self.steps_spin)
+        more.addWidget(self.seed_spin)
+        form.addRow("Frames / seed", more)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelGenerateButton")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_generation)
+        self.progress = ProgressRow()
+        self.progress.setVisible(False)
+        self.message = MessageLabel()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
+        layout = QVBoxLayout(box)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        return box
+
+    # Parameters and preview.
+    def scene_name(self) -> str:
+        return self.scene_combo.currentData()
+
+    def params(self) -> Any:
+        """The scene's parameters from the form; raises ValueError with the reason."""
+        assert self.form is not None
+        return self.form.build()
+
+    def _on_scene(self) -> None:
+        cls = SCENES[self.scene_name()]
+        self.form = DataclassForm(cls, scene_hints(cls), order=tuple(_GROUPS))
+        self.form.changed.connect(self._schedule_preview)
+        self.form_area.setWidget(self.form)
+        self.refresh_preview()
+
+    def _reset(self) -> None:
+        if self.form is not None:
+            self.form.reset()
+
+    def _schedule_preview(self) -> None:
+        self.debounce.start()
+
+    def refresh_preview(self) -> None:
+        """Re-simulate the preview now (or right after the one being simulated)."""
+        try:
+            params = self.params()
+        except (ValueError, TypeError) as err:
+            self.param_message.error(str(err))
+            return
+        self.param_message.info("")
+        if self.preview_job is not None and self.preview_job.is_running():
+            self._preview_pending = True
+            return
+        self._preview_pending = False
+        steps = min(self.steps_spin.value(), 60)
+        job = Job(preview_clip, params, steps, PREVIEW_SEED, parent=self)
+        title = SCENES[self.scene_name()].title
+        job.result.connect(lambda images: self.preview.set_sequences(images, title))
+        job.failed.connect(self.param_message.error)
+        job.finished.connect(self._preview_done)
+        self.preview_job = job.start()
+
+    def _preview_done(self) -> None:
+        if self._preview_pending:
+            self.refresh_preview()
+
+    # Datasets.
+    def generate(self) -> None:
+        if self.generate_job is not None and self.generate_job.is_running():
+            return
+        try:
+            params = self.params()
+        except (ValueError, TypeError) as err:
+            self.message.error(f"Cannot generate: {err}")
+            return
+        name = self.name_edit.text().strip() or unique_name(self.scene_name())
+        folder = self.workspace.datasets_dir
+        seed = self.seed_spin.value()
+        plans = [DatasetPlan(folder / f"{name}-train.npz", self.train_spin.value(), seed)]
+        if self.test_spin.value() > 0:
+            plans.append(DatasetPlan(folder / f"{name}-test.npz", self.test_spin.value(), seed + 1))
+        job = Job(generate_datasets, params, plans, self.steps_spin.value(), parent=self)
+        job.progress.connect(self._on_progress)
+        job.item.connect(self._on_stage)
+        job.result.connect(self._on_generated)
+        job.failed.connect(lambda msg: self.message.error(f"Generation failed: {msg}"))
+        job.cancelled.connect(lambda: self.message.info("Cancelled; no file was written."))
+        job.finished.connect(self._generation_done)
+        self.generate_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.start("simulating…")
+        self.message.info(f"Generating {name}…")
+        self.generate_job = job.start()
+
+    def cancel_generation(self) -> None:
+        if self.generate_job is not None and self.generate_job.is_running():
+            self.generate_job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.progress.busy("cancelling…")
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.update_progress(done, total, f"{done} / {total} sequences")
+
+    def _on_stage(self, item: object) -> None:
+        if isinstance(item, tuple) and item and item[0] == "saving":
+            self.progress.busy(f"saving {Path(item[1]).name}…")
+
+    def _on_generated(self, paths: list[str]) -> None:
+        names = ", ".join(Path(p).name for p in paths)
+        self.message.info(f"Wrote {names}.")
+        self.workspace.notify_datasets()
+        if paths:
+            self.dataset_list.select(Path(paths[0]))
+        self.name_edit.clear()
+
+    def _generation_done(self) -> None:
+        self.generate_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setVisible(False)
+
+    def shutdown(self) -> None:
+        """Cancel background work and wait for it (the window is closing)."""
+        self.preview.stop()
+        for job in (self.preview_job, self.generate_job):
+            if job is not None and job.is_running():
+                job.cancel()
+                job.wait()
+
+
+def _spin(value: int, minimum: int, maximum: int, name: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(minimum, maximum)
+    spin.setValue(value)
+    spin.setObjectName(name)
+    spin.setGroupSeparatorShown(True)
+    return spin

@@ -1,0 +1,163 @@
+"""The paper's imputation figure: Hamming distance against hidden steps and drop probability.
+
+Two plots side by side, like Figure 3 of Fraccaro et al. (2017): planning masks with 1
+to 15 hidden steps, and random masks with drop probability 0.1 to 1.0. Each model gets
+smoothing, filtering, generation and the baseline in fixed colours; a second model is
+drawn dashed with hollow markers so the two read apart at a glance. The paper's box
+numbers (kvae-model.md, section 11) can be overlaid, dotted, as a yardstick.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from kvae_studio.app.panels.plotting import COLORS, add_legend, make_plot_widget, pen
+
+METRICS = ("smoothing", "filtering", "generation", "baseline")
+KINDS = {
+    "planning": ("Planning: frames hidden after the first 4", "hidden steps"),
+    "random": ("Random: each later frame hidden with probability p", "drop probability p"),
+}
+Y_LABEL = "fraction of incorrect pixels"
+
+# Section 11 of kvae-model.md: the paper's Figure 3, box scene.
+PAPER_BOX = {
+    "planning": {
+        "x": (1, 3, 5, 7, 9, 11, 13, 15),
+        "smoothing": (0.0061, 0.0077, 0.0098, 0.0121, 0.0148, 0.0173, 0.0200, 0.0227),
+        "filtering": (0.0081, 0.0112, 0.0144, 0.0172, 0.0197, 0.0220, 0.0238, 0.0255),
+    },
+    "random": {
+        "x": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+        "smoothing": (
+            0.0057,
+            0.0060,
+            0.0062,
+            0.0067,
+            0.0075,
+            0.0082,
+            0.0095,
+            0.0128,
+            0.0188,
+            0.027,
+        ),
+        "filtering": (
+            0.0078,
+            0.0078,
+            0.0080,
+            0.0089,
+            0.0102,
+            0.0117,
+            0.0123,
+            0.0158,
+            0.0213,
+            0.0266,
+        ),
+    },
+}
+
+
+class SweepPlot(QWidget):
+    """Holds the sweep results of up to two models and draws them."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.results: dict[str, list[dict]] = {}
+        self.show_paper = False
+        self.plots = {}
+        self.key = QLabel()
+        self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.key)
+        layout.addLayout(row, 1)
+        for kind, (title, x_label) in KINDS.items():
+            widget = make_plot_widget(title, grid=True)
+            item = widget.getPlotItem()
+            item.setLabel("bottom", x_label)
+            item.setLabel("left", Y_LABEL)
+            item.getAxis("left").enableAutoSIPrefix(False)
+            add_legend(item, widget, offset=(10, 10))
+            self.plots[kind] = widget
+            row.addWidget(widget)
+
+    def clear(self) -> None:
+        self.results.clear()
+        self.redraw()
+
+    def set_result(self, label: str, rows: list[dict]) -> None:
+        self.results[label] = rows
+        self.redraw()
+
+    def set_show_paper(self, show: bool) -> None:
+        self.show_paper = show
+        self.redraw()
+
+    def point_count(self, kind: str) -> int:
+        """Points drawn in one plot (tests)."""
+        return sum(
+            len(item.xData)
+            for item in self.plots[kind].getPlotItem().listDataItems()
+            if item.xData is not None
+        )
+
+    def redraw(self) -> None:
+        labels = list(self.results)
+        if len(labels) > 1:
+            self.key.setText(
+                f"solid lines, filled dots: <b>{labels[0]}</b> &nbsp;·&nbsp; "
+                f"dashed lines, hollow triangles: <b>{labels[1]}</b>"
+            )
+        else:
+            self.key.setText(f"<b>{labels[0]}</b>" if labels else "")
+        for kind, widget in self.plots.items():
+            plot = widget.getPlotItem()
+            plot.clear()  # few items, redrawn only when a sweep ends: clearing is fine here
+            for index, rows in enumerate(self.results.values()):
+                points = [r for r in rows if r["kind"] == kind]
+                if not points:
+                    continue
+                xs = [float(r["x"]) for r in points]
+                for metric in METRICS:
+                    ys = [float(r[metric]) for r in points]
+                    color = COLORS[metric]
+                    dashed = index > 0
+                    name = None if dashed else metric  # the key line tells the models apart
+                    plot.plot(
+                        xs,
+                        ys,
+                        pen=pen(color, 1.2 if metric == "baseline" else 2.0, dash=dashed),
+                        symbol="t" if dashed else "o",
+                        symbolSize=7,
+                        symbolPen=pen(color, 1.2),
+                        symbolBrush=None if dashed else color,
+                        name=name,
+                    )
+            if self.show_paper:
+                ref = PAPER_BOX[kind]
+                for metric in ("smoothing", "filtering"):
+                    plot.plot(
+                        list(ref["x"]),
+                        list(ref[metric]),
+                        pen=pen(COLORS[metric], 1.0, alpha=150, dash=True),
+                        name=f"paper {metric} (box)",
+                    )
+
+    def export_csv(self, path: str | Path) -> None:
+        """One line per model and point: model, kind, x, and the four Hamming distances."""
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["model", "kind", "x", *METRICS])
+            for label, rows in self.results.items():
+                for r in rows:
+                    writer.writerow([label, r["kind"], r["x"], *(f"{r[m]:.6f}" for m in METRICS)])
+
+    def export_png(self, path: str | Path) -> bool:
+        """Both plots as they are on screen, as one image."""
+        return self.grab().save(str(path), "PNG")

@@ -1,0 +1,343 @@
+"""Train panel: start, pause, resume and stop a KVAE training run, and watch it learn.
+
+Training runs in a background `Job` (a QThread) around `TrainSession`, which drives
+`model.training.Trainer`; train_session's docstring says why a thread rather than a
+child process. Every Trainer event arrives here as a queued signal; step events only
+append to the curves' buffers, and the curves and the status line repaint on timers,
+so the GUI's work per step is constant and small.
+
+A run lives in a folder of the workspace (model, resume state, log.jsonl, studio.json).
+Picking a stopped run in the Run box reloads its config and its curves from log.jsonl;
+Continue then resumes it where it stopped, on the same step axis.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kvae_studio.app.panels.curves import TrainingCurves
+from kvae_studio.app.panels.jobs import Job
+from kvae_studio.app.panels.train_session import (
+    Started,
+    TrainRequest,
+    TrainSession,
+    read_run,
+)
+from kvae_studio.app.panels.train_settings import TrainSettings
+from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
+from kvae_studio.app.panels.workspace import Workspace, dataset_info
+
+PHASES = {
+    "vae": "VAE only",
+    "vae+lgssm": "VAE and A, B, C, a₀ (alpha network frozen)",
+    "all": "all parameters",
+}
+STATUS_MS = 250
+
+
+class TrainPanel(QWidget):
+    modelReady = Signal(str)
+    datasetReady = Signal(str)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.session: TrainSession | None = None
+        self.job: Job | None = None
+        self.run_dir: Path | None = None
+        self.state = "idle"  # idle | loading | running | paused | stopping
+        self.total_steps = 0
+        self.last_step: dict | None = None
+        self.skipped = 0
+        self.epochs = 0
+        self._started = False
+
+        self.settings = TrainSettings(workspace)
+        self.settings.runSelected.connect(self._on_run_selected)
+        self.curves = TrainingCurves()
+        self.start_button = make_button("Start", "startButton", self.start)
+        self.pause_button = make_button("Pause", "pauseButton", self.toggle_pause)
+        self.stop_button = make_button("Stop", "stopButton", self.stop)
+        self.explore_button = make_button("Open in Explore", "exploreButton", self.open_in_explore)
+        self.stop_button.setToolTip("Stop after the current step and write a checkpoint")
+        self.status = QLabel()
+        self.status.setObjectName("trainStatus")
+        self.progress = ProgressRow()
+        self.message = MessageLabel()
+
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.explore_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.status)
+        right_layout.addWidget(self.message)
+        right_layout.addWidget(self.curves, 1)
+        splitter = QSplitter()
+        splitter.addWidget(self.settings)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.status_timer = QTimer(self, interval=STATUS_MS, singleShot=True)
+        self.status_timer.timeout.connect(self._show_status)
+        self._set_state("idle")
+
+    # Commands.
+    def start(self) -> None:
+        """Start a new run, or continue the selected one."""
+        if self.state != "idle":
+            return
+        try:
+            request = self._request()
+        except ValueError as err:
+            self.message.error(str(err))
+            return
+        self.session = TrainSession(request)
+        job = Job(self.session.run, parent=self)
+        job.item.connect(self._on_event)
+        job.failed.connect(self._on_failed)
+        job.finished.connect(self._on_job_finished)
+        if not request.resume:
+            self.curves.clear()
+        self.run_dir = request.run_dir
+        self._started = False
+        self.skipped = 0
+        self.last_step = None
+        self.message.info("Loading data…")
+        self.progress.start("loading data…")
+        self._set_state("loading")
+        self.job = job.start()
+
+    def toggle_pause(self) -> None:
+        if self.session is None:
+            return
+        if self.state in ("running", "loading"):
+            self.session.pause()
+            self._set_state("paused")
+        elif self.state == "paused":
+            self.session.resume()
+            self.progress.estimator.reset()
+            self._set_state("running")
+        self._show_status()
+
+    def stop(self) -> None:
+        if self.session is not None and self.state in ("running", "paused", "loading"):
+            self.session.stop()
+            self.progress.busy("stopping: finishing the step and writing a checkpoint…")
+            self._set_state("stopping")
+
+    def open_in_explore(self) -> None:
+        path = self.model_path()
+        if path is not None:
+            self.modelReady.emit(str(path))
+
+    def model_path(self) -> Path | None:
+        if self.run_dir is None:
+            return None
+        path = self.run_dir / "model.safetensors"
+        return path if path.is_file() else None
+
+    def shutdown(self) -> None:
+        """Stop training (writing a checkpoint) and wait: the window is closing."""
+        if self.session is not None and self.job is not None and self.job.is_running():
+            self.session.stop()
+            self.job.wait(120_000)
+
+    # The request.
+    def _request(self) -> TrainRequest:
+        s = self.settings
+        train = s.train_combo.path()
+        if train is None:
+            raise ValueError("Choose a training set (make one in the Scene tab, or Browse).")
+        run = s.selected_run()
+        epochs = s.form.editor("num_epochs").value()
+        if run is not None:
+            state = read_run(run)
+            if not state.can_resume:
+                raise ValueError(f"{run.name} has no resume state; start a new run instead.")
+            if epochs <= state.epoch:
+                raise ValueError(
+                    f"{run.name} has done {state.epoch} epochs; raise num_epochs to continue it."
+                )
+            config, run_dir = state.config, run
+        else:
+            config = s.form.build()
+            run_dir = self._new_run_dir(s.default_run_name())
+        info = dataset_info(train)
+        if info is None:
+            raise ValueError(f"{train.name} is not a readable dataset.")
+        if info.width != config.frame_size or info.height != config.frame_size:
+            raise ValueError(
+                f"{train.name} has {info.height}×{info.width} frames but frame_size is "
+                f"{config.frame_size}."
+            )
+        return TrainRequest(
+            train_path=train,
+            test_path=s.test_combo.path(),
+            run_dir=run_dir,
+            config=config,
+            device=s.device(),
+            seed=s.seed_spin.value(),
+            resume=run is not None,
+            checkpoint_every=s.checkpoint_spin.value(),
+            eval_sequences=s.eval_sequences(),
+            epochs=epochs,
+            threads=s.threads_spin.value(),
+        )
+
+    def _new_run_dir(self, name: str) -> Path:
+        base = self.workspace.runs_dir / name
+        path, n = base, 2
+        while path.exists():
+            path = base.with_name(f"{base.name}-{n}")
+            n += 1
+        return path
+
+    # Events from the worker.
+    def _on_event(self, event: object) -> None:
+        kind = getattr(event, "kind", None)
+        if kind == "step":
+            record = asdict(event)
+            self.curves.add_step(record)
+            self.last_step = record
+            if not self.status_timer.isActive():
+                self.status_timer.start()
+            if event.skipped:
+                self.skipped += 1
+        elif kind == "epoch":
+            self._on_epoch(event)
+        elif kind == "finished":
+            self._on_finished(event)
+        elif isinstance(event, Started):
+            self._on_started(event)
+
+    def _on_started(self, event: Started) -> None:
+        self._started = True
+        self.curves.truncate(event.step)
+        self.total_steps = event.epochs * event.batches
+        self.epochs = event.epochs
+        self.progress.estimator.reset()
+        self.progress.update_progress(event.step, self.total_steps)
+        verb = "Continuing" if event.step else "Training"
+        self.message.info(
+            f"{verb} on {event.device}: {event.sequences} sequences, {event.batches} steps "
+            f"per epoch, from epoch {event.epoch + 1} of {event.epochs}."
+        )
+        self.settings.refresh_runs(select=Path(event.run_dir))
+        self.workspace.notify_models()
+        if self.state == "loading":
+            self._set_state("running")
+
+    def _on_epoch(self, event: object) -> None:
+        self.curves.add_epoch(asdict(event))
+        parts = [f"Epoch {event.epoch}/{event.epochs} done in {event.seconds:.0f} s"]
+        if event.test_elbo is not None and math.isfinite(event.test_elbo):
+            parts.append(f"test ELBO {event.test_elbo:.2f}")
+        if event.hamming:
+            h = event.hamming
+            parts.append(f"Hamming smoothing {h['smoothing']:.4f}, filtering {h['filtering']:.4f}")
+        if event.checkpoint:
+            parts.append("checkpoint saved")
+        self.message.info("; ".join(parts) + ".")
+        self.explore_button.setEnabled(self.model_path() is not None)
+
+    def _on_finished(self, event: object) -> None:
+        where = f"after {event.epoch} epochs ({event.step} steps)"
+        if event.reason == "stopped":
+            self.message.info(f"Stopped {where}; checkpoint written. Continue resumes from here.")
+        else:
+            self.message.info(f"Finished {where}. Open the model in Explore or Evaluate it.")
+        self.progress.finish(event.reason)
+
+    def _on_failed(self, text: str) -> None:
+        kept = self.model_path()
+        tail = f" The last good checkpoint is kept ({kept.parent.name})." if kept else ""
+        self.message.error(f"Training stopped: {text}{tail}")
+        self.progress.finish("")
+
+    def _on_job_finished(self) -> None:
+        self.job = None
+        self.session = None
+        if not self._started and not self.message.is_error:
+            self.message.info("Stopped before training started.")
+            self.progress.finish("")
+        if self.run_dir is not None and self.model_path() is not None:
+            self.settings.refresh_runs(select=self.run_dir)
+        self._set_state("idle")
+        self._show_status()
+        self.workspace.notify_models()
+
+    def _on_run_selected(self, path: str) -> None:
+        """Show a stored run: its config (read-only) and its curves from log.jsonl."""
+        if self.state != "idle":
+            return
+        self.curves.clear()
+        self.message.info("")
+        if not path:
+            self.run_dir = None
+            self.status.setText("")
+            self._set_state("idle")
+            return
+        try:
+            state = read_run(Path(path))
+        except ValueError as err:
+            self.message.error(str(err))
+            return
+        self.run_dir = state.run_dir
+        self.settings.show_config(state.config)
+        self.curves.add_steps(state.steps)
+        for record in state.epochs:
+            self.curves.add_epoch(record)
+        self.status.setText(
+            f"{state.run_dir.name}: {state.epoch} of {state.config.num_epochs} epochs, "
+            f"{state.step} steps"
+            + ("" if state.can_resume else " (no resume state: cannot continue)")
+        )
+        self._set_state("idle")
+
+    # Display.
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        idle = state == "idle"
+        self.settings.setEnabled(idle)
+        self.start_button.setEnabled(idle)
+        self.start_button.setText("Continue" if self.settings.selected_run() else "Start")
+        self.pause_button.setEnabled(state in ("running", "paused", "loading"))
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.stop_button.setEnabled(state in ("running", "paused", "loading"))
+        self.explore_button.setEnabled(self.model_path() is not None)
+
+    def _show_status(self) -> None:
+        r = self.last_step
+        if r is None:
+            return
+        done = r["step"]
+        speed = r["sequences_per_second"]
+        suffix = f"epoch {r['epoch']}/{self.epochs} · step {done} · {speed:.0f} seq/s"
+        if self.state == "paused":
+            self.progress.label.setText("paused")
+        elif self.state == "running":
+            self.progress.update_progress(done, self.total_steps, suffix)
+        phase = PHASES.get(r["phase"], r["phase"])
+        text = f"Epoch {r['epoch']}, batch {r['batch']}/{r['batches']} · training: {phase}"
+        text += f" · ELBO {r['terms']['elbo']:.2f} · lr {r['lr']:.2g}"
+        if self.skipped:
+            text += f" · {self.skipped} steps skipped (non-finite loss)"
+        self.status.setText(text)

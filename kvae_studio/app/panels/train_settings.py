@@ -1,0 +1,206 @@
+"""The Train panel's left column: which run, which data, which hardware, which config.
+
+Kept apart from the panel so the panel only deals with running and showing a run.
+The config form is generated from `KVAEConfig` (every option, the paper's defaults).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kvae_studio.app.panels.choosers import DatasetCombo
+from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_hint
+from kvae_studio.app.panels.forms import DataclassForm
+from kvae_studio.app.panels.train_session import read_studio_file
+from kvae_studio.app.panels.workspace import Workspace, dataset_info
+from model.config import KVAEConfig
+
+NEW_RUN = "New run"
+DEFAULT_EVAL_SEQUENCES = 200
+
+
+def default_threads() -> int:
+    """Leave one core to the GUI (see train_session's docstring), at least one for torch."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def device_choices() -> list[tuple[str, str]]:
+    import torch
+
+    choices = [("Auto", "auto"), ("CPU", "cpu")]
+    if torch.cuda.is_available():
+        choices.append((f"CUDA ({torch.cuda.get_device_name(0)})", "cuda"))
+    return choices
+
+
+class TrainSettings(QScrollArea):
+    """Emits `runSelected(path or "")` when the user picks an existing run or New run."""
+
+    runSelected = Signal(str)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.setWidgetResizable(True)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self._run_box())
+        layout.addWidget(self._data_box())
+        layout.addWidget(self._hardware_box())
+        self.form = DataclassForm(KVAEConfig, config_hint, collapsed=COLLAPSED, order=GROUP_ORDER)
+        self.reset_button = QPushButton("Reset to paper defaults")
+        self.reset_button.clicked.connect(self.form.reset)
+        config_box = QGroupBox("Model and training config")
+        config_layout = QVBoxLayout(config_box)
+        config_layout.addWidget(self.form)
+        config_layout.addWidget(self.reset_button)
+        layout.addWidget(config_box)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.setMinimumWidth(body.sizeHint().width() + 24)
+        self.refresh_runs()
+        self._on_train_changed()
+
+    # Construction.
+    def _run_box(self) -> QGroupBox:
+        box = QGroupBox("Run")
+        self.run_combo = QComboBox()
+        self.run_combo.setObjectName("runCombo")
+        self.run_combo.setToolTip("Start a new run, or pick a stopped one to continue it")
+        self.run_combo.currentIndexChanged.connect(self._on_run)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("runName")
+        self.name_edit.setPlaceholderText("name (default: dataset and time)")
+        form = QFormLayout(box)
+        form.addRow("Run", self.run_combo)
+        form.addRow("Name", self.name_edit)
+        return box
+
+    def _data_box(self) -> QGroupBox:
+        box = QGroupBox("Data")
+        self.train_combo = DatasetCombo(self.workspace, prefer="-train.npz")
+        self.train_combo.setObjectName("trainDataset")
+        self.test_combo = DatasetCombo(self.workspace, none_label="(no test set)")
+        self.test_combo.setObjectName("testDataset")
+        self.eval_spin = QSpinBox(minimum=0, maximum=1_000_000, value=DEFAULT_EVAL_SEQUENCES)
+        self.eval_spin.setObjectName("evalSequences")
+        self.eval_spin.setSpecialValueText("all")
+        self.eval_spin.setToolTip(
+            "Test sequences used for the per-epoch test ELBO and Hamming distance "
+            "(0 = all; the full sweep is in the Evaluate tab)"
+        )
+        self.train_combo.pathChanged.connect(self._on_train_changed)
+        form = QFormLayout(box)
+        form.addRow("Training set", self.train_combo)
+        form.addRow("Test set", self.test_combo)
+        form.addRow("Test sequences per epoch", self.eval_spin)
+        return box
+
+    def _hardware_box(self) -> QGroupBox:
+        box = QGroupBox("Hardware and checkpoints")
+        self.device_combo = QComboBox()
+        self.device_combo.setObjectName("device")
+        for label, value in device_choices():
+            self.device_combo.addItem(label, value)
+        self.threads_spin = QSpinBox(minimum=1, maximum=os.cpu_count() or 1)
+        self.threads_spin.setValue(default_threads())
+        self.threads_spin.setObjectName("threads")
+        self.threads_spin.setToolTip("torch CPU threads; one core is left to the GUI by default")
+        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed_spin.setObjectName("seed")
+        self.checkpoint_spin = QSpinBox(minimum=1, maximum=10_000, value=1)
+        self.checkpoint_spin.setObjectName("checkpointEvery")
+        self.checkpoint_spin.setSuffix(" epochs")
+        self.checkpoint_spin.setToolTip("A checkpoint is also written when you press Stop")
+        form = QFormLayout(box)
+        row = QHBoxLayout()
+        row.addWidget(self.device_combo, 1)
+        row.addWidget(self.threads_spin)
+        form.addRow("Device / CPU threads", row)
+        form.addRow("Seed", self.seed_spin)
+        form.addRow("Checkpoint every", self.checkpoint_spin)
+        return box
+
+    # Runs.
+    def refresh_runs(self, select: Path | None = None) -> None:
+        """Re-list the workspace's runs; keeps (or sets) the selection without re-emitting."""
+        current = select if select is not None else self.selected_run()
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        self.run_combo.addItem(NEW_RUN, "")
+        for run in self.workspace.runs():
+            if (run / "model.safetensors").is_file():
+                self.run_combo.addItem(run.name, str(run))
+        index = self.run_combo.findData(str(current)) if current else 0
+        self.run_combo.setCurrentIndex(max(index, 0))
+        self.run_combo.blockSignals(False)
+        self._apply_run_mode()
+
+    def selected_run(self) -> Path | None:
+        data = self.run_combo.currentData()
+        return Path(data) if data else None
+
+    def _on_run(self) -> None:
+        self._apply_run_mode()
+        run = self.selected_run()
+        if run is not None:
+            info = read_studio_file(run)
+            if info.get("train"):
+                self.train_combo.set_path(info["train"])
+            self.test_combo.set_path(info.get("test"))
+            if info.get("eval_sequences") is not None:
+                self.eval_spin.setValue(int(info["eval_sequences"]))
+            self.seed_spin.setValue(int(info.get("seed", 0)))
+            self.checkpoint_spin.setValue(int(info.get("checkpoint_every", 1)))
+        self.runSelected.emit(str(run) if run else "")
+
+    def _apply_run_mode(self) -> None:
+        """An existing run keeps its architecture; only num_epochs can change."""
+        existing = self.selected_run() is not None
+        self.name_edit.setEnabled(not existing)
+        self.form.set_read_only(existing, except_fields=("num_epochs",))
+        self.reset_button.setEnabled(not existing)
+
+    def show_config(self, config: KVAEConfig) -> None:
+        self.form.set_values(dataclasses.asdict(config))
+
+    # Data.
+    def _on_train_changed(self) -> None:
+        """Frames follow the data; the matching -test file is the default test set."""
+        path = self.train_combo.path()
+        if path is None:
+            return
+        info = dataset_info(path)
+        if info is not None and self.selected_run() is None:
+            self.form.set_values({"frame_size": info.width})
+        if path.name.endswith("-train.npz"):
+            partner = path.with_name(path.name[: -len("-train.npz")] + "-test.npz")
+            if partner.is_file():
+                self.test_combo.set_path(partner)
+
+    def eval_sequences(self) -> int | None:
+        return self.eval_spin.value() or None
+
+    def device(self) -> str:
+        return self.device_combo.currentData()
+
+    def default_run_name(self) -> str:
+        path = self.train_combo.path()
+        stem = path.stem.removesuffix("-train") if path else "run"
+        return self.name_edit.text().strip() or stem

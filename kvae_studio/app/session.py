@@ -1,0 +1,129 @@
+"""A studio session in one file: the sequence, both mask layers, and which model looked at it.
+
+Format (`.session.npz`, a plain numpy archive that loads without pickle):
+
+- `images` float32 (T, H, W) in [0, 1]: the sequence itself, so the session does not
+  depend on the dataset file or the simulator version it came from;
+- `state` float32 (T, 4), optional: the ball's x, y, vx, vy where known;
+- `hidden` bool (T,): frames withheld from the model;
+- `occluded` bool (T, H, W): painted pixels;
+- `session` a 0-d unicode array holding JSON: {"format": "kvae-studio-session/1",
+  "model_path": str | null, "source": {...}, "frame": int}. `source` says where the
+  sequence came from ({"kind": "scene", "scene", "seed"} or {"kind": "dataset", "path",
+  "index"}), for display only.
+
+The model is referenced by path, not embedded: models are shared between sessions and
+can be large; a session whose model file is gone still opens, with the default model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT = "kvae-studio-session/1"
+SUFFIX = ".session.npz"
+
+
+class SessionError(ValueError):
+    """A session file that cannot be read or written; the message is one line."""
+
+
+@dataclass
+class Session:
+    """Everything needed to put the Explore view back as it was."""
+
+    images: np.ndarray
+    hidden: np.ndarray
+    occluded: np.ndarray
+    model_path: str | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    frame: int = 0
+    state: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.images = np.asarray(self.images, dtype=np.float32)
+        self.hidden = np.asarray(self.hidden, dtype=bool)
+        self.occluded = np.asarray(self.occluded, dtype=bool)
+        if self.images.ndim != 3:
+            raise SessionError(f"a session holds one sequence (T, H, W), got {self.images.shape}")
+        if self.hidden.shape != self.images.shape[:1] or self.occluded.shape != self.images.shape:
+            raise SessionError("the masks do not match the sequence's shape")
+
+
+def save_session(path: str | os.PathLike, session: Session) -> None:
+    """Write the session atomically (temporary file, then rename)."""
+    path = Path(path)
+    meta = {
+        "format": FORMAT,
+        "model_path": session.model_path,
+        "source": session.source,
+        "frame": int(session.frame),
+    }
+    arrays = {
+        "images": session.images,
+        "hidden": session.hidden,
+        "occluded": session.occluded,
+        "session": np.array(json.dumps(meta)),
+    }
+    if session.state is not None:
+        arrays["state"] = np.asarray(session.state, dtype=np.float32)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise SessionError(
+            f"{path.name}: cannot write the session ({err.strerror or err})"
+        ) from None
+
+
+def is_session_file(path: str | os.PathLike) -> bool:
+    """True for an .npz that holds a session (cheap: reads the archive's table of contents)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "session.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def load_session(path: str | os.PathLike) -> Session:
+    """Read a session, or raise SessionError with a one-line reason."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "session" not in archive.files:
+                raise SessionError(f"{path.name}: not a KVAE Studio session file")
+            meta = json.loads(str(archive["session"][()]))
+            arrays = {k: archive[k] for k in ("images", "hidden", "occluded")}
+            state = archive["state"] if "state" in archive.files else None
+    except SessionError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise SessionError(f"{path.name}: not a readable session file ({reason})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise SessionError(f"{path.name}: not a KVAE Studio session file (unknown format)")
+    images = arrays["images"]
+    if not np.isfinite(images).all():
+        raise SessionError(f"{path.name}: the sequence contains NaN or infinity")
+    try:
+        return Session(
+            images=images,
+            hidden=arrays["hidden"],
+            occluded=arrays["occluded"],
+            model_path=meta.get("model_path"),
+            source=dict(meta.get("source") or {}),
+            frame=int(meta.get("frame", 0)),
+            state=state,
+        )
+    except (TypeError, ValueError) as err:
+        raise SessionError(f"{path.name}: {err}") from None

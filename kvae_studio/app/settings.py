@@ -1,0 +1,71 @@
+"""What the studio remembers between runs: window layout, last model, recent files.
+
+A thin typed layer over QSettings so keys are spelled once. The window takes the
+QSettings object it should use; tests pass one backed by a file in a temporary folder,
+so they never read or write the user's settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+ORGANIZATION = "KVAE Studio"
+APPLICATION = "KVAE Studio"
+MAX_RECENT = 10
+
+
+def default_settings() -> QSettings:
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
+
+
+class AppSettings:
+    """Typed access to the keys the studio uses."""
+
+    def __init__(self, settings: QSettings | None = None):
+        self.qsettings = settings if settings is not None else default_settings()
+
+    # Files.
+    def recent_files(self) -> list[str]:
+        value = self.qsettings.value("files/recent", [])
+        if isinstance(value, str):  # QSettings returns a lone string for a 1-element list
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    def add_recent_file(self, path: str) -> list[str]:
+        path = str(Path(path).resolve())
+        recent = [p for p in self.recent_files() if p != path]
+        recent.insert(0, path)
+        recent = recent[:MAX_RECENT]
+        self.qsettings.setValue("files/recent", recent)
+        return recent
+
+    def clear_recent_files(self) -> None:
+        self.qsettings.setValue("files/recent", [])
+
+    def last_model(self) -> str | None:
+        value = self.qsettings.value("files/last_model", "")
+        return str(value) if value else None
+
+    def set_last_model(self, path: str | None) -> None:
+        self.qsettings.setValue("files/last_model", str(Path(path).resolve()) if path else "")
+
+    def last_dir(self) -> str:
+        return str(self.qsettings.value("files/last_dir", "") or "")
+
+    def set_last_dir(self, path: str) -> None:
+        self.qsettings.setValue("files/last_dir", str(Path(path).resolve().parent))
+
+    # Layout.
+    def layout(self, key: str) -> QByteArray | None:
+        value = self.qsettings.value(f"layout/{key}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_layout(self, key: str, value: QByteArray) -> None:
+        self.qsettings.setValue(f"layout/{key}", value)
+
+    def sync(self) -> None:
+        self.qsettings.sync()

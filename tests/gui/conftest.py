@@ -1,0 +1,62 @@
+"""Fixtures of the studio window tests: an untrained model, a window, isolated settings.
+
+Nothing here needs the trained model file: the window gets a freshly initialised KVAE
+(seeded, so the pictures are the same every run) and QSettings in a temporary file.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+
+from kvae_studio.app import qtsetup  # noqa: F401  (before any widget: binding, options)
+from model.config import KVAEConfig
+from model.kvae import KVAE
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and the test machine is shared. (Not
+    autouse: the panels' tests in this folder train models and choose for themselves.)"""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def model(one_torch_thread) -> KVAE:
+    torch.manual_seed(0)
+    return KVAE(KVAEConfig()).eval()
+
+
+@pytest.fixture
+def qsettings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, model, qsettings):
+    """The studio as at first launch (box scene, seed 0, planning mask), first result in."""
+    from kvae_studio.app.main_window import MainWindow
+
+    win = MainWindow(model, None, settings=qsettings, panels=False, restore_layout=False)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    with qtbot.waitSignal(win.explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        win.explore.new_sequence("box", 0, steps=20)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: win.isActiveWindow())
+    wait_idle(qtbot, win)
+    yield win
+    win.close()

@@ -1,0 +1,220 @@
+"""The Explore view driven by real mouse and key events (QTest), offscreen."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from window_helpers import RESULT_TIMEOUT_MS, hidden_planning, wait_idle
+
+
+def drag(canvas, points, button=Qt.MouseButton.LeftButton) -> None:
+    """Press at the first image point, move through the rest, release at the last."""
+    viewport = canvas.viewport()
+    pos = [canvas.widget_position(x, y).toPoint() for x, y in points]
+    QTest.mousePress(viewport, button, Qt.KeyboardModifier.NoModifier, pos[0])
+    for p in pos[1:]:
+        QTest.mouseMove(viewport, p)
+    QTest.mouseRelease(viewport, button, Qt.KeyboardModifier.NoModifier, pos[-1])
+
+
+def key(win, k, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    QTest.keyClick(win, k, modifiers)
+
+
+def test_first_launch_shows_the_planning_mask_and_a_result(window):
+    explore = window.explore
+    assert explore.images.shape == (20, 32, 32)
+    assert np.array_equal(explore.mask.hidden, hidden_planning())
+    assert explore.result.metrics.frames == 12
+    assert explore.grid.image("smoothed").shape == (32, 32)
+    assert explore.metrics.value_text("smoothing") != "–"
+
+
+def test_a_stroke_paints_where_it_passed_runs_the_model_once_and_undo_redo(qtbot, window):
+    explore = window.explore
+    explore.timeline.set_frame(2)
+    explore.mask_controls.size.setValue(3)
+    before_smoothed = explore.grid.image("smoothed").copy()
+    before_curve = explore.a_plot.smoothed_line.getData()[1].copy()
+    requests = explore.requests
+    shown = []
+    explore.resultShown.connect(shown.append)
+
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        drag(explore.canvas, [(4.5, 8.5), (12.5, 8.5), (20.5, 8.5), (27.5, 8.5)])
+    wait_idle(qtbot, window)
+
+    painted = explore.mask.occluded[2]
+    assert painted[8, 4:28].all(), "the whole way between the events is painted"
+    assert not painted[:5].any() and not painted[12:].any()
+    assert not np.delete(explore.mask.occluded, 2, axis=0).any()
+    assert explore.requests == requests + 1, "one stroke, one inference"
+    assert len(shown) == 1
+    assert not np.array_equal(explore.grid.image("smoothed"), before_smoothed)
+    assert not np.array_equal(explore.a_plot.smoothed_line.getData()[1], before_curve)
+    assert explore.result.pixel_visible is not None and explore.result.evaluated[2]
+
+    after_stroke = explore.mask.occluded.copy()
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not explore.mask.occluded.any(), "undo restores the mask exactly"
+    assert np.array_equal(explore.mask.hidden, hidden_planning())
+    key(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert np.array_equal(explore.mask.occluded, after_stroke), "redo re-applies it"
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    key(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(explore.mask.occluded, after_stroke)
+    wait_idle(qtbot, window)
+    assert explore.result.pixel_visible is not None
+
+
+def test_right_drag_erases_and_all_frames_paints_every_frame(qtbot, window):
+    explore = window.explore
+    explore.mask_controls.all_frames_action.setChecked(True)
+    drag(explore.canvas, [(16.5, 2.5), (16.5, 29.5)])
+    assert explore.mask.occluded[:, 2:30, 16].all()
+    explore.mask_controls.all_frames_action.setChecked(False)
+    explore.timeline.set_frame(5)
+    drag(explore.canvas, [(16.5, 2.5), (16.5, 29.5)], button=Qt.MouseButton.RightButton)
+    assert not explore.mask.occluded[5].any() and explore.mask.occluded[4].any()
+    wait_idle(qtbot, window)
+
+
+def test_clicking_a_thumbnail_hides_the_frame_and_updates_the_metrics(qtbot, window):
+    explore = window.explore
+    strip = explore.filmstrip
+    before = explore.metrics.metrics
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(17).center())
+    wait_idle(qtbot, window)
+    assert explore.mask.hidden[17] and explore.current_frame == 17
+    assert explore.metrics.metrics.frames == before.frames + 1
+    assert explore.result.evaluated[17]
+    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(17, row=1).center())
+    assert not explore.mask.hidden[17]
+    wait_idle(qtbot, window)
+    assert explore.metrics.metrics.frames == before.frames
+
+
+def test_presets_set_the_expected_masks(qtbot, window):
+    explore = window.explore
+    controls = explore.mask_controls
+    controls.plan_seen.setValue(2)
+    controls.plan_hidden.setValue(5)
+    QTest.mouseClick(controls.plan_button, Qt.MouseButton.LeftButton)
+    assert explore.mask.hidden.tolist() == [False] * 2 + [True] * 5 + [False] * 13
+
+    controls.random_p.setValue(1.0)
+    controls.random_keep.setValue(3)
+    QTest.mouseClick(controls.random_button, Qt.MouseButton.LeftButton)
+    assert explore.mask.hidden.tolist() == [False] * 3 + [True] * 17
+    wait_idle(qtbot, window)
+    assert explore.metrics.metrics.coincide  # nothing is seen after frame 2
+    assert "coincide when nothing later is seen" in explore.metrics.note.text()
+
+    controls.band_orientation.setCurrentText("horizontal")
+    controls.band_centre.setValue(10)
+    controls.band_width.setValue(4)
+    QTest.mouseClick(controls.band_button, Qt.MouseButton.LeftButton)
+    occluded = explore.mask.occluded
+    assert occluded[:, 8:12, :].all() and occluded.sum() == 20 * 4 * 32
+    wait_idle(qtbot, window)
+    assert explore.metrics.metrics.frames == 20  # the band leaves no frame seen whole
+
+
+def test_rapid_edits_end_on_the_last_edit_with_no_stale_frame(qtbot, window, monkeypatch):
+    import threading
+
+    from kvae_studio.app import worker
+    from kvae_studio.app.inference import InferenceRequest, run_inference
+
+    gate, calls = threading.Event(), []
+
+    def held_first(request, superseded=None):  # the first edit's inference runs "long"
+        calls.append(request.seq)
+        if len(calls) == 1:
+            gate.wait(10)
+        return run_inference(request, superseded)
+
+    monkeypatch.setattr(worker, "run_inference", held_first)
+    explore = window.explore
+    strip = explore.filmstrip
+    shown = []
+    explore.resultShown.connect(shown.append)
+    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(16).center())
+    qtbot.waitUntil(lambda: len(calls) == 1)
+    for t in (17, 18, 19, 17, 2):  # while the model is busy with the first edit
+        QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(t).center())
+    assert explore.busy and explore.busy_label.isVisibleTo(explore)
+    last_seq = explore.runner.latest_seq
+    gate.set()
+    wait_idle(qtbot, window)
+    assert not explore.busy_label.isVisibleTo(explore)
+    assert calls == [calls[0], last_seq], "edits in between were never computed"
+    assert [r.seq for r in shown] == [last_seq], "the first edit's result was dropped"
+    expected = hidden_planning()
+    expected[[16, 18, 19, 2]] = True
+    assert np.array_equal(explore.mask.hidden, expected)
+    assert np.array_equal(explore.result.frame_visible, (~expected).astype(np.float32))
+    direct = run_inference(
+        InferenceRequest(0, explore.model, explore.images, (~expected).astype(np.float32), None)
+    )
+    explore.timeline.set_frame(18)
+    assert np.allclose(explore.grid.image("smoothed"), direct.x_smoothed[18], atol=1e-6)
+
+
+def test_timeline_keys_and_playback(qtbot, window):
+    explore = window.explore
+    timeline = explore.timeline
+    timeline.set_frame(0)
+    key(window, Qt.Key.Key_Right)
+    key(window, Qt.Key.Key_Right)
+    assert timeline.frame == 2
+    key(window, Qt.Key.Key_Left)
+    assert timeline.frame == 1
+    key(window, Qt.Key.Key_End)
+    assert timeline.frame == 19
+    key(window, Qt.Key.Key_Home)
+    assert timeline.frame == 0
+    timeline.fps.setValue(30)
+    key(window, Qt.Key.Key_Space)
+    assert timeline.playing
+    qtbot.waitUntil(lambda: timeline.frame >= 3, timeout=5000)
+    key(window, Qt.Key.Key_Space)
+    assert not timeline.playing
+    frame = timeline.frame
+    assert explore.canvas.frame.image is not None
+    assert np.array_equal(explore.grid.image("truth"), explore.images[frame])
+    assert explore.a_plot.marker.data["x"][0] == explore.result.a_smoothed[frame, 0]
+
+
+def test_hide_key_and_clear_keys(qtbot, window):
+    explore = window.explore
+    explore.timeline.set_frame(18)
+    key(window, Qt.Key.Key_H)
+    assert explore.mask.hidden[18]
+    key(window, Qt.Key.Key_Delete)
+    assert not explore.mask.hidden[18]
+    key(window, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
+    assert not explore.mask.hidden.any()
+    key(window, Qt.Key.Key_BracketRight)
+    assert explore.mask_controls.brush_size == 5
+    key(window, Qt.Key.Key_E)
+    assert explore.mask_controls.erasing
+    wait_idle(qtbot, window)
+    assert explore.metrics.metrics.frames == 0
+    assert "Every frame is seen" in explore.metrics.note.text()
+
+
+def test_no_point_is_lost_in_a_fast_drag_across_the_canvas(window):
+    explore = window.explore
+    explore.mask_controls.size.setValue(1)
+    explore.timeline.set_frame(1)
+    drag(explore.canvas, [(0.5, 0.5), (31.5, 31.5)])
+    diagonal = explore.mask.occluded[1][np.arange(32), np.arange(32)]
+    assert diagonal.all()
+    assert QPoint(0, 0) is not None

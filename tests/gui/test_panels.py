@@ -1,0 +1,304 @@
+"""The Scene, Train and Evaluate panels driven like a user: real clicks and key presses.
+
+Every panel is built standalone on a workspace in tmp_path. Data are simulated small
+(16 training, 8 test sequences) and the model config is set through the form, so the
+whole file runs in well under a minute on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from kvae_studio.app.panels import build_panels  # applies the PySide6 6.12 workaround
+from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
+from kvae_studio.app.panels.scene_panel import ScenePanel
+from kvae_studio.app.panels.train_panel import TrainPanel
+from kvae_studio.app.panels.workspace import Workspace
+
+TIMEOUT = 60_000
+
+
+def click(widget) -> None:
+    assert widget.isEnabled(), f"{widget.objectName()} is disabled"
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def type_into(widget, text: str) -> None:
+    """Select what the field holds and type over it, as a user would."""
+    widget.setFocus()
+    target = widget.lineEdit() if hasattr(widget, "lineEdit") and widget.lineEdit() else widget
+    target.selectAll()
+    QTest.keyClicks(target, text)
+    QTest.keyClick(target, Qt.Key.Key_Tab)
+
+
+@pytest.fixture
+def workspace(tmp_path, qapp) -> Workspace:
+    return Workspace(tmp_path / "studio")
+
+
+@pytest.fixture
+def small_data(workspace) -> tuple[Path, Path]:
+    from kvae_studio.sim import simulate
+    from model.data import save_sequences
+
+    folder = workspace.datasets_dir
+    folder.mkdir(parents=True)
+    paths = []
+    for name, n, seed in (("tiny-train.npz", 16, 0), ("tiny-test.npz", 8, 1)):
+        images, state = simulate("box", n, 20, seed)
+        save_sequences(folder / name, images, state)
+        paths.append(folder / name)
+    workspace.notify_datasets()
+    return paths[0], paths[1]
+
+
+def test_build_panels_gives_three_tabs_with_signals(qtbot, workspace):
+    tabs = build_panels(None, workspace)
+    assert [name for name, _ in tabs] == ["Scene", "Train", "Evaluate"]
+    for _, panel in tabs:
+        qtbot.addWidget(panel)
+        assert hasattr(panel, "modelReady") and hasattr(panel, "datasetReady")
+    tabs[0][1].shutdown()
+
+
+# -- Scene ------------------------------------------------------------------------------------
+
+
+def test_scene_preview_plays_and_reacts_to_edits(qtbot, workspace):
+    panel = ScenePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.preview.sequences is not None, timeout=TIMEOUT)
+    first = panel.preview.sequences.copy()
+    type_into(panel.form.editor("ball_radius"), "2")
+    qtbot.waitUntil(
+        lambda: (
+            panel.preview.sequences is not None
+            and not np.array_equal(panel.preview.sequences, first)
+        ),
+        timeout=TIMEOUT,
+    )
+    # An impossible value is reported and leaves the preview as it was.
+    type_into(panel.form.editor("speed_min"), "99")
+    qtbot.waitUntil(lambda: panel.param_message.is_error, timeout=TIMEOUT)
+    assert "speed_min" in panel.param_message.text()
+    click(panel.reset_button)
+    assert panel.form.build() == panel.form.cls()
+    panel.shutdown()
+
+
+def test_generate_writes_datasets_that_can_be_opened(qtbot, workspace):
+    panel = ScenePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    type_into(panel.name_edit, "small")
+    type_into(panel.train_spin, "20")
+    type_into(panel.test_spin, "10")
+    with qtbot.waitSignal(workspace.datasetsChanged, timeout=TIMEOUT):
+        click(panel.generate_button)
+    qtbot.waitUntil(lambda: panel.generate_button.isEnabled(), timeout=TIMEOUT)
+
+    from model.data import load_sequences
+
+    train = load_sequences(workspace.datasets_dir / "small-train.npz")
+    test = load_sequences(workspace.datasets_dir / "small-test.npz")
+    assert train.images.shape == (20, 20, 32, 32) and test.images.shape == (10, 20, 32, 32)
+    assert train.state is not None
+    assert not np.array_equal(train.images[:10], test.images)  # different seeds
+    names = [panel.dataset_list.list.item(i).text() for i in range(panel.dataset_list.list.count())]
+    assert any("small-train.npz" in n for n in names)
+    with qtbot.waitSignal(panel.datasetReady) as opened:
+        click(panel.dataset_list.open_button)
+    assert opened.args[0].endswith(".npz")
+    panel.shutdown()
+
+
+def test_cancelled_generation_leaves_no_file(qtbot, workspace):
+    panel = ScenePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    type_into(panel.name_edit, "big")
+    type_into(panel.train_spin, "3000")
+    type_into(panel.test_spin, "1000")
+    click(panel.generate_button)
+    click(panel.cancel_button)
+    qtbot.waitUntil(lambda: panel.generate_button.isEnabled(), timeout=TIMEOUT)
+    assert "Cancelled" in panel.message.text()
+    leftovers = list(workspace.datasets_dir.glob("*")) if workspace.datasets_dir.exists() else []
+    assert leftovers == []
+    panel.shutdown()
+
+
+# -- Train ------------------------------------------------------------------------------------
+
+
+def _tiny_settings(panel: TrainPanel, epochs: int) -> None:
+    form = panel.settings.form
+    type_into(form.editor("batch_size"), "4")
+    type_into(form.editor("num_epochs"), str(epochs))
+    type_into(panel.settings.eval_spin, "4")
+    type_into(panel.settings.name_edit, "tiny-run")
+
+
+def test_training_runs_pauses_stops_and_resumes(qtbot, workspace, small_data):
+    from model.checkpoint import load_model
+
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    assert panel.settings.train_combo.path() == small_data[0]
+    assert panel.settings.test_combo.path() == small_data[1]
+    _tiny_settings(panel, epochs=3)
+    click(panel.start_button)
+    qtbot.waitUntil(lambda: panel.curves.step_count() >= 2, timeout=TIMEOUT)
+    assert panel.curves.steps["elbo"].n == panel.curves.steps["log_px"].n
+
+    # Pause: at most the step under way still arrives, then nothing.
+    click(panel.pause_button)
+    assert panel.pause_button.text() == "Resume"
+    with qtbot.waitSignal(panel.job.item, timeout=1500, raising=False):
+        pass
+    paused_at = panel.curves.step_count()
+    with qtbot.assertNotEmitted(panel.job.item, wait=500):
+        pass
+    assert panel.curves.step_count() == paused_at
+
+    click(panel.pause_button)  # resume
+    qtbot.waitUntil(lambda: panel.curves.step_count() > paused_at, timeout=TIMEOUT)
+    click(panel.stop_button)
+    qtbot.waitUntil(lambda: panel.state == "idle", timeout=TIMEOUT)
+    assert "Stopped" in panel.message.text(), panel.message.text()
+    stopped_step = panel.curves.last_step()
+    run_dir = workspace.runs_dir / "tiny-run"
+    model = load_model(run_dir / "model.safetensors")
+    assert model.config.batch_size == 4
+    assert model.summary["step"] == stopped_step
+
+    with qtbot.waitSignal(panel.modelReady) as ready:
+        click(panel.explore_button)
+    assert Path(ready.args[0]) == run_dir / "model.safetensors"
+
+    # Continue the stopped run: the step count goes on from where it stopped.
+    assert panel.settings.selected_run() == run_dir
+    assert panel.start_button.text() == "Continue"
+    epochs_done = json.loads((run_dir / "log.jsonl").read_text().splitlines()[-1])["epoch"]
+    type_into(panel.settings.form.editor("num_epochs"), str(max(1, epochs_done) + 1))
+    click(panel.start_button)
+    qtbot.waitUntil(lambda: panel.state == "idle", timeout=TIMEOUT)
+    assert "Finished" in panel.message.text(), panel.message.text()
+    x, _ = panel.curves.steps["elbo"].data()
+    assert x[-1] > stopped_step
+    assert np.array_equal(x, np.arange(1, len(x) + 1))  # one continuous step axis
+    assert panel.curves.epoch_count() >= 1
+
+
+def test_stored_run_reloads_its_curves(qtbot, workspace, small_data):
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    _tiny_settings(panel, epochs=1)
+    click(panel.start_button)
+    qtbot.waitUntil(lambda: panel.state == "idle", timeout=TIMEOUT)
+    steps = panel.curves.step_count()
+    assert steps == 4 and panel.curves.epoch_count() == 1
+
+    other = TrainPanel(workspace)  # a fresh panel, as after restarting the studio
+    qtbot.addWidget(other)
+    index = other.settings.run_combo.findText("tiny-run")
+    other.settings.run_combo.setCurrentIndex(index)
+    assert other.curves.step_count() == steps
+    assert other.curves.epoch_count() == 1
+    assert not other.settings.form.editor("batch_size").isEnabled()
+    assert other.settings.form.editor("num_epochs").isEnabled()
+
+
+def test_unreadable_training_set_is_reported(qtbot, workspace, small_data, tmp_path):
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    # Listed files are checked: a broken one cannot be added.
+    with pytest.raises(ValueError):
+        workspace.add_dataset(bad)
+    # A listed file that breaks before Start is refused with a message.
+    small_data[0].write_bytes(b"PK\x03\x04 truncated")
+    panel.settings.train_combo.refresh()
+    panel.settings.train_combo.addItem("broken", str(small_data[0]))
+    panel.settings.train_combo.setCurrentIndex(panel.settings.train_combo.count() - 1)
+    click(panel.start_button)
+    assert panel.message.is_error
+
+
+def test_diverging_run_says_why(qtbot, workspace, small_data):
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    _tiny_settings(panel, epochs=3)
+    type_into(panel.settings.form.editor("init_lr"), "1e6")
+    click(panel.start_button)
+    qtbot.waitUntil(lambda: panel.state == "idle", timeout=TIMEOUT)
+    assert panel.message.is_error
+    assert "diverged" in panel.message.text() and "init_lr" in panel.message.text()
+    assert panel.start_button.isEnabled()
+
+
+# -- Evaluate ---------------------------------------------------------------------------------
+
+
+def _random_model(path: Path, seed: int) -> Path:
+    import torch
+
+    from model.checkpoint import save_model
+    from model.config import KVAEConfig
+    from model.kvae import KVAE
+
+    torch.manual_seed(seed)
+    save_model(KVAE(KVAEConfig()), path)
+    return path
+
+
+def test_sweep_fills_both_plots_compares_and_exports(
+    qtbot, workspace, small_data, tmp_path, monkeypatch
+):
+    first = _random_model(tmp_path / "a.safetensors", 0)
+    second = _random_model(tmp_path / "b.safetensors", 1)
+    panel = EvaluatePanel(workspace, current_model=lambda: first)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 700)
+    panel.show()
+    assert panel.model_combo.path() == first
+    workspace.add_model(second)
+    assert panel.compare_combo.set_path(second)
+    assert panel.test_combo.path() == small_data[1]
+    type_into(panel.sequences_spin, "2")
+    click(panel.run_button)
+    qtbot.waitUntil(lambda: panel.job is None, timeout=TIMEOUT)
+    assert not panel.message.is_error, panel.message.text()
+    assert set(panel.plot.results) == {"a.safetensors", "b.safetensors"}
+    # 8 planning and 10 random points, 4 metrics, 2 models.
+    assert panel.plot.point_count("planning") == 8 * 4 * 2
+    assert panel.plot.point_count("random") == 10 * 4 * 2
+
+    csv_path, png_path = tmp_path / "sweep.csv", tmp_path / "sweep.png"
+    dialog = "kvae_studio.app.panels.evaluate_panel.QFileDialog.getSaveFileName"
+    monkeypatch.setattr(dialog, lambda *a, **k: (str(csv_path), ""))
+    click(panel.csv_button)
+    monkeypatch.setattr(dialog, lambda *a, **k: (str(png_path), ""))
+    click(panel.png_button)
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 18
+    assert {r["kind"] for r in rows} == {"planning", "random"}
+    assert all(0.0 <= float(r["smoothing"]) <= 1.0 for r in rows)
+    assert png_path.stat().st_size > 1000

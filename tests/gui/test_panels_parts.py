@@ -1,0 +1,249 @@
+"""The panels' parts on their own: background jobs, generated forms, logs, curves."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from kvae_studio.app.panels import pyside_fix
+from kvae_studio.app.panels.curves import Series, TrainingCurves
+from kvae_studio.app.panels.forms import DataclassForm, FieldHint
+from kvae_studio.app.panels.jobs import Job
+from kvae_studio.app.panels.train_session import read_log
+from kvae_studio.app.panels.widgets import Estimator, format_duration
+
+TIMEOUT = 10_000
+
+
+# -- jobs -------------------------------------------------------------------------------------
+
+
+def test_job_reports_progress_items_and_result_on_the_gui_thread(qtbot):
+    import threading
+
+    gui = threading.get_ident()
+    seen = []
+
+    def work(ctx, n):
+        for i in range(n):
+            ctx.progress(i + 1, n)
+            ctx.emit(i)
+        return "done"
+
+    job = Job(work, 5)
+    job.item.connect(lambda v: seen.append(("item", v, threading.get_ident() == gui)))
+    job.progress.connect(lambda d, t: seen.append(("progress", d, t)))
+    with qtbot.waitSignal(job.finished, timeout=TIMEOUT), qtbot.waitSignal(job.result) as result:
+        job.start()
+    assert result.args == ["done"]
+    assert [v for kind, v, *_ in seen if kind == "item"] == [0, 1, 2, 3, 4]
+    assert all(on_gui for kind, _, on_gui in seen if kind == "item")
+    assert ("progress", 5, 5) in seen  # the last report is never dropped
+    assert not job.is_running()
+
+
+def test_job_generator_items_and_none_payloads(qtbot):
+    def work(ctx):
+        yield None
+        yield (None, True)
+
+    job = Job(work)
+    items = []
+    job.item.connect(items.append)
+    with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
+        job.start()
+    assert items == [None, (None, True)]
+
+
+def test_job_cancel_is_cooperative(qtbot):
+    import threading
+
+    started = threading.Event()
+
+    def work(ctx):
+        started.set()
+        while ctx.progress(0, 1):
+            pass
+        return "should not be reported"
+
+    job = Job(work)
+    results = []
+    job.result.connect(results.append)
+    job.start()
+    assert started.wait(5)
+    with qtbot.waitSignal(job.cancelled, timeout=TIMEOUT):
+        job.cancel()
+    assert results == []
+
+
+def test_job_failure_carries_the_message(qtbot):
+    def work(ctx):
+        raise ValueError("the file is broken")
+
+    job = Job(work)
+    with qtbot.waitSignal(job.failed, timeout=TIMEOUT) as failed:
+        job.start()
+    assert failed.args == ["the file is broken"]
+
+
+def test_pyside_refcount_workaround_holds_over_many_calls(qapp):
+    from PySide6.QtCore import QObject, Signal
+
+    class Source(QObject):
+        ping = Signal(int)
+
+    pyside_fix.apply()
+    src, obj = Source(), QObject()
+    for i in range(20_000):  # would abort a 3.11 interpreter without the workaround
+        obj.setObjectName("x")
+        src.ping.emit(i)
+    assert sys.getrefcount(None) > 0
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    count: int = 3
+    rate: float = 0.007
+    flag: bool = True
+    mode: str = "relu"
+    sizes: tuple[int, ...] = (32, 32)
+    corners: tuple[tuple[float, float], ...] = ((1.0, 2.0), (3.0, 4.0))
+    extra: list = field(default_factory=list, init=False)
+
+    def __post_init__(self):
+        if self.count > 10:
+            raise ValueError("count must be at most 10")
+
+
+def test_form_round_trips_every_kind_of_field(qtbot):
+    hints = {
+        "mode": FieldHint("Main", "activation", choices=("relu", "tanh")),
+        "count": FieldHint("Main"),
+    }
+    form = DataclassForm(Example, hints, order=("Main",))
+    qtbot.addWidget(form)
+    assert form.build() == Example()
+    assert form.names() == ["count", "mode", "rate", "flag", "sizes", "corners"]
+    form.set_values(
+        {
+            "count": 5,
+            "rate": 1e-3,
+            "flag": False,
+            "mode": "tanh",
+            "sizes": (8,),
+            "corners": ((0.5, 1.5),),
+        }
+    )
+    assert form.build() == Example(5, 1e-3, False, "tanh", (8,), ((0.5, 1.5),))
+    assert form._labels["count"].font().bold()  # changed from the default
+    form.editor("rate").setText("fast")
+    with pytest.raises(ValueError, match="rate"):
+        form.values()
+    form.reset()
+    assert form.build() == Example()
+    assert not form._labels["count"].font().bold()
+    form.editor("count").setValue(11)
+    with pytest.raises(ValueError, match="at most 10"):
+        form.build()
+
+
+def test_config_form_has_every_kvae_option(qtbot):
+    from kvae_studio.app.panels.config_fields import CONFIG_HINTS, config_hint
+    from model.config import KVAEConfig
+
+    form = DataclassForm(KVAEConfig, config_hint)
+    qtbot.addWidget(form)
+    fields = set(KVAEConfig.__dataclass_fields__)
+    assert set(form.names()) == fields
+    assert set(CONFIG_HINTS) == fields  # every option has a group and a tooltip
+    assert form.build() == KVAEConfig()
+
+
+# -- logs and curves --------------------------------------------------------------------------
+
+
+def _step(step, elbo=-100.0):
+    return {
+        "kind": "step",
+        "step": step,
+        "epoch": 1,
+        "terms": {"elbo": elbo},
+        "lr": 0.007,
+        "grad_norm": 1.0,
+        "sequences_per_second": 30.0,
+    }
+
+
+def test_read_log_keeps_the_later_copy_of_replayed_steps(tmp_path):
+    lines = [
+        _step(1),
+        _step(2),
+        _step(3, elbo=-1.0),
+        _step(2, elbo=-7.0),
+        _step(3, elbo=-8.0),
+        {"kind": "epoch", "step": 3, "epoch": 1},
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    steps, epochs = read_log(path)
+    assert [s["step"] for s in steps] == [1, 2, 3]
+    assert [s["terms"]["elbo"] for s in steps] == [-100.0, -7.0, -8.0]
+    assert len(epochs) == 1
+    steps, _ = read_log(path, upto_step=2)
+    assert [s["step"] for s in steps] == [1, 2]
+
+
+def test_series_moving_average_is_debiased_and_skips_gaps():
+    s = Series(capacity=2)
+    for i, y in enumerate([10.0, math.nan, 10.0, 20.0]):
+        s.append(i, y, 0.5)
+    x, smooth = s.smoothed()
+    assert list(x) == [0, 1, 2, 3]
+    assert smooth[0] == pytest.approx(10.0) and smooth[2] == pytest.approx(10.0)
+    assert 10.0 < smooth[3] < 20.0
+    s.resmooth(0.0, max_x=2)
+    assert s.n == 3 and s.smoothed()[1][2] == 10.0
+
+
+def test_curves_take_steps_and_epochs_and_truncate(qtbot):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.add_steps(_step(i, -100.0 + i) for i in range(1, 11))
+    curves.add_epoch(
+        {
+            "step": 10,
+            "train_elbo": -95.0,
+            "test_elbo": -96.0,
+            "hamming": {"smoothing": 0.1, "filtering": 0.2, "generation": 0.3, "baseline": 0.05},
+        }
+    )
+    curves.flush()
+    assert curves.step_count() == 10 and curves.epoch_count() == 1
+    assert curves.epoch_series["log_px"].n == 1  # the terms' epoch means
+    curves.truncate(6)
+    assert curves.step_count() == 6 and curves.epoch_count() == 0
+    for i in range(curves.tabs.count()):
+        curves.tabs.setCurrentIndex(i)  # every tab draws without error
+    assert curves.last_step() == 6
+    curves.set_smoothing(0.0)
+    assert np.allclose(curves.steps["elbo"].smoothed()[1], curves.steps["elbo"].data()[1])
+
+
+def test_time_estimates():
+    assert format_duration(7.4) == "7 s"
+    assert format_duration(125) == "2:05"
+    assert format_duration(3725) == "1:02:05"
+    est = Estimator()
+    assert est.update(0, 10) is None

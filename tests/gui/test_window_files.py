@@ -1,0 +1,210 @@
+"""The window's files: models, datasets, sessions, exports, settings, and the screenshot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+
+from model.checkpoint import save_model
+from model.config import KVAEConfig
+from model.kvae import KVAE
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def snapshot(window) -> dict:
+    ex = window.explore
+    return {
+        "model": ex.model,
+        "path": ex.model_path,
+        "images": ex.images.copy(),
+        "hidden": ex.mask.hidden.copy(),
+        "occluded": ex.mask.occluded.copy(),
+        "requests": ex.requests,
+        "result": ex.result,
+        "source": dict(ex.source),
+    }
+
+
+def assert_unchanged(window, before: dict) -> None:
+    ex = window.explore
+    assert ex.model is before["model"] and ex.model_path == before["path"]
+    assert np.array_equal(ex.images, before["images"])
+    assert np.array_equal(ex.mask.hidden, before["hidden"])
+    assert np.array_equal(ex.mask.occluded, before["occluded"])
+    assert ex.requests == before["requests"] and ex.result is before["result"]
+    assert ex.source == before["source"]
+
+
+def close_error(window) -> str:
+    box = window.error_box
+    assert box is not None and box.isVisible()
+    text = box.text()
+    box.close()
+    return text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "opener"),
+    [
+        ("broken.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json", "open_model"),
+        ("pickled.safetensors", b"\x80\x04\x95 pickle bytes here", "open_model"),
+        ("broken.npz", b"PK\x03\x04 truncated zip", "open_dataset"),
+        ("broken.session.npz", b"PK\x03\x04 truncated zip", "open_path"),
+        ("notes.txt", b"hello", "open_path"),
+    ],
+)
+def test_a_bad_file_shows_one_line_and_leaves_the_session_as_it_was(
+    window, tmp_path, name, content, opener
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = snapshot(window)
+    assert getattr(window, opener)(str(path)) is False
+    text = close_error(window)
+    assert name in text and "\n" not in text
+    assert_unchanged(window, before)
+
+
+def test_a_dataset_of_another_frame_size_is_refused(window, tmp_path):
+    path = tmp_path / "big.npz"
+    np.savez(path, images=np.zeros((2, 20, 64, 64), np.float32))
+    before = snapshot(window)
+    assert window.open_dataset(str(path)) is False
+    assert "64×64" in close_error(window)
+    assert_unchanged(window, before)
+
+
+def test_open_dataset_pick_a_sequence_and_remember_it(qtbot, window, tmp_path):
+    rng = np.random.default_rng(1)
+    images = (rng.random((3, 20, 32, 32)) > 0.95).astype(np.float32)
+    path = tmp_path / "three.npz"
+    np.savez(path, images=images)
+    assert window.open_dataset(str(path))
+    wait_idle(qtbot, window)
+    ex = window.explore
+    assert np.array_equal(ex.images, images[0])
+    spin = ex.sequence_controls.index
+    assert spin.isEnabled() and spin.maximum() == 2
+    spin.setValue(2)
+    wait_idle(qtbot, window)
+    assert np.array_equal(ex.images, images[2]) and ex.source["index"] == 2
+    assert np.array_equal(ex.result.images, images[2])
+    assert str(path.resolve()) in window.settings.recent_files()
+
+
+def test_drop_a_model_file_opens_it_and_settings_remember_it(qtbot, window, tmp_path):
+    torch.manual_seed(5)
+    other = KVAE(KVAEConfig(K=2))
+    path = tmp_path / "two-regimes.safetensors"
+    save_model(other, path, {"epoch": 7})
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    enter = QDragEnterEvent(QPointF(200, 200), *args)  # a drop goes where the drag entered
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(200, 200), *args))
+    qtbot.waitUntil(lambda: window.current_model_path == str(path.resolve()))
+    wait_idle(qtbot, window)
+    assert window.explore.model.config.K == 2
+    assert window.explore.result.alpha.shape == (20, 2)
+    assert len(window.explore.time_plots.alpha_edges) == 2
+    assert window.settings.last_model() == str(path.resolve())
+    assert window.settings.recent_files()[0] == str(path.resolve())
+    assert "two-regimes" in window.windowTitle()
+
+
+def test_session_saves_and_reopens_as_one_file(qtbot, window, tmp_path):
+    ex = window.explore
+    ex.apply_band("vertical", 16, 4)
+    ex.timeline.set_frame(9)
+    wait_idle(qtbot, window)
+    path = tmp_path / "mine.session.npz"
+    assert window.save_session(str(path))
+    saved = snapshot(window)
+    ex.new_sequence("polygon", 3)
+    ex.mask.clear_all()
+    wait_idle(qtbot, window)
+    assert not np.array_equal(ex.images, saved["images"])
+
+    assert window.open_path(str(path))
+    wait_idle(qtbot, window)
+    assert np.array_equal(ex.images, saved["images"])
+    assert np.array_equal(ex.mask.hidden, saved["hidden"])
+    assert np.array_equal(ex.mask.occluded, saved["occluded"])
+    assert ex.current_frame == 9 and ex.source == saved["source"]
+    assert not ex.mask.can_undo
+
+
+def test_export_video_and_png(qtbot, window, tmp_path):
+    mp4 = tmp_path / "sequence.mp4"
+    assert window.export_video(str(mp4))
+    capture = cv2.VideoCapture(str(mp4))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    capture.release()
+    assert frames == 20
+    png = tmp_path / "view.png"
+    assert window.export_png(str(png))
+    picture = cv2.imread(str(png))
+    assert picture is not None and picture.shape[0] > 300
+
+
+def test_panels_are_tabs_and_their_signals_open_files_in_explore(
+    qtbot, model, qsettings, tmp_path, monkeypatch
+):
+    pytest.importorskip("kvae_studio.app.panels")
+    from kvae_studio.app.main_window import MainWindow
+
+    monkeypatch.setenv("KVAE_STUDIO_HOME", str(tmp_path / "home"))
+    win = MainWindow(model, None, settings=qsettings, panels=True, restore_layout=False)
+    qtbot.addWidget(win)
+    win.explore.new_sequence("box", 0)
+    titles = [win.tabs.tabText(i) for i in range(win.tabs.count())]
+    assert titles[0] == "Explore" and len(titles) == 1 + len(win.panels)
+    with_model = [w for _, w in win.panels if hasattr(w, "modelReady")]
+    if not with_model:
+        pytest.skip("no panel announces models")
+    path = tmp_path / "from-panel.safetensors"
+    save_model(model, path)
+    win.tabs.setCurrentIndex(win.tabs.count() - 1)
+    with_model[0].modelReady.emit(str(path))
+    assert win.current_model_path == str(path.resolve())
+    assert win.tabs.currentWidget() is win.explore
+    wait_idle(qtbot, win)
+    win.close()
+
+
+def test_screenshot_from_the_command_line(tmp_path):
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kvae_studio", "--screenshot", str(out), "--seed", "2"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RESULT_TIMEOUT_MS / 1000 * 4,
+    )
+    assert done.returncode == 0, done.stderr
+    picture = cv2.imread(str(out))
+    assert picture is not None and picture.shape[:2] == (900, 1400)
+    assert picture.std() > 10, "a real picture, not a blank window"

@@ -1,0 +1,28 @@
+"""Helpers shared by the studio window tests (a module of its own: `conftest` is not
+importable by name once several test folders have one)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+RESULT_TIMEOUT_MS = 30_000
+
+
+def wait_idle(qtbot, win) -> None:
+    """Until the newest request's result is on screen: frames, plots and metrics."""
+    explore = win.explore
+    qtbot.waitUntil(
+        lambda: (
+            not explore.busy
+            and explore.shown is not None
+            and explore.shown is explore.result
+            and explore.shown.seq == explore.runner.latest_seq
+        ),
+        timeout=RESULT_TIMEOUT_MS,
+    )
+
+
+def hidden_planning() -> np.ndarray:
+    hidden = np.zeros(20, bool)
+    hidden[4:16] = True
+    return hidden
