@@ -24,6 +24,7 @@ from model.config import KVAEConfig
 from model.evaluation import imputation_metrics, test_elbo
 from model.kvae import KVAE
 from model.masks import planning_mask, training_mask
+from model.objective import ELBOTerms
 
 MODEL_FILE = "model.safetensors"
 RESUME_FILE = "resume.safetensors"
@@ -251,20 +252,29 @@ class Trainer:
             )
             mask = torch.as_tensor(m, device=self.device)
         self.optimizer.zero_grad(set_to_none=True)
-        terms = model.elbo(x, mask, generator=self.noise)
-        loss = -terms.elbo
         grad_norm = math.nan
-        skipped = not bool(torch.isfinite(loss))
-        if not skipped:
-            loss.backward()
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
-            skipped = not math.isfinite(grad_norm)
+        try:
+            terms = model.elbo(x, mask, generator=self.noise)
+            loss = -terms.elbo
+            skipped = not bool(torch.isfinite(loss))
+            if not skipped:
+                loss.backward()
+                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+                skipped = not math.isfinite(grad_norm)
+        except torch.linalg.LinAlgError:
+            # A covariance that lost positive definiteness (NaN weights, a huge lr) is
+            # the same failure as a non-finite loss: skip the step, count it, go on.
+            terms, skipped = None, True
         if skipped:
             self.optimizer.zero_grad(set_to_none=True)
         else:
             self.optimizer.step()
         self.step += 1
-        values = {k: float(v.detach()) for k, v in terms._asdict().items()}
+        values = (
+            {k: float(v.detach()) for k, v in terms._asdict().items()}
+            if terms is not None
+            else dict.fromkeys(ELBOTerms._fields, math.nan)
+        )
         return StepReport(
             epoch=self.epoch + 1,
             step=self.step,

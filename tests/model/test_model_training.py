@@ -81,6 +81,26 @@ def test_nan_loss_skips_the_step_and_reports_it():
     assert [first.step, second.step, third.step] == [1, 2, 3]
 
 
+def test_a_singular_matrix_skips_the_step_like_a_nan():
+    """At a huge lr a covariance can stop being positive definite: Cholesky raises."""
+    trainer = small_trainer()
+    real_elbo = trainer.model.elbo
+    calls = [0]
+
+    def elbo(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 2:
+            torch.linalg.cholesky(-torch.eye(2))  # raises torch.linalg.LinAlgError
+        return real_elbo(*args, **kwargs)
+
+    trainer.model.elbo = elbo
+    events = trainer.run()
+    first, second, third = next(events), next(events), next(events)
+    assert [first.skipped, second.skipped, third.skipped] == [False, True, False]
+    assert np.isnan(second.terms["elbo"]) and np.isnan(second.grad_norm)
+    assert np.isfinite(third.terms["elbo"])
+
+
 def test_repeated_nan_raises_a_training_error():
     trainer = small_trainer(n=4 * (MAX_BAD_STEPS + 2))
     poison(trainer, bad_calls=set(range(2, 100)))
