@@ -58,8 +58,8 @@ class SequencePreview(QWidget):
         self.caption_text = caption
         self._show()
         self.view.autoRange(padding=0.02)
-        if not self.timer.isActive():
-            self.timer.start()
+        if self.isVisible() and not self.timer.isActive():
+            self.timer.start()  # a hidden tab starts playing when shown (showEvent)
 
     def advance(self) -> None:
         if self.sequences is None:
