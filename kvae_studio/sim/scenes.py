@@ -153,7 +153,17 @@ class SceneParams:
         travel, stay off the wall's pixels.
         """
         travel = self.max_relative_speed() * self.dt / self.physics_substeps()
-        return max(0.0, half_width + self.footprint_radius() - self.ball_radius + travel)
+        margin = half_width + self.footprint_radius() - self.ball_radius + travel
+        return max(0.0, margin + self.snap_margin())
+
+    def snap_margin(self) -> float:
+        """Clearance for the drawn disc's centre, snapped to the nearest pixel corner.
+
+        Walls along the pixel grid need none (their lines lie between pixel centres, as the
+        disc's outline does); a slanted wall needs up to half a pixel's diagonal. Fixed in
+        reference units from 32 px up, so larger frames keep the same physics.
+        """
+        return 0.0
 
     def start_region(self) -> np.ndarray:
         """Convex polygon (V, 2) that the ball's start centre is projected into.
@@ -229,6 +239,9 @@ class PolygonParams(SceneParams):
 
     def _corners(self) -> np.ndarray:
         return np.asarray(self.walls, dtype=float) + 0.5
+
+    def snap_margin(self) -> float:
+        return math.sqrt(0.5) / min(self.scale, 1.0)
 
     def wall_segments(self) -> np.ndarray:
         return _closed_polyline(self._corners())
