@@ -6,12 +6,16 @@ screenshot, tests that check the fallback), and the path must not be spelled twi
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """The repository's `resources/` folder (it may not exist in a bare checkout)."""
-    return Path(__file__).resolve().parents[2] / "resources"
+    """The repository's `resources/` folder, or its installed copy when installed from a
+    wheel (`<prefix>/share/kvae-studio`); it may not exist in a bare checkout."""
+    checkout = Path(__file__).resolve().parents[2] / "resources"
+    installed = Path(sys.prefix) / "share" / "kvae-studio"
+    return installed if not checkout.is_dir() and installed.is_dir() else checkout
 
 
 def default_model_path(scene: str = "box") -> Path:
