@@ -39,6 +39,13 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (0)")
     p.add_argument("--out", metavar="PATH", help="output file (default: SCENE.npz)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    p.add_argument(
+        "--legacy-physics",
+        action="store_true",
+        help="step the physics as the paper's public release did (one step per frame, walls "
+        "of zero width: the ball overlaps walls at bounces), to make data like the paper's "
+        "files; not pong",
+    )
     group = p.add_argument_group("scene parameters (default: the paper's)")
     defaults = {scene: cls() for scene, cls in SCENES.items()}
     for name, owners in _all_fields().items():
@@ -75,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         return _error(str(err))
 
+    if args.legacy_physics and args.scene == "pong":
+        return _error("--legacy-physics is for the scenes with fixed walls, not pong")
     out = args.out or f"{args.scene}.npz"
     n, steps, size = args.sequences, args.steps, params.size
     bar = ProgressBar(f"{args.scene} ", enabled=None if not args.quiet and n >= 1000 else False)
@@ -82,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with SequenceWriter(out, (n, steps, size, size)) as writer:
             state = np.empty((n, steps, 4), dtype=np.float32)
-            for batch in iter_batches(params, n, steps, args.seed, progress=bar):
+            for batch in iter_batches(
+                params, n, steps, args.seed, progress=bar, legacy=args.legacy_physics
+            ):
                 writer.write(batch.images)
                 state[batch.start : batch.start + len(batch.state)] = batch.state
             writer.finish(state)

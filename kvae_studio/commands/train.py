@@ -13,7 +13,11 @@ def register(subparsers) -> None:
         help="train a KVAE on a .npz dataset",
         description="Train a KVAE with the paper's schedule; checkpoints go to RUN_DIR.",
     )
-    p.add_argument("data", help="training sequences (.npz in the original format)")
+    p.add_argument(
+        "data",
+        nargs="+",
+        help="training sequences (.npz in the original format); several files are joined",
+    )
     p.add_argument("--test", help="test sequences for the per-epoch ELBO and Hamming distance")
     p.add_argument("--out", required=True, help="run folder: model.safetensors, resume state, log")
     p.add_argument("--epochs", type=int, help="number of epochs (default: the config's, 80)")
@@ -34,15 +38,26 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from model.checkpoint import ModelFileError
     from model.config import KVAEConfig
     from model.data import DatasetError, load_sequences
     from model.training import TrainingError
 
     try:
-        train = load_sequences(args.data)
+        parts = [load_sequences(path).images for path in args.data]
         test = load_sequences(args.test) if args.test else None
-        config = KVAEConfig(frame_size=train.images.shape[-1]).with_overrides(args.overrides)
+        shapes = {part.shape[1:] for part in parts}
+        if len(shapes) > 1:
+            raise ValueError(
+                "the training files differ in frames or size: "
+                + ", ".join(
+                    f"{path} {part.shape[1:]}" for path, part in zip(args.data, parts, strict=True)
+                )
+            )
+        images = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        config = KVAEConfig(frame_size=images.shape[-1]).with_overrides(args.overrides)
     except (DatasetError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -55,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     try:
         trainer = Trainer(
-            train.images,
+            images,
             None if test is None else test.images,
             config,
             run_dir=args.out,

@@ -41,11 +41,18 @@ class BatchPhysics:
     """A pymunk space holding ``capacity`` copies of a scene's walls, reused batch after batch.
 
     ``run`` launches one ball per copy, steps them all together and removes them again.
+
+    ``legacy=True`` reproduces the public release's generator, to make data like the
+    paper's files: one pymunk step of ``dt`` per frame and walls of zero width, so that the
+    ball overlaps a wall at most bounces (and, fast enough, crosses it). Not for new data.
     """
 
-    def __init__(self, params: SceneParams, capacity: int):
+    def __init__(self, params: SceneParams, capacity: int, legacy: bool = False):
+        if legacy and isinstance(params, PongParams):
+            raise ValueError("legacy physics is for the scenes with fixed walls, not pong")
         self.params = params
         self.capacity = capacity
+        self.legacy = legacy
         space = pymunk.Space()
         space.gravity = params.gravity
         # Two walls hit at once (a polygon's corner) need a converged solver to keep the
@@ -53,9 +60,14 @@ class BatchPhysics:
         # nothing measurable, since contacts are rare.
         space.iterations = 60
         radius = params.collision_radius(WALL_HALF_WIDTH)
+        segments = params.wall_segments()
+        if legacy:
+            # The public release: zero-width walls on the drawn wall pixels' top-left
+            # corner lines (pymunk's coordinates there were pygame's pixel corners).
+            radius, segments = 0.0, segments - 0.5
         walls = []
         for j in range(capacity):
-            for a, b in params.wall_segments() + np.array([0.0, j * _TILE]):
+            for a, b in segments + np.array([0.0, j * _TILE]):
                 wall = pymunk.Segment(space.static_body, tuple(a), tuple(b), radius)
                 wall.elasticity = params.wall_elasticity
                 walls.append(wall)
@@ -76,12 +88,13 @@ class BatchPhysics:
         n = len(positions)
         if n > self.capacity:
             raise ValueError(f"batch of {n} exceeds capacity {self.capacity}")
-        substeps = p.physics_substeps()
+        substeps = 1 if self.legacy else p.physics_substeps()
         h = p.dt / substeps
         # pymunk moves a body with the velocity of the previous step, then adds gravity: its
         # stored velocity runs half a step of gravity ahead of the true one. Launching with
         # that half kick makes free flight exact (leapfrog); it is taken off when reading.
-        kick = np.array(p.gravity) * (h / 2.0)
+        # (The legacy generator launched without it.)
+        kick = np.zeros(2) if self.legacy else np.array(p.gravity) * (h / 2.0)
         balls = []
         shapes = []
         for j in range(n):

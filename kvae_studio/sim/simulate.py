@@ -80,13 +80,15 @@ def iter_batches(
     *,
     render: bool = True,
     out: np.ndarray | None = None,
+    legacy: bool = False,
 ) -> Iterator[Batch]:
     """Make a data set batch by batch (``BATCH`` sequences at a time), for streaming to disk.
 
     The frames of a batch are drawn into a buffer that the next batch reuses: copy what you
     keep, or pass ``out`` (N, T, H, W) float32 to have every batch drawn into its own slice
     of it. With ``render=False`` only the motion is computed and ``images`` is empty
-    (B, T, 0, 0). The concatenated batches equal ``simulate``'s result.
+    (B, T, 0, 0). The concatenated batches equal ``simulate``'s result. ``legacy=True``
+    steps the physics as the public release did (see ``BatchPhysics``).
     """
     from kvae_studio.sim.physics import BatchPhysics  # pymunk only when simulating
 
@@ -95,7 +97,7 @@ def iter_batches(
         raise ValueError(f"need at least one sequence and one step, got {sequences} x {steps}")
     start, velocity = launch_states(params, sequences, seed)
     capacity = min(BATCH, sequences)
-    physics = BatchPhysics(params, capacity)
+    physics = BatchPhysics(params, capacity, legacy=legacy)
     n = params.size if render else 0
     if out is not None and out.shape != (sequences, steps, n, n):
         raise ValueError(f"out has shape {out.shape}, expected {(sequences, steps, n, n)}")
@@ -120,18 +122,20 @@ def simulate(
     steps: int = 20,
     seed: int = 0,
     progress: Progress | None = None,
+    legacy: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Simulate and draw a data set: ``(images, state)``.
 
     ``images`` is (N, T, H, W) float32 in [0, 1], ``state`` (N, T, 4) float32 with x, y, vx,
     vy in pixels (x = column, y = row; None for scenes without a single ball, of which there
     are none yet). Same scene, parameters and seed give the same arrays, bit for bit.
+    ``legacy=True``: the public release's physics (one step per frame, walls of zero width).
     """
     params = scene_params(scene)
     n = params.size
     images = np.empty((sequences, steps, n, n), dtype=np.float32)
     state = np.empty((sequences, steps, 4), dtype=np.float32)
-    for batch in iter_batches(params, sequences, steps, seed, progress, out=images):
+    for batch in iter_batches(params, sequences, steps, seed, progress, out=images, legacy=legacy):
         state[batch.start : batch.start + len(batch.state)] = batch.state
     return images, state
 
