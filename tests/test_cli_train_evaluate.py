@@ -1,0 +1,140 @@
+"""`kvae-studio train` and `evaluate`, run as a user runs them: simulate, train, evaluate.
+
+The pipeline runs once in real subprocesses (module scope); the other tests reuse its run
+folder. A tiny model keeps it to seconds: the point is the commands' contract (files
+written, JSON printed, resume, errors), not the model's quality.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kvae_studio import cli
+
+ORIGINAL_BOX = Path(__file__).resolve().parent / "data" / "original-box.npz"
+TINY = ["--set", "batch_size=16", "--set", "dim_z=3", "--set", "K=2", "--set", "alpha_units=8"]
+
+
+def kvae_studio(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "kvae_studio", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """simulate two small sets (one with the legacy physics), train one epoch on both."""
+    folder = tmp_path_factory.mktemp("cli")
+    kvae_studio(
+        "simulate", "box", "--sequences", "40", "--seed", "1", "--out", str(folder / "a.npz")
+    )
+    kvae_studio(
+        "simulate", "box", "--sequences", "24", "--seed", "2", "--legacy-physics",
+        "--out", str(folder / "b.npz"),
+    )  # fmt: skip
+    kvae_studio(
+        "simulate", "box", "--sequences", "16", "--seed", "3", "--out", str(folder / "t.npz")
+    )
+    result = kvae_studio(
+        "train", str(folder / "a.npz"), str(folder / "b.npz"), "--test", str(folder / "t.npz"),
+        "--out", str(folder / "run"), "--epochs", "1", "--device", "cpu", *TINY,
+    )  # fmt: skip
+    return folder, result
+
+
+def test_train_joins_the_files_and_writes_the_run(run):
+    folder, result = run
+    assert "64 sequences" in result.stderr  # 40 + 24
+    assert "Epoch 1/1" in result.stderr and "hamming smooth" in result.stderr
+    for name in ("model.safetensors", "resume.safetensors", "log.jsonl"):
+        assert (folder / "run" / name).is_file()
+    epochs = [
+        json.loads(line)
+        for line in (folder / "run" / "log.jsonl").read_text().splitlines()
+        if '"kind": "epoch"' in line
+    ]
+    assert [e["epoch"] for e in epochs] == [1]
+    assert set(epochs[0]["hamming"]) == {"smoothing", "filtering", "generation", "baseline"}
+
+
+def test_evaluate_json_on_the_original_file(run):
+    folder, _ = run
+    result = kvae_studio(
+        "evaluate", str(folder / "run" / "model.safetensors"), str(ORIGINAL_BOX), "--json"
+    )
+    out = json.loads(result.stdout)
+    assert out["sequences"] == 200
+    assert set(out["hamming"]) >= {"smoothing", "filtering", "generation", "baseline"}
+    assert set(out["nrmse_a"]) >= {"smoothing", "generation"}
+    assert np.isfinite(out["test_elbo"])
+    assert all(0.0 <= v <= 1.0 for v in out["hamming"].values())
+
+
+def test_evaluate_random_mask_and_sweep_csv(run, capsys):
+    folder, _ = run
+    model = str(folder / "run" / "model.safetensors")
+    data = str(folder / "t.npz")
+    sweep = folder / "sweep.csv"
+    args = ["--mask", "random", "--drop-prob", "0.3", "--json", "--sweep", str(sweep)]
+    code = cli.main(["evaluate", model, data, *args])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mask"] == {"kind": "random", "drop_prob": 0.3}
+    rows = list(csv.DictReader(sweep.open()))
+    kinds = [(r["kind"], float(r["x"])) for r in rows]
+    assert [x for k, x in kinds if k == "planning"] == [1, 3, 5, 7, 9, 11, 13, 15]
+    assert [round(x, 1) for k, x in kinds if k == "random"] == [i / 10 for i in range(1, 11)]
+
+
+def test_resume_continues_the_run(run):
+    folder, _ = run
+    result = kvae_studio(
+        "train", str(folder / "a.npz"), "--out", str(folder / "run"), "--epochs", "2",
+        "--device", "cpu", "--resume", *TINY,
+    )  # fmt: skip
+    assert "from epoch 2" in result.stderr
+    epochs = [
+        json.loads(line)["epoch"]
+        for line in (folder / "run" / "log.jsonl").read_text().splitlines()
+        if '"kind": "epoch"' in line
+    ]
+    assert epochs == [1, 2]
+
+
+def test_bad_inputs_are_one_line_errors(run, tmp_path, capsys):
+    folder, _ = run
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a model at all")
+    assert cli.main(["evaluate", str(junk), str(folder / "t.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1 and "Traceback" not in err
+
+    big = tmp_path / "big.npz"
+    assert (
+        cli.main(["simulate", "box", "--sequences", "4", "--size", "64", "--out", str(big), "-q"])
+        == 0
+    )
+    capsys.readouterr()
+    code = cli.main(["train", str(folder / "a.npz"), str(big), "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert "differ in frames or size" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+    assert cli.main(["simulate", "pong", "--legacy-physics", "--out", str(tmp_path / "p.npz")]) == 2
+    assert "not pong" in capsys.readouterr().err
