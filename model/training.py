@@ -116,6 +116,7 @@ class Trainer:
         checkpoint_every: int = 1,
         eval_sequences: int | None = None,
         epochs: int | None = None,
+        schedule_overrides: list[str] | None = None,
     ):
         self.device = pick_device(device)
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -140,6 +141,9 @@ class Trainer:
             config = config or KVAEConfig()
             torch.manual_seed(seed)
             self.model = KVAE(config).to(self.device)
+        if schedule_overrides:
+            config = _override_schedule(config, schedule_overrides)
+            self.model.config = config
         if epochs is not None:
             config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
             self.model.config = config
@@ -366,6 +370,34 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.run_dir / LOG_FILE, "a") as f:
             f.write(json.dumps(record) + "\n")
+
+
+SCHEDULE_FIELDS = frozenset(
+    {
+        "batch_size", "num_epochs", "init_lr", "decay_rate", "decay_epochs", "max_grad_norm",
+        "only_vae_epochs", "kf_update_steps", "train_miss_prob", "t_init_train_miss",
+    }
+)  # fmt: skip
+"""The config fields a resumed run may change: how it trains, not what the model is."""
+
+
+def _override_schedule(config: KVAEConfig, assignments: list[str]) -> KVAEConfig:
+    """`key=value` changes to the training schedule of a run (e.g. when resuming it)."""
+    try:
+        changed = config.with_overrides(assignments)
+    except ValueError as err:
+        raise TrainingError(str(err)) from err
+    fixed = sorted(
+        name
+        for name, value in asdict(changed).items()
+        if value != getattr(config, name) and name not in SCHEDULE_FIELDS
+    )
+    if fixed:
+        raise TrainingError(
+            f"a resumed run keeps its model: {', '.join(fixed)} cannot change "
+            f"(only the schedule can: {', '.join(sorted(SCHEDULE_FIELDS))})"
+        )
+    return changed
 
 
 def _with_speed(report: StepReport, speed: float) -> StepReport:

@@ -31,7 +31,11 @@ def register(subparsers) -> None:
         metavar="KEY=VALUE",
         help="override a config field, e.g. --set K=5 --set batch_size=16 (repeatable)",
     )
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out; --set may then change its schedule (e.g. train_miss_prob)",
+    )
     p.add_argument("--checkpoint-every", type=int, default=1, metavar="N")
     p.add_argument("--eval-sequences", type=int, help="use only the first N test sequences")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
@@ -80,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             checkpoint_every=args.checkpoint_every,
             eval_sequences=args.eval_sequences,
             epochs=args.epochs,
+            schedule_overrides=args.overrides if args.resume else None,
         )
         return _drive(trainer)
     except (TrainingError, ModelFileError) as err:

@@ -146,6 +146,29 @@ def test_resume_continues_the_same_curve(tmp_path):
         torch.testing.assert_close(resumed_model[k], v, rtol=1e-4, atol=1e-5)
 
 
+def test_a_resumed_run_may_change_its_schedule_but_not_its_model(tmp_path):
+    images, _ = box_data(8, seed=4)
+    images = images[:, :6]
+    cfg = KVAEConfig(**{**SMALL, "num_epochs": 1})
+    list(Trainer(images, config=cfg, run_dir=tmp_path, device="cpu").run())
+    again = Trainer(
+        images,
+        run_dir=tmp_path,
+        resume=True,
+        device="cpu",
+        epochs=2,
+        schedule_overrides=["train_miss_prob=0.5", "init_lr=0.001"],
+    )
+    assert again.config.train_miss_prob == 0.5 and again.config.init_lr == 0.001
+    assert again.model.config == again.config and again.epoch == 1
+    events = [e for e in again.run() if e.kind == "step"]
+    assert events and all(e.epoch == 2 for e in events)
+    with pytest.raises(TrainingError, match="keeps its model: K, dim_z cannot change"):
+        Trainer(images, run_dir=tmp_path, resume=True, schedule_overrides=["K=5", "dim_z=3"])
+    with pytest.raises(TrainingError, match="known key"):
+        Trainer(images, run_dir=tmp_path, resume=True, schedule_overrides=["nonsense=1"])
+
+
 def test_resume_without_a_run_is_an_error(tmp_path):
     with pytest.raises(TrainingError, match="nothing to resume"):
         Trainer(np.zeros((4, 6, 16, 16), np.float32), run_dir=tmp_path, resume=True, device="cpu")
