@@ -27,3 +27,13 @@ def default_model_path(scene: str = "box") -> Path:
     models = resources_dir() / "models"
     own = models / f"{scene}.safetensors"
     return own if own.is_file() else models / "box.safetensors"
+
+
+def shipped_datasets() -> list[Path]:
+    """Datasets that ship with the studio (`resources/datasets/*.npz`), sorted by name.
+
+    The paper's own box test sequences are among them, so the Evaluate panel can set the
+    shipped model beside the paper's figures at first launch, before anything is simulated.
+    """
+    folder = resources_dir() / "datasets"
+    return sorted(folder.glob("*.npz")) if folder.is_dir() else []

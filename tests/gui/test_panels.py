@@ -268,6 +268,22 @@ def _random_model(path: Path, seed: int) -> Path:
     return path
 
 
+def test_a_fresh_workspace_offers_the_papers_test_set(qtbot, workspace):
+    """At first launch, before anything is simulated, Evaluate can already run the sweeps
+    of the shipped model on the paper's own box test sequences."""
+    from kvae_studio.app.resources import shipped_datasets
+    from model.data import load_sequences
+
+    shipped = [p for p in shipped_datasets() if p.name == "paper-box-test.npz"]
+    assert shipped, "resources/datasets/paper-box-test.npz is missing"
+    original = Path(__file__).resolve().parents[1] / "data" / "original-box.npz"
+    assert np.array_equal(load_sequences(shipped[0]).images, load_sequences(original).images)
+    panel = EvaluatePanel(workspace)
+    qtbot.addWidget(panel)
+    assert panel.test_combo.path() == shipped[0]
+    assert "200 × 20" in panel.test_combo.currentText()
+
+
 def test_sweep_fills_both_plots_compares_and_exports(
     qtbot, workspace, small_data, tmp_path, monkeypatch
 ):

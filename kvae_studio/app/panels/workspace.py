@@ -11,6 +11,9 @@ Layout on disk (created on first write, never at start-up):
     <root>/runs/<name>/model.safetensors, resume.safetensors, log.jsonl, studio.json
     <root>/catalog.json                                   files added from elsewhere
 
+The datasets the studio ships (`resources/datasets`, the paper's box test set) are
+listed after the user's own.
+
 The root is $KVAE_STUDIO_HOME, else "KVAE Studio" in the user's documents folder.
 """
 
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
+
+from kvae_studio.app.resources import shipped_datasets
 
 ENV_HOME = "KVAE_STUDIO_HOME"
 
@@ -98,10 +103,11 @@ class Workspace(QObject):
 
     # Datasets.
     def datasets(self) -> list[DatasetInfo]:
-        """Workspace datasets (newest first), then the added ones; unreadable files skipped."""
+        """Workspace datasets (newest first), the added ones, then those the studio ships;
+        unreadable files skipped."""
         found = sorted(self.datasets_dir.glob("*.npz"), key=_mtime, reverse=True)
         seen, out = set(), []
-        for path in [*found, *self._extra_datasets]:
+        for path in [*found, *self._extra_datasets, *shipped_datasets()]:
             key = path.resolve()
             info = dataset_info(path) if key not in seen else None
             seen.add(key)
