@@ -297,6 +297,31 @@ def test_the_ball_is_drawn_as_the_originals_pygame_circle():
     assert set(np.unique(images)) <= {0.0, 1.0}  # white on black, as the original draws it
 
 
+def test_the_rotation_marker_gives_the_originals_outline_and_grey_levels():
+    """With the release's rotation marker the ball has the original's binarised outline,
+    disc and marker's tail, in every frame, and the marker's two grey levels; the motion
+    is the same as without it."""
+    original = np.load(ORIGINALS / "original-box.npz")["images"]
+    original_walls = (original > 0).all(axis=(0, 1))
+    theirs = _ball_shapes(original.reshape(-1, 32, 32), original_walls)
+    (their_shape, _), _ = theirs.most_common(1)[0]
+
+    params = scene_params("box")
+    images, state = simulate("box", 100, STEPS, seed=4, marker=True)
+    plain, plain_state = simulate("box", 100, STEPS, seed=4)
+    assert np.array_equal(state, plain_state)
+    walls = wall_image(params) > 0
+    free = ((images > 0) & ~walls).sum(axis=(2, 3)) == 25  # the marker's tip off the walls
+    ours = _ball_shapes(images[free], walls)
+    assert len(ours) == 1 and next(iter(ours)) == theirs.most_common(1)[0][0]
+    assert their_shape == (6, 7)
+    assert set(np.unique(images)) == set(np.unique(original))
+    # The marker only ever adds pixels to the binarised frame, next to the plain disc.
+    assert ((plain > 0) & ~(images > 0)).sum() == 0
+    added = (images > 0).sum(axis=(2, 3)) - (plain > 0).sum(axis=(2, 3))
+    assert set(np.unique(added)) <= {0, 1}
+
+
 def test_legacy_physics_sinks_into_walls_as_the_originals_do():
     """--legacy-physics makes data with the paper's kinematics: one step per frame lets
     the ball sink into a wall at most bounces, in about one frame in ten; ours never does."""

@@ -46,6 +46,12 @@ def register(subparsers) -> None:
         "of zero width: the ball overlaps walls at bounces), to make data like the paper's "
         "files; not pong",
     )
+    p.add_argument(
+        "--rotation-marker",
+        action="store_true",
+        help="draw the public release's rotation marker on the ball (a dark grey line from "
+        "the centre to one pixel past the rim), as in the paper's files",
+    )
     group = p.add_argument_group("scene parameters (default: the paper's)")
     defaults = {scene: cls() for scene, cls in SCENES.items()}
     for name, owners in _all_fields().items():
@@ -92,7 +98,13 @@ def run(args: argparse.Namespace) -> int:
         with SequenceWriter(out, (n, steps, size, size)) as writer:
             state = np.empty((n, steps, 4), dtype=np.float32)
             for batch in iter_batches(
-                params, n, steps, args.seed, progress=bar, legacy=args.legacy_physics
+                params,
+                n,
+                steps,
+                args.seed,
+                progress=bar,
+                legacy=args.legacy_physics,
+                marker=args.rotation_marker,
             ):
                 writer.write(batch.images)
                 state[batch.start : batch.start + len(batch.state)] = batch.state

@@ -81,6 +81,7 @@ def iter_batches(
     render: bool = True,
     out: np.ndarray | None = None,
     legacy: bool = False,
+    marker: bool = False,
 ) -> Iterator[Batch]:
     """Make a data set batch by batch (``BATCH`` sequences at a time), for streaming to disk.
 
@@ -88,7 +89,9 @@ def iter_batches(
     keep, or pass ``out`` (N, T, H, W) float32 to have every batch drawn into its own slice
     of it. With ``render=False`` only the motion is computed and ``images`` is empty
     (B, T, 0, 0). The concatenated batches equal ``simulate``'s result. ``legacy=True``
-    steps the physics as the public release did (see ``BatchPhysics``).
+    steps the physics as the public release did (see ``BatchPhysics``); ``marker=True``
+    draws its rotation marker on the ball (see ``render``). Neither changes the motion
+    of the other: the same seed gives the same ``state`` with or without the marker.
     """
     from kvae_studio.sim.physics import BatchPhysics  # pymunk only when simulating
 
@@ -111,7 +114,7 @@ def iter_batches(
         paddles = None if motion.paddles is None else (motion.paddles * k).astype(np.float32)
         frames = buffer[: hi - lo] if out is None else out[lo:hi]
         if render:
-            render_frames(params, state, paddles, out=frames)
+            render_frames(params, state, paddles, out=frames, marker=marker)
         yield Batch(start=lo, images=frames, state=state, paddles=paddles)
         _report(progress, hi, sequences)
 
@@ -123,19 +126,24 @@ def simulate(
     seed: int = 0,
     progress: Progress | None = None,
     legacy: bool = False,
+    marker: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Simulate and draw a data set: ``(images, state)``.
 
     ``images`` is (N, T, H, W) float32 in [0, 1], ``state`` (N, T, 4) float32 with x, y, vx,
     vy in pixels (x = column, y = row; None for scenes without a single ball, of which there
     are none yet). Same scene, parameters and seed give the same arrays, bit for bit.
-    ``legacy=True``: the public release's physics (one step per frame, walls of zero width).
+    ``legacy=True``: the public release's physics (one step per frame, walls of zero width);
+    ``marker=True``: its rotation marker drawn on the ball.
     """
     params = scene_params(scene)
     n = params.size
     images = np.empty((sequences, steps, n, n), dtype=np.float32)
     state = np.empty((sequences, steps, 4), dtype=np.float32)
-    for batch in iter_batches(params, sequences, steps, seed, progress, out=images, legacy=legacy):
+    batches = iter_batches(
+        params, sequences, steps, seed, progress, out=images, legacy=legacy, marker=marker
+    )
+    for batch in batches:
         state[batch.start : batch.start + len(batch.state)] = batch.state
     return images, state
 
