@@ -125,6 +125,41 @@ def test_generate_writes_datasets_that_can_be_opened(qtbot, workspace):
     panel.shutdown()
 
 
+def test_paper_like_data_from_the_checkboxes(qtbot, workspace):
+    """Ticking "legacy physics" and "rotation marker" shows them in the preview and makes
+    the data `simulate --legacy-physics --rotation-marker` makes; pong has no legacy."""
+    from kvae_studio.sim import simulate
+    from kvae_studio.sim.render import MARKER_VALUE
+    from model.data import load_sequences
+
+    panel = ScenePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.preview.sequences is not None, timeout=TIMEOUT)
+    assert MARKER_VALUE not in panel.preview.sequences
+    click(panel.marker_check)
+    qtbot.waitUntil(
+        lambda: panel.preview.sequences is not None and MARKER_VALUE in panel.preview.sequences,
+        timeout=TIMEOUT,
+    )
+    click(panel.legacy_check)
+    type_into(panel.name_edit, "paper")
+    type_into(panel.train_spin, "6")
+    type_into(panel.test_spin, "0")
+    type_into(panel.seed_spin, "3")
+    with qtbot.waitSignal(workspace.datasetsChanged, timeout=TIMEOUT):
+        click(panel.generate_button)
+    made = load_sequences(workspace.datasets_dir / "paper-train.npz")
+    images, state = simulate("box", 6, 20, 3, legacy=True, marker=True)
+    assert np.array_equal(made.images, images) and np.array_equal(made.state, state)
+    assert not np.array_equal(state, simulate("box", 6, 20, 3)[1])
+
+    panel.scene_combo.setCurrentIndex(panel.scene_combo.findData("pong"))
+    assert not panel.legacy_check.isEnabled()
+    assert panel.rendering() == {"legacy": False, "marker": True}
+    panel.shutdown()
+
+
 def test_cancelled_generation_leaves_no_file(qtbot, workspace):
     panel = ScenePanel(workspace)
     qtbot.addWidget(panel)

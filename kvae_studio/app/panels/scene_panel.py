@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -145,6 +146,25 @@ class ScenePanel(QWidget):
         more.addWidget(self.steps_spin)
         more.addWidget(self.seed_spin)
         form.addRow("Frames / seed", more)
+        self.legacy_check = QCheckBox("legacy physics")
+        self.legacy_check.setObjectName("legacyPhysics")
+        self.legacy_check.setToolTip(
+            "Step the physics as the paper's public release did: one step per frame, so the "
+            "ball sinks into a wall at most bounces (not for pong)"
+        )
+        self.marker_check = QCheckBox("rotation marker")
+        self.marker_check.setObjectName("rotationMarker")
+        self.marker_check.setToolTip(
+            "Draw the release's rotation marker on the ball: a dark grey line from the "
+            "centre to one pixel past the rim"
+        )
+        like_paper = QHBoxLayout()
+        like_paper.addWidget(self.legacy_check)
+        like_paper.addWidget(self.marker_check)
+        like_paper.addStretch(1)
+        form.addRow("As the paper's files", like_paper)
+        for check in (self.legacy_check, self.marker_check):
+            check.toggled.connect(self._schedule_preview)
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self.generate)
@@ -174,8 +194,16 @@ class ScenePanel(QWidget):
         assert self.form is not None
         return self.form.build()
 
+    def rendering(self) -> dict[str, bool]:
+        """How to simulate and draw, beside the parameters: the paper's release's ways."""
+        return {
+            "legacy": self.legacy_check.isChecked() and self.legacy_check.isEnabled(),
+            "marker": self.marker_check.isChecked(),
+        }
+
     def _on_scene(self) -> None:
         cls = SCENES[self.scene_name()]
+        self.legacy_check.setEnabled(self.scene_name() != "pong")
         self.form = DataclassForm(cls, scene_hints(cls), order=tuple(_GROUPS))
         self.form.changed.connect(self._schedule_preview)
         self.form_area.setWidget(self.form)
@@ -201,7 +229,7 @@ class ScenePanel(QWidget):
             return
         self._preview_pending = False
         steps = min(self.steps_spin.value(), 60)
-        job = Job(preview_clip, params, steps, PREVIEW_SEED, parent=self)
+        job = Job(preview_clip, params, steps, PREVIEW_SEED, **self.rendering(), parent=self)
         title = SCENES[self.scene_name()].title
         job.result.connect(lambda images: self.preview.set_sequences(images, title))
         job.failed.connect(self.param_message.error)
@@ -227,7 +255,8 @@ class ScenePanel(QWidget):
         plans = [DatasetPlan(folder / f"{name}-train.npz", self.train_spin.value(), seed)]
         if self.test_spin.value() > 0:
             plans.append(DatasetPlan(folder / f"{name}-test.npz", self.test_spin.value(), seed + 1))
-        job = Job(generate_datasets, params, plans, self.steps_spin.value(), parent=self)
+        steps = self.steps_spin.value()
+        job = Job(generate_datasets, params, plans, steps, **self.rendering(), parent=self)
         job.progress.connect(self._on_progress)
         job.item.connect(self._on_stage)
         job.result.connect(self._on_generated)

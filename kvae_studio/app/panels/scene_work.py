@@ -29,19 +29,29 @@ class DatasetPlan:
     seed: int
 
 
-def preview_clip(ctx: Any, params: Any, steps: int, seed: int) -> np.ndarray:
+def preview_clip(
+    ctx: Any, params: Any, steps: int, seed: int, legacy: bool = False, marker: bool = False
+) -> np.ndarray:
     """A few sequences for the live preview (fast: a few milliseconds)."""
     from kvae_studio.sim import simulate
 
-    images, _ = simulate(params, PREVIEW_SEQUENCES, steps, seed)
+    images, _ = simulate(params, PREVIEW_SEQUENCES, steps, seed, legacy=legacy, marker=marker)
     return images
 
 
-def generate_datasets(ctx: Any, params: Any, plans: list[DatasetPlan], steps: int) -> list[str]:
+def generate_datasets(
+    ctx: Any,
+    params: Any,
+    plans: list[DatasetPlan],
+    steps: int,
+    legacy: bool = False,
+    marker: bool = False,
+) -> list[str]:
     """Simulate and save every planned file; returns their paths.
 
     Reports progress over all files together and emits ("saving", path) before each
-    write. On cancel or error, removes whatever this job already wrote.
+    write. On cancel or error, removes whatever this job already wrote. ``legacy`` and
+    ``marker`` make data like the paper's files (``kvae_studio.sim.simulate``).
     """
     from kvae_studio.sim import SimulationCancelled, simulate
     from model.data import save_sequences
@@ -59,7 +69,9 @@ def generate_datasets(ctx: Any, params: Any, plans: list[DatasetPlan], steps: in
                 return ctx.progress(base + done, total)
 
             try:
-                images, state = simulate(params, plan.sequences, steps, plan.seed, report)
+                images, state = simulate(
+                    params, plan.sequences, steps, plan.seed, report, legacy=legacy, marker=marker
+                )
             except SimulationCancelled:
                 raise Cancelled from None
             ctx.check()
