@@ -116,6 +116,31 @@ def test_simulate_is_deterministic_and_takes_scene_flags(tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("size", [32, 64])
+def test_rotation_marker_flag_adds_the_tail_and_keeps_the_motion(tmp_path, size):
+    """`simulate --rotation-marker`, run as a command: same motion as without, and once
+    binarised the marker adds at most one pixel (its tail past the rim) to each frame."""
+
+    def run(name: str, *flags: str):
+        path = tmp_path / name
+        args = ["simulate", "box", "--sequences", "20", "--size", str(size), "-q"]
+        result = subprocess.run(
+            [sys.executable, "-m", "kvae_studio", *args, "--out", str(path), *flags],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return load_sequences(path)
+
+    plain, marked = run("plain.npz"), run("marked.npz", "--rotation-marker")
+    assert np.array_equal(plain.state, marked.state)
+    grey = (marked.images > 0) & (marked.images < 1)
+    assert grey.any(axis=(2, 3)).all()  # every frame shows the marker
+    added = (marked.images > 0).sum(axis=(2, 3)) - (plain.images > 0).sum(axis=(2, 3))
+    assert set(np.unique(added)) <= {0, 1} and (added == 1).mean() > 0.8
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
