@@ -36,7 +36,6 @@ class Imputation:
     alpha: Tensor  # (B, T, K)
     x_filtered: Tensor  # (B, T, H, W) in [0, 1]
     x_smoothed: Tensor
-    x_reconstructed: Tensor
     x_composite: Tensor  # smoothed frame where hidden, the observed pixels elsewhere
 
 
@@ -131,8 +130,8 @@ def impute(
         filtered.filtered_mean, filtered.filtered_cov, kp.C, model.R
     )
     as_mean, as_cov = lgssm.observation_marginals(kp.smoothed_mean, kp.smoothed_cov, kp.C, model.R)
-    decoded = model.decode(torch.cat([af_mean, as_mean, a_encoded], 0))
-    x_filtered, x_smoothed, x_reconstructed = decoded.split(batch, 0)
+    decoded = model.decode(torch.cat([af_mean, as_mean], 0))
+    x_filtered, x_smoothed = decoded.split(batch, 0)
     shown = mask[:, :, None, None] if visible is None else visible
     x_composite = shown * frames + (1 - shown) * x_smoothed
     return Imputation(
@@ -150,7 +149,6 @@ def impute(
         alpha=kp.alpha,
         x_filtered=x_filtered,
         x_smoothed=x_smoothed,
-        x_reconstructed=x_reconstructed,
         x_composite=x_composite,
     )
 
