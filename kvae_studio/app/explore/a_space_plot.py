@@ -12,7 +12,9 @@ import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from kvae_studio.app import colors, theme
+from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.inference import InferenceResult
+from kvae_studio.app.plot_ranges import settled_box
 from kvae_studio.app.qtsetup import pg
 
 
@@ -35,6 +37,7 @@ class ASpacePlot(pg.PlotWidget):
         plot.setLabel("bottom", "a₁")
         plot.setLabel("left", "a₂")
         plot.showGrid(x=True, y=True, alpha=0.12)
+        cache_axes(plot)
         plot.setMenuEnabled(False)
         plot.getViewBox().setAspectLocked(True)
         plot.getViewBox().disableAutoRange()
@@ -115,8 +118,9 @@ class ASpacePlot(pg.PlotWidget):
         self._fit(result)
 
     def _fit(self, result: InferenceResult) -> None:
-        """Set the range from the data at once: auto-range would find it only while
-        painting and then paint the plot a second time."""
+        """Set the range from the data at once (auto-range would find it only while
+        painting and then paint the plot a second time), and only when the data has
+        left it or shrunk well inside it, so the axes hold still while the user paints."""
         outlines = result.ellipses.reshape(-1, result.ellipses.shape[-1])
         parts = [result.a_encoded, result.a_smoothed, result.a_filtered, outlines]
         if result.a_generated is not None:
@@ -126,8 +130,10 @@ class ASpacePlot(pg.PlotWidget):
         if len(points):
             (x0, y0), (x1, y1) = points.min(axis=0).tolist(), points.max(axis=0).tolist()
             box = self.getPlotItem().getViewBox()
-            box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.05)
-            box.updateMatrix()  # now, not while painting (which would paint again)
+            target = settled_box(box.viewRange(), (x0, x1), (y0, y1))
+            if target is not None:
+                box.setRange(xRange=target[0], yRange=target[1], padding=0.0)
+                box.updateMatrix()  # now, not while painting (which would paint again)
 
     def set_current(self, frame: int) -> None:
         if self._result is None or frame >= len(self._result.a_smoothed):

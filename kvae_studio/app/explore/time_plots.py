@@ -12,7 +12,9 @@ import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from kvae_studio.app import colors, theme
+from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.inference import InferenceResult
+from kvae_studio.app.plot_ranges import settled
 from kvae_studio.app.qtsetup import pg
 
 SHADE = 1e6  # half-height of the hidden-frame shading bars (outside any data range)
@@ -33,6 +35,7 @@ class TimePlots(pg.GraphicsLayoutWidget):
         for plot, title in ((self.z_plot, "z_t (smoothed, ±2σ)"), (self.alpha_plot, "α_t")):
             plot.setTitle(title, color=theme.TEXT, size="9pt")
             plot.showGrid(x=True, y=True, alpha=0.12)
+            cache_axes(plot)
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -87,12 +90,16 @@ class TimePlots(pg.GraphicsLayoutWidget):
             shade.setVisible(unseen.size > 0)
             if unseen.size:
                 shade.setOpts(x0=unseen - 0.5, width=1.0, y0=-SHADE, height=2 * SHADE)
-        # Ranges set here, not by auto-range, which would paint the plots twice.
-        self.z_plot.setXRange(-0.5, len(t) - 0.5, padding=0.0)
+        # Ranges set here, not by auto-range, which would paint the plots twice; the
+        # z range only when the bands have left it or shrunk well inside it.
+        if tuple(self.z_plot.getViewBox().viewRange()[0]) != (-0.5, len(t) - 0.5):
+            self.z_plot.setXRange(-0.5, len(t) - 0.5, padding=0.0)
         band = np.concatenate([mean + 2 * std, mean - 2 * std])
         band = band[np.isfinite(band)]
-        if band.size:
-            self.z_plot.setYRange(float(band.min()), float(band.max()), padding=0.05)
+        current = tuple(self.z_plot.getViewBox().viewRange()[1])
+        target = settled(current, float(band.min()), float(band.max())) if band.size else None
+        if target is not None:
+            self.z_plot.setYRange(*target, padding=0.0)
         for plot in (self.z_plot, self.alpha_plot):
             plot.getViewBox().updateMatrix()  # now, not while painting (a second paint)
 
