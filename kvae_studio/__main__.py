@@ -2,4 +2,5 @@
 
 from kvae_studio.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when the model's process (spawn) imports the main module
+    raise SystemExit(main())

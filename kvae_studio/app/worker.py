@@ -1,21 +1,13 @@
 """Run the model off the GUI thread: newest request wins, stale results never reach the view.
 
-One worker object lives in one QThread for the window's lifetime (torch keeps its
-thread-local state warm). The GUI thread `submit`s a snapshot; the worker keeps only the
-newest pending one, so a burst of edits while the model runs costs one extra inference,
-not one per edit. Each request has a sequence number; a result is passed on only if no
-newer request was submitted since, so the view never goes back to an older mask. A
-result that a newer request has overtaken is abandoned between imputation and generation
-(cooperative cancellation: torch calls are not interrupted).
-
-The worker runs torch on one intra-op thread (`INFERENCE_THREADS`). The model is small,
-so per-operation threading overhead dominates: measured on a loaded 2-core machine, an
-imputation took 20 ms on one thread and 600 ms on two, and one thread leaves the other
-core to the GUI. The setting is per thread once a thread has initialised its pool (the
-worker does so first: `torch.get_num_threads()`), so the runner restores the process
-default right after the worker has taken its own, and threads started later (training in
-the Train panel) keep their parallelism. Without that first call the worker would pick
-up the restored default on its first operation (measured: 30 times slower).
+One worker object lives in one QThread for the window's lifetime and hands each request
+to the model's own process (`inference_process`), so the model computes on its own core
+and interpreter while the window paints. The GUI thread `submit`s a snapshot; the worker
+keeps only the newest pending one, so a burst of edits while the model runs costs one
+extra inference, not one per edit. Each request has a sequence number; a result is
+passed on only if no newer request was submitted since, so the view never goes back to
+an older mask. A request that a newer one has overtaken is abandoned between imputation
+and generation (cooperative cancellation: torch calls are not interrupted).
 """
 
 from __future__ import annotations
@@ -24,13 +16,13 @@ import logging
 import threading
 
 import numpy as np
-import torch
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from kvae_studio.app.inference import InferenceRequest, InferenceResult, run_inference
+from kvae_studio.app.inference import InferenceRequest, InferenceResult
+from kvae_studio.app.inference_process import CHILD_THREADS, InferenceProcess
 from model.kvae import KVAE
 
-INFERENCE_THREADS = 1
+INFERENCE_THREADS = CHILD_THREADS
 log = logging.getLogger(__name__)
 
 
@@ -40,12 +32,12 @@ class _Worker(QObject):
     done = Signal(object)  # InferenceResult
     failed = Signal(int, str)
     skipped = Signal(int)
-    threadsSet = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._pending: InferenceRequest | None = None
+        self.backend = InferenceProcess()
         self.threads = 0  # torch threads the last inference ran on (checked by tests)
 
     def post(self, request: InferenceRequest) -> None:
@@ -58,11 +50,12 @@ class _Worker(QObject):
             return self._pending is not None
 
     @Slot()
-    def set_threads(self) -> None:
-        torch.get_num_threads()  # initialise this thread's pool from the default first
-        torch.set_num_threads(INFERENCE_THREADS)
-        self.threads = torch.get_num_threads()
-        self.threadsSet.emit()
+    def start_backend(self) -> None:
+        """Start the model's process now: its imports take a while, the window builds."""
+        try:
+            self.backend.start()
+        except Exception:  # reported by the first request instead
+            log.exception("could not start the inference process")
 
     @Slot()
     def process(self) -> None:
@@ -71,8 +64,7 @@ class _Worker(QObject):
         if request is None:
             return  # an earlier wake-up already took it
         try:
-            result = run_inference(request, superseded=self.has_pending)
-            self.threads = torch.get_num_threads()
+            result, threads = self.backend.run(request, superseded=self.has_pending)
         except Exception as err:  # report, never kill the thread
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             log.exception("inference %d failed", request.seq)
@@ -81,6 +73,7 @@ class _Worker(QObject):
         if result is None:
             self.skipped.emit(request.seq)
         else:
+            self.threads = threads
             self.done.emit(result)
 
 
@@ -105,9 +98,7 @@ class InferenceRunner(QObject):
         self._thread.setObjectName("kvae-inference")
         self._worker = _Worker()
         self._worker.moveToThread(self._thread)
-        self._default_threads = torch.get_num_threads()
-        self._init.connect(self._worker.set_threads)
-        self._worker.threadsSet.connect(self._restore_threads)
+        self._init.connect(self._worker.start_backend)
         self._wake.connect(self._worker.process)
         self._worker.done.connect(self._on_done)
         self._worker.failed.connect(self._on_failed)
@@ -152,15 +143,18 @@ class InferenceRunner(QObject):
         self._wake.emit()
         return self._seq
 
+    @property
+    def process_id(self) -> int | None:
+        """The model process's pid (None before it starts or after shutdown)."""
+        return self._worker.backend.pid
+
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Stop the thread after the running inference (if any) finishes."""
+        """Stop the thread after the running inference (if any) finishes, then let the
+        model's process go (kept as a spare for the next runner if it is healthy)."""
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait(timeout_ms)
-
-    @Slot()
-    def _restore_threads(self) -> None:
-        torch.set_num_threads(self._default_threads)
+        self._worker.backend.close()
 
     @Slot(object)
     def _on_done(self, result: InferenceResult) -> None:

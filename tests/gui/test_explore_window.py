@@ -129,19 +129,20 @@ def test_presets_set_the_expected_masks(qtbot, window):
 def test_rapid_edits_end_on_the_last_edit_with_no_stale_frame(qtbot, window, monkeypatch):
     import threading
 
-    from kvae_studio.app import worker
     from kvae_studio.app.inference import InferenceRequest, run_inference
 
     gate, calls = threading.Event(), []
+    explore = window.explore
+    backend = explore.runner._worker.backend
+    run_in_process = backend.run
 
     def held_first(request, superseded=None):  # the first edit's inference runs "long"
         calls.append(request.seq)
         if len(calls) == 1:
             gate.wait(10)
-        return run_inference(request, superseded)
+        return run_in_process(request, superseded)
 
-    monkeypatch.setattr(worker, "run_inference", held_first)
-    explore = window.explore
+    monkeypatch.setattr(backend, "run", held_first)
     strip = explore.filmstrip
     shown = []
     explore.resultShown.connect(shown.append)

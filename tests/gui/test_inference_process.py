@@ -1,0 +1,146 @@
+"""The model's own process and the roll-out cache, without Qt: same numbers as in-process,
+failures reported in one line, a killed child replaced, stale requests cut short."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+
+from kvae_studio.app.inference import InferenceCache, InferenceRequest, run_inference
+from kvae_studio.app.inference_process import (
+    CHILD_THREADS,
+    InferenceProcess,
+    InferenceProcessError,
+    model_from_payload,
+    model_payload,
+)
+from model.config import KVAEConfig
+from model.kvae import KVAE
+from model.masks import planning_mask
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def model() -> KVAE:
+    torch.manual_seed(0)
+    return KVAE(KVAEConfig()).eval()
+
+
+@pytest.fixture(scope="module")
+def images() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return (rng.random((20, 32, 32)) > 0.9).astype(np.float32)
+
+
+@pytest.fixture
+def backend():
+    process = InferenceProcess()
+    yield process
+    process.close()
+
+
+def request(model, images, visible, pixels=None, seq=1) -> InferenceRequest:
+    return InferenceRequest(seq, model, images, np.asarray(visible, np.float32), pixels)
+
+
+def assert_same_result(a, b) -> None:
+    for name in ("x_filtered", "x_smoothed", "x_composite", "x_generated", "a_smoothed", "alpha"):
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), atol=1e-6, err_msg=name)
+    assert a.metrics == b.metrics
+
+
+def test_a_model_travels_as_safetensors_bytes_and_computes_the_same(model, images):
+    copy = model_from_payload(*model_payload(model))
+    assert copy is not model and copy.config == model.config
+    for key, value in model.state_dict().items():
+        assert torch.equal(copy.state_dict()[key], value), key
+    req = request(model, images, planning_mask(20))
+    assert_same_result(run_inference(req), run_inference(request(copy, images, req.frame_visible)))
+
+
+def test_the_child_gives_what_run_inference_gives_here(backend, model, images):
+    pixels = np.ones((20, 32, 32), np.float32)
+    pixels[8, 4:20, 4:20] = 0
+    for req in (
+        request(model, images, planning_mask(20)),
+        request(model, images, np.ones(20), pixels, seq=2),
+    ):
+        result, threads = backend.run(req)
+        assert result.seq == req.seq and threads == CHILD_THREADS
+        assert_same_result(result, run_inference(req))
+
+
+def test_another_model_is_sent_before_its_first_request(backend, model, images):
+    torch.manual_seed(5)
+    other = KVAE(KVAEConfig()).eval()
+    req = request(model, images, planning_mask(20))
+    first, _ = backend.run(req)
+    second, _ = backend.run(request(other, images, planning_mask(20), seq=2))
+    assert not np.allclose(first.x_smoothed, second.x_smoothed)
+    assert_same_result(second, run_inference(request(other, images, planning_mask(20))))
+
+
+def test_a_failure_in_the_child_is_one_line_and_the_child_keeps_serving(backend, model, images):
+    wrong = np.zeros((20, 16, 16), np.float32)  # the model wants 32 x 32
+    with pytest.raises(InferenceProcessError) as err:
+        backend.run(request(model, wrong, np.ones(20)))
+    assert "\n" not in str(err.value) and str(err.value)
+    pid = backend.pid
+    result, _ = backend.run(request(model, images, planning_mask(20)))
+    assert result is not None and backend.pid == pid
+
+
+def test_a_killed_child_is_reported_and_replaced_on_the_next_request(backend, model, images):
+    backend.run(request(model, images, planning_mask(20)))
+    old = backend.pid
+    os.kill(old, signal.SIGKILL)
+    with pytest.raises(InferenceProcessError, match="inference process stopped"):
+        backend.run(request(model, images, planning_mask(20), seq=2))
+    result, _ = backend.run(request(model, images, planning_mask(20), seq=3))
+    assert result.seq == 3 and backend.pid not in (None, old)
+
+
+def test_a_request_overtaken_while_it_runs_comes_back_skipped(backend, model, images):
+    backend.run(request(model, images, planning_mask(20)))  # warm: the model is there
+    result, _ = backend.run(request(model, images, planning_mask(20), seq=2), lambda: True)
+    assert result is None
+
+
+def test_a_healthy_child_is_kept_for_the_next_handle(model, images):
+    first = InferenceProcess()
+    first.run(request(model, images, planning_mask(20)))
+    pid = first.pid
+    first.close()
+    second = InferenceProcess()
+    try:
+        second.start()
+        assert second.pid == pid
+        result, _ = second.run(request(model, images, planning_mask(20), seq=2))
+        assert_same_result(result, run_inference(request(model, images, planning_mask(20))))
+    finally:
+        second.close()
+
+
+def test_the_roll_out_cache_reuses_only_what_the_start_decides(model, images):
+    cache = InferenceCache()
+    visible = planning_mask(20)
+    first = run_inference(request(model, images, visible), cache=cache)
+    later = visible.copy()
+    later[17] = 1  # an edit after the first frames: same start
+    again = run_inference(request(model, images, later, seq=2), cache=cache)
+    assert cache.hits == 1
+    assert_same_result(again, run_inference(request(model, images, later)))
+    changed = images.copy()
+    changed[1] = 1 - changed[1]  # a different start: computed afresh
+    fresh = run_inference(request(model, changed, visible, seq=3), cache=cache)
+    assert cache.hits == 1
+    assert not np.allclose(fresh.x_generated, first.x_generated)
+    torch.manual_seed(9)
+    other = KVAE(KVAEConfig()).eval()
+    run_inference(request(other, images, visible, seq=4), cache=cache)
+    assert cache.hits == 1, "another model never reuses a roll-out"
