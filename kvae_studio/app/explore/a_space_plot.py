@@ -50,49 +50,38 @@ class ASpacePlot(pg.PlotWidget):
             "seen, hollow squares = hidden. Orange dashes: filtered. Green: free-running\n"
             "generation. The ring marks the current frame."
         )
-        self.ellipses_seen = plot.plot(
-            antialias=True, pen=pg.mkPen(colors.SMOOTHED + "55", width=1), connect="finite"
+        # Curves and scatters with one style each (no per-point pens or brushes): an
+        # update is then only setData, the cheapest path through pyqtgraph.
+        self.ellipses_seen = self._curve(pg.mkPen(colors.SMOOTHED + "55", width=1), "finite")
+        self.ellipses_hidden = self._curve(pg.mkPen(colors.HIDDEN + "66", width=1), "finite")
+        dotted, dashed = pg.QtCore.Qt.PenStyle.DotLine, pg.QtCore.Qt.PenStyle.DashLine
+        self.generated = self._curve(pg.mkPen(colors.GENERATED, width=1.6, style=dotted))
+        self.filtered = self._curve(pg.mkPen(colors.FILTERED, width=1.4, style=dashed))
+        self.smoothed_line = self._curve(pg.mkPen(colors.SMOOTHED, width=1.8))
+        self.smoothed_seen = self._scatter(
+            8, pg.mkPen(colors.SMOOTHED, width=1.5), pg.mkBrush(colors.SMOOTHED), "o"
         )
-        self.ellipses_hidden = plot.plot(
-            antialias=True, pen=pg.mkPen(colors.HIDDEN + "66", width=1), connect="finite"
+        self.smoothed_hidden = self._scatter(
+            8, pg.mkPen(colors.HIDDEN, width=1.5), pg.mkBrush(None), "s"
         )
-        self.generated = plot.plot(
-            antialias=True,
-            pen=pg.mkPen(colors.GENERATED, width=1.6, style=pg.QtCore.Qt.PenStyle.DotLine),
+        self.encoder_hidden = self._scatter(
+            7, pg.mkPen(colors.BASELINE, width=1), pg.mkBrush(None), "o"
         )
-        self.filtered = plot.plot(
-            antialias=True,
-            pen=pg.mkPen(colors.FILTERED, width=1.4, style=pg.QtCore.Qt.PenStyle.DashLine),
-        )
-        self.smoothed_line = plot.plot(antialias=True, pen=pg.mkPen(colors.SMOOTHED, width=1.8))
-        self.smoothed_points = pg.ScatterPlotItem(antialias=True, size=8, pxMode=True)
-        plot.addItem(self.smoothed_points)
-        self.encoder_hidden = pg.ScatterPlotItem(
-            antialias=True,
-            size=7,
-            pen=pg.mkPen(colors.BASELINE, width=1),
-            brush=pg.mkBrush(None),
-            symbol="o",
-        )
-        plot.addItem(self.encoder_hidden)
-        self.encoder = plot.plot(
-            antialias=True,
-            pen=None,
-            symbol="o",
-            symbolSize=6,
-            symbolBrush=colors.ENCODER,
-            symbolPen=None,
-        )
-        self.marker = pg.ScatterPlotItem(
-            antialias=True,
-            size=18,
-            pen=pg.mkPen("#ffffff", width=2),
-            brush=pg.mkBrush(None),
-            symbol="o",
-        )
+        self.encoder = self._scatter(6, pg.mkPen(None), pg.mkBrush(colors.ENCODER), "o")
+        self.marker = self._scatter(18, pg.mkPen("#ffffff", width=2), pg.mkBrush(None), "o")
         self.marker.setZValue(10)
-        plot.addItem(self.marker)
         self._result: InferenceResult | None = None
+
+    def _curve(self, pen, connect: str = "all") -> pg.PlotCurveItem:
+        curve = pg.PlotCurveItem(pen=pen, antialias=True, connect=connect)
+        self.getPlotItem().addItem(curve)
+        return curve
+
+    def _scatter(self, size: float, pen, brush, symbol: str) -> pg.ScatterPlotItem:
+        scatter = pg.ScatterPlotItem(size=size, pen=pen, brush=brush, symbol=symbol, antialias=True)
+        scatter.setData([], [])
+        self.getPlotItem().addItem(scatter)
+        return scatter
 
     def show_result(self, result: InferenceResult) -> None:
         self._result = result
@@ -102,12 +91,8 @@ class ASpacePlot(pg.PlotWidget):
         self.encoder.setData(*xy(a_enc[seen]))
         self.encoder_hidden.setData(*xy(a_enc[~seen]))
         self.smoothed_line.setData(*xy(a_s))
-        hollow = pg.mkBrush(None)
-        brushes = [pg.mkBrush(colors.SMOOTHED) if s else hollow for s in seen]
-        pens = [pg.mkPen(colors.SMOOTHED if s else colors.HIDDEN, width=1.5) for s in seen]
-        symbols = ["o" if s else "s" for s in seen]
-        x, y = xy(a_s)
-        self.smoothed_points.setData(x=x, y=y, brush=brushes, pen=pens, symbol=symbols)
+        self.smoothed_seen.setData(*xy(a_s[seen]))
+        self.smoothed_hidden.setData(*xy(a_s[~seen]))
         self.filtered.setData(*xy(a_f))
         if result.a_generated is None:
             self.generated.setData([], [])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -367,18 +367,16 @@ class ExploreView(QWidget):
         self.busyChanged.emit(busy)
 
     def _on_result(self, result: InferenceResult) -> None:
-        """Frames first, plots on the next turn of the event loop: two short paints
-        instead of one long one, so input is never held up for long."""
+        """Everything at once, then one paint: splitting frames and plots over two turns
+        of the event loop painted the frames twice and put the plots a paint later."""
         self.result = result
         self.filmstrip.set_imputed(result.x_composite)
         self._draw_cells()
         self.metrics.show_metrics(result.metrics)
         self.timing_label.setText(f"model {result.seconds * 1000:.0f} ms")
-        QTimer.singleShot(0, lambda: self._show_plots(result))
+        self._show_plots(result)
 
     def _show_plots(self, result: InferenceResult) -> None:
-        if result is not self.result:
-            return  # a newer result is already on its way
         self.a_plot.show_result(result)
         self.a_plot.set_current(self.current_frame)
         self.time_plots.show_result(result)

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from kvae_studio.app import colors, theme
+from kvae_studio.app.explore.band_item import BandItem
 from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.inference import InferenceResult
 from kvae_studio.app.plot_ranges import settled
@@ -66,11 +67,10 @@ class TimePlots(pg.GraphicsLayoutWidget):
             plot.addItem(marker, ignoreBounds=True)
             self.shades.append(shade)
             self.markers.append(marker)
-        self.z_curves: list[pg.PlotDataItem] = []
-        self.z_bands: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem]] = []
+        self.z_curves: list[pg.PlotCurveItem] = []
+        self.z_bands: list[BandItem] = []
         self.alpha_edges: list[pg.PlotCurveItem] = []
-        self.alpha_fills: list[pg.FillBetweenItem] = []
-        self._alpha_base = pg.PlotCurveItem()
+        self.alpha_fills: list[BandItem] = []
 
     def show_result(self, result: InferenceResult) -> None:
         t = np.arange(len(result.z_smoothed), dtype=np.float64)
@@ -78,13 +78,13 @@ class TimePlots(pg.GraphicsLayoutWidget):
         mean, std = result.z_smoothed, result.z_smoothed_std
         for i, curve in enumerate(self.z_curves):
             curve.setData(t, mean[:, i])
-            upper, lower, _ = self.z_bands[i]
-            upper.setData(t, mean[:, i] + 2 * std[:, i])
-            lower.setData(t, mean[:, i] - 2 * std[:, i])
-        self._alpha_base.setData(t, np.zeros_like(t))
+            self.z_bands[i].set_band(t, mean[:, i] - 2 * std[:, i], mean[:, i] + 2 * std[:, i])
         stacked = np.cumsum(result.alpha, axis=1)
+        below = np.zeros_like(t)
         for k, edge in enumerate(self.alpha_edges):
             edge.setData(t, stacked[:, k])
+            self.alpha_fills[k].set_band(t, below, stacked[:, k])
+            below = stacked[:, k]
         unseen = np.flatnonzero(result.evaluated)
         for shade in self.shades:
             shade.setVisible(unseen.size > 0)
@@ -110,33 +110,26 @@ class TimePlots(pg.GraphicsLayoutWidget):
     def _ensure_items(self, dim_z: int, regimes: int) -> None:
         """Create curves the first time (or when another model has other sizes)."""
         if len(self.z_curves) != dim_z:
-            for curve in self.z_curves:
-                self.z_plot.removeItem(curve)
-            for upper, lower, fill in self.z_bands:
-                for item in (upper, lower, fill):
-                    self.z_plot.removeItem(item)
+            for item in (*self.z_curves, *self.z_bands):
+                self.z_plot.removeItem(item)
             self.z_curves, self.z_bands = [], []
             for i in range(dim_z):
                 colour = colors.COMPONENTS[i % len(colors.COMPONENTS)]
-                upper, lower = pg.PlotCurveItem(pen=None), pg.PlotCurveItem(pen=None)
-                fill = pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(colour + "30"))
-                for item in (upper, lower, fill):
-                    self.z_plot.addItem(item)
-                self.z_bands.append((upper, lower, fill))
-                self.z_curves.append(
-                    self.z_plot.plot(pen=pg.mkPen(colour, width=1.6), antialias=True)
-                )
+                band = BandItem(pg.mkBrush(colour + "30"))
+                curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.6), antialias=True)
+                self.z_plot.addItem(band)
+                self.z_plot.addItem(curve)
+                self.z_bands.append(band)
+                self.z_curves.append(curve)
         if len(self.alpha_edges) != regimes:
             for item in (*self.alpha_edges, *self.alpha_fills):
                 self.alpha_plot.removeItem(item)
             self.alpha_edges, self.alpha_fills = [], []
-            below = self._alpha_base
             for k in range(regimes):
                 colour = colors.REGIMES[k % len(colors.REGIMES)]
+                fill = BandItem(pg.mkBrush(colour + "90"))
                 edge = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), antialias=True)
-                fill = pg.FillBetweenItem(below, edge, brush=pg.mkBrush(colour + "90"))
                 self.alpha_plot.addItem(fill)
                 self.alpha_plot.addItem(edge)
                 self.alpha_edges.append(edge)
                 self.alpha_fills.append(fill)
-                below = edge
