@@ -1,85 +1,149 @@
-"""A grid of labelled frames, each one ViewBox with one ImageItem, redrawn with setImage.
+"""A grid of labelled frames, drawn by one widget from cached images.
 
-All frames share one graphics scene (one GraphicsLayoutWidget), which is cheaper than a
-widget per frame and keeps their sizes equal. Pixels are drawn nearest-neighbour with
-fixed levels (0, 1): a frame never changes brightness because another pixel changed.
+One paintEvent draws every cell: a title line (with an optional coloured suffix such as
+"not seen") and the frame scaled up nearest-neighbour, square and centred, with a thin
+border. Frames are converted to images once, when they change, with fixed grey levels
+(0 = black, 1 = white): a frame never changes brightness because another pixel changed.
+A plain widget rather than a graphics scene of view boxes: six frames repaint in well
+under a millisecond, where the scene took about three (measured in the Explore view).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kvae_studio.app import theme
-from kvae_studio.app.qtsetup import pg
+from kvae_studio.app.explore.filmstrip import to_qimage
 
-
-class _TitleItem(pg.LabelItem):
-    """A cell title that never widens its column: columns stay equal, long titles elide."""
-
-    def updateMin(self) -> None:
-        super().updateMin()
-        self.setMinimumWidth(0)
-        self.setPreferredWidth(0)
+TITLE_H = 18
+GAP = 4
+BORDER = QColor("#34373c")
 
 
 @dataclass
 class _Cell:
-    label: pg.LabelItem
-    box: pg.ViewBox
-    image: pg.ImageItem
     title: str
+    tooltip: str
+    row: int
+    col: int
+    suffix: str = ""
+    suffix_colour: str | None = None
+    frame: np.ndarray | None = None
+    image: QImage = field(default_factory=QImage)
 
 
-class FrameGrid(pg.GraphicsLayoutWidget):
-    """Named frames laid out in a grid; `show(name, array)` updates one of them."""
+class FrameGrid(QWidget):
+    """Named frames laid out in a grid; `show_frame(name, array)` updates one of them."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent=parent)
-        self.setBackground(theme.BASE)
-        self.ci.setContentsMargins(2, 2, 2, 2)
-        self.ci.setSpacing(2)
+        super().__init__(parent)
         self.cells: dict[str, _Cell] = {}
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 220)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def add(self, name: str, title: str, tooltip: str, row: int, col: int) -> None:
-        label = _TitleItem(title, color=theme.TEXT, size="9pt")
-        self.addItem(label, row=2 * row, col=col)
-        box = self.addViewBox(row=2 * row + 1, col=col, lockAspect=True, enableMouse=False)
-        box.invertY(True)
-        box.setMenuEnabled(False)
-        box.setDefaultPadding(0.0)
-        box.setToolTip(tooltip)
-        label.setToolTip(tooltip)
-        box.setBorder(pg.mkPen("#34373c"))
-        image = pg.ImageItem(axisOrder="row-major")
-        box.addItem(image)
-        self.cells[name] = _Cell(label, box, image, title)
-        grid = self.ci.layout
-        grid.setColumnStretchFactor(col, 1)
-        grid.setRowStretchFactor(2 * row, 0)
-        grid.setRowStretchFactor(2 * row + 1, 1)
+        self.cells[name] = _Cell(title, tooltip, row, col)
+        self.update()
 
     def show_frame(self, name: str, frame: np.ndarray | None) -> None:
         """Grey (H, W) or RGB (H, W, 3) in [0, 1]; None blanks the cell."""
         cell = self.cells[name]
         if frame is None:
-            cell.image.clear()
-            return
-        first = cell.image.image is None or cell.image.image.shape != frame.shape
-        cell.image.setImage(frame, autoLevels=False, levels=(0.0, 1.0))
-        if first:
-            cell.box.autoRange(padding=0.0)
+            cell.frame, cell.image = None, QImage()
+        else:
+            cell.frame = np.asarray(frame)
+            rgb = cell.frame if cell.frame.ndim == 3 else cell.frame[..., None].repeat(3, -1)
+            cell.image = to_qimage(rgb)
+        self.update(self.cell_rect(name))
 
     def set_title(self, name: str, suffix: str = "", colour: str | None = None) -> None:
         cell = self.cells[name]
-        text = cell.title if not suffix else f"{cell.title}  ·  {suffix}"
-        cell.label.setText(text, color=colour or theme.TEXT, size="9pt")
+        if (cell.suffix, cell.suffix_colour) != (suffix, colour):
+            cell.suffix, cell.suffix_colour = suffix, colour
+            self.update(self.cell_rect(name))
 
     def image(self, name: str) -> np.ndarray | None:
         """What the cell shows now (for tests and exports)."""
-        return self.cells[name].image.image
+        return self.cells[name].frame
+
+    def title(self, name: str) -> str:
+        cell = self.cells[name]
+        return cell.title if not cell.suffix else f"{cell.title}  ·  {cell.suffix}"
+
+    # Geometry.
+    def sizeHint(self) -> QSize:
+        return QSize(380, 600)
+
+    def _shape(self) -> tuple[int, int]:
+        rows = 1 + max((c.row for c in self.cells.values()), default=0)
+        cols = 1 + max((c.col for c in self.cells.values()), default=0)
+        return rows, cols
+
+    def cell_rect(self, name: str) -> QRect:
+        """The cell's whole area: title line and frame."""
+        rows, cols = self._shape()
+        cell = self.cells[name]
+        w = (self.width() - GAP * (cols - 1)) // cols
+        h = (self.height() - GAP * (rows - 1)) // rows
+        return QRect(cell.col * (w + GAP), cell.row * (h + GAP), w, h)
+
+    def frame_rect(self, name: str) -> QRect:
+        """Where the frame itself is drawn: the largest square under the title, centred."""
+        area = self.cell_rect(name).adjusted(0, TITLE_H, 0, 0)
+        side = max(min(area.width(), area.height()) - 2, 1)
+        left = area.left() + (area.width() - side) // 2
+        top = area.top() + (area.height() - side) // 2
+        return QRect(left, top, side, side)
+
+    def cell_at(self, pos: QPoint) -> str | None:
+        for name in self.cells:
+            if self.cell_rect(name).contains(pos):
+                return name
+        return None
+
+    # Drawing and tooltips.
+    def paintEvent(self, ev: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(ev.rect(), QColor(theme.BASE))
+        metrics = QFontMetrics(painter.font())
+        for name, cell in self.cells.items():
+            rect = self.cell_rect(name)
+            if not rect.intersects(ev.rect()):
+                continue
+            self._draw_title(painter, metrics, rect, cell)
+            target = self.frame_rect(name)
+            if not cell.image.isNull():
+                painter.drawImage(target, cell.image)  # no smoothing: nearest neighbour
+            painter.setPen(BORDER)
+            painter.drawRect(target.adjusted(-1, -1, 0, 0))
+        painter.end()
+
+    def _draw_title(self, painter: QPainter, metrics: QFontMetrics, rect: QRect, cell) -> None:
+        line = QRect(rect.left(), rect.top(), rect.width(), TITLE_H)
+        suffix = f"  ·  {cell.suffix}" if cell.suffix else ""
+        full = metrics.horizontalAdvance(cell.title + suffix)
+        left = line.left() + max((line.width() - full) // 2, 0)
+        title_w = min(metrics.horizontalAdvance(cell.title), line.width())
+        painter.setPen(QColor(cell.suffix_colour or theme.TEXT))
+        title_line = QRect(left, line.top(), title_w, line.height())
+        painter.drawText(title_line, Qt.AlignmentFlag.AlignVCenter, cell.title)
+        if suffix:
+            rest = QRect(left + title_w, line.top(), line.right() - left - title_w, line.height())
+            text = metrics.elidedText(suffix, Qt.TextElideMode.ElideRight, rest.width())
+            painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter, text)
+
+    def event(self, ev: QEvent) -> bool:
+        if ev.type() == QEvent.Type.ToolTip and isinstance(ev, QHelpEvent):
+            name = self.cell_at(ev.pos())
+            if name is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(ev.globalPos(), self.cells[name].tooltip, self)
+            return True
+        return super().event(ev)

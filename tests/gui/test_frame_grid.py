@@ -1,0 +1,55 @@
+"""The frame grid: crisp frames at fixed grey levels, titles with a suffix, cell tooltips."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint
+from PySide6.QtGui import QColor, QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from kvae_studio.app.explore.frame_grid import FrameGrid
+
+
+def make_grid(qtbot) -> FrameGrid:
+    grid = FrameGrid()
+    qtbot.addWidget(grid)
+    grid.add("a", "Truth", "the true frame", 0, 0)
+    grid.add("b", "Smoothed", "the model's frame", 0, 1)
+    grid.resize(400, 220)
+    grid.show()
+    qtbot.waitExposed(grid)
+    return grid
+
+
+def test_frames_are_drawn_nearest_neighbour_with_fixed_levels(qtbot):
+    grid = make_grid(qtbot)
+    frame = np.zeros((4, 4), np.float32)
+    frame[0, 0] = 1.0  # one white pixel in a black frame: no autoscaling, no blur
+    frame[3, 3] = 0.5
+    grid.show_frame("a", frame)
+    image = grid.grab().toImage()
+    rect = grid.frame_rect("a")
+    cell = rect.width() / 4
+    at = lambda r, c: QColor(  # noqa: E731
+        image.pixel(int(rect.left() + (c + 0.5) * cell), int(rect.top() + (r + 0.5) * cell))
+    )
+    assert at(0, 0).lightness() == 255
+    assert at(0, 1).lightness() == 0 and at(1, 0).lightness() == 0
+    assert abs(at(3, 3).lightness() - 127) <= 1
+    edge = QColor(image.pixel(int(rect.left() + cell - 2), int(rect.top() + cell / 2)))
+    assert edge.lightness() == 255, "a pixel's block stays solid up to its edge"
+    assert np.array_equal(grid.image("a"), frame)
+    grid.show_frame("a", None)
+    assert grid.image("a") is None
+
+
+def test_titles_take_a_suffix_and_each_cell_its_own_tooltip(qtbot):
+    grid = make_grid(qtbot)
+    grid.set_title("b", "not seen", "#e5484d")
+    assert grid.title("b") == "Smoothed  ·  not seen" and grid.title("a") == "Truth"
+    centre = grid.frame_rect("b").center()
+    event = QHelpEvent(QEvent.Type.ToolTip, centre, grid.mapToGlobal(centre))
+    QApplication.sendEvent(grid, event)
+    qtbot.waitUntil(QToolTip.isVisible)
+    assert QToolTip.text() == "the model's frame"
+    assert grid.cell_at(QPoint(-5, -5)) is None
