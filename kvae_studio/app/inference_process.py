@@ -26,9 +26,10 @@ import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kvae_studio.app.inference import InferenceCache, InferenceRequest, InferenceResult
+if TYPE_CHECKING:  # torch is imported where it is used: starting a child must not wait for it
+    from kvae_studio.app.inference import InferenceRequest, InferenceResult
 
 CHILD_THREADS = 1  # torch threads in the child: this small model is fastest on one
 POLL_SECONDS = 0.01  # how often a waiting parent looks for a newer request
@@ -65,7 +66,7 @@ def serve(conn: Connection) -> None:
     imputation with a "skipped" reply: its result would be dropped anyway."""
     import torch
 
-    from kvae_studio.app.inference import run_inference
+    from kvae_studio.app.inference import InferenceCache, InferenceRequest, run_inference
 
     torch.set_num_threads(CHILD_THREADS)
     model, cache = None, InferenceCache()
@@ -206,6 +207,17 @@ class InferenceProcess:
                 _spares.append(child)
                 return
         child.stop()
+
+
+def start_spare() -> None:
+    """Start a child for the first runner to take, if none is waiting: called first
+    thing at launch, its imports overlap the window's instead of following them."""
+    with _spares_lock:
+        if _spares:
+            return
+    child = _Child()
+    with _spares_lock:
+        _spares.append(child)
 
 
 def _take_spare() -> _Child | None:

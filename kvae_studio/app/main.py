@@ -72,6 +72,9 @@ def run_app(
     seed = args.seed if args.seed is not None else seed
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from kvae_studio.app.inference_process import start_spare
+
+    start_spare()  # the model's process imports torch while this one imports Qt
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
