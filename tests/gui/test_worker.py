@@ -1,4 +1,5 @@
-"""The inference runner on its own: newest request wins, and torch threads stay per thread."""
+"""The inference runner: newest request wins, the model runs in its own process on its own
+torch threads, and a process that dies is reported and replaced."""
 
 from __future__ import annotations
 
@@ -41,3 +42,28 @@ def test_a_failure_is_reported_and_the_runner_keeps_working(qtbot, model):
             runner.submit(model, np.zeros((20, 32, 32), np.float32), np.ones(20), None)
     finally:
         runner.shutdown()
+
+
+def test_a_killed_model_process_is_reported_and_the_next_edit_recovers(qtbot, window):
+    import os
+    import signal
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from window_helpers import wait_idle
+
+    explore = window.explore
+    old = explore.runner.process_id
+    assert old is not None and old != os.getpid(), "the model runs in its own process"
+    os.kill(old, signal.SIGKILL)
+    messages = []
+    explore.statusMessage.connect(messages.append)
+    strip = explore.filmstrip
+    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(17).center())
+    qtbot.waitUntil(lambda: not explore.busy, timeout=RESULT_TIMEOUT_MS)
+    assert any("inference process stopped" in m for m in messages), messages
+    assert explore.mask.hidden[17], "the edit itself is kept"
+    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(18).center())
+    wait_idle(qtbot, window)
+    assert explore.runner.process_id not in (None, old)
+    assert explore.result.frame_visible[17] == 0 and explore.result.frame_visible[18] == 0
