@@ -73,3 +73,15 @@ def test_a_cached_axis_is_redrawn_when_its_range_changes(qtbot, window):
     assert before.std() > 0, "the axis region must show ticks and labels"
     plot.setYRange(1000.0, 5000.0, padding=0.0)
     assert not np.array_equal(before, axis_pixels()), "tick labels must follow the range"
+
+
+def test_hidden_frames_are_shaded_across_the_whole_height_of_both_time_plots(window):
+    explore = window.explore
+    plots = explore.time_plots
+    for plot, shade in zip((plots.z_plot, plots.alpha_plot), plots.shades, strict=True):
+        polygons = shade.path().toSubpathPolygons()
+        assert len(polygons) == 1, "frames 4-15 are one run: one column block"
+        box = polygons[0].boundingRect()
+        assert (box.left(), box.right()) == (3.5, 15.5)
+        (y0, y1) = plot.getViewBox().viewRange()[1]
+        assert box.top() <= y0 and box.bottom() >= y1

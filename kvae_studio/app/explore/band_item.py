@@ -1,14 +1,18 @@
-"""A filled band between two curves, drawn as one closed path.
+"""Filled areas of the time plots, each drawn as one path item.
 
-pyqtgraph's FillBetweenItem follows two curve items and rebuilds its path whenever
-either changes, so a band costs three items and two rebuilds per update; this item
-takes both edges at once and builds its polygon once.
+`BandItem`: the region between two curves. pyqtgraph's FillBetweenItem follows two
+curve items and rebuilds its path whenever either changes, so a band cost three items
+and two rebuilds per update; this item takes both edges at once.
+
+`ColumnShade`: full-height columns over runs of frames (the hidden ones). Bars a million
+units tall (the previous way to reach beyond any data) cost the raster engine about a
+millisecond each repaint to clip; these columns span the plot's current range only.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPathItem
 
@@ -30,4 +34,25 @@ class BandItem(QGraphicsPathItem):
             ys = np.concatenate([upper, lower[::-1]])
             path.addPolygon(QPolygonF([QPointF(a, b) for a, b in zip(xs, ys, strict=True)]))
             path.closeSubpath()
+        self.setPath(path)
+
+
+class ColumnShade(QGraphicsPathItem):
+    """Columns [t - 1/2, t + 1/2] over the given frames, one rectangle per run."""
+
+    def __init__(self, brush: QBrush) -> None:
+        super().__init__()
+        self.setBrush(brush)
+        self.setPen(QPen(Qt.PenStyle.NoPen))
+
+    def set_columns(self, frames: np.ndarray, y_range: tuple[float, float]) -> None:
+        path = QPainterPath()
+        frames = np.asarray(frames, dtype=int)
+        if frames.size:
+            breaks = np.flatnonzero(np.diff(frames) > 1)
+            starts = np.concatenate([[frames[0]], frames[breaks + 1]])
+            ends = np.concatenate([frames[breaks], [frames[-1]]])
+            y0, y1 = y_range
+            for a, b in zip(starts, ends, strict=True):
+                path.addRect(QRectF(a - 0.5, y0, b - a + 1.0, y1 - y0))
         self.setPath(path)

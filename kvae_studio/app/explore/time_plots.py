@@ -12,13 +12,11 @@ import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from kvae_studio.app import colors, theme
-from kvae_studio.app.explore.band_item import BandItem
+from kvae_studio.app.explore.band_item import BandItem, ColumnShade
 from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.inference import InferenceResult
 from kvae_studio.app.plot_ranges import settled
 from kvae_studio.app.qtsetup import pg
-
-SHADE = 1e6  # half-height of the hidden-frame shading bars (outside any data range)
 
 
 class TimePlots(pg.GraphicsLayoutWidget):
@@ -53,15 +51,7 @@ class TimePlots(pg.GraphicsLayoutWidget):
         self.shades = []
         self.markers = []
         for plot in (self.z_plot, self.alpha_plot):
-            shade = pg.BarGraphItem(
-                x0=[0],
-                width=1,
-                y0=-SHADE,
-                height=2 * SHADE,
-                pen=pg.mkPen(None),
-                brush=pg.mkBrush(colors.HIDDEN + "26"),
-            )
-            shade.setVisible(False)
+            shade = ColumnShade(pg.mkBrush(colors.HIDDEN + "26"))
             plot.addItem(shade, ignoreBounds=True)
             marker = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ffffffaa", width=1.2))
             plot.addItem(marker, ignoreBounds=True)
@@ -85,11 +75,6 @@ class TimePlots(pg.GraphicsLayoutWidget):
             edge.setData(t, stacked[:, k])
             self.alpha_fills[k].set_band(t, below, stacked[:, k])
             below = stacked[:, k]
-        unseen = np.flatnonzero(result.evaluated)
-        for shade in self.shades:
-            shade.setVisible(unseen.size > 0)
-            if unseen.size:
-                shade.setOpts(x0=unseen - 0.5, width=1.0, y0=-SHADE, height=2 * SHADE)
         # Ranges set here, not by auto-range, which would paint the plots twice; the
         # z range only when the bands have left it or shrunk well inside it.
         if tuple(self.z_plot.getViewBox().viewRange()[0]) != (-0.5, len(t) - 0.5):
@@ -100,7 +85,11 @@ class TimePlots(pg.GraphicsLayoutWidget):
         target = settled(current, float(band.min()), float(band.max())) if band.size else None
         if target is not None:
             self.z_plot.setYRange(*target, padding=0.0)
-        for plot in (self.z_plot, self.alpha_plot):
+        unseen = np.flatnonzero(result.evaluated)
+        for plot, shade in zip((self.z_plot, self.alpha_plot), self.shades, strict=True):
+            y0, y1 = plot.getViewBox().viewRange()[1]
+            margin = y1 - y0  # the columns reach past the plot's edges, never short of them
+            shade.set_columns(unseen, (y0 - margin, y1 + margin))
             plot.getViewBox().updateMatrix()  # now, not while painting (a second paint)
 
     def set_current(self, frame: int) -> None:
