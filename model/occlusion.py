@@ -83,7 +83,9 @@ def laplace_observations(
     vis = visible.flatten(1).repeat(2, 1)
     m = prior_mean.repeat(2, 1)
     eye = torch.eye(da, device=frames.device, dtype=prior_mean.dtype)
-    precision = torch.linalg.solve(prior_cov, eye).repeat(2, 1, 1)
+    # eye given as a batch of matrices: a bare (da, da) right-hand side is read as a
+    # batch of da vectors when there are exactly da frames (N == da)
+    precision = torch.linalg.solve(prior_cov, eye.expand(n, da, da)).repeat(2, 1, 1)
     a = torch.cat([prior_mean, init], 0)
     for _ in range(steps):
         out, jac = _decoder_logits_and_jacobian(model, a)  # jac (2N, da, P)

@@ -234,3 +234,29 @@ def test_hidden_pixels_do_not_leak_into_the_estimate(any_model, trained_box):
         "x_composite",
     ):
         assert torch.equal(getattr(one, name), getattr(two, name)), name
+
+
+@pytest.mark.parametrize("frames", [1, 2, 3])
+def test_laplace_rows_are_independent_whatever_their_number(frames):
+    """Each partly hidden frame's estimate depends on its own pixels and prior only, so
+    N frames at once give what N calls of one frame give. (With exactly as many frames
+    as code dimensions, a bare identity right-hand side was once read as a batch of
+    vectors: two painted frames failed.)"""
+    from model.occlusion import laplace_observations
+
+    torch.manual_seed(1)
+    model = KVAE(KVAEConfig(frame_size=16, filters=(4, 4))).eval()
+    x = (torch.rand(frames, SIZE, SIZE) > 0.8).float()
+    vis = torch.ones(frames, SIZE, SIZE)
+    vis[:, 2:9, 2:12] = 0
+    mean = torch.randn(frames, 2)
+    root = torch.randn(frames, 2, 2)
+    cov = root @ root.transpose(1, 2) + 0.5 * torch.eye(2)
+    init = torch.randn(frames, 2)
+    with torch.no_grad():
+        together = laplace_observations(model, x, vis, mean, cov, init)
+        for i in range(frames):
+            one = slice(i, i + 1)
+            alone = laplace_observations(model, x[one], vis[one], mean[one], cov[one], init[one])
+            for got, want in zip(together, alone, strict=True):
+                torch.testing.assert_close(got[i : i + 1], want, atol=1e-5, rtol=1e-4)
