@@ -219,3 +219,16 @@ def test_no_point_is_lost_in_a_fast_drag_across_the_canvas(window):
     diagonal = explore.mask.occluded[1][np.arange(32), np.arange(32)]
     assert diagonal.all()
     assert QPoint(0, 0) is not None
+
+
+def test_painting_two_frames_imputes_both(qtbot, window):
+    explore = window.explore
+    messages = []
+    explore.statusMessage.connect(messages.append)
+    for frame in (1, 17):
+        explore.timeline.set_frame(frame)
+        drag(explore.canvas, [(4.5, 8.5), (20.5, 8.5)])
+        wait_idle(qtbot, window)
+    assert not messages, messages
+    assert explore.result.evaluated[[1, 17]].all()
+    assert explore.result.metrics.frames == 14
