@@ -8,13 +8,14 @@ run without gradients and return plain tensors a viewer can draw.
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
 
 from model import lgssm
-from model.kvae import KVAE
+from model.kvae import KVAE, KalmanPass
 from model.occlusion import laplace_observations
 
 
@@ -63,6 +64,47 @@ def _inference(fn):
     return wrapper
 
 
+class ImputeMemo:
+    """What `impute` can reuse when one sequence is imputed again and again under small
+    mask edits, as in an interactive editor: the encoder's codes of the frames, and the
+    prior pass over the frames seen whole (which a stroke on an already painted frame
+    leaves as it was). Results are the same with or without a memo; a memo serves one
+    model at a time and forgets everything when it sees another."""
+
+    def __init__(self) -> None:
+        self._model: KVAE | None = None
+        self._codes: tuple[bytes, Tensor] | None = None
+        self._prior: tuple[bytes, KalmanPass] | None = None
+        self.hits = 0
+
+    def codes(self, model: KVAE, frames: Tensor) -> tuple[bytes, Tensor]:
+        self._forget_other(model)
+        key = _digest(frames)
+        if self._codes is not None and self._codes[0] == key:
+            self.hits += 1
+            return self._codes
+        self._codes = (key, model.encode(frames)[0])
+        self._prior = None
+        return self._codes
+
+    def prior(self, model: KVAE, codes_key: bytes, a: Tensor, mask: Tensor):
+        key = codes_key + _digest(mask)
+        if self._prior is not None and self._prior[0] == key:
+            self.hits += 1
+            return self._prior[1]
+        self._prior = (key, model.kalman_pass(a, mask))
+        return self._prior[1]
+
+    def _forget_other(self, model: KVAE) -> None:
+        if model is not self._model:
+            self._model, self._codes, self._prior = model, None, None
+
+
+def _digest(t: Tensor) -> bytes:
+    data = t.detach().contiguous().cpu().numpy()
+    return repr((data.shape, str(data.dtype))).encode() + hashlib.sha1(data.tobytes()).digest()
+
+
 @_inference
 def impute(
     model: KVAE,
@@ -70,6 +112,7 @@ def impute(
     mask: Tensor | None = None,
     pixel_mask: Tensor | None = None,
     newton_steps: int = 6,
+    memo: ImputeMemo | None = None,
 ) -> Imputation:
     """Filter, smooth and decode x (B, T, H, W) with some of it hidden.
 
@@ -78,6 +121,7 @@ def impute(
     observed one; a partly hidden frame becomes a Laplace pseudo-observation of
     a_t from its visible pixels and the prior the other frames give
     (model.occlusion), which the filter uses with that frame's own covariance.
+    memo: reuse what an earlier call on the same frames computed (see ImputeMemo).
     """
     frames = model.prepare_frames(x)
     batch, steps = frames.shape[:2]
@@ -92,12 +136,19 @@ def impute(
         mask = (seen > 0).float()
         partial = (seen > 0) & (seen < total)
 
-    a_encoded, _ = model.encode(frames)
+    if memo is None:
+        a_encoded, _ = model.encode(frames)
+    else:
+        codes_key, a_encoded = memo.codes(model, frames)
     a_used = a_encoded
     R_steps = None
     if bool(partial.any()):
         # Prior for each partly hidden frame from all the other frames.
-        prior_pass = model.kalman_pass(a_encoded, mask * (~partial).float())
+        prior_mask = mask * (~partial).float()
+        if memo is None:
+            prior_pass = model.kalman_pass(a_encoded, prior_mask)
+        else:
+            prior_pass = memo.prior(model, codes_key, a_encoded, prior_mask)
         prior_mean, prior_cov = lgssm.observation_marginals(
             prior_pass.smoothed_mean, prior_pass.smoothed_cov, prior_pass.C, model.R
         )

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from model import metrics
-from model.imputation import Generation, generate, impute
+from model.imputation import Generation, ImputeMemo, generate, impute
 from model.kvae import KVAE
 
 ELLIPSE_POINTS = 48
@@ -105,14 +105,18 @@ class InferenceResult:
 
 
 class InferenceCache:
-    """The last few roll-outs, by what they depend on: the model, n_init and the first
+    """What one edit can reuse from the previous ones on the same sequence.
+
+    The last few roll-outs, by what they depend on: the model, n_init and the first
     n_init frames. Most edits (a stroke or a toggle after the first frames) leave those
-    alone, so the roll-out, a quarter of an update's time, is reused as it was."""
+    alone, so the roll-out, a quarter of an update's time, is reused as it was. And an
+    `ImputeMemo`: the encoder's codes and the prior pass of partly hidden frames."""
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
         self._entries: list[tuple[KVAE, tuple, Generation | None]] = []
         self.hits = 0
+        self.memo = ImputeMemo()  # and the imputation's own reusable parts
 
     def generation(self, request: InferenceRequest, n_init: int) -> Generation | None:
         start = np.ascontiguousarray(request.images[:n_init])
@@ -145,7 +149,7 @@ def run_inference(
     pixel = None
     if request.pixel_visible is not None:
         pixel = torch.as_tensor(request.pixel_visible, dtype=torch.float32)[None]
-    imp = impute(model, x, mask, pixel)
+    imp = impute(model, x, mask, pixel, memo=None if cache is None else cache.memo)
     if superseded is not None and superseded():
         return None
     n_init = request.n_init

@@ -236,6 +236,41 @@ def test_hidden_pixels_do_not_leak_into_the_estimate(any_model, trained_box):
         assert torch.equal(getattr(one, name), getattr(two, name)), name
 
 
+def test_a_memo_changes_no_number_and_is_reused_by_edits_that_allow_it():
+    from model.imputation import ImputeMemo
+
+    torch.manual_seed(3)
+    model = KVAE(KVAEConfig(frame_size=16, filters=(4, 4))).eval()
+    x = (torch.rand(1, 10, SIZE, SIZE) > 0.8).float()
+    mask = torch.ones(1, 10)
+    pixels = torch.ones(1, 10, SIZE, SIZE)
+    pixels[0, 3, 2:9, 2:12] = 0
+    memo = ImputeMemo()
+
+    def same(a: Imputation, b: Imputation) -> None:
+        for name in ("a_smoothed_mean", "a_smoothed_cov", "x_smoothed", "x_filtered", "alpha"):
+            assert torch.equal(getattr(a, name), getattr(b, name)), name
+
+    same(impute(model, x, mask, pixels, memo=memo), impute(model, x, mask, pixels))
+    assert memo.hits == 0
+    more = pixels.clone()
+    more[0, 3, 10:14, 4:8] = 0  # another stroke on the same frame: codes and prior reused
+    same(impute(model, x, mask, more, memo=memo), impute(model, x, mask, more))
+    assert memo.hits == 2
+    other_frame = more.clone()
+    other_frame[0, 6, 0:5, 0:5] = 0  # a newly painted frame: the prior pass is new
+    same(impute(model, x, mask, other_frame, memo=memo), impute(model, x, mask, other_frame))
+    assert memo.hits == 3
+    moved = x.clone()
+    moved[0, 0] = 1 - moved[0, 0]  # other frames: nothing reused
+    same(impute(model, moved, mask, more, memo=memo), impute(model, moved, mask, more))
+    assert memo.hits == 3
+    torch.manual_seed(4)
+    another = KVAE(KVAEConfig(frame_size=16, filters=(4, 4))).eval()
+    same(impute(another, moved, mask, more, memo=memo), impute(another, moved, mask, more))
+    assert memo.hits == 3, "another model's codes are never taken from the memo"
+
+
 @pytest.mark.parametrize("frames", [1, 2, 3])
 def test_laplace_rows_are_independent_whatever_their_number(frames):
     """Each partly hidden frame's estimate depends on its own pixels and prior only, so
