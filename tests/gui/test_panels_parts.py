@@ -247,3 +247,24 @@ def test_time_estimates():
     assert format_duration(3725) == "1:02:05"
     est = Estimator()
     assert est.update(0, 10) is None
+
+
+def test_the_sweep_plot_keeps_filtering_visible_over_generation_and_its_key_off_the_data(qtbot):
+    from kvae_studio.app.panels.sweep_plot import METRICS, SweepPlot
+
+    plot = SweepPlot()
+    qtbot.addWidget(plot)
+    rows = [
+        {"kind": "planning", "x": x, "smoothing": 0.01, "filtering": 0.02, "generation": 0.02,
+         "baseline": 0.05}
+        for x in (1, 3, 5)
+    ]  # fmt: skip
+    plot.set_result("m.safetensors", rows)
+    item = plot.plots["planning"].getPlotItem()
+    names = [d.name() for d in item.listDataItems()]
+    assert names.index("filtering") > names.index("generation"), "filtering is drawn on top"
+    widths = {d.name(): d.opts["pen"].widthF() for d in item.listDataItems()}
+    assert widths["generation"] > widths["filtering"], "generation shows around it"
+    assert item.legend is None, "no legend box over the data"
+    key = plot.key.text()
+    assert all(m in key for m in METRICS) and "filtering equals generation" in key

@@ -5,6 +5,11 @@ to 15 hidden steps, and random masks with drop probability 0.1 to 1.0. Each mode
 smoothing, filtering, generation and the baseline in fixed colours; a second model is
 drawn dashed with hollow markers so the two read apart at a glance. The paper's box
 numbers (kvae-model.md, section 11) can be overlaid, dotted, as a yardstick.
+
+The key is a line of coloured text above the plots, never a legend box over the data.
+On planning masks filtering equals generation by construction (no frame after the first
+four is seen before the hidden ones), so generation is drawn first and wider, filtering
+on top of it: both stay visible, and the key says why they coincide.
 """
 
 from __future__ import annotations
@@ -15,9 +20,15 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kvae_studio.app.panels.plotting import COLORS, add_legend, make_plot_widget, pen
+from kvae_studio.app.panels.plotting import COLORS, make_plot_widget, pen
 
 METRICS = ("smoothing", "filtering", "generation", "baseline")
+DRAW_ORDER = ("baseline", "generation", "smoothing", "filtering")  # filtering over generation
+WIDTH = {"baseline": 1.2, "generation": 4.0, "smoothing": 2.0, "filtering": 2.0}
+COINCIDE = (
+    "planning: filtering equals generation (nothing after the first 4 frames is seen "
+    "before the hidden ones)"
+)
 KINDS = {
     "planning": ("Planning: frames hidden after the first 4", "hidden steps"),
     "random": ("Random: each later frame hidden with probability p", "drop probability p"),
@@ -83,7 +94,6 @@ class SweepPlot(QWidget):
             item.setLabel("bottom", x_label)
             item.setLabel("left", Y_LABEL)
             item.getAxis("left").enableAutoSIPrefix(False)
-            add_legend(item, widget, offset=(10, 10))
             self.plots[kind] = widget
             row.addWidget(widget)
 
@@ -107,15 +117,26 @@ class SweepPlot(QWidget):
             if item.xData is not None
         )
 
-    def redraw(self) -> None:
+    def key_html(self) -> str:
+        """Colours, line styles and models, as one line of rich text above the plots."""
+        entries = [f"<span style='color:{COLORS[m]}'>━ {m}</span>" for m in METRICS]
+        if self.show_paper:
+            entries.append("<span style='color:#9a9a9a'>╌ the paper's box curves</span>")
+        lines = ["&nbsp;&nbsp;".join(entries)]
         labels = list(self.results)
         if len(labels) > 1:
-            self.key.setText(
+            lines.append(
                 f"solid lines, filled dots: <b>{labels[0]}</b> &nbsp;·&nbsp; "
                 f"dashed lines, hollow triangles: <b>{labels[1]}</b>"
             )
-        else:
-            self.key.setText(f"<b>{labels[0]}</b>" if labels else "")
+        elif labels:
+            lines.append(f"<b>{labels[0]}</b>")
+        if labels:
+            lines.append(f"<span style='color:#9a9a9a'>{COINCIDE}</span>")
+        return "<br>".join(lines)
+
+    def redraw(self) -> None:
+        self.key.setText(self.key_html())
         for kind, widget in self.plots.items():
             plot = widget.getPlotItem()
             plot.clear()  # few items, redrawn only when a sweep ends: clearing is fine here
@@ -124,20 +145,19 @@ class SweepPlot(QWidget):
                 if not points:
                     continue
                 xs = [float(r["x"]) for r in points]
-                for metric in METRICS:
+                for metric in DRAW_ORDER:
                     ys = [float(r[metric]) for r in points]
                     color = COLORS[metric]
                     dashed = index > 0
-                    name = None if dashed else metric  # the key line tells the models apart
                     plot.plot(
                         xs,
                         ys,
-                        pen=pen(color, 1.2 if metric == "baseline" else 2.0, dash=dashed),
+                        pen=pen(color, WIDTH[metric], dash=dashed),
                         symbol="t" if dashed else "o",
-                        symbolSize=7,
+                        symbolSize=9 if metric == "generation" else 7,
                         symbolPen=pen(color, 1.2),
                         symbolBrush=None if dashed else color,
-                        name=name,
+                        name=metric,
                     )
             if self.show_paper:
                 ref = PAPER_BOX[kind]
