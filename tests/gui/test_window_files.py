@@ -208,3 +208,33 @@ def test_screenshot_from_the_command_line(tmp_path):
     picture = cv2.imread(str(out))
     assert picture is not None and picture.shape[:2] == (900, 1400)
     assert picture.std() > 10, "a real picture, not a blank window"
+
+
+def test_a_model_trained_on_the_papers_marker_draws_new_sequences_with_it(qtbot, window, tmp_path):
+    from PySide6.QtTest import QTest
+
+    from kvae_studio.sim.render import MARKER_VALUE
+
+    ex = window.explore
+    controls = ex.sequence_controls
+    assert not controls.marker.isChecked(), "a model that says nothing: no marker"
+    assert not np.isclose(ex.images, MARKER_VALUE).any()
+    torch.manual_seed(2)
+    path = tmp_path / "paperlike.safetensors"
+    save_model(KVAE(KVAEConfig()), path, summary={"epoch": 3, "data": {"rotation_marker": True}})
+    assert window.open_path(str(path))
+    assert controls.marker.isChecked()
+    QTest.mouseClick(controls.new_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert np.isclose(ex.images, MARKER_VALUE).any(axis=(1, 2)).all(), "a marker in every frame"
+    assert ex.source["marker"] is True and "rotation marker" in controls.source_label.text()
+    session = tmp_path / "marked.session.npz"
+    assert window.save_session(str(session))
+
+    controls.marker.click()  # untick, as a user would: the same motion without the marker
+    QTest.mouseClick(controls.new_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert not np.isclose(ex.images, MARKER_VALUE).any() and ex.source["marker"] is False
+    assert window.open_path(str(session))
+    wait_idle(qtbot, window)
+    assert controls.marker.isChecked() and ex.source["marker"] is True

@@ -94,6 +94,7 @@ class ExploreView(QWidget):
 
         self._build()
         self._connect()
+        self.sequence_controls.follow_model(getattr(model, "summary", {}) or {})
         self._show_model_info()
 
     # Layout.
@@ -240,6 +241,7 @@ class ExploreView(QWidget):
         sequence follows at once, which will run it)."""
         self.model = model.eval()
         self.model_path = path
+        self.sequence_controls.follow_model(getattr(model, "summary", {}) or {})
         self._show_model_info()
         if infer:
             self.request_inference()
@@ -277,22 +279,30 @@ class ExploreView(QWidget):
         self.sequence_controls.show_source(self.source)
         if self.source.get("kind") == "scene":
             self.sequence_controls.set_scene(
-                self.source.get("scene", ""), self.source.get("seed", 0)
+                self.source.get("scene", ""),
+                self.source.get("seed", 0),
+                bool(self.source.get("marker", False)),
             )
         self.result = None
         self.filmstrip.set_imputed(None)
         self.mask.reset(hidden, occluded, shape=images.shape)  # committed: redraw + infer
 
-    def new_sequence(self, scene: str, seed: int, steps: int | None = None) -> None:
-        """Simulate one sequence of `scene` at the model's frame size and show it."""
+    def new_sequence(
+        self, scene: str, seed: int, steps: int | None = None, marker: bool | None = None
+    ) -> None:
+        """Simulate one sequence of `scene` at the model's frame size and show it; with the
+        rotation marker as the controls say unless `marker` is given."""
         from kvae_studio.sim import scene_params, simulate
 
         params = scene_params(scene, size=self.model.config.frame_size)
         steps = steps or (self.steps if self.steps > 1 else 20)
-        images, state = simulate(params, 1, steps, seed=seed)
+        if marker is None:
+            marker = self.sequence_controls.marker.isChecked()
+        images, state = simulate(params, 1, steps, seed=seed, marker=bool(marker))
         self.dataset, self.dataset_path = None, None
         self.sequence_controls.set_dataset(None)
-        self.set_sequence(images[0], {"kind": "scene", "scene": scene, "seed": int(seed)}, state[0])
+        source = {"kind": "scene", "scene": scene, "seed": int(seed), "marker": bool(marker)}
+        self.set_sequence(images[0], source, state[0])
 
     def set_dataset(self, data: Any, path: str, index: int = 0) -> None:
         """Open sequence `index` of a loaded dataset (`model.data.SequenceData`)."""

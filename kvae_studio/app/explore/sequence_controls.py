@@ -1,7 +1,10 @@
 """Where the sequence comes from: a freshly simulated scene, or one sequence of a dataset.
 
 Emits requests only; the Explore view makes the sequence. Also shows which model is
-looking at it, since every number on screen depends on that.
+looking at it, since every number on screen depends on that. "Rotation marker" draws the
+public release's marker on the ball (the paper's files have it); a model whose summary
+says it was trained on such frames turns it on when it is opened, so that new sequences
+look like what the model learned.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -61,6 +65,13 @@ class SequenceControls(QWidget):
         row.addWidget(self.scene, 1)
         row.addWidget(self.seed)
         form.addRow(row)
+        self.marker = QCheckBox("rotation marker")
+        self.marker.setToolTip(
+            "Draw the public release's rotation marker on the ball (a grey line from the\n"
+            "centre to the rim), as in the paper's files. A model trained on them draws it\n"
+            "too; without it, its frames show a grey tail the truth lacks."
+        )
+        form.addRow(self.marker)
         self.new_button = QPushButton("New sequence")
         self.new_button.setToolTip(
             "Simulate the sequence of this scene and seed (Ctrl+N: the next seed)"
@@ -86,6 +97,8 @@ class SequenceControls(QWidget):
             text = f"{Path(source.get('path', '')).name}, sequence {source.get('index', 0)}"
         elif source.get("kind") == "scene":
             text = f"scene {source.get('scene')}, seed {source.get('seed')}"
+            if source.get("marker"):
+                text += ", rotation marker"
         else:
             text = source.get("label", "session")
         self.source_label.setText(text)
@@ -99,7 +112,15 @@ class SequenceControls(QWidget):
         self.index.setSuffix(f"  of {count}" if count else "")
         self.index.blockSignals(False)
 
-    def set_scene(self, scene: str, seed: int) -> None:
+    def set_scene(self, scene: str, seed: int, marker: bool | None = None) -> None:
         if scene in SCENES:
             self.scene.setCurrentText(scene)
         self.seed.setValue(int(seed))
+        if marker is not None:
+            self.marker.setChecked(bool(marker))
+
+    def follow_model(self, summary: dict) -> None:
+        """Turn the marker on or off as the model's training data had it, if it says."""
+        data = summary.get("data") if isinstance(summary, dict) else None
+        if isinstance(data, dict) and isinstance(data.get("rotation_marker"), bool):
+            self.marker.setChecked(data["rotation_marker"])
