@@ -110,6 +110,7 @@ class _Child:
         self.process.start()
         child_end.close()
         self.model = None  # the model object whose weights the child holds
+        self.busy = False  # a request is out and its answer not read yet
 
     @property
     def alive(self) -> bool:
@@ -121,8 +122,9 @@ class _Child:
         except (BrokenPipeError, EOFError, OSError):
             raise self.died() from None
 
-    def reply(self, superseded: Callable[[], bool] | None) -> tuple:
-        """Wait for the answer to the last request; tell the child once if it is stale."""
+    def reply(self, seq: int, superseded: Callable[[], bool] | None) -> tuple:
+        """Wait for the answer to request `seq` (an older answer, left behind by a parent
+        that stopped waiting, is skipped); tell the child once if the request is stale."""
         cancelled = False
         while True:
             if not cancelled and superseded is not None and superseded():
@@ -131,10 +133,12 @@ class _Child:
             ready = wait([self.conn, self.process.sentinel], POLL_SECONDS)
             if self.conn in ready:
                 try:
-                    return self.conn.recv()
+                    answer = self.conn.recv()
                 except (EOFError, OSError):
                     raise self.died() from None
-            if ready:  # only the sentinel: the process has ended
+                if _answer_seq(answer) == seq:
+                    return answer
+            elif ready:  # only the sentinel: the process has ended
                 raise self.died()
 
     def died(self) -> InferenceProcessError:
@@ -183,7 +187,9 @@ class InferenceProcess:
                 child.model = request.model
             pixels = request.pixel_visible
             child.send(("infer", request.seq, request.images, request.frame_visible, pixels))
-            reply = child.reply(superseded)
+            child.busy = True
+            reply = child.reply(request.seq, superseded)
+            child.busy = False
         except InferenceProcessError:
             child.stop()
             self._child = None
@@ -202,11 +208,17 @@ class InferenceProcess:
         if child is None:
             return
         with _spares_lock:
-            if child.alive and not _spares:
+            if child.alive and not child.busy and not _spares:
                 child.model = None  # the next runner sends its own
                 _spares.append(child)
                 return
         child.stop()
+
+
+def _answer_seq(answer: tuple) -> int:
+    """The request number an answer belongs to: ("done", result, threads) or
+    ("skipped" | "failed", seq, ...)."""
+    return answer[1].seq if answer[0] == "done" else answer[1]
 
 
 def start_spare() -> None:

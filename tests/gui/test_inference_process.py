@@ -144,3 +144,15 @@ def test_the_roll_out_cache_reuses_only_what_the_start_decides(model, images):
     other = KVAE(KVAEConfig()).eval()
     run_inference(request(other, images, visible, seq=4), cache=cache)
     assert cache.hits == 1, "another model never reuses a roll-out"
+
+
+def test_an_answer_left_behind_is_skipped_and_a_busy_child_is_never_a_spare(backend, model, images):
+    backend.run(request(model, images, planning_mask(20)))  # the model is there
+    child = backend._child
+    # A request whose answer nobody read (its parent stopped waiting), then a new one.
+    child.send(("infer", 41, images, planning_mask(20), None))
+    result, _ = backend.run(request(model, images, np.ones(20), seq=42))
+    assert result.seq == 42 and result.metrics.frames == 0
+    child.busy = True  # as when the window closes while an answer is still out
+    backend.close()
+    assert not child.alive, "a child with an answer outstanding is stopped, not kept"
