@@ -7,9 +7,10 @@ and an edit took twice as long in the window as alone (measured: 58-74 ms agains
 draws no longer slows the model and the model no longer stalls the window.
 
 The child is started with "spawn" (forking a process with Qt and torch threads is not
-safe), which costs about two seconds of imports; so it is started as soon as a runner
-exists, and a child that is let go healthy is kept as a spare for the next runner (the
-tests open many windows). The pipe carries only the studio's own objects, between the
+safe), which costs one to two seconds of imports; so the studio starts one first thing
+at launch (`start_spare`), a runner starts its own at once if none is waiting, and a
+child that is let go healthy and idle is kept as a spare for the next runner (the tests
+open many windows). The pipe carries only the studio's own objects, between the
 studio and its own child: models travel as safetensors bytes plus their config, requests
 and results as arrays.
 
