@@ -171,8 +171,8 @@ def measure_stall(app, window, seconds: float) -> tuple[float, int, int]:
 
 
 def reference(model, images, hidden, repeats: int) -> dict[str, list[float]]:
-    from kvae_studio.app.inference import InferenceCache, InferenceRequest, run_inference
-    from model.imputation import impute
+    from kvae_studio.app.inference import InferenceRequest, run_inference
+    from model.imputation import ImputeMemo, impute
 
     previous = torch.get_num_threads()
     torch.set_num_threads(1)  # as in the model's process
@@ -184,9 +184,9 @@ def reference(model, images, hidden, repeats: int) -> dict[str, list[float]]:
         "impute (frame mask)": [],
         "impute (painted)": [],
         "run_inference (frame mask)": [],
-        "run_inference, roll-out cached (frame mask)": [],
+        "run_inference, memo warm (frame mask)": [],
     }
-    cache = InferenceCache()
+    memo = ImputeMemo()
     request = InferenceRequest(0, model, images, (~hidden).astype(np.float32), None)
     impute(model, x, mask, pixels)  # warm up both paths
     run_inference(request)
@@ -201,8 +201,8 @@ def reference(model, images, hidden, repeats: int) -> dict[str, list[float]]:
         run_inference(request)
         out["run_inference (frame mask)"].append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        run_inference(request, cache=cache)
-        out["run_inference, roll-out cached (frame mask)"].append((time.perf_counter() - t) * 1000)
+        run_inference(request, memo=memo)
+        out["run_inference, memo warm (frame mask)"].append((time.perf_counter() - t) * 1000)
     torch.set_num_threads(previous)
     return out
 

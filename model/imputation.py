@@ -65,39 +65,57 @@ def _inference(fn):
 
 
 class ImputeMemo:
-    """What `impute` can reuse when one sequence is imputed again and again under small
-    mask edits, as in an interactive editor: the encoder's codes of the frames, and the
-    prior pass over the frames seen whole (which a stroke on an already painted frame
-    leaves as it was). Results are the same with or without a memo; a memo serves one
-    model at a time and forgets everything when it sees another."""
+    """What `impute` and `generate` can reuse when one sequence is looked at again and
+    again under small mask edits, as in an interactive editor: the encoder's codes of the
+    frames, the prior pass over the frames seen whole (which a stroke on an already
+    painted frame leaves as it was), and the last few deterministic roll-outs (which
+    depend only on the first n_init frames, so an edit after them leaves them as they
+    were). Results are the same with or without a memo; a memo serves one model at a
+    time and forgets everything when it sees another. `hits` counts reuses by kind."""
+
+    ROLLOUTS = 4  # roll-outs kept: strokes often alternate between a few values of n_init
 
     def __init__(self) -> None:
         self._model: KVAE | None = None
         self._codes: tuple[bytes, Tensor] | None = None
         self._prior: tuple[bytes, KalmanPass] | None = None
-        self.hits = 0
+        self._rollouts: list[tuple[bytes, Generation]] = []
+        self.hits = {"codes": 0, "prior": 0, "rollout": 0}
 
     def codes(self, model: KVAE, frames: Tensor) -> tuple[bytes, Tensor]:
         self._forget_other(model)
         key = _digest(frames)
         if self._codes is not None and self._codes[0] == key:
-            self.hits += 1
+            self.hits["codes"] += 1
             return self._codes
         self._codes = (key, model.encode(frames)[0])
         self._prior = None
         return self._codes
 
-    def prior(self, model: KVAE, codes_key: bytes, a: Tensor, mask: Tensor):
+    def prior(self, model: KVAE, codes_key: bytes, a: Tensor, mask: Tensor) -> KalmanPass:
         key = codes_key + _digest(mask)
         if self._prior is not None and self._prior[0] == key:
-            self.hits += 1
+            self.hits["prior"] += 1
             return self._prior[1]
         self._prior = (key, model.kalman_pass(a, mask))
         return self._prior[1]
 
+    def rollout(self, model: KVAE, frames: Tensor, steps: int, make) -> Generation:
+        """The roll-out of `steps` from `frames` (the first n_init), made by `make()`."""
+        self._forget_other(model)
+        key = _digest(frames) + repr(steps).encode()
+        for i, (k, gen) in enumerate(self._rollouts):
+            if k == key:
+                self._rollouts.append(self._rollouts.pop(i))
+                self.hits["rollout"] += 1
+                return gen
+        gen = make()
+        self._rollouts = [*self._rollouts, (key, gen)][-self.ROLLOUTS :]
+        return gen
+
     def _forget_other(self, model: KVAE) -> None:
         if model is not self._model:
-            self._model, self._codes, self._prior = model, None, None
+            self._model, self._codes, self._prior, self._rollouts = model, None, None, []
 
 
 def _digest(t: Tensor) -> bytes:
@@ -212,18 +230,32 @@ def generate(
     steps: int | None = None,
     stochastic: bool = False,
     generator: torch.Generator | None = None,
+    memo: ImputeMemo | None = None,
 ) -> Generation:
     """Roll the dynamics forward from the smoothed state of the first n_init frames.
 
     Frames before n_init are the smoothed reconstruction of what was seen; after
     it, z_t = A_t z_{t-1} (+ eps) and a_t = C_t z_t (+ delta), each generated a_t
     fed back to the dynamics network. steps defaults to the length of x.
+    memo: reuse a deterministic roll-out made before from the same frames (ImputeMemo).
     """
     frames = model.prepare_frames(x[:, :n_init])
-    batch = frames.shape[0]
     steps = x.shape[1] if steps is None else steps
     if not 1 <= n_init <= steps:
         raise ValueError(f"n_init must lie in 1..{steps}, got {n_init}")
+    if memo is not None and not stochastic:
+        return memo.rollout(model, frames, steps, lambda: _roll_out(model, frames, steps))
+    return _roll_out(model, frames, steps, stochastic, generator)
+
+
+def _roll_out(
+    model: KVAE,
+    frames: Tensor,
+    steps: int,
+    stochastic: bool = False,
+    generator: torch.Generator | None = None,
+) -> Generation:
+    batch, n_init = frames.shape[:2]
     a_seen, _ = model.encode(frames)
     kp = model.kalman_pass(a_seen, torch.ones(batch, n_init, device=frames.device))
     z_seen = kp.smoothed_mean

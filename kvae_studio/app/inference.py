@@ -8,7 +8,6 @@ masks back, so what is drawn always matches the mask it was computed for.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 
 from model import metrics
-from model.imputation import Generation, ImputeMemo, generate, impute
+from model.imputation import ImputeMemo, generate, impute
 from model.kvae import KVAE
 
 ELLIPSE_POINTS = 48
@@ -104,43 +103,16 @@ class InferenceResult:
         return ~self.evaluated
 
 
-class InferenceCache:
-    """What one edit can reuse from the previous ones on the same sequence.
-
-    The last few roll-outs, by what they depend on: the model, n_init and the first
-    n_init frames. Most edits (a stroke or a toggle after the first frames) leave those
-    alone, so the roll-out, a quarter of an update's time, is reused as it was. And an
-    `ImputeMemo`: the encoder's codes and the prior pass of partly hidden frames."""
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self._entries: list[tuple[KVAE, tuple, Generation | None]] = []
-        self.hits = 0
-        self.memo = ImputeMemo()  # and the imputation's own reusable parts
-
-    def generation(self, request: InferenceRequest, n_init: int) -> Generation | None:
-        start = np.ascontiguousarray(request.images[:n_init])
-        key = (n_init, request.images.shape, hashlib.sha1(start.tobytes()).digest())
-        for i, (model, k, gen) in enumerate(self._entries):
-            if model is request.model and k == key:
-                self._entries.append(self._entries.pop(i))
-                self.hits += 1
-                return gen
-        x = torch.as_tensor(request.images, dtype=torch.float32)[None]
-        gen = generate(request.model, x, n_init) if n_init > 0 else None
-        self._entries = [*self._entries, (request.model, key, gen)][-self.size :]
-        return gen
-
-
 def run_inference(
     request: InferenceRequest,
     superseded: Callable[[], bool] | None = None,
-    cache: InferenceCache | None = None,
+    memo: ImputeMemo | None = None,
 ) -> InferenceResult | None:
     """Impute, generate and score; None if `superseded()` says a newer request is waiting.
 
-    With a `cache`, a roll-out computed before for the same model and start is reused
-    (the model's weights must not change in place meanwhile).
+    With a `memo` (one per sequence being edited, see `model.imputation.ImputeMemo`), what
+    earlier edits computed and this one would compute again is reused (the model's
+    weights must not change in place meanwhile).
     """
     started = time.perf_counter()
     model = request.model
@@ -149,14 +121,11 @@ def run_inference(
     pixel = None
     if request.pixel_visible is not None:
         pixel = torch.as_tensor(request.pixel_visible, dtype=torch.float32)[None]
-    imp = impute(model, x, mask, pixel, memo=None if cache is None else cache.memo)
+    imp = impute(model, x, mask, pixel, memo=memo)
     if superseded is not None and superseded():
         return None
     n_init = request.n_init
-    if cache is not None:
-        gen = cache.generation(request, n_init)
-    else:
-        gen = generate(model, x, n_init) if n_init > 0 else None
+    gen = generate(model, x, n_init, memo=memo) if n_init > 0 else None
 
     def np0(t: torch.Tensor) -> np.ndarray:
         return t[0].detach().cpu().numpy().astype(np.float32, copy=False)

@@ -67,10 +67,11 @@ def serve(conn: Connection) -> None:
     imputation with a "skipped" reply: its result would be dropped anyway."""
     import torch
 
-    from kvae_studio.app.inference import InferenceCache, InferenceRequest, run_inference
+    from kvae_studio.app.inference import InferenceRequest, run_inference
+    from model.imputation import ImputeMemo
 
     torch.set_num_threads(CHILD_THREADS)
-    model, cache = None, InferenceCache()
+    model, memo = None, ImputeMemo()
     while True:
         try:
             message = conn.recv()
@@ -80,14 +81,14 @@ def serve(conn: Connection) -> None:
             return
         kind = message[0]
         if kind == "model":
-            model, cache = model_from_payload(*message[1:]), InferenceCache()
+            model, memo = model_from_payload(*message[1:]), ImputeMemo()
         elif kind == "infer":
             _, seq, images, frame_visible, pixel_visible = message
             try:
                 if model is None:
                     raise InferenceProcessError("no model was sent before the request")
                 request = InferenceRequest(seq, model, images, frame_visible, pixel_visible)
-                result = run_inference(request, superseded=conn.poll, cache=cache)
+                result = run_inference(request, superseded=conn.poll, memo=memo)
             except Exception as err:
                 text = str(err).splitlines()[0] if str(err) else type(err).__name__
                 conn.send(("failed", seq, text, traceback.format_exc()))

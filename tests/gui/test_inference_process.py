@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from kvae_studio.app.inference import InferenceCache, InferenceRequest, run_inference
+from kvae_studio.app.inference import InferenceRequest, run_inference
 from kvae_studio.app.inference_process import (
     CHILD_THREADS,
     InferenceProcess,
@@ -19,6 +19,7 @@ from kvae_studio.app.inference_process import (
     model_payload,
 )
 from model.config import KVAEConfig
+from model.imputation import ImputeMemo, generate
 from model.kvae import KVAE
 from model.masks import planning_mask
 
@@ -126,24 +127,28 @@ def test_a_healthy_child_is_kept_for_the_next_handle(model, images):
         second.close()
 
 
-def test_the_roll_out_cache_reuses_only_what_the_start_decides(model, images):
-    cache = InferenceCache()
+def test_the_memo_reuses_a_roll_out_only_where_the_start_decides_it(model, images):
+    memo = ImputeMemo()
     visible = planning_mask(20)
-    first = run_inference(request(model, images, visible), cache=cache)
+    first = run_inference(request(model, images, visible), memo=memo)
     later = visible.copy()
     later[17] = 1  # an edit after the first frames: same start
-    again = run_inference(request(model, images, later, seq=2), cache=cache)
-    assert cache.hits == 1
+    again = run_inference(request(model, images, later, seq=2), memo=memo)
+    assert memo.hits["rollout"] == 1
     assert_same_result(again, run_inference(request(model, images, later)))
     changed = images.copy()
-    changed[1] = 1 - changed[1]  # a different start: computed afresh
-    fresh = run_inference(request(model, changed, visible, seq=3), cache=cache)
-    assert cache.hits == 1
+    changed[1] = 1 - changed[1]  # a different start: made afresh
+    fresh = run_inference(request(model, changed, visible, seq=3), memo=memo)
+    assert memo.hits["rollout"] == 1
     assert not np.allclose(fresh.x_generated, first.x_generated)
     torch.manual_seed(9)
     other = KVAE(KVAEConfig()).eval()
-    run_inference(request(other, images, visible, seq=4), cache=cache)
-    assert cache.hits == 1, "another model never reuses a roll-out"
+    run_inference(request(other, images, visible, seq=4), memo=memo)
+    assert memo.hits["rollout"] == 1, "another model never reuses a roll-out"
+    x = torch.as_tensor(images)[None]
+    g = torch.Generator().manual_seed(0)
+    generate(other, x, 4, stochastic=True, generator=g, memo=memo)
+    assert memo.hits["rollout"] == 1, "a stochastic roll-out is never reused"
 
 
 def test_an_answer_left_behind_is_skipped_and_a_busy_child_is_never_a_spare(backend, model, images):
