@@ -39,7 +39,16 @@ _spares_lock = threading.Lock()
 
 
 class InferenceProcessError(RuntimeError):
-    """Inference failed in the child, or the child stopped; the message is one line."""
+    """Inference failed in the child, or the child stopped; the message is one line and
+    `details` holds the child's traceback, if there is one, for the log."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def _one_line(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 def model_payload(model) -> tuple[str, bytes]:
@@ -71,7 +80,7 @@ def serve(conn: Connection) -> None:
     from model.imputation import ImputeMemo
 
     torch.set_num_threads(CHILD_THREADS)
-    model, memo = None, ImputeMemo()
+    model, memo, model_problem = None, ImputeMemo(), "no model was sent before the request"
     while True:
         try:
             message = conn.recv()
@@ -81,17 +90,20 @@ def serve(conn: Connection) -> None:
             return
         kind = message[0]
         if kind == "model":
-            model, memo = model_from_payload(*message[1:]), ImputeMemo()
+            try:
+                model, memo = model_from_payload(*message[1:]), ImputeMemo()
+            except Exception as err:  # every request says why until another model comes
+                model = None
+                model_problem = f"the model could not be rebuilt for inference: {_one_line(err)}"
         elif kind == "infer":
             _, seq, images, frame_visible, pixel_visible = message
             try:
                 if model is None:
-                    raise InferenceProcessError("no model was sent before the request")
+                    raise InferenceProcessError(model_problem)
                 request = InferenceRequest(seq, model, images, frame_visible, pixel_visible)
                 result = run_inference(request, superseded=conn.poll, memo=memo)
             except Exception as err:
-                text = str(err).splitlines()[0] if str(err) else type(err).__name__
-                conn.send(("failed", seq, text, traceback.format_exc()))
+                conn.send(("failed", seq, _one_line(err), traceback.format_exc()))
                 continue
             if result is None:
                 conn.send(("skipped", seq))
@@ -200,9 +212,7 @@ class InferenceProcess:
             return reply[1], reply[2]
         if reply[0] == "skipped":
             return None, 0
-        error = InferenceProcessError(reply[2])
-        error.add_note(reply[3])  # the child's traceback, for the log
-        raise error
+        raise InferenceProcessError(reply[2], details=reply[3])
 
     def close(self) -> None:
         """Keep a healthy child as a spare for the next runner; stop any other."""

@@ -67,7 +67,11 @@ class _Worker(QObject):
             result, threads = self.backend.run(request, superseded=self.has_pending)
         except Exception as err:  # report, never kill the thread
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
-            log.exception("inference %d failed", request.seq)
+            details = getattr(err, "details", "")  # the model process's own traceback
+            if details:
+                log.error("inference %d failed in the model's process:\n%s", request.seq, details)
+            else:
+                log.exception("inference %d failed", request.seq)
             self.failed.emit(request.seq, message)
             return
         if result is None:

@@ -161,3 +161,17 @@ def test_an_answer_left_behind_is_skipped_and_a_busy_child_is_never_a_spare(back
     child.busy = True  # as when the window closes while an answer is still out
     backend.close()
     assert not child.alive, "a child with an answer outstanding is stopped, not kept"
+
+
+def test_a_model_the_child_cannot_rebuild_is_said_on_every_request_until_another(
+    backend, model, images
+):
+    backend.run(request(model, images, planning_mask(20)))
+    child = backend._child
+    child.send(("model", '{"K": "three"}', b"not safetensors"))  # as if it came broken
+    with pytest.raises(InferenceProcessError, match="could not be rebuilt") as err:
+        backend.run(request(model, images, planning_mask(20), seq=2))
+    assert "Traceback" in err.value.details and "\n" not in str(err.value)
+    child.model = None  # the next request sends the model again
+    result, _ = backend.run(request(model, images, planning_mask(20), seq=3))
+    assert result.seq == 3 and backend.pid == child.process.pid
