@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -34,6 +35,13 @@ def one_torch_thread():
 def model(one_torch_thread) -> KVAE:
     torch.manual_seed(0)
     return KVAE(KVAEConfig()).eval()
+
+
+@pytest.fixture(scope="session")
+def images() -> np.ndarray:
+    """A sparse random sequence (20, 32, 32) for the Qt-free inference tests."""
+    rng = np.random.default_rng(0)
+    return (rng.random((20, 32, 32)) > 0.9).astype(np.float32)
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-import torch
+from window_helpers import request
 
 from kvae_studio.app.export import ExportError, compose_frames, write_video
-from kvae_studio.app.inference import InferenceRequest, run_inference, sigma_ellipses
+from kvae_studio.app.inference import run_inference, sigma_ellipses
 from kvae_studio.app.session import (
     Session,
     SessionError,
@@ -16,27 +16,9 @@ from kvae_studio.app.session import (
     load_session,
     save_session,
 )
-from model.config import KVAEConfig
-from model.kvae import KVAE
 from model.masks import planning_mask
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def model() -> KVAE:
-    torch.manual_seed(0)
-    return KVAE(KVAEConfig()).eval()
-
-
-@pytest.fixture(scope="module")
-def images() -> np.ndarray:
-    rng = np.random.default_rng(0)
-    return (rng.random((20, 32, 32)) > 0.9).astype(np.float32)
-
-
-def request(model, images, visible, pixels=None, seq=1) -> InferenceRequest:
-    return InferenceRequest(seq, model, images, np.asarray(visible, np.float32), pixels)
 
 
 def test_result_shapes_and_metrics_on_the_planning_mask(model, images):

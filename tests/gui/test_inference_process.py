@@ -9,8 +9,9 @@ import signal
 import numpy as np
 import pytest
 import torch
+from window_helpers import request
 
-from kvae_studio.app.inference import InferenceRequest, run_inference
+from kvae_studio.app.inference import run_inference
 from kvae_studio.app.inference_process import (
     CHILD_THREADS,
     InferenceProcess,
@@ -26,27 +27,11 @@ from model.masks import planning_mask
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-@pytest.fixture(scope="module")
-def model() -> KVAE:
-    torch.manual_seed(0)
-    return KVAE(KVAEConfig()).eval()
-
-
-@pytest.fixture(scope="module")
-def images() -> np.ndarray:
-    rng = np.random.default_rng(1)
-    return (rng.random((20, 32, 32)) > 0.9).astype(np.float32)
-
-
 @pytest.fixture
 def backend():
     process = InferenceProcess()
     yield process
     process.close()
-
-
-def request(model, images, visible, pixels=None, seq=1) -> InferenceRequest:
-    return InferenceRequest(seq, model, images, np.asarray(visible, np.float32), pixels)
 
 
 def assert_same_result(a, b) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kvae_studio.app.inference import InferenceRequest
+
 RESULT_TIMEOUT_MS = 30_000
 
 
@@ -26,3 +28,8 @@ def hidden_planning() -> np.ndarray:
     hidden = np.zeros(20, bool)
     hidden[4:16] = True
     return hidden
+
+
+def request(model, images, visible, pixels=None, seq=1) -> InferenceRequest:
+    """One inference request, as the window would make it."""
+    return InferenceRequest(seq, model, images, np.asarray(visible, np.float32), pixels)
