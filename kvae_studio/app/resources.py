@@ -29,11 +29,49 @@ def default_model_path(scene: str = "box") -> Path:
     return own if own.is_file() else models / "box.safetensors"
 
 
+def shipped_models() -> dict[str, Path]:
+    """The trained model shipped for each scene that has one, in the simulator's order.
+
+    Every model list of the studio shows these beside the user's runs, by scene.
+    """
+    from kvae_studio.sim.scenes import SCENES
+
+    folder = resources_dir() / "models"
+    return {
+        s: folder / f"{s}.safetensors" for s in SCENES if (folder / f"{s}.safetensors").is_file()
+    }
+
+
+def shipped_model(scene: str | None) -> Path | None:
+    """The model shipped for `scene`, or None (no fallback to another scene's)."""
+    return shipped_models().get(scene) if scene else None
+
+
+def shipped_scene(path: str | Path | None) -> str | None:
+    """The scene whose shipped model `path` is, or None for any other file."""
+    if not path:
+        return None
+    wanted = Path(path).resolve()
+    return next((s for s, p in shipped_models().items() if p.resolve() == wanted), None)
+
+
+def shipped_test_set(scene: str | None) -> Path | None:
+    """The paper's test file of `scene` (`resources/datasets/paper-<scene>-test.npz`)."""
+    path = resources_dir() / "datasets" / f"paper-{scene}-test.npz"
+    return path if scene and path.is_file() else None
+
+
+def shipped_evaluation(scene: str | None) -> Path | None:
+    """`<scene>-evaluation.json` beside the shipped model: its figures on the paper's file."""
+    path = resources_dir() / "models" / f"{scene}-evaluation.json"
+    return path if scene and path.is_file() else None
+
+
 def shipped_datasets() -> list[Path]:
     """Datasets that ship with the studio (`resources/datasets/*.npz`), sorted by name.
 
-    The paper's own box test sequences are among them, so the Evaluate panel can set the
-    shipped model beside the paper's figures at first launch, before anything is simulated.
+    The paper's test sequences of each scene are among them, so the Evaluate panel can set
+    a shipped model beside the paper's figures at first launch, before anything is simulated.
     """
     folder = resources_dir() / "datasets"
     return sorted(folder.glob("*.npz")) if folder.is_dir() else []
