@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -62,6 +63,9 @@ class KVAEConfig:
     t_steps_mask: int = 12
 
     def __post_init__(self) -> None:
+        # Each option's type and range first (FIELD_RANGES), then the checks that combine them.
+        if out_of_range := range_problems(self):
+            raise ValueError("invalid KVAE config: " + "; ".join(out_of_range))
         problems = []
         if self.K < 1:
             problems.append("K must be at least 1")
@@ -136,3 +140,142 @@ def _parse_value(raw: str, current: Any, key: str) -> Any:
         return raw
     except ValueError:
         raise ValueError(f"cannot set {key}={raw!r}: expected {type(current).__name__}") from None
+
+
+# -- ranges of single options -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values an option may take: [low, high], or (low, high] when `open_low`.
+
+    Why upper bounds at all: a config also arrives from a model file's metadata and from
+    `--set`, and a network of 10^9 units fails in the allocator with a traceback; the
+    bounds are far above anything the paper or a desktop run uses.
+    """
+
+    low: float
+    high: float
+    open_low: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.open_low else value >= self.low
+        return above and value <= self.high
+
+    def __str__(self) -> str:
+        def show(x: float) -> str:
+            return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+        return f"{'(' if self.open_low else '['}{show(self.low)}, {show(self.high)}]"
+
+
+_POSITIVE = Range(0, 1e6, open_low=True)
+FIELD_RANGES: dict[str, Range] = {
+    "frame_size": Range(8, 1024),
+    "dim_a": Range(1, 256),
+    "dim_z": Range(1, 256),
+    "dim_u": Range(0, 256),
+    "K": Range(1, 256),
+    "init_cov": _POSITIVE,
+    "noise_transition": _POSITIVE,
+    "noise_emission": _POSITIVE,
+    "init_kf_matrices": Range(0, 1e3),
+    "alpha_units": Range(1, 4096),
+    "alpha_layers": Range(1, 16),
+    "fifo_size": Range(1, 1000),
+    "filters": Range(1, 1024),  # each entry; at most MAX_CONV_LAYERS of them
+    "kernel_size": Range(1, 31),  # and odd, so that a stride-2 layer halves the frame
+    "num_layers": Range(1, 16),
+    "vae_num_units": Range(1, 4096),
+    "noise_pixel_var": _POSITIVE,
+    "scale_reconstruction": _POSITIVE,
+    "batch_size": Range(1, 100_000),
+    "num_epochs": Range(1, 1_000_000),
+    "init_lr": Range(0, 10, open_low=True),
+    "decay_rate": Range(0, 1, open_low=True),
+    "decay_epochs": Range(1, 1_000_000),
+    "max_grad_norm": Range(0, 1e12, open_low=True),
+    "only_vae_epochs": Range(0, 1_000_000),
+    "kf_update_steps": Range(0, 1_000_000),
+    "train_miss_prob": Range(0, 1),
+    "t_init_train_miss": Range(0, 10_000),
+    "t_init_mask": Range(1, 10_000),
+    "t_steps_mask": Range(1, 10_000),
+}
+"""Valid values of each numeric option: `__post_init__`, `--set` and the Train form's
+editors all check against this one table."""
+
+MAX_CONV_LAYERS = 8
+
+
+def describe_range(name: str) -> str:
+    """'init_lr must be in (0, 10]' style text of an option's valid values."""
+    default = _DEFAULTS[name]
+    if isinstance(default, tuple):
+        return f"{name} must be whole numbers in {FIELD_RANGES[name]}"
+    kind = "a whole number" if isinstance(default, int) else "a number"
+    return f"{name} must be {kind} in {FIELD_RANGES[name]}"
+
+
+def range_problems(config: KVAEConfig) -> list[str]:
+    """One message per option of the wrong type or outside its range."""
+    problems = []
+    for f in fields(config):
+        value, default = getattr(config, f.name), _DEFAULTS.get(f.name)
+        if default is None:
+            continue
+        wrong = _type_problem(f.name, value, default)
+        if wrong:
+            problems.append(wrong)
+            continue
+        span = FIELD_RANGES.get(f.name)
+        if span is None:
+            continue
+        values = value if isinstance(value, tuple) else (value,)
+        if any(not _finite(v) or v not in span for v in values):
+            problems.append(f"{describe_range(f.name)}, got {_show(value)}")
+    if config.kernel_size % 2 == 0 and not problems:
+        problems.append(f"kernel_size must be odd, got {config.kernel_size}")
+    if len(config.filters) > MAX_CONV_LAYERS:
+        problems.append(f"filters: at most {MAX_CONV_LAYERS} layers, got {len(config.filters)}")
+    elif config.conv and not config.filters:
+        problems.append("filters: a convolutional VAE (conv=true) needs at least one layer")
+    return problems
+
+
+def _type_problem(name: str, value: Any, default: Any) -> str | None:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, tuple):
+        ok = isinstance(value, tuple) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        )
+    else:
+        return None
+    if ok:
+        return None
+    expected = "whole numbers" if isinstance(default, tuple) else type(default).__name__
+    return f"{name} must be {expected}, got {_show(value)}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)  # an int may exceed any float
+
+
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(KVAEConfig) if f.default is not dataclasses.MISSING
+}

@@ -2,12 +2,16 @@
 
 The texts restate kvae-model.md (sections 1-8), so a user can read in the form what a
 setting does and what the paper used without opening the design notes. Fields missing
-here still appear (group "Other"): the form is generated from the dataclass.
+here still appear (group "Other"): the form is generated from the dataclass. The spin
+boxes' ranges are `model.config.FIELD_RANGES`, the ones the config itself enforces.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from kvae_studio.app.panels.forms import FieldHint
+from model.config import FIELD_RANGES, KVAEConfig
 
 SIZES = "Sizes"
 SSM = "State space model"
@@ -76,4 +80,13 @@ CONFIG_HINTS: dict[str, FieldHint] = {
 
 
 def config_hint(name: str) -> FieldHint:
-    return CONFIG_HINTS.get(name, FieldHint("Other"))
+    """The field's hint; a whole-number field's spin box spans the config's own range."""
+    hint = CONFIG_HINTS.get(name, FieldHint("Other"))
+    span = FIELD_RANGES.get(name)
+    if span is not None and type(_DEFAULTS.get(name)) is int:
+        low = int(span.low) + (1 if span.open_low else 0)
+        hint = dataclasses.replace(hint, minimum=low, maximum=int(span.high))
+    return hint
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(KVAEConfig)}
