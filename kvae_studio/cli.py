@@ -6,8 +6,8 @@ modules import only the standard library at the top and their heavy dependencies
 inside ``run``, so that ``--help``, ``simulate`` and ``info`` start fast; a test holds them
 to that.
 
-With no subcommand, ``kvae-studio [--screenshot PATH] [--scene S] [--seed N]`` opens the
-studio window: ``kvae_studio.app.main.run_app(argv)`` receives the arguments unchanged.
+With no subcommand, ``kvae-studio [--screenshot PATH [--size WxH]] [--scene S] [--seed N]``
+opens the studio window: ``kvae_studio.app.main.run_app(argv)`` receives the arguments unchanged.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ COMMANDS = ("simulate", "info", "train", "evaluate")
 A name whose module does not exist (yet) is left out rather than failing.
 """
 
-_WINDOW_FLAGS = ("window_screenshot", "window_scene", "window_seed")
+_WINDOW_FLAGS = ("window_screenshot", "window_scene", "window_seed", "window_size")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     window.add_argument("--scene", dest="window_scene", metavar="S", help="scene to open with")
     window.add_argument("--seed", dest="window_seed", type=int, metavar="N", help="random seed")
+    window.add_argument(
+        "--size", dest="window_size", metavar="WxH", help="window size of --screenshot (1400x900)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = _command_module(name)

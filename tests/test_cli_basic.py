@@ -64,7 +64,7 @@ def test_help_lists_the_commands(capsys):
     text = capsys.readouterr().out
     for command in ("simulate", "info"):
         assert command in text
-    for flag in ("--screenshot", "--scene", "--seed"):
+    for flag in ("--screenshot", "--scene", "--seed", "--size"):
         assert flag in text
 
 

@@ -22,8 +22,22 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--screenshot", default=None)
     parser.add_argument("--scene", default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--size", type=_size, default=None)
     args, _ = parser.parse_known_args(argv)
     return args
+
+
+def _size(text: str) -> tuple[int, int]:
+    """'1024x700' -> (1024, 700): the window size of a screenshot."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT, e.g. 1024x700, got {text!r}"
+        ) from None
+    if width < 200 or height < 200:
+        raise argparse.ArgumentTypeError(f"{text}: at least 200x200")
+    return width, height
 
 
 def start_model(scene: str, settings=None, use_last: bool = True):
@@ -59,17 +73,20 @@ def run_app(
     screenshot: str | None = None,
     scene: str = "box",
     seed: int = 0,
+    size: tuple[int, int] = SCREENSHOT_SIZE,
 ) -> int:
     """Open the studio (blocking until it closes); with `screenshot`, save a PNG and quit.
 
     `argv` holds the command-line arguments after the program name; `--screenshot`,
-    `--scene` and `--seed` found there override the keyword arguments.
+    `--scene`, `--seed` and `--size WxH` (the screenshot's window size) found there
+    override the keyword arguments.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse(argv)
     screenshot = args.screenshot or screenshot
     scene = args.scene or scene
     seed = args.seed if args.seed is not None else seed
+    size = args.size or size
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from kvae_studio.app.inference_process import start_spare
@@ -111,16 +128,16 @@ def run_app(
     if note:
         window.statusBar().showMessage(note)
     if screenshot:
-        return _screenshot(app, window, screenshot)
+        return _screenshot(app, window, screenshot, size)
     window.show()
     return int(app.exec())
 
 
-def _screenshot(app, window, path: str) -> int:
-    """Show the window offscreen, wait for the first result, save it, close."""
+def _screenshot(app, window, path: str, size: tuple[int, int] = SCREENSHOT_SIZE) -> int:
+    """Show the window offscreen at `size`, wait for the first result, save it, close."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     window.show()
     loop = QEventLoop()
     if window.explore.result is None:
@@ -129,6 +146,12 @@ def _screenshot(app, window, path: str) -> int:
         loop.exec()
     for _ in range(3):  # let layouts settle and items repaint
         app.processEvents()
+    if (window.width(), window.height()) != tuple(size):
+        print(
+            f"kvae-studio: the window cannot be {size[0]}x{size[1]}; "
+            f"saved it at {window.width()}x{window.height()}",
+            file=sys.stderr,
+        )
     ok = window.grab().save(path, "PNG")
     got_result = window.explore.result is not None
     window.close()
