@@ -131,6 +131,7 @@ def impute(
     pixel_mask: Tensor | None = None,
     newton_steps: int = 6,
     memo: ImputeMemo | None = None,
+    codes: Tensor | None = None,
 ) -> Imputation:
     """Filter, smooth and decode x (B, T, H, W) with some of it hidden.
 
@@ -140,6 +141,8 @@ def impute(
     a_t from its visible pixels and the prior the other frames give
     (model.occlusion), which the filter uses with that frame's own covariance.
     memo: reuse what an earlier call on the same frames computed (see ImputeMemo).
+    codes (B, T, da): the codes to filter instead of the encoder's means, e.g. samples
+    of q(a|x), which is how the original code scores (model.evaluation, paper protocol).
     """
     frames = model.prepare_frames(x)
     batch, steps = frames.shape[:2]
@@ -154,7 +157,9 @@ def impute(
         mask = (seen > 0).float()
         partial = (seen > 0) & (seen < total)
 
-    if memo is None:
+    if codes is not None:
+        a_encoded, memo = codes.to(device, frames.dtype), None
+    elif memo is None:
         a_encoded, _ = model.encode(frames)
     else:
         codes_key, a_encoded = memo.codes(model, frames)
@@ -231,6 +236,7 @@ def generate(
     stochastic: bool = False,
     generator: torch.Generator | None = None,
     memo: ImputeMemo | None = None,
+    codes: Tensor | None = None,
 ) -> Generation:
     """Roll the dynamics forward from the smoothed state of the first n_init frames.
 
@@ -238,11 +244,14 @@ def generate(
     it, z_t = A_t z_{t-1} (+ eps) and a_t = C_t z_t (+ delta), each generated a_t
     fed back to the dynamics network. steps defaults to the length of x.
     memo: reuse a deterministic roll-out made before from the same frames (ImputeMemo).
+    codes (B, >= n_init, da): codes of the first frames instead of the encoder's means.
     """
     frames = model.prepare_frames(x[:, :n_init])
     steps = x.shape[1] if steps is None else steps
     if not 1 <= n_init <= steps:
         raise ValueError(f"n_init must lie in 1..{steps}, got {n_init}")
+    if codes is not None:
+        return _roll_out(model, frames, steps, stochastic, generator, codes[:, :n_init])
     if memo is not None and not stochastic:
         return memo.rollout(model, frames, steps, lambda: _roll_out(model, frames, steps))
     return _roll_out(model, frames, steps, stochastic, generator)
@@ -254,9 +263,10 @@ def _roll_out(
     steps: int,
     stochastic: bool = False,
     generator: torch.Generator | None = None,
+    codes: Tensor | None = None,
 ) -> Generation:
     batch, n_init = frames.shape[:2]
-    a_seen, _ = model.encode(frames)
+    a_seen = model.encode(frames)[0] if codes is None else codes.to(frames.device, frames.dtype)
     kp = model.kalman_pass(a_seen, torch.ones(batch, n_init, device=frames.device))
     z_seen = kp.smoothed_mean
     a_out, _ = lgssm.observation_marginals(z_seen, kp.smoothed_cov, kp.C, model.R)

@@ -45,3 +45,14 @@ def normalised_rmse(reference: np.ndarray, estimate: np.ndarray, mask: np.ndarra
         return float("nan")
     err = np.sqrt(np.mean((reference[hidden] - estimate[hidden]) ** 2))
     return float(err / max(float(np.std(reference)), 1e-12))
+
+
+def normalised_rmse_hidden(reference: np.ndarray, estimate: np.ndarray, mask: np.ndarray) -> float:
+    """As `normalised_rmse`, but divided by the std of the encoder codes on the unobserved
+    frames only, as the original's `norm_rmse(a_imputed[unobs], a_reconstr[unobs])` is."""
+    hidden = np.broadcast_to(np.asarray(mask) == 0, reference.shape[:2])
+    if not hidden.any():
+        return float("nan")
+    ref = reference[hidden]
+    err = np.sqrt(np.mean((ref - estimate[hidden]) ** 2))
+    return float(err / max(float(np.std(ref)), 1e-12))
