@@ -18,6 +18,7 @@ import sys
 from types import ModuleType
 
 from kvae_studio import __version__
+from kvae_studio.commands._options import OneLineParser, seed
 
 COMMANDS = ("simulate", "info", "train", "evaluate")
 """Subcommand modules in ``kvae_studio.commands``, in the order ``--help`` lists them.
@@ -29,7 +30,7 @@ _WINDOW_FLAGS = ("window_screenshot", "window_scene", "window_seed", "window_siz
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="kvae-studio",
         description="KVAE Studio: see what a Kalman Variational Auto-Encoder has understood "
         "of a video. Without a command, opens the studio window.",
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot", dest="window_screenshot", metavar="PATH", help="save a picture and quit"
     )
     window.add_argument("--scene", dest="window_scene", metavar="S", help="scene to open with")
-    window.add_argument("--seed", dest="window_seed", type=int, metavar="N", help="random seed")
+    window.add_argument("--seed", dest="window_seed", type=seed, metavar="N", help="random seed")
     window.add_argument(
         "--size", dest="window_size", metavar="WxH", help="window size of --screenshot (1400x900)"
     )

@@ -23,7 +23,6 @@ deterministic: the same arrays give the same bytes (fixed zip timestamps).
 from __future__ import annotations
 
 import os
-import uuid
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -33,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from model.temp_files import remove_stale, temporary_path
 
 __all__ = [
     "ArrayInfo",
@@ -170,7 +171,8 @@ class SequenceWriter:
         self.path = Path(path)
         self.shape = shape
         self.written = 0
-        self._tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        remove_stale(self.path)  # what a killed writer of this file left behind
+        self._tmp = temporary_path(self.path)
         mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         try:
             self._zip = zipfile.ZipFile(self._tmp, "x", compression=mode)

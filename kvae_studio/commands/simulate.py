@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from kvae_studio.commands import _options
 from kvae_studio.sim.scenes import SCENES, param_help
 
 _PREFIX = "param_"
@@ -29,14 +30,14 @@ def register(subparsers) -> None:
     p.add_argument("scene", choices=list(SCENES), help="which scene")
     p.add_argument(
         "--sequences",
-        type=_positive_int,
+        type=_options.positive,
         default=5000,
         metavar="N",
         help="number of sequences (default 5000, the paper's training sets; its test sets "
         "have 1000)",
     )
-    p.add_argument("--steps", type=_positive_int, default=20, metavar="T", help="frames (20)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    p.add_argument("--steps", type=_options.positive, default=20, metavar="T", help="frames (20)")
+    p.add_argument("--seed", type=_options.seed, default=0, help="random seed (0)")
     p.add_argument("--out", metavar="PATH", help="output file (default: SCENE.npz)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     p.add_argument(
@@ -92,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
         return _error("--legacy-physics is for the scenes with fixed walls, not pong")
     out = args.out or f"{args.scene}.npz"
     n, steps, size = args.sequences, args.steps, params.size
+    needed = n * (steps * 4 * 4 + 4 * 8)  # ball states (float32) and launch draws (float64)
+    if needed > _physical_memory():
+        return _error(
+            f"{n} sequences of {steps} frames need {needed / 1e9:.1f} GB of memory for the "
+            f"ball states alone, more than this machine has; lower --sequences or --steps"
+        )
     bar = ProgressBar(f"{args.scene} ", enabled=None if not args.quiet and n >= 1000 else False)
     started = time.perf_counter()
     try:
@@ -112,6 +119,12 @@ def run(args: argparse.Namespace) -> int:
     except DatasetError as err:
         bar.close()
         return _error(str(err))
+    except MemoryError:
+        bar.close()
+        return _error(
+            f"out of memory making {n} sequences of {steps} frames of {size}x{size} px; "
+            "nothing written (lower --sequences, --steps or --size)"
+        )
     except KeyboardInterrupt:
         bar.close()
         print("interrupted; nothing written", file=sys.stderr)
@@ -130,6 +143,14 @@ def run(args: argparse.Namespace) -> int:
 def _error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
+
+
+def _physical_memory() -> float:
+    """Bytes of RAM, or infinity where the system does not say."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return float("inf")
 
 
 def _all_fields() -> dict[str, list[str]]:
@@ -188,12 +209,3 @@ def _points(text: str) -> tuple[tuple[float, float], ...]:
         raise argparse.ArgumentTypeError(f"expected 'COL,ROW COL,ROW ...', got {text!r}")
     return points
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value

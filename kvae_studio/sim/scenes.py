@@ -52,6 +52,8 @@ travel; walls are thickened by that much so that the drawn ball never covers a w
 
 MAX_SUBSTEPS = 1000
 """Refuse parameters that would need more physics steps per frame than this."""
+MAX_SIZE = 1024
+"""Largest frame: the KVAE's own limit (model.config.FIELD_RANGES), and 4 MB per frame."""
 
 
 def _param(default: Any, help: str) -> Any:
@@ -87,7 +89,9 @@ class SceneParams:
     def __post_init__(self) -> None:
         finite = [v for v in dataclasses.astuple(self) if isinstance(v, float)]
         _check(all(math.isfinite(v) for v in finite), "parameters must be finite numbers")
-        _check(self.size >= 8, f"size must be at least 8 pixels, got {self.size}")
+        _check(
+            8 <= self.size <= MAX_SIZE, f"size must be in [8, {MAX_SIZE}] pixels, got {self.size}"
+        )
         _check(self.dt > 0, f"dt must be positive, got {self.dt}")
         _check(self.substeps >= 1, f"substeps must be at least 1, got {self.substeps}")
         _check(self.ball_radius > 0, f"ball_radius must be positive, got {self.ball_radius}")

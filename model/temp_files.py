@@ -1,0 +1,75 @@
+"""Temporary files of atomic writes: one naming scheme, and clean-up of those a killed writer left.
+
+Every file the studio writes goes first to ``.<name>.<pid>-<random>.tmp`` beside the target
+and is then renamed over it, so a reader never sees half a file. A process killed mid-write
+(SIGKILL, power cut) cannot remove its temporary file; the next write to the same target
+does, once it knows the writer is gone: the process id in the name no longer runs. Files
+of the older naming (``.<name>.<random>.tmp``, no process id) count as left behind when
+nothing has written to them for `LEGACY_IDLE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from contextlib import suppress
+from pathlib import Path
+
+LEGACY_IDLE_SECONDS = 600.0
+
+
+def temporary_path(target: str | os.PathLike) -> Path:
+    """A fresh temporary name beside `target`, carrying this process's id."""
+    target = Path(target)
+    return target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def remove_stale(target: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files of `target` whose writer has died; returns them."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    pattern = re.compile(
+        rf"^\.{re.escape(target.name)}\.(?:(?P<pid>\d+)-[0-9a-f]{{8}}|[0-9a-zA-Z_]{{6,8}})\.tmp$"
+    )
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        match = pattern.match(name)
+        if match is None:
+            continue
+        path = folder / name
+        pid = match.group("pid")
+        if pid is not None and _running(int(pid)):
+            continue
+        if pid is None and not _idle(path):
+            continue
+        with suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another writer of this process (a thread): not ours to remove
+    if os.name != "posix":
+        return True  # no cheap, safe liveness test: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def _idle(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > LEGACY_IDLE_SECONDS
+    except OSError:
+        return False
