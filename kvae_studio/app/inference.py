@@ -18,6 +18,7 @@ import torch
 from model import metrics
 from model.imputation import ImputeMemo, generate, impute
 from model.kvae import KVAE
+from model.masks import generation_start
 
 ELLIPSE_POINTS = 48
 
@@ -47,15 +48,10 @@ class InferenceRequest:
 
     @property
     def n_init(self) -> int:
-        """Frames the generation starts from: the leading run of frames seen whole.
-
-        With nothing hidden it is the paper's t_init_mask, so a roll-out is still shown;
-        0 when the first frame is not seen, as generating from it would peek at the truth.
-        """
-        seen = self.fully_visible
-        if seen.all():
-            return min(self.model.config.t_init_mask, len(seen))
-        return int(np.argmin(seen))
+        """Frames the generation starts from (`model.masks.generation_start`): the leading
+        run of frames shown with at most a few pixels painted over."""
+        t_init = self.model.config.t_init_mask
+        return generation_start(self.frame_visible, self.pixel_visible, t_init)
 
 
 @dataclass(frozen=True)
@@ -125,7 +121,9 @@ def run_inference(
     if superseded is not None and superseded():
         return None
     n_init = request.n_init
-    gen = generate(model, x, n_init, memo=memo) if n_init > 0 else None
+    # The roll-out sees its first frames as the user left them: painted pixels blank.
+    x_start = x if pixel is None else x * pixel
+    gen = generate(model, x_start, n_init, memo=memo) if n_init > 0 else None
 
     def np0(t: torch.Tensor) -> np.ndarray:
         return t[0].detach().cpu().numpy().astype(np.float32, copy=False)

@@ -50,6 +50,14 @@ def test_generation_never_starts_from_an_unseen_frame(model, images):
     assert np.isnan(result.metrics.generation)
 
 
+def test_a_few_painted_pixels_in_the_first_frames_leave_generation_available(model, images):
+    pixels = np.ones((20, 32, 32), np.float32)
+    pixels[:4, 0:3, 0:3] = 0
+    result = run_inference(request(model, images, planning_mask(20), pixels))
+    assert result.n_init == 4 and result.x_generated is not None
+    assert np.isfinite(result.metrics.generation)
+
+
 def test_painted_pixels_are_scored_and_superseded_requests_stop_early(model, images):
     pixels = np.ones((20, 32, 32), np.float32)
     pixels[10, 5:20, 5:20] = 0

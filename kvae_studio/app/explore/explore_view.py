@@ -441,12 +441,23 @@ class ExploreView(QWidget):
         grid.show_frame("composite", result.x_composite[t])
         grid.show_frame("overlay", colors.overlay_rgb(self.images[t], result.x_smoothed[t]))
         if result.x_generated is None:
-            grid.show_frame("generated", None)
-            grid.set_title("generated", "frame 0 unseen", colors.HIDDEN)
+            grid.show_frame("generated", None, self._why_no_generation(result))
+            grid.set_title("generated", "unavailable", colors.HIDDEN)
         else:
             grid.show_frame("generated", result.x_generated[t])
             start = t < result.n_init
             grid.set_title("generated", f"seen 0–{result.n_init - 1}" if start else "roll-out")
+
+    @staticmethod
+    def _why_no_generation(result: InferenceResult) -> str:
+        """The reason a roll-out has nothing to start from: its first frame is unseen."""
+        if result.frame_visible[0] == 0:
+            return "Frame 0 is hidden from the model: a roll-out starts from seen frames."
+        shown = 1.0 if result.pixel_visible is None else float(result.pixel_visible[0].mean())
+        return (
+            f"Frame 0 is {100 * (1 - shown):.0f} % painted over: a roll-out starts from "
+            "frames seen (almost) whole."
+        )
 
     def _show_model_info(self) -> None:
         cfg = self.model.config

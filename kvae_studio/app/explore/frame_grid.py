@@ -35,6 +35,7 @@ class _Cell:
     suffix_colour: str | None = None
     frame: np.ndarray | None = None
     image: QImage = field(default_factory=QImage)
+    note: str = ""  # said inside an empty cell: why there is nothing to show
 
 
 class FrameGrid(QWidget):
@@ -51,9 +52,11 @@ class FrameGrid(QWidget):
         self.cells[name] = _Cell(title, tooltip, row, col)
         self.update()
 
-    def show_frame(self, name: str, frame: np.ndarray | None) -> None:
-        """Grey (H, W) or RGB (H, W, 3) in [0, 1]; None blanks the cell."""
+    def show_frame(self, name: str, frame: np.ndarray | None, note: str = "") -> None:
+        """Grey (H, W) or RGB (H, W, 3) in [0, 1]; None blanks the cell, where `note`
+        says why."""
         cell = self.cells[name]
+        cell.note = note if frame is None else ""
         if frame is None:
             cell.frame, cell.image = None, QImage()
         else:
@@ -71,6 +74,10 @@ class FrameGrid(QWidget):
     def image(self, name: str) -> np.ndarray | None:
         """What the cell shows now (for tests and exports)."""
         return self.cells[name].frame
+
+    def note(self, name: str) -> str:
+        """What an empty cell says (tests read what the user reads)."""
+        return self.cells[name].note
 
     def title(self, name: str) -> str:
         cell = self.cells[name]
@@ -120,6 +127,10 @@ class FrameGrid(QWidget):
             target = self.frame_rect(name)
             if not cell.image.isNull():
                 painter.drawImage(target, cell.image)  # no smoothing: nearest neighbour
+            elif cell.note:
+                painter.setPen(QColor(theme.MUTED))
+                flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+                painter.drawText(target.adjusted(6, 6, -6, -6), flags, cell.note)
             painter.setPen(BORDER)
             painter.drawRect(target.adjusted(-1, -1, 0, 0))
         painter.end()

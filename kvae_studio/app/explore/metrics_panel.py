@@ -73,6 +73,9 @@ class MetricsPanel(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {theme.MUTED};")
+        # Room for two lines, always: a wrapped note must never be drawn over the bars.
+        self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing() + 2)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
@@ -89,9 +92,10 @@ class MetricsPanel(QWidget):
 
     def show_metrics(self, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.bars.values = {key: getattr(metrics, key) for key, _, _ in ROWS}
+        scored = metrics.frames > 0  # nothing scored: no number, the baseline's neither
+        self.bars.values = {k: getattr(metrics, k) if scored else math.nan for k, _, _ in ROWS}
         self.bars.update()
-        if metrics.frames == 0:
+        if not scored:
             note = "Every frame is seen: hide frames or paint over them to score the model."
         else:
             plural = "s" if metrics.frames != 1 else ""
