@@ -63,6 +63,13 @@ def save_model(model: KVAE, path: str | os.PathLike, summary: dict[str, Any] | N
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The metadata header of a safetensors file, or a clear ModelFileError."""
+    meta = read_header(path).get("__metadata__")
+    return meta if isinstance(meta, dict) else {}
+
+
+def read_header(path: str | os.PathLike) -> dict[str, Any]:
+    """The whole JSON header of a safetensors file: each tensor's dtype and shape, and the
+    metadata; nothing else is read. A clear ModelFileError if it is not one."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such file")
@@ -84,8 +91,9 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
             raise ModelFileError(
                 f"{path.name}: not a safetensors file (unreadable header)"
             ) from None
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    return meta if isinstance(meta, dict) else {}
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path.name}: not a safetensors file (its header is not an object)")
+    return header
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KVAE:
@@ -98,6 +106,8 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
         config = KVAEConfig.from_json(meta["config"])
     except (ValueError, TypeError) as err:
         raise ModelFileError(f"{path.name}: its config cannot be used ({err})") from None
+    summary = _summary(path, meta)
+    _check_declared_shapes(path, config, read_header(path))
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, RuntimeError) as err:
@@ -123,11 +133,48 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
     if any(v.is_floating_point() and not torch.isfinite(v).all() for v in tensors.values()):
         raise ModelFileError(f"{path.name}: the weights contain NaN or infinity")
     model.load_state_dict(tensors)
-    try:
-        model.summary = json.loads(meta.get("summary", "{}"))
-    except json.JSONDecodeError:
-        model.summary = {}
+    model.summary = summary
     return model.to(device).eval()
+
+
+def _summary(path: Path, meta: dict[str, str]) -> dict[str, Any]:
+    """The training summary; an object or nothing, since the studio reads fields of it."""
+    try:
+        summary = json.loads(meta.get("summary", "{}"))
+    except (TypeError, json.JSONDecodeError):
+        raise ModelFileError(f"{path.name}: its training summary is not valid JSON") from None
+    if not isinstance(summary, dict):
+        raise ModelFileError(f"{path.name}: its training summary is not a JSON object")
+    return summary
+
+
+def _check_declared_shapes(path: Path, config: KVAEConfig, header: dict[str, Any]) -> None:
+    """Compare the tensors the config's network has with those the file declares, before
+    anything is allocated: the metadata could ask for a network of any size. The network
+    is built on the meta device, which holds shapes and no memory."""
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in KVAE(config).state_dict().items()}
+    declared = {
+        k: tuple(v["shape"]) if isinstance(v.get("shape"), list) else None
+        for k, v in header.items()
+        if k != "__metadata__" and isinstance(v, dict)
+    }
+    missing = sorted(set(expected) - set(declared))
+    extra = sorted(set(declared) - set(expected))
+    wrong = [
+        f"{k} {declared[k]} != {shape}"
+        for k, shape in expected.items()
+        if k in declared and declared[k] != shape
+    ]
+    if missing or extra or wrong:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing[:4]))
+        if extra:
+            parts.append("unexpected " + ", ".join(extra[:4]))
+        if wrong:
+            parts.append("wrong shapes " + "; ".join(wrong[:4]))
+        raise ModelFileError(f"{path.name}: weights do not match its config: " + " | ".join(parts))
 
 
 def save_resume_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
@@ -147,7 +194,13 @@ def load_resume_state(path: str | os.PathLike) -> dict[str, Any]:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, RuntimeError) as err:
         raise ModelFileError(f"{path.name}: cannot be read ({err})") from None
-    return {**json.loads(meta["values"]), **tensors}
+    try:
+        values = json.loads(meta["values"])
+    except (KeyError, TypeError, json.JSONDecodeError):
+        values = None
+    if not isinstance(values, dict):
+        raise ModelFileError(f"{path.name}: its counters cannot be read (not a JSON object)")
+    return {**values, **tensors}
 
 
 def _json_default(value: Any) -> Any:

@@ -64,6 +64,8 @@ class KVAEConfig:
 
     def __post_init__(self) -> None:
         # Each option's type and range first (FIELD_RANGES), then the checks that combine them.
+        if isinstance(self.filters, list):  # as JSON and callers' literals give it
+            object.__setattr__(self, "filters", tuple(self.filters))
         if out_of_range := range_problems(self):
             raise ValueError("invalid KVAE config: " + "; ".join(out_of_range))
         problems = []

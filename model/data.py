@@ -22,6 +22,7 @@ deterministic: the same arrays give the same bytes (fixed zip timestamps).
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 import zlib
@@ -40,6 +41,8 @@ __all__ = [
     "DatasetError",
     "SequenceData",
     "SequenceWriter",
+    "frames_problem",
+    "length_problem",
     "list_arrays",
     "load_sequences",
     "save_sequences",
@@ -128,6 +131,28 @@ def load_sequences(path: str | os.PathLike) -> SequenceData:
                 raw = _read(path, archive, entries["state"], infos["state"])
                 state = _state(path, raw, images.shape, notes)
     return SequenceData(images=images, state=state, notes=tuple(notes))
+
+
+def frames_problem(shape: tuple[int, ...], frame_size: int | None = None) -> str | None:
+    """Why sequences of `shape` (N, T, H, W) cannot go into a KVAE of `frame_size` px (or,
+    without one, into any KVAE), or None. The KVAE's frames are square."""
+    height, width = shape[-2:]
+    if height != width:
+        return f"frames are {height}×{width} px; a KVAE needs square frames"
+    if frame_size is not None and width != frame_size:
+        return f"frames are {height}×{width} px, the model expects {frame_size}×{frame_size}"
+    return None
+
+
+def length_problem(steps: int, t_init: int, what: str = "the imputation masks") -> str | None:
+    """Why sequences of `steps` frames cannot be scored by masks that always show the first
+    `t_init` (the config's t_init_mask), or None: with nothing hidden every figure is NaN."""
+    if steps <= t_init:
+        return (
+            f"sequences of {steps} frames are too short for {what}: the first {t_init} "
+            f"frames are always shown (t_init_mask), so at least {t_init + 1} are needed"
+        )
+    return None
 
 
 def save_sequences(
@@ -307,11 +332,55 @@ def _header(path, archive: zipfile.ZipFile, entry: str) -> ArrayInfo:
 def _read(path, archive: zipfile.ZipFile, entry: str, info: ArrayInfo) -> np.ndarray:
     if info.needs_pickle:
         raise DatasetError(f"{path}: {info.name!r} is an object array, which needs pickle")
+    _check_declared_size(path, archive, entry, info)
     try:
         with archive.open(entry) as f:
             return np.lib.format.read_array(f, allow_pickle=False)
     except _READ_ERRORS as err:
         raise DatasetError(f"{path}: truncated or corrupt array {info.name!r} ({err})") from None
+    except MemoryError:
+        raise DatasetError(
+            f"{path}: {info.name!r} {info.shape} needs {_nbytes(info) / 1e9:.1f} GB, more memory "
+            "than is free"
+        ) from None
+
+
+_MAX_DEFLATE_RATIO = 1032
+"""Deflate cannot expand data more than this (258 bytes from two bits, plus block overhead)."""
+
+
+def _nbytes(info: ArrayInfo) -> int:
+    return math.prod(info.shape) * np.dtype(info.dtype).itemsize
+
+
+def _check_declared_size(path, archive: zipfile.ZipFile, entry: str, info: ArrayInfo) -> None:
+    """Refuse an array whose header claims more bytes than the archive really holds.
+
+    numpy allocates the whole declared shape before it reads a byte, so a forged header
+    (10^12 elements, or merely more than the file has) would fail in the allocator or
+    after it. The zip directory's sizes are checked against the file's real size too, and
+    a compressed entry can hold at most `_MAX_DEFLATE_RATIO` times its compressed bytes.
+    """
+    zinfo = archive.getinfo(entry)
+    try:
+        on_disk = os.path.getsize(path)
+    except OSError:
+        on_disk = zinfo.compress_size
+    if zinfo.compress_size > on_disk:
+        raise DatasetError(
+            f"{path}: truncated or corrupt array {info.name!r} (the archive lists "
+            f"{zinfo.compress_size} bytes, the file has {on_disk})"
+        )
+    if zinfo.compress_type == zipfile.ZIP_STORED:
+        present = zinfo.compress_size
+    else:
+        present = min(zinfo.file_size, zinfo.compress_size * _MAX_DEFLATE_RATIO + 1024)
+    needed = _nbytes(info)
+    if needed > present:
+        raise DatasetError(
+            f"{path}: truncated or corrupt array {info.name!r}: its header declares shape "
+            f"{info.shape} ({needed} bytes), the file holds at most {present} bytes"
+        )
 
 
 def _images(path, images: np.ndarray, notes: list[str]) -> np.ndarray:

@@ -156,7 +156,9 @@ def test_bad_config_in_file_is_refused(model, tmp_path):
     tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "config": json.dumps({"K": 0}), "summary": "{}"}
     path.write_bytes(save(tensors, metadata=meta))
-    with pytest.raises(ModelFileError, match=r"config cannot be used.*K must be at least 1"):
+    with pytest.raises(
+        ModelFileError, match=r"config cannot be used.*K must be a whole number in \[1, 256\]"
+    ):
         load_model(path)
 
 
