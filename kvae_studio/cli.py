@@ -20,7 +20,7 @@ from types import ModuleType
 from kvae_studio import __version__
 from kvae_studio.commands._options import OneLineParser, seed
 
-COMMANDS = ("simulate", "info", "train", "evaluate")
+COMMANDS = ("simulate", "info", "train", "evaluate", "export")
 """Subcommand modules in ``kvae_studio.commands``, in the order ``--help`` lists them.
 
 A name whose module does not exist (yet) is left out rather than failing.

@@ -9,6 +9,7 @@ it) and leaves the session exactly as it was.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -36,6 +37,13 @@ MODEL_FILTER = "KVAE models (*.safetensors)"
 DATA_FILTER = "Sequence files (*.npz)"
 SESSION_FILTER = f"KVAE Studio sessions (*{SESSION_SUFFIX})"
 VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
+
+
+def filter_suffix(chosen_filter: str) -> str | None:
+    """'.gif' of 'Animated GIF (*.gif)': the extension a name typed without one gets, so
+    the filter chosen in the save dialog decides the format."""
+    match = re.search(r"\(\*(\.[^\s;)]+)", chosen_filter or "")
+    return match.group(1) if match else None
 
 
 class MainWindow(QMainWindow):
@@ -214,6 +222,36 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
         return True
 
+    def export_paper_video(
+        self,
+        path: str | os.PathLike,
+        kind: str,
+        steps: int | None = None,
+        drop_prob: float = 0.3,
+        seed: int = 0,
+        fps: float | None = None,
+    ) -> bool:
+        """The paper's imputation or generation video of the sequence on screen, as
+        `kvae-studio export` makes it (the mask painted here plays no part)."""
+        from kvae_studio.app.export import ExportError, write_video
+        from kvae_studio.app.paper_videos import paper_video
+
+        fps = fps or self.explore.timeline.fps.value()
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            frames = paper_video(
+                self.explore.model, self.explore.images, kind, drop_prob, seed, steps
+            )
+            written = write_video(path, frames, fps)
+        except (ExportError, OSError, ValueError) as err:
+            return self.show_error("Cannot export", str(err).splitlines()[0])
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(
+            f"Exported {Path(path).name}: {kind}, {len(frames)} frames, {written}", 8000
+        )
+        return True
+
     def show_error(self, title: str, message: str) -> bool:
         """One-line error in a window-modal box that does not block; returns False."""
         self.errors.append(message)
@@ -279,10 +317,10 @@ class MainWindow(QMainWindow):
         return path or None
 
     def _ask_save_path(self, title: str, filters: str, suffix: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, self.settings.last_dir(), filters)
+        path, chosen = QFileDialog.getSaveFileName(self, title, self.settings.last_dir(), filters)
         if not path:
             return None
-        return path if Path(path).suffix else path + suffix
+        return path if Path(path).suffix else path + (filter_suffix(chosen) or suffix)
 
     def _ask_model(self) -> None:
         if path := self._ask_open("Open model", MODEL_FILTER):
@@ -311,10 +349,20 @@ class MainWindow(QMainWindow):
         if path := self._ask_save_path("Export video", VIDEO_FILTER, ".mp4"):
             self.export_video(path)
 
+    def _ask_paper_video(self, kind: str) -> None:
+        steps = 2 * self.explore.steps if kind == "generation" else None
+        title = f"Export the paper's {kind} video" + (f" ({steps} frames)" if steps else "")
+        if path := self._ask_save_path(title, VIDEO_FILTER, ".mp4"):
+            self.export_paper_video(path, kind, steps)
+
+    def _ask_imputation_video(self) -> None:
+        self._ask_paper_video("imputation")
+
+    def _ask_generation_video(self) -> None:
+        self._ask_paper_video("generation")
+
     def _new_sequence(self) -> None:
-        controls = self.explore.sequence_controls
-        controls.seed.setValue(controls.seed.value() + 1)
-        self.explore.new_sequence(controls.scene.currentText(), controls.seed.value())
+        self.explore.sequence_controls.request_new()  # the next seed, as the button does
         self.tabs.setCurrentWidget(self.explore)
         self._update_title()
 

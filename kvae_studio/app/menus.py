@@ -25,6 +25,12 @@ FILE_MENU = (  # text, window method, keys, tooltip; None = separator
     ("Export View as &PNG…", "_ask_png", "Ctrl+E", "Save a picture of the Explore view"),
     ("Export &Video…", "_ask_video", "Ctrl+Shift+E",
      "Save truth, observed and imputed side by side as MP4 or GIF"),
+    ("Export Paper's &Imputation Video…", "_ask_imputation_video", None,
+     "The paper's imputation video of this sequence: 30% of the frames dropped at random,\n"
+     "the model's frames with the truth drawn over them in red (MP4 or GIF)"),
+    ("Export Paper's &Generation Video…", "_ask_generation_video", None,
+     "The paper's generation video: the model sees the first 4 frames and rolls on for\n"
+     "twice the sequence's length, the truth in red while it lasts (MP4 or GIF)"),
     None,
     ("&Quit", "close", "Ctrl+Q", "Quit KVAE Studio"),
 )  # fmt: skip

@@ -1,0 +1,135 @@
+"""`kvae-studio export`: the paper's imputation or generation video of one sequence.
+
+Every argument is checked before any work (the output's name and folder, the data file's
+header and the sequence number, the model), so a mistake costs one line and writes
+nothing. The format follows the file name: GIF, or MP4 as H.264 (see app/export.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+MAX_STEPS = 10_000
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="the paper's imputation or generation video of one sequence (GIF or MP4)",
+        description="Imputation: a share of the frames dropped at random (30%%), the model's "
+        "frames with the truth drawn over them in red. Generation: the model sees the "
+        "first 4 frames and rolls on for --steps frames, past the end of the file if asked.",
+    )
+    p.add_argument("model", help="a .safetensors model file")
+    p.add_argument("data", help="sequences (.npz in the original format)")
+    p.add_argument("--sequence", type=int, required=True, metavar="N", help="which sequence")
+    p.add_argument("--kind", choices=["imputation", "generation"], default="imputation")
+    p.add_argument(
+        "--drop-prob", type=float, default=0.3, help="imputation: share of frames dropped"
+    )
+    p.add_argument("--seed", type=int, default=0, help="imputation: seed of the dropped frames")
+    p.add_argument(
+        "--steps", type=int, help="generation: frames in the video (default: those of the file)"
+    )
+    p.add_argument("--fps", type=float, default=5.0, help="frames per second (5)")
+    p.add_argument("--out", required=True, metavar="FILE", help="FILE.gif or FILE.mp4")
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _argument_problem(args)
+    if problem is None:
+        loaded = _load(args)
+        if isinstance(loaded, str):
+            problem = loaded
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    model, images = loaded
+
+    from kvae_studio.app.export import ExportError, write_video
+    from kvae_studio.app.paper_videos import paper_video
+
+    frames = paper_video(model, images, args.kind, args.drop_prob, args.seed, args.steps)
+    try:
+        written = write_video(args.out, frames, args.fps)
+    except ExportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    height, width = frames.shape[1:3]
+    print(f"wrote {args.out}: {args.kind}, {len(frames)} frames of {width}x{height}, {written}")
+    if written != "H.264" and Path(args.out).suffix.lower() == ".mp4":
+        print(
+            "note: no H.264 encoder here (PyAV with libx264 is missing); this MP4 is "
+            f"{written}, which desktop players read but browsers do not",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _argument_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments that needs no file read, or None."""
+    out = Path(args.out)
+    if out.suffix.lower() not in (".gif", ".mp4"):
+        return f"{args.out}: the output must end in .gif or .mp4"
+    if out.is_dir():
+        return f"{args.out}: is a folder"
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        return f"{args.out}: no folder {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"{args.out}: cannot write in {folder}"
+    if Path(args.model).suffix.lower() != ".safetensors":
+        return f"{args.model}: models are .safetensors files"
+    if not Path(args.model).is_file():
+        return f"{args.model}: no such file"
+    if args.sequence < 0:
+        return f"--sequence {args.sequence}: sequences are numbered from 0"
+    if not 0.0 <= args.drop_prob <= 1.0:
+        return f"--drop-prob {args.drop_prob}: a probability lies in [0, 1]"
+    if args.steps is not None and args.kind != "generation":
+        return "--steps applies to --kind generation only"
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        return f"--steps {args.steps}: choose 1 to {MAX_STEPS}"
+    if not 0 < args.fps <= 100:
+        return f"--fps {args.fps}: choose more than 0 and at most 100"
+    return None
+
+
+def _load(args: argparse.Namespace):
+    """(model, the sequence's images) or a one-line reason; the sequence number is checked
+    on the data file's header before the model or the frames are read."""
+    from model.data import DatasetError, list_arrays, load_sequences
+
+    try:
+        shapes = {a.name: a.shape for a in list_arrays(args.data)}
+    except DatasetError as err:
+        return str(err)
+    images_shape = shapes.get("images")
+    if images_shape is None:
+        return f"{args.data}: no 'images' array"
+    count = images_shape[0] if len(images_shape) >= 4 else 1
+    if args.sequence >= count:
+        return f"--sequence {args.sequence}: {args.data} holds sequences 0 to {count - 1}"
+
+    from model.checkpoint import ModelFileError, load_model
+
+    try:
+        model = load_model(args.model)
+    except ModelFileError as err:
+        return str(err)
+    try:
+        data = load_sequences(args.data)
+    except DatasetError as err:
+        return str(err)
+    images = data.images[args.sequence]
+    size = model.config.frame_size
+    if images.shape[1:] != (size, size):
+        h, w = images.shape[1:]
+        return f"{args.data}: {h}x{w} frames, the model expects {size}x{size}"
+    need = model.config.t_init_mask
+    if args.kind == "generation" and min(images.shape[0], need) > (args.steps or need):
+        return f"--steps {args.steps}: generation starts from {need} seen frames"
+    return model, images

@@ -1,0 +1,112 @@
+"""`kvae-studio export`, run as a command: the paper's two videos, read back; bad input
+refused in one line before any work, with nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from model.checkpoint import save_model
+from model.config import KVAEConfig
+from model.data import save_sequences
+from model.kvae import KVAE
+
+SIZE, STEPS, SEQUENCES, SCALE = 16, 8, 3, 6
+# Two panels of SIZE * SCALE pixels, SCALE-pixel gaps, a 22-pixel caption band.
+VIDEO_W = 2 * SIZE * SCALE + 3 * SCALE
+VIDEO_H = 22 + SIZE * SCALE + SCALE
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("export")
+    torch.manual_seed(0)
+    config = KVAEConfig(frame_size=SIZE, filters=(4, 4), alpha_units=8, K=2)
+    save_model(KVAE(config), folder / "tiny.safetensors", {"epoch": 1, "scene": "box"})
+    rng = np.random.default_rng(0)
+    images = (rng.random((SEQUENCES, STEPS, SIZE, SIZE)) > 0.9).astype(np.float32)
+    save_sequences(folder / "tiny.npz", images)
+    (folder / "junk.safetensors").write_bytes(b"junk")
+    return folder / "tiny.safetensors", folder / "tiny.npz"
+
+
+def export(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kvae_studio", "export", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def read_back(path: Path) -> tuple[int, tuple[int, ...]]:
+    capture = cv2.VideoCapture(str(path))
+    count, shape = 0, ()
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        count, shape = count + 1, frame.shape
+    capture.release()
+    return count, shape
+
+
+def test_imputation_gif_and_long_generation_mp4_read_back(files, tmp_path):
+    model, data = files
+    gif = tmp_path / "imputation.gif"
+    done = export(model, data, "--sequence", 1, "--kind", "imputation", "--out", gif)
+    assert done.returncode == 0, done.stderr
+    assert gif.read_bytes()[:6] == b"GIF89a"
+    assert read_back(gif) == (STEPS, (VIDEO_H, VIDEO_W, 3))
+
+    mp4 = tmp_path / "generation.mp4"
+    steps = 3 * STEPS  # past the end of the file
+    done = export(model, data, "--sequence", 2, "--kind", "generation", "--steps", steps,
+                  "--out", mp4)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert read_back(mp4) == (steps, (VIDEO_H, VIDEO_W, 3))
+    av = pytest.importorskip("av")
+    with av.open(str(mp4)) as video:
+        assert video.streams.video[0].codec_context.name == "h264"  # plays in browsers
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generation.mp4", "imputation.gif"]
+
+
+def test_a_bad_sequence_number_is_refused_before_the_model_is_read(files, tmp_path):
+    _, data = files
+    out = tmp_path / "x.gif"
+    # The model file is no model: the refusal names the sequence, so it came first.
+    done = export(data.parent / "junk.safetensors", data, "--sequence", SEQUENCES, "--out", out)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: --sequence {SEQUENCES}: {data} holds sequences 0 to {SEQUENCES - 1}"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"out": "x.avi"}, "must end in .gif or .mp4"),
+        ({"out": "missing/x.gif"}, "no folder"),
+        ({"model": "absent.safetensors"}, "no such file"),
+        ({"model": "tiny.npz"}, "models are .safetensors files"),
+        ({"model": "junk.safetensors"}, "not a model file"),
+        ({"data": "absent.npz"}, "no such file"),
+    ],
+)
+def test_bad_paths_get_one_line_and_write_nothing(files, tmp_path, change, expected):
+    model, data = files
+    paths = {"model": model, "data": data, "out": tmp_path / "x.gif"}
+    for key, name in change.items():
+        paths[key] = (data.parent if key != "out" else tmp_path) / name
+    done = export(paths["model"], paths["data"], "--sequence", 0, "--out", paths["out"])
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0]
+    assert list(tmp_path.iterdir()) == []
