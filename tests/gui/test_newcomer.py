@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from window_helpers import RESULT_TIMEOUT_MS, wait_idle
@@ -58,3 +59,32 @@ def test_every_frame_seen_blanks_the_scores_and_its_hint_covers_none(qtbot, wind
     qtbot.wait(50)
     assert not panel.note.geometry().intersects(panel.bars.geometry())
     assert panel.note.height() >= 2 * panel.note.fontMetrics().lineSpacing()
+
+
+def test_new_sequence_advances_the_seed_enter_applies_a_typed_one_and_dice(qtbot, window):
+    explore = window.explore
+    controls = explore.sequence_controls
+    first = explore.images.copy()
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        QTest.mouseClick(controls.new_button, LEFT)
+    assert explore.source["seed"] == 1 and controls.seed.value() == 1
+    assert not np.array_equal(explore.images, first), "a new sequence, not the same again"
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert explore.source["seed"] == 2 and controls.seed.value() == 2
+
+    line = controls.seed.lineEdit()
+    controls.seed.setFocus()
+    line.selectAll()
+    QTest.keyClicks(line, "42")
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        QTest.keyClick(line, Qt.Key.Key_Return)
+    assert explore.source["seed"] == 42, "Enter applies the typed seed"
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        QTest.mouseClick(controls.new_button, LEFT)
+    assert explore.source["seed"] == 43
+
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        QTest.mouseClick(controls.dice, LEFT)
+    assert explore.source["seed"] == controls.seed.value() != 43
+    wait_idle(qtbot, window)

@@ -9,9 +9,11 @@ look like what the model learned.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,11 +23,23 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from kvae_studio.sim import SCENES
+
+
+class SeedBox(QSpinBox):
+    """A seed field where Enter applies the typed seed (`applied`)."""
+
+    applied = Signal()
+
+    def keyPressEvent(self, ev: QKeyEvent) -> None:
+        super().keyPressEvent(ev)
+        if ev.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.applied.emit()
 
 
 class SequenceControls(QWidget):
@@ -58,12 +72,22 @@ class SequenceControls(QWidget):
         self.scene = QComboBox()
         self.scene.addItems(list(SCENES))
         self.scene.setToolTip("Scene to simulate a new sequence from")
-        self.seed = QSpinBox()
+        self.seed = SeedBox()
         self.seed.setRange(0, 999_999)
-        self.seed.setToolTip("Random seed of the new sequence (same seed, same motion)")
+        self.seed.setToolTip(
+            "Random seed of the sequence (same seed, same motion); Enter simulates it"
+        )
+        self.seed.applied.connect(self._emit_new)
+        self.dice = QToolButton()
+        self.dice.setText("⚄")
+        self.dice.setObjectName("diceButton")
+        self.dice.setToolTip("Simulate a sequence with a random seed")
+        self.dice.clicked.connect(self.request_random)
+        self._shown: tuple[str, int] | None = None  # (scene, seed) of the sequence on screen
         row = QHBoxLayout()
         row.addWidget(self.scene, 1)
         row.addWidget(self.seed)
+        row.addWidget(self.dice)
         form.addRow(row)
         self.marker = QCheckBox("rotation marker")
         self.marker.setToolTip(
@@ -74,11 +98,10 @@ class SequenceControls(QWidget):
         form.addRow(self.marker)
         self.new_button = QPushButton("New sequence")
         self.new_button.setToolTip(
-            "Simulate the sequence of this scene and seed (Ctrl+N: the next seed)"
+            "Simulate a new sequence of this scene with the next seed (Ctrl+N);\n"
+            "a seed typed but not yet shown is used as it is"
         )
-        self.new_button.clicked.connect(
-            lambda: self.newSequenceRequested.emit(self.scene.currentText(), self.seed.value())
-        )
+        self.new_button.clicked.connect(self.request_new)
         form.addRow(self.new_button)
         self.index = QSpinBox()
         self.index.setEnabled(False)
@@ -86,6 +109,20 @@ class SequenceControls(QWidget):
         self.index.valueChanged.connect(self.datasetIndexChanged)
         form.addRow("Dataset #", self.index)
         layout.addWidget(box)
+
+    def request_new(self) -> None:
+        """A new sequence: the next seed when the seed box holds the one on screen, else
+        the seed typed there."""
+        if self._shown == (self.scene.currentText(), self.seed.value()):
+            self.seed.setValue((self.seed.value() + 1) % (self.seed.maximum() + 1))
+        self._emit_new()
+
+    def request_random(self) -> None:
+        self.seed.setValue(random.randint(0, self.seed.maximum()))
+        self._emit_new()
+
+    def _emit_new(self) -> None:
+        self.newSequenceRequested.emit(self.scene.currentText(), self.seed.value())
 
     def show_model(self, path: str | None, summary: str) -> None:
         name = Path(path).name if path else "untrained model"
@@ -116,6 +153,7 @@ class SequenceControls(QWidget):
         if scene in SCENES:
             self.scene.setCurrentText(scene)
         self.seed.setValue(int(seed))
+        self._shown = (scene, int(seed))
         if marker is not None:
             self.marker.setChecked(bool(marker))
 
