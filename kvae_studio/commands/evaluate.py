@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import os
 import sys
+from pathlib import Path
+
+PROTOCOL_HELP = (
+    "how to score: 'studio' (default) filters the encoder's means, one random mask per "
+    "sequence, pooled over the whole set; 'paper' scores as the original code did, so the "
+    "figures compare with the paper's: codes sampled from q(a|x) with --seed, batches of 32 "
+    "(a last partial batch dropped), one random mask shared by every batch, each figure "
+    "averaged over batches"
+)
 
 
 def register(subparsers) -> None:
@@ -19,49 +28,87 @@ def register(subparsers) -> None:
     p.add_argument("data", help="test sequences (.npz in the original format)")
     p.add_argument("--mask", choices=["planning", "random"], default="planning")
     p.add_argument("--drop-prob", type=float, default=0.5, help="for --mask random")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--protocol", choices=["studio", "paper"], default="studio", help=PROTOCOL_HELP)
+    p.add_argument("--seed", type=int, default=0, help="random masks (and samples of a: paper)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--sweep", metavar="CSV", help="run the paper's sweeps and write them as CSV")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
 
 
+def _check_options(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options or the output path, before any work starts."""
+    if not 0.0 <= args.drop_prob <= 1.0:
+        return f"--drop-prob must lie in [0, 1], got {args.drop_prob}"
+    if args.sweep:
+        out = Path(args.sweep)
+        folder = out.parent if str(out.parent) else Path(".")
+        if out.is_dir():
+            return f"--sweep {out} is a folder; give a .csv file name"
+        if not folder.is_dir():
+            return f"--sweep: the folder {folder} does not exist"
+        if not os.access(folder, os.W_OK):
+            return f"--sweep: cannot write in {folder}"
+    return None
+
+
+def sweep_label(model_path: str | os.PathLike) -> str:
+    """The model's name in the sweep CSV, as the Evaluate panel names it: the run folder
+    for a run's model.safetensors, the file name otherwise."""
+    path = Path(model_path)
+    return path.parent.name if path.name == "model.safetensors" else path.name
+
+
 def run(args: argparse.Namespace) -> int:
+    problem = _check_options(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
     from model.checkpoint import ModelFileError, load_model
     from model.data import DatasetError, load_sequences
-    from model.evaluation import evaluate, sweep
+    from model.evaluation import check_protocol, evaluate, sweep, write_sweep_csv
     from model.training import TrainingError, pick_device
 
     try:
-        model = load_model(args.model, pick_device(args.device))
         data = load_sequences(args.data)
-    except (ModelFileError, DatasetError, TrainingError) as err:
+        check_protocol(args.protocol, len(data.images))
+        model = load_model(args.model, pick_device(args.device))
+    except (ModelFileError, DatasetError, TrainingError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if data.images.shape[-1] != model.config.frame_size:
+    size = model.config.frame_size
+    if data.images.shape[-2:] != (size, size):
         print(
-            f"error: {args.data} has {data.images.shape[-1]} px frames, the model expects "
-            f"{model.config.frame_size}",
+            f"error: {args.data} has {data.images.shape[-2]}×{data.images.shape[-1]} px frames, "
+            f"the model expects {size}×{size}",
             file=sys.stderr,
         )
         return 2
     if args.sweep:
-        rows = sweep(model, data.images, seed=args.seed)
-        with open(args.sweep, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        rows = sweep(model, data.images, seed=args.seed, protocol=args.protocol)
+        try:
+            write_sweep_csv(args.sweep, {sweep_label(args.model): rows})
+        except OSError as err:
+            print(f"error: could not write {args.sweep}: {err}", file=sys.stderr)
+            return 2
         if not args.json:
+            print(f"sweeps, {args.protocol} protocol:")
             for r in rows:
                 print(
                     f"{r['kind']:8s} {r['x']:>5}  smoothing {r['smoothing']:.4f}  "
                     f"filtering {r['filtering']:.4f}  generation {r['generation']:.4f}"
                 )
-    result = evaluate(model, data.images, args.mask, args.drop_prob, args.seed)
+    result = evaluate(
+        model, data.images, args.mask, args.drop_prob, args.seed, protocol=args.protocol
+    )
     if args.json:
         print(json.dumps(result))
         return 0
     h, r = result["hamming"], result["nrmse_a"]
-    print(f"{result['sequences']} sequences, mask {args.mask}, test ELBO {result['test_elbo']:.2f}")
+    print(
+        f"{result['sequences']} sequences, mask {args.mask}, {args.protocol} protocol, "
+        f"test ELBO {result['test_elbo']:.2f}"
+    )
     print(
         f"hamming: smoothing {h['smoothing']:.4f}  filtering {h['filtering']:.4f}  "
         f"generation {h['generation']:.4f}  baseline {h['baseline']:.4f}"
