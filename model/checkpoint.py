@@ -103,7 +103,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
     if meta.get("format") != FORMAT or "config" not in meta:
         raise ModelFileError(f"{path.name}: a safetensors file, but not a KVAE Studio model")
     try:
-        config = KVAEConfig.from_json(meta["config"])
+        config = KVAEConfig.from_stored_json(meta["config"])
     except (ValueError, TypeError) as err:
         raise ModelFileError(f"{path.name}: its config cannot be used ({err})") from None
     summary = _summary(path, meta)

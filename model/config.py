@@ -45,8 +45,24 @@ class KVAEConfig:
     use_vae: bool = True
     output: str = "bernoulli"  # or "gaussian"
     noise_pixel_var: float = 0.1
+    activation: str = "relu"  # the VAE's hidden layers (the original's `activation`)
+    # The decoder's first dense layer: "none" as the original (`activation_fn=None`);
+    # models saved before this option existed used "relu".
+    decoder_dense_activation: str = "none"
+    # "xavier": the original's Xavier weights, zero biases, LSTM forget-gate bias 1.0;
+    # "torch": PyTorch's default initialisation (models saved before this option).
+    init: str = "xavier"
     # Objective (section 6).
     scale_reconstruction: float = 0.3
+    # Bernoulli probabilities clipped to [ll_clip, 1 - ll_clip] in log p(x|a), as the
+    # original's log_bernoulli(eps=1e-6); 0 computes it exactly from the logits.
+    ll_clip: float = 1e-6
+    # Keep probability of a dropout on the per-frame log p(x|a) while training. The
+    # original offers it but its call is a no-op (see docs/differences-from-original.md).
+    ll_keep_prob: float = 1.0
+    # Decode C_t mu_{t|T} instead of the encoder's sample in log p(x|a) (the original's
+    # `sample_z`, off by default there too).
+    sample_z: bool = False
     # Training schedule (section 7).
     batch_size: int = 32
     num_epochs: int = 80
@@ -54,6 +70,9 @@ class KVAEConfig:
     decay_rate: float = 0.85
     decay_epochs: int = 20
     max_grad_norm: float = 150.0
+    # One Adam per training phase, its moments starting afresh when the phase changes
+    # (the original); False keeps one optimiser for the whole run (older models).
+    optimizer_per_phase: bool = True
     only_vae_epochs: int = 0
     kf_update_steps: int = 10
     train_miss_prob: float = 0.0
@@ -82,6 +101,18 @@ class KVAEConfig:
             problems.append(f"output must be 'bernoulli' or 'gaussian', not {self.output!r}")
         if self.alpha_activation not in ACTIVATIONS:
             problems.append(f"alpha_activation must be one of {sorted(ACTIVATIONS)}")
+        if self.activation not in ACTIVATIONS:
+            problems.append(f"activation must be one of {sorted(ACTIVATIONS)}")
+        if self.decoder_dense_activation not in ("none", *ACTIVATIONS):
+            problems.append(
+                f"decoder_dense_activation must be 'none' or one of {sorted(ACTIVATIONS)}"
+            )
+        if self.init not in INITIALISATIONS:
+            problems.append(f"init must be one of {sorted(INITIALISATIONS)}")
+        if not 0.0 <= self.ll_clip < 0.5:
+            problems.append("ll_clip must lie in [0, 0.5)")
+        if not 0.0 < self.ll_keep_prob <= 1.0:
+            problems.append("ll_keep_prob must lie in (0, 1]")
         if not 0.0 <= self.train_miss_prob <= 1.0:
             problems.append("train_miss_prob must lie in [0, 1]")
         for name in ("init_cov", "noise_transition", "noise_emission", "noise_pixel_var"):
@@ -96,6 +127,18 @@ class KVAEConfig:
     @classmethod
     def from_json(cls, text: str) -> KVAEConfig:
         return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_stored_json(cls, text: str) -> KVAEConfig:
+        """The config of a saved model: options it predates take the value it was made with.
+
+        A model file written before an option existed behaved as LEGACY_VALUES say, not
+        as today's default, so it keeps loading and behaving exactly as before.
+        """
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ValueError("the stored config is not a JSON object")
+        return cls.from_dict({**LEGACY_VALUES, **values})
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> KVAEConfig:
@@ -123,6 +166,18 @@ class KVAEConfig:
 
 
 ACTIVATIONS = ("relu", "tanh", "elu", "sigmoid")
+INITIALISATIONS = ("xavier", "torch")
+
+LEGACY_VALUES: dict[str, Any] = {
+    "activation": "relu",
+    "decoder_dense_activation": "relu",
+    "init": "torch",
+    "ll_clip": 0.0,
+    "ll_keep_prob": 1.0,
+    "sample_z": False,
+    "optimizer_per_phase": False,
+}
+"""What a model saved before each option existed did: the values a stored config lacks."""
 
 
 def _parse_value(raw: str, current: Any, key: str) -> Any:

@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from model import lgssm
 from model.config import KVAEConfig
-from model.networks import AlphaNetwork, Decoder, Encoder
+from model.networks import AlphaNetwork, Decoder, Encoder, initialise_as_original
 from model.objective import ELBOTerms, elbo_terms
 
 
@@ -48,6 +48,9 @@ class KVAE(nn.Module):
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
         self.alpha_net = AlphaNetwork(config)
+        if config.init == "xavier":
+            for part in (self.encoder, self.decoder, self.alpha_net):
+                initialise_as_original(part)
         k, dz, da, du = config.K, config.dim_z, config.dim_a, config.dim_u
         scale = config.init_kf_matrices
         self.A = nn.Parameter(torch.eye(dz).repeat(k, 1, 1))
@@ -99,8 +102,17 @@ class KVAE(nn.Module):
         return self.frames_from_logits(self.decode_logits(a))
 
     def frame_log_likelihood(self, out: Tensor, x: Tensor) -> Tensor:
-        """log p(x_t | a_t) per frame (B, T) from decoder output `out`."""
+        """log p(x_t | a_t) per frame (B, T) from decoder output `out`.
+
+        With ll_clip = eps the Bernoulli probabilities are clipped to [eps, 1 - eps] as in
+        the original; clipping the logits at logit(1 - eps) is the same clip (sigmoid is
+        monotone), with the same zero gradient outside it, and stays stable in float32.
+        """
         if self.config.output == "bernoulli":
+            eps = self.config.ll_clip
+            if eps > 0:
+                bound = math.log((1 - eps) / eps)
+                out = out.clamp(-bound, bound)
             ll = -F.binary_cross_entropy_with_logits(out, x, reduction="none")
         else:
             var = self.config.noise_pixel_var
@@ -244,8 +256,13 @@ class KVAE(nn.Module):
         else:
             a = a_mean
             log_qa = torch.zeros(batch, steps, device=x.device)
-        log_px = self.frame_log_likelihood(self.decode_logits(a), x)
         kp = self.kalman_pass(a, mask)
+        # sample_z, the original's option: decode the smoothed codes C_t mu_{t|T}.
+        decoded = (kp.C @ kp.smoothed_mean.unsqueeze(-1)).squeeze(-1) if cfg.sample_z else a
+        log_px = self.frame_log_likelihood(self.decode_logits(decoded), x)
+        if self.training and cfg.ll_keep_prob < 1.0:
+            keep = torch.rand(log_px.shape, generator=generator, device=x.device)
+            log_px = log_px * (keep < cfg.ll_keep_prob) / cfg.ll_keep_prob
         noise = torch.randn(kp.smoothed_mean.shape, generator=generator, device=x.device)
         return elbo_terms(
             log_px,

@@ -22,12 +22,13 @@ class Encoder(nn.Module):
         super().__init__()
         self.config = config
         size = config.frame_size
+        act = _ACTIVATIONS[config.activation]
         if config.conv:
             layers: list[nn.Module] = []
             channels = 1
             for filters in config.filters:
                 pad = config.kernel_size // 2
-                layers += [nn.Conv2d(channels, filters, config.kernel_size, 2, pad), nn.ReLU()]
+                layers += [nn.Conv2d(channels, filters, config.kernel_size, 2, pad), act()]
                 channels = filters
                 size //= 2
             self.features = nn.Sequential(*layers, nn.Flatten())
@@ -36,7 +37,7 @@ class Encoder(nn.Module):
             layers = [nn.Flatten()]
             width = size * size
             for _ in range(config.num_layers):
-                layers += [nn.Linear(width, config.vae_num_units), nn.ReLU()]
+                layers += [nn.Linear(width, config.vae_num_units), act()]
                 width = config.vae_num_units
             self.features = nn.Sequential(*layers)
         self.mean = nn.Linear(width, config.dim_a)
@@ -54,11 +55,14 @@ class Decoder(nn.Module):
         super().__init__()
         self.config = config
         size = config.frame_size
+        act = _ACTIVATIONS[config.activation]
         if config.conv:
             self.base = size // 2 ** len(config.filters)
             self.channels = config.filters[-1]
+            dense_act = config.decoder_dense_activation
             self.dense = nn.Sequential(
-                nn.Linear(config.dim_a, self.base * self.base * self.channels), nn.ReLU()
+                nn.Linear(config.dim_a, self.base * self.base * self.channels),
+                nn.Identity() if dense_act == "none" else _ACTIVATIONS[dense_act](),
             )
             layers: list[nn.Module] = []
             channels = self.channels
@@ -66,7 +70,7 @@ class Decoder(nn.Module):
             for filters in reversed(config.filters):
                 layers += [
                     nn.Conv2d(channels, 4 * filters, config.kernel_size, 1, pad),
-                    nn.ReLU(),
+                    act(),
                     nn.PixelShuffle(2),
                 ]
                 channels = filters
@@ -76,7 +80,7 @@ class Decoder(nn.Module):
             layers = []
             width = config.dim_a
             for _ in range(config.num_layers):
-                layers += [nn.Linear(width, config.vae_num_units), nn.ReLU()]
+                layers += [nn.Linear(width, config.vae_num_units), act()]
                 width = config.vae_num_units
             layers.append(nn.Linear(width, size * size))
             self.body = nn.Sequential(*layers)
@@ -100,20 +104,21 @@ class Decoder(nn.Module):
         Forward-mode differentiation by hand, for the Laplace steps of partly hidden
         frames: the codes and the da unit tangents go through the layers as one
         stacked batch of (1 + da) N rows. Linear maps act on tangents without their
-        bias, and each ReLU passes a tangent where its value is positive.
+        bias, and each activation scales a tangent by its derivative at the value.
         """
         n, da = a.shape
         size = self.config.frame_size
+        act = self.config.activation
         basis = torch.eye(da, dtype=a.dtype, device=a.device).repeat_interleave(n, 0)
         x = torch.cat([a, basis], 0)  # row k * n + i (k >= 1): the tangent e_k of code i
         if self.config.conv:
-            x = _linear_relu_jvp(x, self.dense[0], n)
+            x = _linear_act_jvp(x, self.dense[0], n, self.config.decoder_dense_activation)
             x = x.view(-1, self.channels, self.base, self.base)
             x = self._upsample(x.contiguous(memory_format=torch.channels_last), n)
         else:
             layers = list(self.body)
             for linear in layers[:-1:2]:
-                x = _linear_relu_jvp(x, linear, n)
+                x = _linear_act_jvp(x, linear, n, act)
             x = F.linear(x, layers[-1].weight)
             x[:n] += layers[-1].bias
         out = x.reshape(1 + da, n, size, size)
@@ -131,10 +136,15 @@ class Decoder(nn.Module):
         With `values` = n, rows n and on are tangents (see forward_with_jacobian).
         """
         layers = list(self.body)
+        act = self.config.activation
         groups = [layers[i : i + 3] for i in range(0, len(layers) - 1, 3)]
-        for index, (conv, _relu, shuffle) in enumerate(groups):
-            # (ReLU in place: no second map to allocate and fill)
-            h = torch.relu_(conv(h)) if values is None else _conv_relu_jvp(h, conv, values)
+        for index, (conv, _act, shuffle) in enumerate(groups):
+            # (the activation in place: no second map to allocate and fill)
+            h = (
+                _ACTIVATE_IN_PLACE[act](conv(h))
+                if values is None
+                else _conv_act_jvp(h, conv, values, act)
+            )
             if index + 1 < len(groups):
                 h = _depth_to_space(h, shuffle.upscale_factor)
         head = layers[-1]
@@ -153,26 +163,46 @@ class Decoder(nn.Module):
         return y.reshape(n, height * r, width * r)
 
 
-def _linear_relu_jvp(x: Tensor, linear: nn.Linear, values: int) -> Tensor:
-    """relu(linear(.)) on rows [:values] and its tangent map on the rows after them."""
+def _linear_act_jvp(x: Tensor, linear: nn.Linear, values: int, act: str) -> Tensor:
+    """act(linear(.)) on rows [:values] and its tangent map on the rows after them."""
     y = F.linear(x, linear.weight)
-    return _bias_relu_jvp(y, linear.bias, values)
+    return _bias_act_jvp(y, linear.bias, values, act)
 
 
-def _conv_relu_jvp(x: Tensor, conv: nn.Conv2d, values: int) -> Tensor:
+def _conv_act_jvp(x: Tensor, conv: nn.Conv2d, values: int, act: str) -> Tensor:
     y = F.conv2d(x, conv.weight, None, conv.stride, conv.padding)
-    return _bias_relu_jvp(y, conv.bias.view(-1, 1, 1), values)
+    return _bias_act_jvp(y, conv.bias.view(-1, 1, 1), values, act)
 
 
-def _bias_relu_jvp(y: Tensor, bias: Tensor, values: int) -> Tensor:
-    """In place: add the bias to the values and apply ReLU; mask the tangents to match."""
+def _bias_act_jvp(y: Tensor, bias: Tensor, values: int, act: str) -> Tensor:
+    """In place: add the bias to the values and activate; scale the tangents to match."""
     v = y[:values]
     v += bias
-    v.relu_()
-    # ReLU's derivative: 1 where the value is positive, else 0 (also at 0, as in autograd);
-    # sign() of the result gives it as floats, which is faster than a boolean mask here.
-    y[values:].view(-1, *v.shape).mul_(v.sign())
+    if act == "none":
+        return y
+    _ACTIVATE_IN_PLACE[act](v)
+    tangents = y[values:].view(-1, *v.shape)
+    if act == "relu":
+        # ReLU's derivative: 1 where the value is positive, else 0 (also at 0, as in
+        # autograd); sign() of the result gives it as floats, faster than a boolean mask.
+        tangents.mul_(v.sign())
+    else:
+        tangents.mul_(_DERIVATIVE_FROM_OUTPUT[act](v))
     return y
+
+
+# In-place activations, and each one's derivative written in terms of its output.
+_ACTIVATE_IN_PLACE = {
+    "relu": torch.relu_,
+    "tanh": torch.tanh_,
+    "sigmoid": torch.sigmoid_,
+    "elu": F.elu_,
+}
+_DERIVATIVE_FROM_OUTPUT = {
+    "tanh": lambda out: 1 - out.square(),
+    "sigmoid": lambda out: out * (1 - out),
+    "elu": lambda out: torch.where(out > 0, torch.ones_like(out), out + 1),
+}
 
 
 def _depth_to_space(h: Tensor, r: int) -> Tensor:
@@ -278,3 +308,28 @@ class AlphaNetwork(nn.Module):
             h = self.mlp(state.flatten(1))
         alpha, u = self._heads(h)
         return alpha, u, state
+
+
+def initialise_as_original(module: nn.Module) -> None:
+    """The release's initialisation: Xavier-uniform weights and zero biases (slim's
+    defaults for its conv and dense layers), and for an LSTM the forget gate's bias at 1.
+
+    TensorFlow's BasicLSTMCell keeps one kernel over [input, hidden] for the four gates,
+    Xavier over that whole (in + hidden, 4 hidden) matrix, and adds forget_bias = 1.0 in
+    its maths; here the two weight matrices share that kernel's bound and the forget
+    slice of the bias starts at 1 (PyTorch orders the gates input, forget, cell, output).
+    """
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.LSTM):
+            hidden, inputs = layer.hidden_size, layer.input_size
+            bound = (6.0 / (inputs + hidden + 4 * hidden)) ** 0.5
+            with torch.no_grad():
+                for name, value in layer.named_parameters():
+                    if name.startswith("weight"):
+                        value.uniform_(-bound, bound)
+                    else:
+                        value.zero_()
+                layer.bias_ih_l0[hidden : 2 * hidden] = 1.0

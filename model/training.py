@@ -25,8 +25,10 @@ from model.evaluation import imputation_metrics, test_elbo
 from model.kvae import KVAE
 from model.masks import planning_mask, training_mask
 from model.objective import ELBOTerms
+from model.selection import METRICS, BestTracker
 
 MODEL_FILE = "model.safetensors"
+BEST_FILE = "best.safetensors"
 RESUME_FILE = "resume.safetensors"
 LOG_FILE = "log.jsonl"
 MAX_BAD_STEPS = 10
@@ -83,12 +85,14 @@ class EpochReport:
     hamming: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     checkpoint: str | None = None
+    # With a validation set: {"metric", "score", "best", "best_epoch", "since_best"}.
+    validation: dict | None = None
     kind: str = "epoch"
 
 
 @dataclass(frozen=True)
 class Finished:
-    reason: str  # "completed" or "stopped"
+    reason: str  # "completed", "stopped", or "no improvement" (patience ran out)
     epoch: int
     step: int
     checkpoint: str | None
@@ -102,6 +106,11 @@ class Trainer:
     take effect between optimiser steps. With a run folder, a checkpoint is
     written every `checkpoint_every` epochs and when stopped, and `resume=True`
     continues from the folder exactly where it stopped.
+
+    With `validation_images` and `keep_best` (a name in `model.selection.METRICS`),
+    every epoch is scored on the validation set and the best one is kept as
+    best.safetensors; `patience` stops the run after that many epochs without a
+    better score.
     """
 
     def __init__(
@@ -117,7 +126,18 @@ class Trainer:
         eval_sequences: int | None = None,
         epochs: int | None = None,
         schedule_overrides: list[str] | None = None,
+        validation_images: np.ndarray | None = None,
+        keep_best: str | None = None,
+        patience: int | None = None,
     ):
+        if keep_best is not None and keep_best not in METRICS:
+            raise TrainingError(
+                f"unknown --keep-best metric {keep_best!r}: use one of {', '.join(METRICS)}"
+            )
+        if keep_best is not None and validation_images is None:
+            raise TrainingError("--keep-best needs a validation set (--validation FILE)")
+        if patience is not None and (keep_best is None or patience < 1):
+            raise TrainingError("--patience N needs --keep-best, and N must be at least 1")
         self.device = pick_device(device)
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.checkpoint_every = max(1, checkpoint_every)
@@ -128,6 +148,11 @@ class Trainer:
         self.test = None if test_images is None else np.asarray(test_images, dtype=np.float32)
         if eval_sequences is not None and self.test is not None:
             self.test = self.test[:eval_sequences]
+        self.validation = (
+            None if validation_images is None else np.asarray(validation_images, np.float32)
+        )
+        self.best = BestTracker(keep_best) if keep_best is not None else None
+        self.patience = patience
         self.epoch, self.step, self.batch_index = 0, 0, 0
         self.permutation: torch.Tensor | None = None
         resume_state = None
@@ -153,7 +178,16 @@ class Trainer:
                 f"training frames are {tuple(self.train.shape[1:])}, the model expects "
                 f"(T, {config.frame_size}, {config.frame_size})"
             )
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.init_lr)
+        for name, images in (("test", self.test), ("validation", self.validation)):
+            if images is not None and tuple(images.shape[2:]) != tuple(self.train.shape[2:]):
+                raise TrainingError(
+                    f"the {name} frames are {tuple(images.shape[1:])}, the training frames "
+                    f"{tuple(self.train.shape[1:])}: they must have the same size"
+                )
+        self.optimizer_phase = phase_of(config, self.epoch)
+        if resume_state is not None:
+            self.optimizer_phase = str(resume_state.get("optimizer_phase", self.optimizer_phase))
+        self.optimizer = self._make_optimizer(self.optimizer_phase)
         self.shuffle = torch.Generator().manual_seed(seed)
         self.noise = torch.Generator(device=self.device).manual_seed(seed + 1)
         self.miss_rng = np.random.default_rng(seed + 2)
@@ -183,11 +217,17 @@ class Trainer:
         bad_steps = 0
         last_checkpoint = None
         while self.epoch < cfg.num_epochs:
+            if self._out_of_patience():
+                break
             if self.permutation is None:
                 self.permutation = torch.randperm(n, generator=self.shuffle)
                 self.batch_index = 0
             phase = phase_of(cfg, self.epoch)
             params = self._set_phase(phase)
+            if cfg.optimizer_per_phase and phase != self.optimizer_phase:
+                # The original builds one optimiser per phase: fresh Adam moments.
+                self.optimizer_phase = phase
+                self.optimizer = self._make_optimizer(phase)
             lr = learning_rate(cfg, self.epoch)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
@@ -230,18 +270,42 @@ class Trainer:
                 last_checkpoint = report.checkpoint
             yield report
         last_checkpoint = self._checkpoint(stopped=False) or last_checkpoint
-        yield Finished("completed", self.epoch, self.step, last_checkpoint)
+        reason = "no improvement" if self._out_of_patience() else "completed"
+        yield Finished(reason, self.epoch, self.step, last_checkpoint)
 
-    def _set_phase(self, phase: str) -> list[torch.nn.Parameter]:
+    def _out_of_patience(self) -> bool:
+        return (
+            self.patience is not None
+            and self.best is not None
+            and self.best.since_best >= self.patience
+        )
+
+    def _phase_parameters(self, phase: str) -> dict[str, list[torch.nn.Parameter]]:
         model = self.model
         groups = {"vae": model.vae_parameters(), "kf": model.kf_parameters()}
         groups["alpha"] = model.alpha_parameters()
         active = {"vae": ["vae"], "vae+lgssm": ["vae", "kf"], "all": ["vae", "kf", "alpha"]}[phase]
+        return {name: params for name, params in groups.items() if name in active} | {
+            "frozen": [p for name, ps in groups.items() if name not in active for p in ps]
+        }
+
+    def _make_optimizer(self, phase: str) -> torch.optim.Optimizer:
+        """Adam over the phase's parameters, or over all of them with one optimiser per run."""
+        cfg = self.config
+        if cfg.optimizer_per_phase:
+            groups = self._phase_parameters(phase)
+            params = [p for name, ps in groups.items() if name != "frozen" for p in ps]
+        else:
+            params = list(self.model.parameters())
+        return torch.optim.Adam(params, lr=learning_rate(cfg, self.epoch))
+
+    def _set_phase(self, phase: str) -> list[torch.nn.Parameter]:
+        groups = self._phase_parameters(phase)
         trained = []
         for name, params in groups.items():
             for p in params:
-                p.requires_grad_(name in active)
-                if name in active:
+                p.requires_grad_(name != "frozen")
+                if name != "frozen":
                     trained.append(p)
         return trained
 
@@ -300,8 +364,13 @@ class Trainer:
             steps = self.test.shape[1]
             mask = planning_mask(steps, self.config.t_init_mask, self.config.t_steps_mask)
             hamming = imputation_metrics(self.model, self.test, mask)["hamming"]
+        validation = self._validate()
         checkpoint = None
-        if self.epoch % self.checkpoint_every == 0 or self.epoch == self.config.num_epochs:
+        if (
+            self.epoch % self.checkpoint_every == 0
+            or self.epoch == self.config.num_epochs
+            or self._out_of_patience()
+        ):
             checkpoint = self._checkpoint(stopped=False)
         report = EpochReport(
             epoch=self.epoch,
@@ -313,19 +382,38 @@ class Trainer:
             hamming=hamming,
             seconds=seconds,
             checkpoint=checkpoint,
+            validation=validation,
         )
         self._log(asdict(report))
         return report
+
+    def _validate(self) -> dict | None:
+        """Score this epoch on the validation set; keep it as best.safetensors if best."""
+        if self.best is None or self.validation is None:
+            return None
+        score = METRICS[self.best.metric].score(self.model, self.validation)
+        if self.best.update(self.epoch, score) and self.run_dir is not None:
+            save_model(self.model, self.run_dir / BEST_FILE, self._summary(stopped=False))
+        return {"score": score, **self.best.state()}
 
     # Checkpoints.
     def _checkpoint(self, stopped: bool) -> str | None:
         if self.run_dir is None:
             return None
-        summary = {"epoch": self.epoch, "step": self.step, "stopped": stopped}
         path = self.run_dir / MODEL_FILE
-        save_model(self.model, path, summary)
+        save_model(self.model, path, self._summary(stopped))
         save_resume_state(self.run_dir / RESUME_FILE, self._resume_state())
         return str(path)
+
+    def _summary(self, stopped: bool) -> dict:
+        summary: dict = {"epoch": self.epoch, "step": self.step, "stopped": stopped}
+        if self.best is not None:
+            summary["selection"] = {
+                "metric": self.best.metric,
+                "describe": METRICS[self.best.metric].describe,
+                "validation_sequences": len(self.validation),
+            }
+        return summary
 
     def _resume_state(self) -> dict:
         state: dict = {
@@ -336,7 +424,10 @@ class Trainer:
             "miss_rng": self.miss_rng.bit_generator.state,
             "shuffle_rng": self.shuffle.get_state(),
             "noise_rng": self.noise.get_state().cpu(),
+            "optimizer_phase": self.optimizer_phase,
         }
+        if self.best is not None:
+            state["best"] = self.best.state()
         if self.permutation is not None:
             state["permutation"] = self.permutation
         opt = self.optimizer.state_dict()
@@ -355,6 +446,8 @@ class Trainer:
         self.miss_rng.bit_generator.state = state["miss_rng"]
         self.shuffle.set_state(state["shuffle_rng"])
         self.noise.set_state(state["noise_rng"])
+        if self.best is not None and state.get("best", {}).get("metric") == self.best.metric:
+            self.best = BestTracker.from_state(state["best"])
         opt_state: dict = {}
         for key, value in state.items():
             if key.startswith("opt."):

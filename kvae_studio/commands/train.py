@@ -19,6 +19,25 @@ def register(subparsers) -> None:
         help="training sequences (.npz in the original format); several files are joined",
     )
     p.add_argument("--test", help="test sequences for the per-epoch ELBO and Hamming distance")
+    p.add_argument(
+        "--validation",
+        metavar="FILE",
+        help="validation sequences (.npz) for --keep-best: keep them apart from any file "
+        "whose figures you report",
+    )
+    p.add_argument(
+        "--keep-best",
+        metavar="METRIC",
+        choices=list(METRIC_NAMES),
+        help="score every epoch on --validation and keep the best as best.safetensors; "
+        f"METRIC is one of: {', '.join(METRIC_NAMES)}",
+    )
+    p.add_argument(
+        "--patience",
+        type=_positive_int,
+        metavar="N",
+        help="with --keep-best: stop when the score has not improved for N epochs",
+    )
     p.add_argument("--out", required=True, help="run folder: model.safetensors, resume state, log")
     p.add_argument("--epochs", type=int, help="number of epochs (default: the config's, 80)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -41,6 +60,25 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
 
 
+METRIC_NAMES = (
+    "planning-smoothing",
+    "random-smoothing",
+    "smoothing",
+    "smoothing+filtering",
+    "elbo",
+)  # model.selection.METRICS, named here so that --help does not import torch
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -52,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         parts = [load_sequences(path).images for path in args.data]
         test = load_sequences(args.test) if args.test else None
+        validation = load_sequences(args.validation) if args.validation else None
         shapes = {part.shape[1:] for part in parts}
         if len(shapes) > 1:
             raise ValueError(
@@ -85,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
             eval_sequences=args.eval_sequences,
             epochs=args.epochs,
             schedule_overrides=args.overrides if args.resume else None,
+            validation_images=None if validation is None else validation.images,
+            keep_best=args.keep_best,
+            patience=args.patience,
         )
         return _drive(trainer)
     except (TrainingError, ModelFileError) as err:
@@ -128,10 +170,16 @@ def _drive(trainer) -> int:
                 if h
                 else ""
             )
+            v = event.validation
+            val = (
+                f", validation {v['metric']} {v['score']:.4f} (best at epoch {v['best_epoch']})"
+                if v
+                else ""
+            )
             print(
                 ("\r" if tty else "")
                 + f"Epoch {event.epoch}/{event.epochs} ({event.phase}), train ELBO "
-                f"{event.train_elbo:.2f}, test ELBO {test},{ham}, {event.seconds:.0f} s",
+                f"{event.train_elbo:.2f}, test ELBO {test},{ham}{val}, {event.seconds:.0f} s",
                 file=sys.stderr,
             )
         else:

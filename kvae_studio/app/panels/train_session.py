@@ -203,7 +203,7 @@ def read_run(run_dir: Path) -> RunState:
 
     meta = read_metadata(run_dir / MODEL_FILE)
     try:
-        config = KVAEConfig.from_json(meta["config"])
+        config = KVAEConfig.from_stored_json(meta["config"])
         summary = json.loads(meta.get("summary", "{}"))
     except (KeyError, ValueError) as err:
         message = f"{run_dir.name}: the model's metadata cannot be read ({err})"
