@@ -31,12 +31,15 @@ from kvae_studio.app.explore.frame_grid import FrameGrid
 from kvae_studio.app.explore.mask_controls import MaskControls
 from kvae_studio.app.explore.metrics_panel import MetricsPanel
 from kvae_studio.app.explore.paint_canvas import PaintCanvas
+from kvae_studio.app.explore.scene_pairing import ScenePairingBanner
 from kvae_studio.app.explore.sequence_controls import SequenceControls
 from kvae_studio.app.explore.time_plots import TimePlots
 from kvae_studio.app.explore.timeline import Timeline
 from kvae_studio.app.inference import InferenceResult
 from kvae_studio.app.mask_presets import band_occlusion, planning_hidden, random_hidden
 from kvae_studio.app.masking import MaskEvent, MaskModel
+from kvae_studio.app.model_card import dataset_scene, model_card, model_scene
+from kvae_studio.app.resources import shipped_model, shipped_scene
 from kvae_studio.app.worker import InferenceRunner
 from model.kvae import KVAE
 
@@ -72,6 +75,7 @@ class ExploreView(QWidget):
     resultShown = Signal(object)
     busyChanged = Signal(bool)
     statusMessage = Signal(str)
+    modelWanted = Signal(str)  # a model file to open (the window opens it, or says why not)
 
     def __init__(self, model: KVAE, model_path: str | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -152,10 +156,12 @@ class ExploreView(QWidget):
 
         self.filmstrip = Filmstrip()
         self.timeline = Timeline()
+        self.pairing = ScenePairingBanner()
         center = QWidget()
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(6, 4, 6, 4)
         center_layout.setSpacing(4)
+        center_layout.addWidget(self.pairing)
         center_layout.addLayout(header)
         center_layout.addLayout(frames, 1)
         center_layout.addWidget(self.filmstrip)
@@ -222,6 +228,9 @@ class ExploreView(QWidget):
         self.timeline.frameChanged.connect(self._on_frame)
         self.sequence_controls.newSequenceRequested.connect(self.new_sequence)
         self.sequence_controls.datasetIndexChanged.connect(self.show_dataset_sequence)
+        scenes = self.sequence_controls.scene
+        scenes.activated.connect(lambda i: self.choose_scene(_scene_key(scenes, i)))
+        self.pairing.switchRequested.connect(self.modelWanted)
 
     # Public API.
     @property
@@ -243,6 +252,7 @@ class ExploreView(QWidget):
         self.model_path = path
         self.sequence_controls.follow_model(getattr(model, "summary", {}) or {})
         self._show_model_info()
+        self._show_pairing()
         if infer:
             self.request_inference()
 
@@ -285,6 +295,7 @@ class ExploreView(QWidget):
             )
         self.result = None
         self.filmstrip.set_imputed(None)
+        self._show_pairing()
         self.mask.reset(hidden, occluded, shape=images.shape)  # committed: redraw + infer
 
     def new_sequence(
@@ -309,9 +320,46 @@ class ExploreView(QWidget):
         index = int(np.clip(index, 0, data.num_sequences - 1))
         state = None if data.state is None else data.state[index]
         source = {"kind": "dataset", "path": str(path), "index": index}
+        opened = str(path) != self.dataset_path
         self.set_sequence(data.images[index], source, state)
         self.dataset, self.dataset_path = data, str(path)
         self.sequence_controls.set_dataset(data.num_sequences, index)
+        if opened:
+            self.offer_scene_model(self.sequence_scene)
+
+    # Scene and model.
+    @property
+    def sequence_scene(self) -> str | None:
+        """The scene of the sequence on screen, where known (a dataset: by its name)."""
+        if self.source.get("kind") == "dataset":
+            return dataset_scene(self.source.get("path"))
+        scene = self.source.get("scene")
+        return scene if isinstance(scene, str) else None
+
+    @property
+    def model_scene(self) -> str | None:
+        """The scene the model was trained on, where its file says."""
+        if self.model_path is None:
+            return None
+        return model_scene(getattr(self.model, "summary", {}) or {})
+
+    def choose_scene(self, scene: str) -> None:
+        """The user chose `scene`: its shipped model (see `offer_scene_model`) and a new
+        sequence of it, in one step."""
+        self.offer_scene_model(scene)
+        self.new_sequence(scene, self.sequence_controls.seed.value())
+
+    def offer_scene_model(self, scene: str | None) -> bool:
+        """Ask the window to open the model shipped for `scene` when the model on screen is
+        a shipped one of another scene, or untrained. A user's own model stays: the
+        pairing banner then says the scenes differ and offers the switch."""
+        target = shipped_model(scene)
+        current = shipped_scene(self.model_path)
+        ours = self.model_path is None or current is not None
+        if target is None or not ours or current == scene:
+            return False
+        self.modelWanted.emit(str(target))
+        return True
 
     def show_dataset_sequence(self, index: int) -> None:
         if self.dataset is not None:
@@ -460,11 +508,23 @@ class ExploreView(QWidget):
         )
 
     def _show_model_info(self) -> None:
-        cfg = self.model.config
-        summary = getattr(self.model, "summary", {}) or {}
-        trained = f"epoch {summary['epoch']}" if "epoch" in summary else "untrained"
-        if self.model_path is None:
-            trained = "untrained"
+        """The model card in the Model box: scene first, the rest below, all in the tooltip."""
+        card = model_card(self.model, self.model_path)
+        shipped = " (shipped)" if card.shipped else ""
         self.sequence_controls.show_model(
-            self.model_path, f"{cfg.frame_size}×{cfg.frame_size}, K={cfg.K}, {trained}"
+            self.model_path, "<br>".join([f"<b>{card.headline}</b>{shipped}", *card.lines])
         )
+        label = self.sequence_controls.model_label
+        label.setToolTip(f"{label.toolTip()}\n" + "\n".join([card.headline, *card.lines]))
+
+    def _show_pairing(self) -> None:
+        scene = self.sequence_scene
+        self.pairing.show_pairing(
+            scene, self.model_scene, self.model_path is not None, shipped_model(scene)
+        )
+
+
+def _scene_key(combo, index: int) -> str:
+    """The scene name of a combo entry (its data where the entry shows a title)."""
+    data = combo.itemData(index)
+    return data if isinstance(data, str) and data else combo.itemText(index)

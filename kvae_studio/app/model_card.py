@@ -1,0 +1,120 @@
+"""What the studio says about a model: its scene, size, training and figures (Qt-free).
+
+Why: every number on screen depends on which world the model learned, and a model
+trained on box draws a box where pong's paddles are. The scene is the summary's
+"scene" key; older files (the first shipped box model) said it only in their data
+summary, and a user's run may say nothing, which is shown as unknown rather than
+guessed. The figures are those shipped beside the model (`<scene>-evaluation.json`,
+`kvae-studio evaluate --json` on the scene's original file).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kvae_studio.app.resources import shipped_evaluation, shipped_scene
+
+
+def model_scene(summary: dict[str, Any] | None) -> str | None:
+    """The scene a model was trained on, from its summary, or None when it does not say."""
+    if not isinstance(summary, dict):
+        return None
+    scene = summary.get("scene")
+    if not isinstance(scene, str):
+        data = summary.get("data")
+        scene = data.get("scene") if isinstance(data, dict) else None
+    return scene if isinstance(scene, str) and scene else None
+
+
+def dataset_scene(path: str | Path | None) -> str | None:
+    """The scene of a dataset, read from its name as the studio writes them:
+    `paper-<scene>-test.npz`, `original-<scene>.npz` (box-gravity spelt either way), or
+    the Scene panel's `<scene>-<time>-train.npz`. None when the name does not say."""
+    from kvae_studio.sim.scenes import SCENES
+
+    if not path:
+        return None
+    name = Path(path).name.lower().replace("-", "_")
+    for prefix in ("paper_", "original_"):
+        name = name.removeprefix(prefix)
+    for scene in sorted(SCENES, key=len, reverse=True):  # box_gravity before box
+        if name == scene or name.startswith((f"{scene}_", f"{scene}.")):
+            return scene
+    return None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """The model card shown in Explore's Model box."""
+
+    name: str
+    scene: str | None
+    shipped: bool
+    trained: bool
+    lines: tuple[str, ...] = field(default=())
+
+    @property
+    def headline(self) -> str:
+        if not self.trained:
+            return "untrained"
+        return f"trained on {self.scene}" if self.scene else "scene unknown"
+
+
+def model_card(model: Any, path: str | None) -> ModelCard:
+    """The card of `model` (a KVAE with `config` and `summary`) opened from `path`."""
+    summary = getattr(model, "summary", {}) or {}
+    cfg = model.config
+    scene = model_scene(summary) if path else None
+    shipped = shipped_scene(path) is not None
+    parameters = sum(p.numel() for p in model.parameters())
+    lines = [
+        f"{cfg.frame_size}×{cfg.frame_size} frames, K={cfg.K}, {parameters / 1000:.0f}k weights"
+    ]
+    if path is None:
+        lines.append("a freshly initialised model: no trained file")
+    else:
+        if "epoch" in summary:
+            lines.append(
+                f"{summary['epoch']} epochs" + (" (stopped)" if summary.get("stopped") else "")
+            )
+        if data := _data_line(summary.get("data")):
+            lines.append(data)
+        lines += _figures(scene) if shipped else []
+    name = Path(path).name if path else "untrained model"
+    return ModelCard(name, scene, shipped, path is not None, tuple(lines))
+
+
+def _data_line(data: Any) -> str:
+    if not isinstance(data, dict):
+        return ""
+    parts = []
+    if isinstance(data.get("train_sequences"), int):
+        parts.append(f"{data['train_sequences']} sequences")
+    if data.get("rotation_marker") is True:
+        parts.append("rotation marker")
+    if data.get("legacy_physics"):
+        parts.append(f"legacy physics in {data['legacy_physics']}")
+    return "data: " + ", ".join(parts) if parts else ""
+
+
+def _figures(scene: str | None) -> list[str]:
+    """Smoothing against the baseline on the scene's original file, as shipped."""
+    path = shipped_evaluation(scene)
+    if path is None:
+        return []
+    try:
+        figures = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    lines = []
+    for key, label in (("planning", "planning"), ("random_0.5", "drop 0.5")):
+        hamming = figures.get(key, {}).get("hamming", {}) if isinstance(figures, dict) else {}
+        smoothing, baseline = hamming.get("smoothing"), hamming.get("baseline")
+        if isinstance(smoothing, float) and isinstance(baseline, float) and baseline > 0:
+            lines.append(f"{label}: {smoothing:.3f} ({smoothing / baseline:.2f}× baseline)")
+    if lines:
+        lines.insert(0, f"on paper-{scene}-test.npz, Hamming of smoothing:")
+    return lines

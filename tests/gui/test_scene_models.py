@@ -1,0 +1,111 @@
+"""Scene and model go together in Explore: choosing a scene (or opening a dataset of it)
+brings its shipped model in one step; a user's own model stays, and a warning with a
+switch button says that the scenes differ. Also the export dialog's format follows the
+filter chosen in it. Tiny models stand in for the shipped ones (resources monkeypatched).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+
+from kvae_studio.sim import scene_params, simulate
+from model.checkpoint import load_model, save_model
+from model.config import KVAEConfig
+from model.data import save_sequences
+from model.kvae import KVAE
+
+TINY = KVAEConfig(filters=(4, 4), alpha_units=8, K=2)  # 32-pixel frames, as the scenes
+
+
+def tiny_model(path: Path, scene: str, seed: int) -> Path:
+    torch.manual_seed(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_model(KVAE(TINY), path, {"epoch": 1, "scene": scene})
+    return path.resolve()
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch, one_torch_thread) -> Path:
+    """A resources folder with a box and a pong model and the paper's pong file."""
+    root = tmp_path / "resources"
+    tiny_model(root / "models" / "box.safetensors", "box", 0)
+    tiny_model(root / "models" / "pong.safetensors", "pong", 1)
+    images, _ = simulate(scene_params("pong", size=32), 2, 20, seed=0)
+    (root / "datasets").mkdir()
+    save_sequences(root / "datasets" / "paper-pong-test.npz", images)
+    monkeypatch.setattr("kvae_studio.app.resources.resources_dir", lambda: root)
+    return root
+
+
+def open_window(qtbot, qsettings, path: Path):
+    from kvae_studio.app.main_window import MainWindow
+
+    win = MainWindow(load_model(path), str(path), settings=qsettings, panels=False,
+                     restore_layout=False)  # fmt: skip
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    with qtbot.waitSignal(win.explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        win.explore.new_sequence("box", 0, steps=20)
+    win.show()
+    qtbot.waitExposed(win)
+    wait_idle(qtbot, win)
+    return win
+
+
+def choose_scene(combo, scene: str) -> None:
+    """Open the drop-down with a click, pick `scene` with the arrow keys and Return."""
+    QTest.mouseClick(combo, Qt.MouseButton.LeftButton)
+    target = next(
+        i for i in range(combo.count()) if scene in (combo.itemText(i), combo.itemData(i))
+    )
+    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
+    for _ in range(abs(target - combo.currentIndex())):
+        QTest.keyClick(combo.view(), key)
+    QTest.keyClick(combo.view(), Qt.Key.Key_Return)
+
+
+def test_choosing_pong_opens_the_pong_model_with_a_pong_sequence(qtbot, qsettings, shipped):
+    win = open_window(qtbot, qsettings, (shipped / "models" / "box.safetensors").resolve())
+    explore = win.explore
+    assert "trained on box" in explore.sequence_controls.model_label.text()
+    choose_scene(explore.sequence_controls.scene, "pong")
+    wait_idle(qtbot, win)
+    assert Path(explore.model_path) == (shipped / "models" / "pong.safetensors").resolve()
+    assert explore.source["scene"] == "pong"
+    assert "trained on pong" in explore.sequence_controls.model_label.text()
+    assert explore.pairing.isHidden() and explore.pairing.warning == ""
+    assert "pong.safetensors" in win.windowTitle()
+
+
+def test_a_users_model_stays_until_the_warnings_button_is_pressed(
+    qtbot, qsettings, shipped, tmp_path
+):
+    mine = tiny_model(tmp_path / "runs" / "mine" / "model.safetensors", "box", 2)
+    win = open_window(qtbot, qsettings, mine)
+    explore = win.explore
+    assert explore.pairing.isHidden()
+    choose_scene(explore.sequence_controls.scene, "pong")
+    wait_idle(qtbot, win)
+    assert Path(explore.model_path) == mine  # never replaced without asking
+    assert explore.source["scene"] == "pong"
+    assert explore.pairing.isVisible()
+    assert "pong sequence is shown to a model trained on box" in explore.pairing.warning
+    QTest.mouseClick(explore.pairing.button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, win)
+    assert Path(explore.model_path) == (shipped / "models" / "pong.safetensors").resolve()
+    assert explore.source["scene"] == "pong"  # the same sequence, now with its model
+    assert explore.pairing.isHidden()
+
+
+def test_opening_the_paper_pong_file_brings_the_pong_model(qtbot, qsettings, shipped):
+    win = open_window(qtbot, qsettings, (shipped / "models" / "box.safetensors").resolve())
+    assert win.open_dataset(shipped / "datasets" / "paper-pong-test.npz")
+    wait_idle(qtbot, win)
+    assert Path(win.explore.model_path).name == "pong.safetensors"
+    assert win.explore.pairing.isHidden()
