@@ -217,6 +217,9 @@ def test_training_runs_pauses_stops_and_resumes(qtbot, workspace, small_data):
     qtbot.waitUntil(lambda: panel.state == "idle", timeout=TIMEOUT)
     assert "Stopped" in panel.message.text(), panel.message.text()
     stopped_step = panel.curves.last_step()
+    # The bar shows how far the run got, not 100 %.
+    assert panel.progress.label.text() == "stopped"
+    assert panel.progress.bar.value() == round(1000 * stopped_step / 12) < 1000
     run_dir = workspace.runs_dir / "tiny-run"
     model = load_model(run_dir / "model.safetensors")
     assert model.config.batch_size == 4

@@ -17,10 +17,12 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -73,6 +75,12 @@ class TrainPanel(QWidget):
         self.stop_button.setToolTip("Stop after the current step and write a checkpoint")
         self.status = QLabel()
         self.status.setObjectName("trainStatus")
+        self.status.setWordWrap(True)
+        self.folder_label = QLabel()
+        self.folder_label.setObjectName("runFolder")
+        self.folder_label.setToolTip("Open the run's folder: model, resume state, log")
+        self.folder_label.linkActivated.connect(self.open_run_folder)
+        self.test_question: QMessageBox | None = None
         self.progress = ProgressRow()
         self.message = MessageLabel()
 
@@ -86,6 +94,7 @@ class TrainPanel(QWidget):
         right_layout.addLayout(buttons)
         right_layout.addWidget(self.progress)
         right_layout.addWidget(self.status)
+        right_layout.addWidget(self.folder_label)
         right_layout.addWidget(self.message)
         right_layout.addWidget(self.curves, 1)
         splitter = QSplitter()
@@ -101,7 +110,45 @@ class TrainPanel(QWidget):
 
     # Commands.
     def start(self) -> None:
-        """Start a new run, or continue the selected one."""
+        """Start a new run, or continue the selected one; training on a test set only
+        after the user said yes to it."""
+        if self.state != "idle":
+            return
+        if self.settings.trains_on_test_file():
+            self._ask_train_on_test()
+            return
+        self._start()
+
+    def _ask_train_on_test(self) -> None:
+        name = self.settings.train_combo.path().name
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Train on a test set?",
+            f"{name} is a test set. A model trained on it scores falsely well on it, and "
+            "the paper's figures can no longer be compared. Make a training set in the "
+            "Scene tab, or train on this file anyway.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        anyway = box.addButton("Train anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.buttonClicked.connect(lambda button: button is anyway and self._start())
+        self.test_question = box
+        box.open()
+
+    def open_run_folder(self) -> None:
+        if self.run_dir is not None and self.run_dir.is_dir():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.run_dir)))
+
+    def _show_folder(self) -> None:
+        if self.run_dir is None:
+            self.folder_label.setText("")
+            return
+        url = QUrl.fromLocalFile(str(self.run_dir)).toString()
+        self.folder_label.setText(f'Saved in <a href="{url}">{self.run_dir}</a>')
+
+    def _start(self) -> None:
         if self.state != "idle":
             return
         try:
@@ -117,6 +164,7 @@ class TrainPanel(QWidget):
         if not request.resume:
             self.curves.clear()
         self.run_dir = request.run_dir
+        self._show_folder()
         self._started = False
         self.skipped = 0
         self.last_step = None
@@ -264,7 +312,7 @@ class TrainPanel(QWidget):
             self.message.info(f"Stopped {where}; checkpoint written. Continue resumes from here.")
         else:
             self.message.info(f"Finished {where}. Open the model in Explore or Evaluate it.")
-        self.progress.finish(event.reason)
+        self.progress.finish(event.reason, event.step, self.total_steps)
 
     def _on_failed(self, text: str) -> None:
         kept = self.model_path()
@@ -293,6 +341,7 @@ class TrainPanel(QWidget):
         if not path:
             self.run_dir = None
             self.status.setText("")
+            self._show_folder()
             self._set_state("idle")
             return
         try:
@@ -301,6 +350,7 @@ class TrainPanel(QWidget):
             self.message.error(str(err))
             return
         self.run_dir = state.run_dir
+        self._show_folder()
         self.settings.show_config(state.config)
         self.curves.add_steps(state.steps)
         for record in state.epochs:

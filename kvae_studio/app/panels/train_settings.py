@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -29,10 +30,22 @@ from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_
 from kvae_studio.app.panels.forms import DataclassForm
 from kvae_studio.app.panels.train_session import read_studio_file
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
+from kvae_studio.app.resources import shipped_datasets
 from model.config import KVAEConfig
 
 NEW_RUN = "New run"
 DEFAULT_EVAL_SEQUENCES = 200
+NO_TRAINING_SET = "(choose a training set)"
+
+
+def is_test_file(path: Path | None) -> bool:
+    """Whether `path` is a test set: a file the studio ships (the paper's test sequences,
+    kept for evaluation) or one named like a test split ("box-test.npz")."""
+    if path is None:
+        return False
+    shipped = {p.resolve() for p in shipped_datasets()}
+    words = path.stem.lower().replace("_", "-").split("-")
+    return path.resolve() in shipped or "test" in words
 
 
 def default_threads() -> int:
@@ -94,8 +107,16 @@ class TrainSettings(QScrollArea):
 
     def _data_box(self) -> QGroupBox:
         box = QGroupBox("Data")
-        self.train_combo = DatasetCombo(self.workspace, prefer="-train.npz")
+        # No default but a training split: a test file is never picked for the user.
+        self.train_combo = DatasetCombo(
+            self.workspace, none_label=NO_TRAINING_SET, prefer="-train.npz"
+        )
         self.train_combo.setObjectName("trainDataset")
+        self.test_warning = QLabel()
+        self.test_warning.setObjectName("trainOnTestWarning")
+        self.test_warning.setWordWrap(True)
+        self.test_warning.setStyleSheet("QLabel { color: #e67e22; }")
+        self.test_warning.setVisible(False)
         self.test_combo = DatasetCombo(self.workspace, none_label="(no test set)")
         self.test_combo.setObjectName("testDataset")
         self.eval_spin = QSpinBox(minimum=0, maximum=1_000_000, value=DEFAULT_EVAL_SEQUENCES)
@@ -108,6 +129,7 @@ class TrainSettings(QScrollArea):
         self.train_combo.pathChanged.connect(self._on_train_changed)
         form = QFormLayout(box)
         form.addRow("Training set", self.train_combo)
+        form.addRow(self.test_warning)
         form.addRow("Test set", self.test_combo)
         form.addRow("Test sequences per epoch", self.eval_spin)
         return box
@@ -184,6 +206,13 @@ class TrainSettings(QScrollArea):
     def _on_train_changed(self) -> None:
         """Frames follow the data; the matching -test file is the default test set."""
         path = self.train_combo.path()
+        testing = self.trains_on_test_file()
+        self.test_warning.setVisible(testing)
+        if testing:
+            self.test_warning.setText(
+                f"{path.name} is a test set: a model trained on it scores falsely well on "
+                "it. Make a training set in the Scene tab."
+            )
         if path is None:
             return
         info = dataset_info(path)
@@ -193,6 +222,10 @@ class TrainSettings(QScrollArea):
             partner = path.with_name(path.name[: -len("-train.npz")] + "-test.npz")
             if partner.is_file():
                 self.test_combo.set_path(partner)
+
+    def trains_on_test_file(self) -> bool:
+        """The chosen training set is a test set (see `is_test_file`)."""
+        return is_test_file(self.train_combo.path())
 
     def eval_sequences(self) -> int | None:
         return self.eval_spin.value() or None

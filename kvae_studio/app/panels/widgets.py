@@ -83,10 +83,16 @@ class ProgressRow(QWidget):
         self.bar.setRange(0, 0)
         self.label.setText(text)
 
-    def finish(self, text: str = "") -> None:
+    def finish(self, text: str = "", done: float | None = None, total: float = 0) -> None:
+        """The end: `text` ("finished", "stopped"), and the fraction really done when
+        known (a stopped run is not at 100 %); without it, full if `text` else empty."""
         self.bar.setRange(0, 1000)
-        self.bar.setValue(1000 if text else 0)
-        self.bar.setFormat("%p %")
+        if done is not None and total > 0:
+            fraction = min(max(done / total, 0.0), 1.0)
+        else:
+            fraction = 1.0 if text else 0.0
+        self.bar.setValue(round(1000 * fraction))
+        self.bar.setFormat(f"{100 * fraction:.0f} %")
         self.label.setText(text)
 
 

@@ -1,0 +1,117 @@
+"""Train as a new user meets it (issue 13): no test file by default, a test file only
+after saying yes, the run's folder one click away. Real clicks; tiny data."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from kvae_studio.app.panels import build_panels  # noqa: F401  (applies the PySide6 workaround)
+from kvae_studio.app.panels.train_panel import TrainPanel
+from kvae_studio.app.panels.train_settings import NO_TRAINING_SET
+from kvae_studio.app.panels.workspace import Workspace
+
+TIMEOUT = 60_000
+
+
+def click(widget) -> None:
+    assert widget.isEnabled(), f"{widget.objectName()} is disabled"
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def type_into(widget, text: str) -> None:
+    widget.setFocus()
+    target = widget.lineEdit() if hasattr(widget, "lineEdit") and widget.lineEdit() else widget
+    target.selectAll()
+    QTest.keyClicks(target, text)
+    QTest.keyClick(target, Qt.Key.Key_Tab)
+
+
+@pytest.fixture
+def workspace(tmp_path, qapp) -> Workspace:
+    return Workspace(tmp_path / "studio")
+
+
+def _simulate(workspace: Workspace, name: str, n: int) -> Path:
+    from kvae_studio.sim import simulate
+    from model.data import save_sequences
+
+    workspace.datasets_dir.mkdir(parents=True, exist_ok=True)
+    images, state = simulate("box", n, 20, 0)
+    save_sequences(workspace.datasets_dir / name, images, state)
+    workspace.notify_datasets()
+    return workspace.datasets_dir / name
+
+
+def _choose(combo, name: str) -> None:
+    index = next(i for i in range(combo.count()) if name in combo.itemText(i))
+    combo.setCurrentIndex(index)
+
+
+def test_a_fresh_workspace_never_defaults_to_the_papers_test_set(qtbot, workspace):
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    combo = panel.settings.train_combo
+    assert combo.path() is None and combo.currentText() == NO_TRAINING_SET
+    assert not panel.settings.test_warning.isVisible()
+    click(panel.start_button)
+    assert panel.message.is_error and "training set" in panel.message.text()
+    assert panel.state == "idle"
+
+    # Chosen on purpose, the paper's test file is named a test set, and Start asks first.
+    _choose(combo, "paper-box-test.npz")
+    assert panel.settings.test_warning.isVisible()
+    assert "test set" in panel.settings.test_warning.text()
+    click(panel.start_button)
+    box = panel.test_question
+    assert box is not None and box.isVisible()
+    click(box.button(box.StandardButton.Cancel))
+    assert panel.state == "idle" and not workspace.runs_dir.exists()
+
+
+def test_a_training_split_is_the_default(qtbot, workspace):
+    _simulate(workspace, "tiny-test.npz", 4)
+    train = _simulate(workspace, "tiny-train.npz", 4)
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    assert panel.settings.train_combo.path() == train
+    assert not panel.settings.trains_on_test_file()
+
+
+def test_train_anyway_on_a_test_file_and_open_the_runs_folder(qtbot, workspace, monkeypatch):
+    _simulate(workspace, "tiny-test.npz", 8)
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.resize(1100, 700)
+    panel.show()
+    _choose(panel.settings.train_combo, "tiny-test.npz")
+    type_into(panel.settings.form.editor("batch_size"), "4")
+    type_into(panel.settings.form.editor("num_epochs"), "1")
+    type_into(panel.settings.eval_spin, "4")
+    type_into(panel.settings.name_edit, "on-test")
+    click(panel.start_button)
+    box = panel.test_question
+    anyway = next(b for b in box.buttons() if b.text() == "Train anyway")
+    click(anyway)
+    qtbot.waitUntil(lambda: panel.state == "idle", timeout=TIMEOUT)
+    run_dir = workspace.runs_dir / "on-test"
+    assert (run_dir / "model.safetensors").is_file()
+    assert str(run_dir) in panel.folder_label.text()
+
+    opened = []
+    monkeypatch.setattr(
+        "kvae_studio.app.panels.train_panel.QDesktopServices.openUrl",
+        lambda url: opened.append(url.toLocalFile()),
+    )
+    label = panel.folder_label
+    on_link = QPoint(min(label.sizeHint().width(), label.width()) - 10, label.height() // 2)
+    QTest.mouseClick(label, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, on_link)
+    assert opened == [str(run_dir)]
