@@ -270,7 +270,11 @@ class PongParams(SceneParams):
     ball_elasticity: float = 0.9
     wall_elasticity: float = 0.99
     floor_row: float = _param(1.0, "row of the floor line (at the top of the picture)")
-    roof_row: float = _param(30.0, "row of the roof line (at the bottom of the picture)")
+    roof_row: float = _param(
+        32.0,
+        "row of the roof line; 32 (just below a 32-row picture, so unseen) as in the "
+        "original, whose roof at y = 32 lies outside its frames",
+    )
     paddle_length: float = _param(7.0, "paddle length (the original's paddles are 7 rows tall)")
     paddle_width: float = _param(
         2.0, "paddle thickness; the paddles sit at the frame's left and right edges"
