@@ -115,3 +115,33 @@ def test_train_anyway_on_a_test_file_and_open_the_runs_folder(qtbot, workspace, 
     on_link = QPoint(min(label.sizeHint().width(), label.width()) - 10, label.height() // 2)
     QTest.mouseClick(label, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, on_link)
     assert opened == [str(run_dir)]
+
+
+def test_a_constant_learning_rate_reads_as_itself_and_log_scale(qtbot):
+    from kvae_studio.app.panels.curves import TrainingCurves
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.show()
+    terms = dict.fromkeys(("elbo", "log_px", "log_qa", "transition", "emission"), -1.0)
+    for step in range(1, 30):
+        curves.add_step(
+            {
+                "step": step,
+                "terms": terms,
+                "grad_norm": 10.0 ** (step % 4),
+                "sequences_per_second": 50.0,
+                "lr": 0.007,
+            }
+        )
+    curves.tabs.setCurrentIndex(2)  # Optimiser
+    curves.flush()
+    low, high = curves.lr_plot.getViewBox().viewRange()[1]
+    assert 0.001 < low < 0.007 < high < 0.02, (low, high)
+    axis = curves.lr_plot.getAxis("left")
+    assert axis.tickStrings([0.005, 0.007, 0.009], 1.0, 0.002) == ["0.005", "0.007", "0.009"]
+
+    QTest.mouseClick(curves.log_y, Qt.MouseButton.LeftButton)
+    assert curves.log_y.isChecked()
+    assert all(plot.getAxis("left").logMode for plot in curves.log_plots)
+    assert axis.tickStrings([-3.0, -2.0], 1.0, 1.0) == ["0.001", "0.01"]

@@ -22,6 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
@@ -90,6 +91,34 @@ class Series:
         return self.x[: self.n], self.smooth[: self.n]
 
 
+class ScientificAxis(pg.AxisItem):
+    """Tick labels with three significant digits: 0.007 and 7e-05 stay readable where
+    the default SI-prefixed labels read 0 or m-units."""
+
+    def __init__(self, orientation: str = "left", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values, scale, spacing):
+        if self.logMode:
+            return [f"{10.0**v:.3g}" for v in values]
+        return [f"{v * scale:.3g}" for v in values]
+
+
+def fit_flat_range(plot: pg.PlotItem, y: np.ndarray) -> None:
+    """A curve that barely varies (a constant learning rate) gets a range around its
+    value rather than pyqtgraph's +-0.5 around it, where 0.007 reads as 0."""
+    finite = y[np.isfinite(y)]
+    if plot.getAxis("left").logMode or finite.size == 0:
+        return
+    low, high = float(finite.min()), float(finite.max())
+    if high - low <= 1e-3 * max(abs(high), abs(low)) and high != 0:
+        pad = 0.5 * max(abs(high), abs(low))
+        plot.setYRange(low - pad, high + pad, padding=0)
+    else:
+        plot.enableAutoRange(axis="y")
+
+
 class TrainingCurves(QWidget):
     """Tabs of plots fed with step and epoch records (dicts shaped like log.jsonl lines)."""
 
@@ -103,6 +132,7 @@ class TrainingCurves(QWidget):
         }
         self._curves: dict[str, list[tuple[pg.PlotDataItem, Series, str]]] = {}
         self._dirty: set[str] = set()
+        self.log_plots: list[pg.PlotItem] = []  # positive values that may span decades
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -116,7 +146,15 @@ class TrainingCurves(QWidget):
         self.smoothing.setValue(self.weight)
         self.smoothing.setToolTip("Weight of the moving average drawn over the raw steps (0 = off)")
         self.smoothing.valueChanged.connect(self.set_smoothing)
+        self.log_y = QCheckBox("Log scale")
+        self.log_y.setObjectName("logScale")
+        self.log_y.setToolTip(
+            "Logarithmic y axis for the learning rate, gradient norm, speed and test "
+            "Hamming distances (values that span decades)"
+        )
+        self.log_y.toggled.connect(self.set_log_y)
         bar = QHBoxLayout()
+        bar.addWidget(self.log_y)
         bar.addStretch(1)
         bar.addWidget(QLabel("Smoothing"))
         bar.addWidget(self.smoothing)
@@ -190,11 +228,12 @@ class TrainingCurves(QWidget):
         layout = make_layout_widget()
         tab = self.tabs.addTab(layout, "Optimiser")
         fg = palette_colors(layout)[1]
-        lr = layout.addPlot(row=0, col=0)
+        lr = layout.addPlot(row=0, col=0, axisItems={"left": ScientificAxis()})
         lr.setTitle("learning rate", color=fg, size="9pt")
+        self.lr_plot = lr
         item = lr.plot(pen=pen(COLORS["log_qa"], 1.8), stepMode=None)
         self._track(tab, item, self.steps["lr"], "raw")
-        grad = layout.addPlot(row=1, col=0)
+        grad = layout.addPlot(row=1, col=0, axisItems={"left": ScientificAxis()})
         grad.setTitle("gradient norm (before clipping)", color=fg, size="9pt")
         self._step_pair(tab, grad, "grad_norm", "gradient norm")
         speed = layout.addPlot(row=2, col=0)
@@ -205,6 +244,7 @@ class TrainingCurves(QWidget):
         grad.setXLink(lr)
         speed.setXLink(lr)
         speed.setLabel("bottom", "step")
+        self.log_plots += [lr, grad, speed]
 
     def _build_test_tab(self) -> None:
         widget = make_plot_widget(
@@ -214,6 +254,7 @@ class TrainingCurves(QWidget):
         add_legend(plot, widget)
         plot.setLabel("bottom", "step")
         plot.getAxis("left").enableAutoSIPrefix(False)
+        self.log_plots.append(plot)
         tab = self.tabs.addTab(widget, "Test imputation")
         for h in HAMMING:
             self._epoch_curve(tab, plot, f"h_{h}", COLORS[h], h)
@@ -270,6 +311,13 @@ class TrainingCurves(QWidget):
             series.resmooth(0.0, max_x=step)
         self._mark_dirty()
 
+    def set_log_y(self, on: bool) -> None:
+        for plot in self.log_plots:
+            plot.setLogMode(y=bool(on))
+            plot.enableAutoRange(axis="y")
+        self._mark_dirty()
+        self.flush()
+
     def set_smoothing(self, weight: float) -> None:
         self.weight = float(weight)
         for name in STEP_SERIES:
@@ -303,6 +351,8 @@ class TrainingCurves(QWidget):
         for item, series, which in self._curves.get(key, []):
             x, y = series.data() if which == "raw" else series.smoothed()
             item.setData(x, y)
+            if series is self.steps["lr"]:
+                fit_flat_range(self.lr_plot, y)
 
     def _on_tab(self, _index: int) -> None:
         self.flush()
