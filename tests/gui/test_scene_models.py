@@ -109,3 +109,23 @@ def test_opening_the_paper_pong_file_brings_the_pong_model(qtbot, qsettings, shi
     wait_idle(qtbot, win)
     assert Path(win.explore.model_path).name == "pong.safetensors"
     assert win.explore.pairing.isHidden()
+
+
+def test_every_model_list_holds_the_shipped_models_beside_the_runs(qtbot, shipped, tmp_path):
+    from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
+    from kvae_studio.app.panels.workspace import Workspace
+
+    workspace = Workspace(tmp_path / "studio")
+    run = tiny_model(workspace.runs_dir / "mine" / "model.safetensors", "box", 2)
+    explored = tiny_model(tmp_path / "elsewhere" / "other.safetensors", "pong", 3)
+    panel = EvaluatePanel(workspace, current_model=lambda: explored)
+    qtbot.addWidget(panel)
+    for combo in (panel.model_combo, panel.compare_combo):
+        labels = [combo.itemText(i) for i in range(combo.count())]
+        assert {"box (shipped)", "pong (shipped)", "mine", "other.safetensors"} <= set(labels)
+    assert panel.model_combo.path() == explored  # the model open in Explore comes first
+    assert panel.compare_combo.set_path(run)
+
+    fresh = EvaluatePanel(Workspace(tmp_path / "fresh"), current_model=lambda: None)
+    qtbot.addWidget(fresh)
+    assert fresh.model_combo.currentText() == "box (shipped)"  # first launch, untrained

@@ -2,7 +2,10 @@
 
 They follow the `Workspace` signals and keep the current selection when the list
 changes, so a dataset generated in the Scene panel appears in the Train panel without
-disturbing a choice already made there.
+disturbing a choice already made there. Every model list holds the models the studio
+ships, one per scene ("pong (shipped)"), whatever else is listed, right after the model
+open in Explore (the default: at first launch, the shipped one); opening another model
+never hides them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
 from kvae_studio.app.panels.workspace import Workspace
+from kvae_studio.app.resources import shipped_models, shipped_scene
 
 _BROWSE = "__browse__"
 
@@ -156,10 +160,14 @@ class ModelCombo(_PathCombo):
         self.refresh()
 
     def entries(self) -> list[tuple[str, str]]:
-        paths = list(self.workspace.models())
-        for path in self._extra() if self._extra else []:
-            if path is not None and Path(path).is_file() and Path(path) not in paths:
-                paths.append(Path(path))
+        """The extra ones (the model open in Explore, the default), then the shipped models
+        by scene, then the workspace's runs."""
+        extra = [Path(p) for p in (self._extra() if self._extra else []) if p is not None]
+        paths, seen = [], set()
+        for path in [*extra, *shipped_models().values(), *self.workspace.models()]:
+            if path.is_file() and path.resolve() not in seen:
+                seen.add(path.resolve())
+                paths.append(path)
         return [(model_label(p), str(p)) for p in paths]
 
     def browse(self) -> Path | None:
@@ -171,5 +179,8 @@ class ModelCombo(_PathCombo):
 
 
 def model_label(path: Path) -> str:
-    """'box-20250101-120000' for a run's model, the file name otherwise."""
+    """'pong (shipped)' for a shipped model, 'box-20250101-120000' for a run's model, the
+    file name otherwise."""
+    if scene := shipped_scene(path):
+        return f"{scene} (shipped)"
     return path.parent.name if path.name == "model.safetensors" else path.name
