@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from model import temp_files
 from model.config import KVAEConfig
 from model.kvae import KVAE
 
@@ -32,19 +32,11 @@ class ModelFileError(ValueError):
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Create the folder, then write as `model.temp_files.atomic_write_bytes` does (which
+    also removes what a killed writer of the same file left behind)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o644)  # mkstemp makes 0600; a model file is shareable
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    temp_files.atomic_write_bytes(path, data)
 
 
 def save_model(model: KVAE, path: str | os.PathLike, summary: dict[str, Any] | None = None) -> None:

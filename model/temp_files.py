@@ -73,3 +73,25 @@ def _idle(path: Path) -> bool:
         return time.time() - path.stat().st_mtime > LEGACY_IDLE_SECONDS
     except OSError:
         return False
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part:
+    a temporary file beside it, flushed to disk, then renamed over it."""
+    path = Path(path)
+    remove_stale(path)
+    tmp = temporary_path(path)
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """`atomic_write_bytes` of UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))

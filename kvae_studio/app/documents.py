@@ -23,7 +23,7 @@ class OpenError(Exception):
     """A file the studio cannot use; the message is one line for the user."""
 
 
-def _one_line(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
 
@@ -36,9 +36,9 @@ def open_model_file(path: str | os.PathLike) -> KVAE:
     try:
         return load_model(path).eval()
     except ModelFileError as err:
-        raise OpenError(_one_line(err)) from None
+        raise OpenError(one_line(err)) from None
     except (OSError, RuntimeError, ValueError) as err:
-        raise OpenError(f"{path.name}: cannot be read as a model ({_one_line(err)})") from None
+        raise OpenError(f"{path.name}: cannot be read as a model ({one_line(err)})") from None
 
 
 def fresh_model(config: KVAEConfig | None = None, seed: int = 0) -> KVAE:
@@ -61,9 +61,9 @@ def open_dataset_file(path: str | os.PathLike):
     try:
         return load_sequences(path)
     except DatasetError as err:
-        raise OpenError(_one_line(err)) from None
+        raise OpenError(one_line(err)) from None
     except (OSError, ValueError, MemoryError) as err:
-        raise OpenError(f"{path.name}: cannot be read as a dataset ({_one_line(err)})") from None
+        raise OpenError(f"{path.name}: cannot be read as a dataset ({one_line(err)})") from None
 
 
 def open_session_file(path: str | os.PathLike):
@@ -73,7 +73,7 @@ def open_session_file(path: str | os.PathLike):
     try:
         return load_session(path)
     except SessionError as err:
-        raise OpenError(_one_line(err)) from None
+        raise OpenError(one_line(err)) from None
 
 
 def kind_of(path: str | os.PathLike) -> str:

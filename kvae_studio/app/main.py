@@ -122,7 +122,7 @@ def run_app(
         qsettings = None
     settings = AppSettings(qsettings)
     model, path, note = start_model(scene, settings, use_last=not screenshot)
-    window = MainWindow(model, path, settings=settings.qsettings, restore_layout=not screenshot)
+    window = MainWindow(model, path, settings=settings, restore_layout=not screenshot)
     window.explore.new_sequence(scene, seed, steps=20)
     window.explore.focus_hidden()
     if note:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -53,16 +54,17 @@ class MainWindow(QMainWindow):
         self,
         model: KVAE,
         model_path: str | None = None,
-        settings: QSettings | None = None,
+        settings: QSettings | AppSettings | None = None,
         panels: bool = True,
         restore_layout: bool = True,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
-        self.settings = AppSettings(settings)
+        self.settings = settings if isinstance(settings, AppSettings) else AppSettings(settings)
         self.setWindowTitle("KVAE Studio")
         self.setAcceptDrops(True)
         self.error_box: QMessageBox | None = None
+        self.notice_box: QMessageBox | None = None
         self.errors: list[str] = []  # every message shown, newest last (tests, logs)
 
         self.explore = ExploreView(model, model_path)
@@ -81,6 +83,9 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         if restore_layout:
             self._restore_layout()
+        self.set_aside_notes = self._set_aside_notes()
+        if self.set_aside_notes:  # said once: the files are gone from their place
+            QTimer.singleShot(0, lambda: self.show_notice(" ".join(self.set_aside_notes)))
 
     # Public API.
     @property
@@ -111,9 +116,14 @@ class MainWindow(QMainWindow):
         source = self.explore.source
         if problem and source.get("kind") != "scene":
             return self.show_error("Cannot use this model", f"{Path(path).name}: {problem}")
-        self.explore.set_model(model, str(Path(path).resolve()), infer=not problem)
-        if problem:
-            self.explore.new_sequence(source["scene"], int(source.get("seed", 0)))
+
+        def swap() -> None:
+            self.explore.set_model(model, str(Path(path).resolve()), infer=not problem)
+            if problem:
+                self.explore.new_sequence(source["scene"], int(source.get("seed", 0)))
+
+        if not self._swap("Cannot open model", path, swap):
+            return False
         self._remember(path)
         self.settings.set_last_model(path)
         self._update_title()
@@ -134,7 +144,9 @@ class MainWindow(QMainWindow):
         problem = frame_size_problem(self.explore.model, data.images[0])
         if problem:
             return self.show_error("Cannot use this dataset", f"{Path(path).name}: {problem}")
-        self.explore.set_dataset(data, str(Path(path).resolve()), index)
+        swap = lambda: self.explore.set_dataset(data, str(Path(path).resolve()), index)  # noqa: E731
+        if not self._swap("Cannot open dataset", path, swap):
+            return False
         self._remember(path)
         self._update_title()
         notes = f" ({'; '.join(data.notes)})" if data.notes else ""
@@ -163,18 +175,23 @@ class MainWindow(QMainWindow):
         problem = frame_size_problem(model, session.images)
         if problem:
             return self.show_error("Cannot open session", f"{Path(path).name}: {problem}")
-        if model is not self.explore.model:
-            self.explore.set_model(model, model_path, infer=False)
-        self.explore.dataset = None
-        self.explore.sequence_controls.set_dataset(None)
-        self.explore.set_sequence(
-            session.images,
-            session.source,
-            session.state,
-            session.hidden,
-            session.occluded,
-            session.frame,
-        )
+
+        def swap() -> None:
+            if model is not self.explore.model:
+                self.explore.set_model(model, model_path, infer=False)
+            self.explore.dataset = None
+            self.explore.sequence_controls.set_dataset(None)
+            self.explore.set_sequence(
+                session.images,
+                session.source,
+                session.state,
+                session.hidden,
+                session.occluded,
+                session.frame,
+            )
+
+        if not self._swap("Cannot open session", path, swap):
+            return False
         self._remember(str(path))
         self._update_title()
         self.statusBar().showMessage(f"Opened session {Path(path).name}{note}", 8000)
@@ -183,16 +200,16 @@ class MainWindow(QMainWindow):
 
     def save_session(self, path: str | os.PathLike) -> bool:
         ex = self.explore
-        session = Session(
-            images=ex.images,
-            hidden=ex.mask.hidden.copy(),
-            occluded=ex.mask.occluded.copy(),
-            model_path=ex.model_path,
-            source=ex.source,
-            frame=ex.current_frame,
-            state=ex.state,
-        )
         try:
+            session = Session(
+                images=ex.images,
+                hidden=ex.mask.hidden.copy(),
+                occluded=ex.mask.occluded.copy(),
+                model_path=ex.model_path,
+                source=ex.source,
+                frame=ex.current_frame,
+                state=ex.state,
+            )
             save_session(path, session)
         except SessionError as err:
             return self.show_error("Cannot save session", str(err))
@@ -266,6 +283,70 @@ class MainWindow(QMainWindow):
         box.open()
         self.statusBar().showMessage(message, 8000)
         return False
+
+    def show_notice(self, message: str) -> None:
+        """Something the user should know once (not an error), in a box that does not block."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "KVAE Studio",
+            message,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.notice_box = box
+        box.open()
+
+    # Changing what Explore shows, in one step.
+    def _swap(self, title: str, path: str | os.PathLike, change: Callable[[], None]) -> bool:
+        """Run `change`, which replaces what Explore shows. The document was validated
+        before; should the change fail all the same, the view is put back as it was and
+        the failure is one line in a box, so the session stays usable (and savable)."""
+        before = self._explore_state()
+        try:
+            change()
+        except Exception as err:  # whatever broke, the window must stay usable
+            self._put_back(before)
+            return self.show_error(title, f"{Path(path).name}: {documents.one_line(err)}")
+        return True
+
+    def _explore_state(self) -> dict:
+        ex = self.explore
+        return {
+            "model": ex.model,
+            "model_path": ex.model_path,
+            "images": ex.images,
+            "source": dict(ex.source),
+            "state": ex.state,
+            "hidden": ex.mask.hidden.copy(),
+            "occluded": ex.mask.occluded.copy(),
+            "frame": ex.current_frame,
+            "dataset": ex.dataset,
+            "dataset_path": ex.dataset_path,
+        }
+
+    def _put_back(self, s: dict) -> None:
+        ex = self.explore
+        ex.set_model(s["model"], s["model_path"], infer=False)
+        ex.set_sequence(
+            s["images"], s["source"], s["state"], s["hidden"], s["occluded"], s["frame"]
+        )
+        ex.dataset, ex.dataset_path = s["dataset"], s["dataset_path"]
+        if s["dataset"] is not None:
+            ex.sequence_controls.set_dataset(s["dataset"].num_sequences, s["source"]["index"])
+        else:
+            ex.sequence_controls.set_dataset(None)
+
+    def _set_aside_notes(self) -> list[str]:
+        """What was set aside at start-up (unreadable settings, a corrupt catalog)."""
+        notes = list(self.settings.notes)
+        for _, panel in self.panels:
+            workspace = getattr(panel, "workspace", None)
+            for note in getattr(workspace, "notes", ()):
+                if note not in notes:
+                    notes.append(note)
+        return notes
 
     # Panels.
     def _add_panels(self) -> list[tuple[str, QWidget]]:

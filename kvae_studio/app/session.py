@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from model.temp_files import remove_stale, temporary_path
+
 FORMAT = "kvae-studio-session/1"
 SUFFIX = ".session.npz"
 
@@ -53,8 +55,25 @@ class Session:
         self.occluded = np.asarray(self.occluded, dtype=bool)
         if self.images.ndim != 3:
             raise SessionError(f"a session holds one sequence (T, H, W), got {self.images.shape}")
+        if self.images.size == 0:
+            raise SessionError(f"the sequence holds no frames (shape {self.images.shape})")
         if self.hidden.shape != self.images.shape[:1] or self.occluded.shape != self.images.shape:
             raise SessionError("the masks do not match the sequence's shape")
+        if not np.isfinite(self.images).all():
+            raise SessionError("the sequence contains NaN or infinity")
+        if self.images.min() < 0 or self.images.max() > 1:
+            raise SessionError("the sequence's pixel values are not in [0, 1]")
+        steps = self.images.shape[0]
+        if not 0 <= self.frame < steps:
+            raise SessionError(f"its current frame {self.frame} is not one of its {steps} frames")
+        if self.state is not None:
+            self.state = np.asarray(self.state, dtype=np.float32)
+            if self.state.shape != (steps, 4) or not np.isfinite(self.state).all():
+                raise SessionError(
+                    f"its ball state has shape {self.state.shape}, expected ({steps}, 4) numbers"
+                )
+        if self.model_path is not None and not isinstance(self.model_path, str):
+            raise SessionError("its model path is not text")
 
 
 def save_session(path: str | os.PathLike, session: Session) -> None:
@@ -74,7 +93,8 @@ def save_session(path: str | os.PathLike, session: Session) -> None:
     }
     if session.state is not None:
         arrays["state"] = np.asarray(session.state, dtype=np.float32)
-    tmp = path.with_name(f".{path.name}.tmp")
+    remove_stale(path)
+    tmp = temporary_path(path)
     try:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
@@ -112,12 +132,9 @@ def load_session(path: str | os.PathLike) -> Session:
         raise SessionError(f"{path.name}: not a readable session file ({reason})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SessionError(f"{path.name}: not a KVAE Studio session file (unknown format)")
-    images = arrays["images"]
-    if not np.isfinite(images).all():
-        raise SessionError(f"{path.name}: the sequence contains NaN or infinity")
     try:
         return Session(
-            images=images,
+            images=arrays["images"],
             hidden=arrays["hidden"],
             occluded=arrays["occluded"],
             model_path=meta.get("model_path"),

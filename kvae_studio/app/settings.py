@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from model.set_aside import set_aside
+
 ORGANIZATION = "KVAE Studio"
 APPLICATION = "KVAE Studio"
 MAX_RECENT = 10
@@ -27,13 +29,37 @@ class AppSettings:
 
     def __init__(self, settings: QSettings | None = None):
         self.qsettings = settings if settings is not None else default_settings()
+        self.notes: list[str] = []  # what was set aside on the way in, for the window to say
+        if self.qsettings.status() == QSettings.Status.FormatError:
+            self._set_aside_unreadable()
+
+    def _set_aside_unreadable(self) -> None:
+        """Rename a settings file Qt cannot parse and start from defaults, keeping the file
+        for the user (it may hold their recent files)."""
+        path = Path(self.qsettings.fileName())
+        fmt = self.qsettings.format()
+        try:
+            aside = set_aside(path, "unreadable")
+        except OSError as err:
+            self.notes.append(
+                f"The settings file {path} cannot be read and could not be set aside "
+                f"({err.strerror or err}); the studio starts with its defaults."
+            )
+            return
+        self.qsettings = QSettings(str(path), fmt)
+        self.notes.append(
+            f"The settings file {path.name} could not be read; it was kept as {aside.name} "
+            "and the studio starts with its default settings."
+        )
 
     # Files.
     def recent_files(self) -> list[str]:
         value = self.qsettings.value("files/recent", [])
         if isinstance(value, str):  # QSettings returns a lone string for a 1-element list
             value = [value]
-        return [str(v) for v in (value or []) if v]
+        if not isinstance(value, (list, tuple)):
+            return []  # an edited or damaged file: no recent files rather than a crash
+        return [str(v) for v in value if v]
 
     def add_recent_file(self, path: str) -> list[str]:
         path = str(Path(path).resolve())

@@ -29,6 +29,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from kvae_studio.app.resources import shipped_datasets
+from model.set_aside import set_aside
+from model.temp_files import atomic_write_text
 
 ENV_HOME = "KVAE_STUDIO_HOME"
 
@@ -91,6 +93,7 @@ class Workspace(QObject):
         self.root = Path(root) if root is not None else default_root()
         self._extra_datasets: list[Path] = []
         self._extra_models: list[Path] = []
+        self.notes: list[str] = []  # files set aside while loading, for the window to say
         self._load_catalog()
 
     @property
@@ -157,12 +160,38 @@ class Workspace(QObject):
 
     # Persistence of the added files.
     def _load_catalog(self) -> None:
+        """Read the added files; a catalog that is not what `_save_catalog` writes is set
+        aside (renamed, never deleted) and said once in `notes`, so the studio starts."""
+        path = self.root / "catalog.json"
         try:
-            data = json.loads((self.root / "catalog.json").read_text())
-        except (OSError, ValueError):
+            text = path.read_text()
+        except OSError:
+            return  # none yet (or unreadable: the list of added files starts empty)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        lists = (
+            [data.get(key, []) for key in ("datasets", "models")] if isinstance(data, dict) else []
+        )
+        if not lists or not all(
+            isinstance(items, list) and all(isinstance(p, str) for p in items) for items in lists
+        ):
+            self._set_aside_catalog(path)
             return
-        self._extra_datasets = [Path(p) for p in data.get("datasets", []) if Path(p).is_file()]
-        self._extra_models = [Path(p) for p in data.get("models", []) if Path(p).is_file()]
+        self._extra_datasets = [Path(p) for p in lists[0] if Path(p).is_file()]
+        self._extra_models = [Path(p) for p in lists[1] if Path(p).is_file()]
+
+    def _set_aside_catalog(self, path: Path) -> None:
+        try:
+            aside = set_aside(path, "unreadable")
+        except OSError as err:
+            self.notes.append(f"{path} cannot be read nor set aside ({err.strerror or err}).")
+            return
+        self.notes.append(
+            f"The workspace's list of added files ({path.name}) could not be read; it was kept "
+            f"as {aside.name} and the list starts empty."
+        )
 
     def _save_catalog(self) -> None:
         data = {
@@ -171,7 +200,7 @@ class Workspace(QObject):
         }
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            (self.root / "catalog.json").write_text(json.dumps(data, indent=1))
+            atomic_write_text(self.root / "catalog.json", json.dumps(data, indent=1))
         except OSError:
             pass  # the catalog is a convenience; the session's list still works
 
