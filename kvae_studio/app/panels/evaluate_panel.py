@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,6 +32,21 @@ from kvae_studio.app.panels.train_settings import device_choices
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
 
+PROTOCOLS = (
+    (
+        "Studio protocol",
+        "studio",
+        "Encoder means filtered; every sequence its own random mask; pooled over the set",
+    ),
+    (
+        "Paper protocol (original code)",
+        "paper",
+        "As the original code scores, comparable with the paper: codes sampled from q(a|x) "
+        "(seeded), batches of 32 (a last partial one dropped), one random mask shared by "
+        "every batch, each figure averaged over batches. Needs at least 32 sequences.",
+    ),
+)
+PROTOCOL_TIP = "How the figures are scored; the CSV records it"
 NOTE = (
     "At drop probability 1.0 every frame after the first 4 is hidden, so nothing later "
     "corrects the filter: smoothing and filtering coincide by construction."
@@ -65,7 +80,18 @@ class EvaluatePanel(QWidget):
         self.sequences_spin.setSpecialValueText("all")
         self.sequences_spin.setToolTip("Use the first N test sequences (0 = all, as the paper)")
         self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
-        self.seed_spin.setToolTip("Seed of the random masks (the same for both models)")
+        self.seed_spin.setToolTip(
+            "Seed of the random masks and, under the paper's protocol, of the sampled codes "
+            "(the same for both models)"
+        )
+        self.protocol_combo = QComboBox()
+        self.protocol_combo.setObjectName("protocolCombo")
+        for label, value, tip in PROTOCOLS:
+            self.protocol_combo.addItem(label, value)
+            self.protocol_combo.setItemData(
+                self.protocol_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        self.protocol_combo.setToolTip(PROTOCOL_TIP)
         self.device_combo = QComboBox()
         for label, value in device_choices():
             self.device_combo.addItem(label, value)
@@ -91,6 +117,7 @@ class EvaluatePanel(QWidget):
         row.addWidget(self.seed_spin)
         row.addWidget(self.device_combo, 1)
         form.addRow("Sequences / seed / device", row)
+        form.addRow("Scoring", self.protocol_combo)
         buttons = QHBoxLayout()
         for b in (self.run_button, self.cancel_button):
             buttons.addWidget(b)
@@ -135,6 +162,7 @@ class EvaluatePanel(QWidget):
             self.sequences_spin.value() or None,
             self.seed_spin.value(),
             self.device_combo.currentData(),
+            self.protocol_combo.currentData(),
             parent=self,
         )
         job.progress.connect(self._on_progress)
@@ -145,7 +173,9 @@ class EvaluatePanel(QWidget):
         job.finished.connect(self._on_finished)
         self.plot.clear()
         self.progress.start("loading…")
-        self.message.info(f"Sweeping {', '.join(label for label, _ in models)} on {test.name}…")
+        names = ", ".join(label for label, _ in models)
+        protocol = self.protocol_combo.currentText().lower()
+        self.message.info(f"Sweeping {names} on {test.name}, {protocol}…")
         self._set_running(True)
         self.job = job.start()
 

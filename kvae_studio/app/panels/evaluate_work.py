@@ -19,16 +19,19 @@ def run_sweeps(
     sequences: int | None,
     seed: int,
     device: str = "auto",
+    protocol: str = "studio",
 ) -> dict[str, list[dict]]:
-    """Sweep each (label, model file); emits (label, rows) as each model finishes."""
+    """Sweep each (label, model file) under `protocol` ('studio' or 'paper', see
+    model.evaluation); emits (label, rows) as each model finishes."""
     from model.checkpoint import load_model
     from model.data import load_sequences
-    from model.evaluation import sweep
+    from model.evaluation import check_protocol, sweep
     from model.training import pick_device
 
     images = load_sequences(test_path).images
     if sequences:
         images = images[:sequences]
+    check_protocol(protocol, len(images))
     target = pick_device(device)
     results: dict[str, list[dict]] = {}
     for index, (label, path) in enumerate(models):
@@ -43,7 +46,7 @@ def run_sweeps(
         def report(done: int, total: int, base: int = index) -> bool:
             return ctx.progress(base * total + done, total * len(models))
 
-        rows = sweep(model, images, seed=seed, progress=report)
+        rows = sweep(model, images, seed=seed, progress=report, protocol=protocol)
         if ctx.cancelled:
             raise Cancelled
         results[label] = rows

@@ -14,7 +14,6 @@ on top of it: both stay visible, and the key says why they coincide.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -133,6 +132,10 @@ class SweepPlot(QWidget):
             lines.append(f"<b>{labels[0]}</b>")
         if labels:
             lines.append(f"<span style='color:#9a9a9a'>{COINCIDE}</span>")
+            protocols = sorted(
+                {r.get("protocol", "studio") for v in self.results.values() for r in v}
+            )
+            lines.append(f"scored by the {' and '.join(protocols)} protocol")
         return "<br>".join(lines)
 
     def redraw(self) -> None:
@@ -170,13 +173,11 @@ class SweepPlot(QWidget):
                     )
 
     def export_csv(self, path: str | Path) -> None:
-        """One line per model and point: model, kind, x, and the four Hamming distances."""
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["model", "kind", "x", *METRICS])
-            for label, rows in self.results.items():
-                for r in rows:
-                    writer.writerow([label, r["kind"], r["x"], *(f"{r[m]:.6f}" for m in METRICS)])
+        """One line per model and point: model, protocol, kind, x, the four Hamming
+        distances; the command line's layout (model.evaluation.write_sweep_csv)."""
+        from model.evaluation import write_sweep_csv
+
+        write_sweep_csv(path, self.results)
 
     def export_png(self, path: str | Path) -> bool:
         """Both plots as they are on screen, as one image."""
