@@ -51,5 +51,5 @@ def test_titles_take_a_suffix_and_each_cell_its_own_tooltip(qtbot):
     event = QHelpEvent(QEvent.Type.ToolTip, centre, grid.mapToGlobal(centre))
     QApplication.sendEvent(grid, event)
     qtbot.waitUntil(QToolTip.isVisible)
-    assert QToolTip.text() == "the model's frame"
+    assert QToolTip.text() == "the model's frame\nClick to show it large."
     assert grid.cell_at(QPoint(-5, -5)) is None

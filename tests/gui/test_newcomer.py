@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from window_helpers import RESULT_TIMEOUT_MS, wait_idle
 
@@ -87,4 +88,74 @@ def test_new_sequence_advances_the_seed_enter_applies_a_typed_one_and_dice(qtbot
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.mouseClick(controls.dice, LEFT)
     assert explore.source["seed"] == controls.seed.value() != 43
+    wait_idle(qtbot, window)
+
+
+def test_clicking_a_tile_shows_it_large_and_one_click_returns_to_painting(qtbot, window):
+    explore = window.explore
+    grid, canvas = explore.grid, explore.canvas
+    QTest.mouseClick(grid, LEFT, NO_MOD, grid.frame_rect("smoothed").center())
+    assert explore.large_view == "smoothed"
+    assert np.array_equal(canvas.frame.image, grid.image("smoothed"))
+    assert explore.canvas_title.text().startswith("Smoothed")
+    painted = explore.mask.occluded.copy()
+    drag(canvas, [(10.5, 10.5), (20.5, 10.5)])
+    assert np.array_equal(explore.mask.occluded, painted), "a large view is not painted on"
+    QTest.keyClick(window, Qt.Key.Key_Right)  # it follows the timeline
+    assert np.array_equal(canvas.frame.image, grid.image("smoothed"))
+    QTest.mouseClick(grid, LEFT, NO_MOD, grid.frame_rect("overlay").center())
+    assert canvas.frame.image.shape == (32, 32, 3), "the overlay in colour"
+    assert explore.paint_button.isVisible()
+
+    QTest.mouseClick(explore.paint_button, LEFT)
+    assert explore.large_view == "observed" and canvas.painting
+    assert np.array_equal(canvas.frame.image, explore.images[explore.current_frame])
+    drag(canvas, [(10.5, 10.5), (20.5, 10.5)])
+    assert explore.mask.occluded[explore.current_frame, 10, 10:21].all()
+    wait_idle(qtbot, window)
+
+
+def _wheel(canvas, steps: int, pos) -> None:
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = canvas.viewport()
+    event = QWheelEvent(
+        QPointF(pos),
+        QPointF(viewport.mapToGlobal(pos)),
+        QPoint(),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        NO_MOD,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(viewport, event)
+
+
+def test_the_canvas_zooms_pans_and_resets(qtbot, window):
+    explore = window.explore
+    canvas = explore.canvas
+    assert canvas.zoom == pytest.approx(1.0, rel=0.05)
+    corner = canvas.widget_position(8, 8).toPoint()
+    _wheel(canvas, 3, corner)
+    assert canvas.zoom > 1.8
+    assert canvas.image_position(QPointF(corner)).x() == pytest.approx(8, abs=0.5), (
+        "zoom keeps the point under the pointer"
+    )
+    (x0, _), _ = canvas.box.viewRange()
+    viewport = canvas.viewport()
+    start = viewport.rect().center()
+    QTest.mousePress(viewport, Qt.MouseButton.MiddleButton, NO_MOD, start)
+    QTest.mouseMove(viewport, start + QPoint(60, 0))
+    QTest.mouseRelease(viewport, Qt.MouseButton.MiddleButton, NO_MOD, start + QPoint(60, 0))
+    (x1, _), _ = canvas.box.viewRange()
+    assert x1 < x0 - 1, "dragging right with the middle button shows what lies left"
+    assert not explore.mask.occluded.any(), "panning does not paint"
+    # Painting still lands where the pointer is, zoomed in.
+    drag(canvas, [(12.5, 12.5), (14.5, 12.5)])
+    assert explore.mask.occluded[explore.current_frame, 12, 12:15].all()
+    QTest.mouseClick(explore.zoom_button, LEFT)
+    assert canvas.zoom == pytest.approx(1.0, rel=0.05)
     wait_idle(qtbot, window)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -127,6 +128,23 @@ class ExploreView(QWidget):
         )
         self.canvas_title = QLabel()
         self.canvas_title.setStyleSheet(f"color: {theme.TEXT};")
+        self.large_view = "observed"  # what the canvas shows: the observed frame or a cell
+        self.paint_button = QToolButton()
+        self.paint_button.setText("✎ Back to painting")
+        self.paint_button.setObjectName("backToPainting")
+        self.paint_button.setToolTip("Show the observed frame on the canvas again, to paint")
+        self.paint_button.clicked.connect(lambda: self.show_large("observed"))
+        self.paint_button.setVisible(False)
+        self.reset_zoom_action = QAction("Reset zoom", self)
+        self.reset_zoom_action.setShortcut(QKeySequence("Ctrl+0"))
+        self.reset_zoom_action.setToolTip(
+            "Show the whole frame (Ctrl+0). The wheel zooms, the middle button or\n"
+            "Space with the left button pans."
+        )
+        self.reset_zoom_action.triggered.connect(lambda: self.canvas.reset_zoom())
+        self.zoom_button = QToolButton()
+        self.zoom_button.setDefaultAction(self.reset_zoom_action)
+        self.zoom_button.setObjectName("resetZoom")
         self.grid = FrameGrid()
         for name, title, tip, row, col in CELLS:
             self.grid.add(name, title, tip, row, col)
@@ -144,8 +162,9 @@ class ExploreView(QWidget):
         self.timing_label.setToolTip("Time the model took for the last update (worker thread)")
 
         header = QHBoxLayout()
-        header.addWidget(self.canvas_title)
-        header.addStretch(1)
+        header.addWidget(self.canvas_title, 1)
+        header.addWidget(self.paint_button)
+        header.addWidget(self.zoom_button)
         header.addWidget(self.busy_label)
         header.addWidget(self.timing_label)
 
@@ -201,6 +220,7 @@ class ExploreView(QWidget):
                 *self.timeline.actions_for_window(),
                 *self.mask_controls.actions_for_window(),
                 self.escape_action,
+                self.reset_zoom_action,
             ]
         )
         # Window-wide shortcuts, active while this tab is visible (Qt ignores actions of
@@ -225,6 +245,7 @@ class ExploreView(QWidget):
         mc.randomRequested.connect(self.apply_random)
         mc.bandRequested.connect(self.apply_band)
         self.filmstrip.frameClicked.connect(self._on_thumbnail)
+        self.grid.cellClicked.connect(self._on_cell_clicked)
         self.timeline.frameChanged.connect(self._on_frame)
         self.sequence_controls.newSequenceRequested.connect(self.new_sequence)
         self.sequence_controls.datasetIndexChanged.connect(self.show_dataset_sequence)
@@ -365,6 +386,16 @@ class ExploreView(QWidget):
         if self.dataset is not None:
             self.set_dataset(self.dataset, self.dataset_path or "", index)
 
+    def show_large(self, name: str) -> None:
+        """Put a view on the main canvas ("observed": the painting canvas, or a cell of
+        the grid, which the canvas then only shows)."""
+        self.large_view = name if name in self.grid.cells else "observed"
+        painting = self.large_view == "observed"
+        self.canvas.set_painting(painting)
+        self.paint_button.setVisible(not painting)
+        self.grid.set_large(None if painting else self.large_view)
+        self._draw_canvas()
+
     def focus_hidden(self) -> None:
         """Go to the middle of the first hidden stretch: where imputation shows most."""
         hidden = np.flatnonzero(self.mask.hidden)
@@ -408,6 +439,10 @@ class ExploreView(QWidget):
             mc.undo_action.setEnabled(self.mask.can_undo)
             mc.redo_action.setEnabled(self.mask.can_redo)
             self.request_inference()
+
+    def _on_cell_clicked(self, name: str) -> None:
+        """A click on a tile shows it large; a click on the tile shown returns to painting."""
+        self.show_large("observed" if name == self.large_view else name)
 
     def _on_thumbnail(self, frame: int) -> None:
         self.timeline.set_frame(frame)
@@ -455,6 +490,9 @@ class ExploreView(QWidget):
 
     def _draw_canvas(self) -> None:
         t = self.current_frame
+        if self.large_view != "observed":
+            self._draw_large(t)
+            return
         self.canvas.show_frame(self.images[t], self._hidden_pixels(t))
         hidden = bool(self.mask.hidden[t])
         painted = bool(self.mask.occluded[t].any())
@@ -467,7 +505,22 @@ class ExploreView(QWidget):
         )
         self.timeline.set_status("hidden" if hidden else ("painted" if painted else ""))
 
+    def _draw_large(self, t: int) -> None:
+        """The canvas shows the grid's cell `large_view` for frame t, titled as the cell."""
+        name = self.large_view
+        picture = self.grid.image(name)
+        if picture is None:
+            picture = np.zeros(self.images.shape[1:], np.float32)
+        self.canvas.show_picture(picture)
+        title = self.grid.title(name).replace("  ·  ", " · ")
+        self.canvas_title.setText(f"{title} · frame {t}")
+
     def _draw_cells(self) -> None:
+        self._fill_cells()
+        if self.large_view != "observed":
+            self._draw_large(self.current_frame)
+
+    def _fill_cells(self) -> None:
         t = self.current_frame
         grid, result = self.grid, self.result
         grid.show_frame("truth", self.images[t])

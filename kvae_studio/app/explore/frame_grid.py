@@ -13,8 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QHelpEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kvae_studio.app import theme
@@ -39,7 +47,10 @@ class _Cell:
 
 
 class FrameGrid(QWidget):
-    """Named frames laid out in a grid; `show_frame(name, array)` updates one of them."""
+    """Named frames laid out in a grid; `show_frame(name, array)` updates one of them;
+    `cellClicked(name)` when a cell is clicked (to show it large)."""
+
+    cellClicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -47,6 +58,8 @@ class FrameGrid(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 220)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.large: str | None = None  # the cell shown large elsewhere: outlined
 
     def add(self, name: str, title: str, tooltip: str, row: int, col: int) -> None:
         self.cells[name] = _Cell(title, tooltip, row, col)
@@ -64,6 +77,17 @@ class FrameGrid(QWidget):
             rgb = cell.frame if cell.frame.ndim == 3 else cell.frame[..., None].repeat(3, -1)
             cell.image = to_qimage(rgb)
         self.update(self.cell_rect(name))
+
+    def set_large(self, name: str | None) -> None:
+        if name != self.large:
+            self.large = name
+            self.update()
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        name = self.cell_at(ev.position().toPoint())
+        if ev.button() == Qt.MouseButton.LeftButton and name is not None:
+            self.cellClicked.emit(name)
+        ev.accept()
 
     def set_title(self, name: str, suffix: str = "", colour: str | None = None) -> None:
         cell = self.cells[name]
@@ -131,7 +155,7 @@ class FrameGrid(QWidget):
                 painter.setPen(QColor(theme.MUTED))
                 flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
                 painter.drawText(target.adjusted(6, 6, -6, -6), flags, cell.note)
-            painter.setPen(BORDER)
+            painter.setPen(QColor(theme.ACCENT) if name == self.large else BORDER)
             painter.drawRect(target.adjusted(-1, -1, 0, 0))
         painter.end()
 
@@ -155,6 +179,7 @@ class FrameGrid(QWidget):
             if name is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(ev.globalPos(), self.cells[name].tooltip, self)
+                tip = f"{self.cells[name].tooltip}\nClick to show it large."
+                QToolTip.showText(ev.globalPos(), tip, self)
             return True
         return super().event(ev)

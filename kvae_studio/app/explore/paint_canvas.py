@@ -4,13 +4,18 @@ The canvas only translates mouse input into image coordinates (x = column, y = r
 reports it through signals; what a stroke does to the mask is `masking.MaskModel`'s job.
 Left button paints with the current tool, right button with the opposite one. A circle
 follows the pointer with the brush's real size, so the user sees what will be covered.
+
+It zooms and pans as napari's canvas does: the wheel zooms about the pointer (Ctrl+wheel
+still sizes the brush), the middle button or Space held with the left button pans, and
+`reset_zoom` shows the whole frame again. With `set_painting(False)` it only shows a
+picture (another view of the frame, shown large) and ignores strokes.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QWidget
 
 from kvae_studio.app import colors, theme
@@ -50,6 +55,9 @@ class PaintCanvas(pg.GraphicsView):
         self.brush_size = 4.0
         self._pressed: Qt.MouseButton | None = None
         self._tint = colors.rgb(colors.HIDDEN)
+        self.painting = True
+        self._space = False  # Space held: the left button pans
+        self._pan_from: QPointF | None = None
 
     # Drawing.
     def show_frame(self, frame: np.ndarray, hidden_pixels: np.ndarray) -> None:
@@ -62,6 +70,50 @@ class PaintCanvas(pg.GraphicsView):
         self.overlay.setImage(rgba, autoLevels=False, levels=(0.0, 1.0))
         if first:
             self.box.autoRange(padding=0.0)
+
+    def show_picture(self, picture: np.ndarray) -> None:
+        """A grey (H, W) or RGB (H, W, 3) picture in [0, 1] with no mask over it."""
+        first = self.frame.image is None or self.frame.image.shape[:2] != picture.shape[:2]
+        self.frame.setImage(picture, autoLevels=False, levels=(0.0, 1.0))
+        self.overlay.setImage(np.zeros((*picture.shape[:2], 4), np.float32), autoLevels=False)
+        if first:
+            self.box.autoRange(padding=0.0)
+
+    def set_painting(self, painting: bool) -> None:
+        """Whether strokes paint (the observed frame) or the canvas only shows a picture."""
+        self.painting = bool(painting)
+        if not painting:
+            self.abort()
+            self.cursor_ring.setVisible(False)
+        self.setCursor(Qt.CursorShape.CrossCursor if painting else Qt.CursorShape.ArrowCursor)
+
+    # Zoom and pan.
+    def reset_zoom(self) -> None:
+        self.box.autoRange(padding=0.0)
+
+    @property
+    def zoom(self) -> float:
+        """Magnification against the whole frame: 1 when all of it is shown."""
+        image = self.frame.image
+        if image is None:
+            return 1.0
+        (x0, x1), (y0, y1) = self.box.viewRange()
+        return max(image.shape[1] / max(x1 - x0, 1e-9), image.shape[0] / max(y1 - y0, 1e-9))
+
+    def zoom_by(self, factor: float, widget_pos: QPointF | None = None) -> None:
+        """Magnify by `factor` about a point of the widget (its centre by default)."""
+        if widget_pos is None:
+            widget_pos = QPointF(self.viewport().rect().center())
+        centre = self.box.mapSceneToView(self.mapToScene(widget_pos.toPoint()))
+        self.box.scaleBy((1.0 / factor, 1.0 / factor), center=centre)
+
+    def _pan(self, pos: QPointF) -> None:
+        if self._pan_from is None:
+            return
+        before = self.box.mapSceneToView(self.mapToScene(self._pan_from.toPoint()))
+        after = self.box.mapSceneToView(self.mapToScene(pos.toPoint()))
+        self.box.translateBy(x=before.x() - after.x(), y=before.y() - after.y())
+        self._pan_from = QPointF(pos)
 
     def set_brush_size(self, size: float) -> None:
         self.brush_size = float(size)
@@ -79,9 +131,22 @@ class PaintCanvas(pg.GraphicsView):
     # Input.
     def mousePressEvent(self, ev: QMouseEvent) -> None:
         button = ev.button()
-        if self._pressed is not None or button not in (
-            Qt.MouseButton.LeftButton,
-            Qt.MouseButton.RightButton,
+        pan = button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and self._space
+        )
+        if pan and self._pressed is None:
+            self._pan_from = QPointF(ev.position())
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            ev.accept()
+            return
+        if (
+            not self.painting
+            or self._pressed is not None
+            or button
+            not in (
+                Qt.MouseButton.LeftButton,
+                Qt.MouseButton.RightButton,
+            )
         ):
             ev.accept()
             return
@@ -92,13 +157,23 @@ class PaintCanvas(pg.GraphicsView):
         ev.accept()
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan(ev.position())
+            ev.accept()
+            return
         p = self.image_position(ev.position())
-        self._move_ring(p, visible=True)
+        self._move_ring(p, visible=self.painting)
         if self._pressed is not None:
             self.strokeMoved.emit(p.x(), p.y())
         ev.accept()
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan(ev.position())
+            self._pan_from = None
+            self.set_painting(self.painting)  # its cursor back
+            ev.accept()
+            return
         if self._pressed is not None and ev.button() == self._pressed:
             p = self.image_position(ev.position())
             self.strokeMoved.emit(p.x(), p.y())
@@ -110,9 +185,40 @@ class PaintCanvas(pg.GraphicsView):
         ev.accept()  # a double click is two dabs, nothing more
 
     def wheelEvent(self, ev: QWheelEvent) -> None:
+        delta = ev.angleDelta().y()
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.sizeStepped.emit(1 if ev.angleDelta().y() > 0 else -1)
+            self.sizeStepped.emit(1 if delta > 0 else -1)
+        elif delta:
+            self.zoom_by(1.25 ** (delta / 120.0), ev.position())
         ev.accept()
+
+    def event(self, ev: QEvent) -> bool:
+        # Space over the canvas pans (as in napari) instead of playing the sequence.
+        if (
+            ev.type() == QEvent.Type.ShortcutOverride
+            and isinstance(ev, QKeyEvent)
+            and ev.key() == Qt.Key.Key_Space
+            and self.underMouse()
+        ):
+            ev.accept()
+            return True
+        return super().event(ev)
+
+    def keyPressEvent(self, ev: QKeyEvent) -> None:
+        if ev.key() == Qt.Key.Key_Space and not ev.isAutoRepeat():
+            self._space = True
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+            ev.accept()
+            return
+        super().keyPressEvent(ev)
+
+    def keyReleaseEvent(self, ev: QKeyEvent) -> None:
+        if ev.key() == Qt.Key.Key_Space and not ev.isAutoRepeat():
+            self._space = False
+            self.set_painting(self.painting)
+            ev.accept()
+            return
+        super().keyReleaseEvent(ev)
 
     def leaveEvent(self, ev) -> None:
         self.cursor_ring.setVisible(False)
