@@ -40,15 +40,25 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def start_model(scene: str, settings=None, use_last: bool = True):
-    """(model, path or None, note): last model used, else the shipped one, else untrained."""
+def start_model(scene: str | None, settings=None, use_last: bool = True):
+    """(model, path or None, scene, note) to open with.
+
+    With a scene asked for (`--scene`), that scene's shipped model comes first; without,
+    the last model used, whose scene the first sequence then follows. Then the shipped
+    model of the scene (box when none asked), else an untrained model, as the note says.
+    """
     from kvae_studio.app import documents
-    from kvae_studio.app.resources import default_model_path
+    from kvae_studio.app.model_card import model_scene
+    from kvae_studio.app.resources import default_model_path, shipped_model
+    from kvae_studio.sim.scenes import SCENES
 
     candidates = []
+    if scene is not None and (own := shipped_model(scene)) is not None:
+        candidates.append(own)
     if use_last and settings is not None and (last := settings.last_model()):
         candidates.append(Path(last))
-    candidates.append(default_model_path(scene))
+    fallback_path = default_model_path(scene or "box")
+    candidates.append(fallback_path)
     problems = []
     for path in candidates:
         if not path.is_file():
@@ -58,25 +68,28 @@ def start_model(scene: str, settings=None, use_last: bool = True):
         except documents.OpenError as err:
             problems.append(str(err))
             continue
-        fallback = path == default_model_path(scene) and path.stem != scene
-        note = f"No model trained on {scene}: showing {path.name}" if fallback else ""
-        return model, str(path.resolve()), note
-    shipped = default_model_path(scene)
-    note = f"No trained model at {shipped}: showing an untrained model"
+        learned = model_scene(getattr(model, "summary", {}) or {})
+        shown = scene or (learned if learned in SCENES else "box")
+        note = ""
+        if scene is not None and learned not in (None, scene):
+            note = f"No model trained on {scene} ships with the studio: showing {path.name}"
+        return model, str(path.resolve()), shown, note
+    note = f"No trained model at {fallback_path}: showing an untrained model"
     if problems:
         note = f"{problems[-1]}: showing an untrained model"
-    return documents.fresh_model(), None, note
+    return documents.fresh_model(), None, scene or "box", note
 
 
 def run_app(
     argv: list[str] | None = None,
     screenshot: str | None = None,
-    scene: str = "box",
+    scene: str | None = None,
     seed: int = 0,
     size: tuple[int, int] = SCREENSHOT_SIZE,
 ) -> int:
     """Open the studio (blocking until it closes); with `screenshot`, save a PNG and quit.
 
+    Without a scene (`--scene`), the first sequence is of the scene of the model opened.
     `argv` holds the command-line arguments after the program name; `--screenshot`,
     `--scene`, `--seed` and `--size WxH` (the screenshot's window size) found there
     override the keyword arguments.
@@ -102,7 +115,7 @@ def run_app(
     from kvae_studio.app.theme import apply_dark_theme
     from kvae_studio.sim import SCENES
 
-    if scene not in SCENES:
+    if scene is not None and scene not in SCENES:
         print(
             f"kvae-studio: unknown scene {scene!r}; choose from {', '.join(SCENES)}",
             file=sys.stderr,
@@ -121,7 +134,7 @@ def run_app(
     else:
         qsettings = None
     settings = AppSettings(qsettings)
-    model, path, note = start_model(scene, settings, use_last=not screenshot)
+    model, path, scene, note = start_model(scene, settings, use_last=not screenshot)
     window = MainWindow(model, path, settings=settings, restore_layout=not screenshot)
     window.explore.new_sequence(scene, seed, steps=20)
     window.explore.focus_hidden()

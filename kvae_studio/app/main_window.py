@@ -78,6 +78,12 @@ class MainWindow(QMainWindow):
         self.model_status = QLabel()
         self.statusBar().addPermanentWidget(self.model_status)
         self.explore.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.explore.modelWanted.connect(self.open_model)  # a scene's shipped model
+        chooser = self.explore.sequence_controls.model_chooser
+        chooser.modelChosen.connect(self.open_model)
+        chooser.openRequested.connect(self._ask_model)
+        chooser.user_models = self._user_models
+        chooser.show_current(self.explore.model_path)
         self._build_menus()
         self._update_title()
         self.resize(1400, 900)
@@ -347,6 +353,14 @@ class MainWindow(QMainWindow):
                 if note not in notes:
                     notes.append(note)
         return notes
+
+    def _user_models(self) -> list[str]:
+        """The user's models for Explore's list: those opened lately, the workspace's runs."""
+        recent = [p for p in self.settings.recent_files() if p.endswith(".safetensors")]
+        for _, panel in self.panels:
+            if (workspace := getattr(panel, "workspace", None)) is not None:
+                return [*recent, *(str(p) for p in workspace.models())]
+        return recent
 
     # Panels.
     def _add_panels(self) -> list[tuple[str, QWidget]]:

@@ -129,3 +129,40 @@ def test_every_model_list_holds_the_shipped_models_beside_the_runs(qtbot, shippe
     fresh = EvaluatePanel(Workspace(tmp_path / "fresh"), current_model=lambda: None)
     qtbot.addWidget(fresh)
     assert fresh.model_combo.currentText() == "box (shipped)"  # first launch, untrained
+
+
+def test_the_studio_opens_on_the_scene_asked_for_with_its_model(shipped, qsettings, tmp_path):
+    """`kvae-studio --scene pong` (and `--screenshot --scene pong`) opens the pong model,
+    even when another model was used last; without --scene the last model's scene is shown."""
+    from kvae_studio.app.main import start_model
+    from kvae_studio.app.settings import AppSettings
+
+    pong = (shipped / "models" / "pong.safetensors").resolve()
+    settings = AppSettings(qsettings)
+    settings.set_last_model(str(tiny_model(tmp_path / "mine.safetensors", "box", 2)))
+    for use_last in (True, False):  # a launch, a screenshot
+        _, path, scene, note = start_model("pong", settings, use_last=use_last)
+        assert (Path(path), scene, note) == (pong, "pong", "")
+    _, path, scene, _ = start_model(None, settings)
+    assert (Path(path).name, scene) == ("mine.safetensors", "box")
+    settings.set_last_model(str(pong))
+    assert start_model(None, settings)[2] == "pong"
+    _, path, scene, note = start_model("polygon", settings, use_last=False)  # none shipped
+    assert (Path(path).name, scene) == ("box.safetensors", "polygon")
+    assert "No model trained on polygon" in note
+
+
+def test_explores_model_list_holds_every_shipped_model_and_opens_one(
+    qtbot, qsettings, shipped, tmp_path
+):
+    mine = tiny_model(tmp_path / "runs" / "mine" / "model.safetensors", "box", 2)
+    win = open_window(qtbot, qsettings, mine)
+    chooser = win.explore.sequence_controls.model_chooser
+    labels = [chooser.itemText(i) for i in range(chooser.count())]
+    assert labels == ["box (shipped)", "pong (shipped)", "mine", "Open a model file…"]
+    assert chooser.currentText() == "mine"
+    choose_scene(chooser, "pong (shipped)")  # any combo: click, arrows, Return
+    wait_idle(qtbot, win)
+    assert Path(win.explore.model_path).name == "pong.safetensors"
+    assert chooser.currentText() == "pong (shipped)"
+    assert "mine" in [chooser.itemText(i) for i in range(chooser.count())]  # recent now

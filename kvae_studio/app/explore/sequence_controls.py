@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kvae_studio.app.explore.model_chooser import ModelChooser
 from kvae_studio.sim import SCENES
 
 
@@ -60,6 +61,8 @@ class SequenceControls(QWidget):
         self.model_label = QLabel("–")
         self.model_label.setWordWrap(True)
         model_layout.addWidget(self.model_label)
+        self.model_chooser = ModelChooser()  # the window opens what is chosen there
+        model_layout.addWidget(self.model_chooser)
         layout.addWidget(model_box)
 
         box = QGroupBox("Sequence")
@@ -128,6 +131,7 @@ class SequenceControls(QWidget):
         name = Path(path).name if path else "untrained model"
         self.model_label.setText(f"<b>{name}</b><br><span style='color:gray'>{summary}</span>")
         self.model_label.setToolTip(path or "A freshly initialised model: no trained file found")
+        self.model_chooser.show_current(path)
 
     def show_source(self, source: dict) -> None:
         if source.get("kind") == "dataset":
