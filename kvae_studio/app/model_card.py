@@ -29,6 +29,20 @@ def model_scene(summary: dict[str, Any] | None) -> str | None:
     return scene if isinstance(scene, str) and scene else None
 
 
+def model_file_scene(path: str | Path | None) -> str | None:
+    """The scene of a model file, from its header alone (no weights read); None if unknown
+    or unreadable."""
+    from model.checkpoint import ModelFileError, read_metadata
+
+    if not path:
+        return None
+    try:
+        summary = json.loads(read_metadata(path).get("summary") or "{}")
+    except (ModelFileError, OSError, ValueError):
+        return None
+    return model_scene(summary)
+
+
 def dataset_scene(path: str | Path | None) -> str | None:
     """The scene of a dataset, read from its name as the studio writes them:
     `paper-<scene>-test.npz`, `original-<scene>.npz` (box-gravity spelt either way), or
@@ -116,5 +130,5 @@ def _figures(scene: str | None) -> list[str]:
         if isinstance(smoothing, float) and isinstance(baseline, float) and baseline > 0:
             lines.append(f"{label}: {smoothing:.3f} ({smoothing / baseline:.2f}× baseline)")
     if lines:
-        lines.insert(0, f"on paper-{scene}-test.npz, Hamming of smoothing:")
+        lines.insert(0, f"smoothing on paper-{scene}-test.npz:")
     return lines

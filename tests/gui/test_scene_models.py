@@ -166,3 +166,23 @@ def test_explores_model_list_holds_every_shipped_model_and_opens_one(
     assert Path(win.explore.model_path).name == "pong.safetensors"
     assert chooser.currentText() == "pong (shipped)"
     assert "mine" in [chooser.itemText(i) for i in range(chooser.count())]  # recent now
+
+
+def test_evaluate_runs_a_shipped_models_sweeps_on_its_scenes_paper_file(qtbot, shipped, tmp_path):
+    from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
+    from kvae_studio.app.panels.workspace import Workspace
+
+    images, _ = simulate(scene_params("box", size=32), 2, 20, seed=0)
+    save_sequences(shipped / "datasets" / "paper-box-test.npz", images)
+    panel = EvaluatePanel(Workspace(tmp_path / "studio"))
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.model_combo.currentText() == "box (shipped)"  # first launch: shipped + paper
+    assert panel.test_combo.path().name == "paper-box-test.npz"
+    choose_scene(panel.model_combo, "pong (shipped)")
+    assert panel.test_combo.path().name == "paper-pong-test.npz"
+    panel.sequences_spin.setValue(1)
+    QTest.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.job is None, timeout=120_000)
+    assert not panel.message.is_error, panel.message.text()
+    assert list(panel.plot.results) == ["pong (shipped)"]

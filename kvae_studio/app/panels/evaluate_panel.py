@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kvae_studio.app.model_card import dataset_scene, model_file_scene
 from kvae_studio.app.panels.choosers import DatasetCombo, ModelCombo, model_label
 from kvae_studio.app.panels.evaluate_work import run_sweeps
 from kvae_studio.app.panels.jobs import Job
@@ -31,6 +32,7 @@ from kvae_studio.app.panels.sweep_plot import SweepPlot
 from kvae_studio.app.panels.train_settings import device_choices
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
+from kvae_studio.app.resources import shipped_test_set
 
 PROTOCOLS = (
     (
@@ -75,6 +77,8 @@ class EvaluatePanel(QWidget):
         self.compare_combo.setObjectName("compareCombo")
         self.test_combo = DatasetCombo(workspace, prefer="-test.npz")
         self.test_combo.setObjectName("testCombo")
+        self.model_combo.pathChanged.connect(self._follow_model_scene)
+        self._follow_model_scene()
         self.sequences_spin = QSpinBox(minimum=0, maximum=1_000_000, value=0)
         self.sequences_spin.setObjectName("sequences")
         self.sequences_spin.setSpecialValueText("all")
@@ -137,6 +141,19 @@ class EvaluatePanel(QWidget):
         self.model_combo.refresh()
         self.compare_combo.refresh()
         super().showEvent(event)
+
+    def _follow_model_scene(self) -> None:
+        """A model that knows its scene gets the paper's file of that scene as its test set,
+        in place of another paper file or a test set of another scene (a user's own test
+        set stays, unless its name says it is of another scene)."""
+        scene = model_file_scene(self.model_combo.path())
+        paper = shipped_test_set(scene)
+        current = self.test_combo.path()
+        if paper is None or current == paper:
+            return
+        other_scene = dataset_scene(current) not in (None, scene)
+        if current is None or current.name.startswith("paper-") or other_scene:
+            self.test_combo.set_path(paper)
 
     def _extra_models(self) -> list[Path]:
         path = self._current_model()
