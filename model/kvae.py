@@ -9,6 +9,7 @@ prediction C_{t-1} mu_{t-1|t-2}, which lets the model switch regime in a gap.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import NamedTuple
 
@@ -39,6 +40,15 @@ def _blend(m: Tensor, observed: Tensor, predicted: Tensor) -> Tensor:
     return m * observed + (1 - m) * predicted
 
 
+def _draw(sample, shape, generator, device, share: tuple[int, int] | None) -> Tensor:
+    """sample(shape), or the rows `share` names of the whole shared batch's draw."""
+    if share is None:
+        return sample(shape, generator=generator, device=device)
+    first, total = share
+    whole = sample((total, *shape[1:]), generator=generator, device=device)
+    return whole[first : first + shape[0]]
+
+
 class KVAE(nn.Module):
     """Parameters and computations of the KVAE; no I/O, no training loop."""
 
@@ -61,6 +71,9 @@ class KVAE(nn.Module):
         self.register_buffer("R", config.noise_emission * torch.eye(da))
         self.register_buffer("mu0", torch.zeros(dz))
         self.register_buffer("Sigma0", config.init_cov * torch.eye(dz))
+        # bfloat16 autocast for the encoder and decoder alone (set by the Trainer's
+        # --precision bf16); their outputs return to float32, where the filter runs.
+        self.vae_precision: torch.dtype | None = None
 
     # Parameter groups, for the training schedule (section 7).
     def vae_parameters(self) -> list[nn.Parameter]:
@@ -85,14 +98,21 @@ class KVAE(nn.Module):
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """x (B, T, H, W) -> mean and variance of q(a_t | x_t), each (B, T, da)."""
         batch, steps = x.shape[:2]
-        mean, var = self.encoder(x.flatten(0, 1))
-        return mean.view(batch, steps, -1), var.view(batch, steps, -1)
+        with self._vae_autocast():
+            mean, var = self.encoder(x.flatten(0, 1))
+        return mean.float().view(batch, steps, -1), var.float().view(batch, steps, -1)
 
     def decode_logits(self, a: Tensor) -> Tensor:
         """a (B, T, da) -> Bernoulli logits or Gaussian means (B, T, H, W)."""
         batch, steps = a.shape[:2]
-        out = self.decoder(a.flatten(0, 1))
-        return out.view(batch, steps, *out.shape[-2:])
+        with self._vae_autocast():
+            out = self.decoder(a.flatten(0, 1))
+        return out.float().view(batch, steps, *out.shape[-2:])
+
+    def _vae_autocast(self) -> contextlib.AbstractContextManager:
+        if self.vae_precision is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.vae_precision)
 
     def frames_from_logits(self, out: Tensor) -> Tensor:
         return torch.sigmoid(out) if self.config.output == "bernoulli" else out.clamp(0, 1)
@@ -239,8 +259,15 @@ class KVAE(nn.Module):
         mask: Tensor | None = None,
         scale_reconstruction: float | None = None,
         generator: torch.Generator | None = None,
+        share: tuple[int, int] | None = None,
     ) -> ELBOTerms:
-        """One-sample ELBO of a batch of sequences x (B, T, H, W)."""
+        """One-sample ELBO of a batch of sequences x (B, T, H, W).
+
+        share = (first row, global batch size) when x is one process's rows of a batch
+        shared by several (model.distributed): the random numbers are drawn for the whole
+        batch and x's rows taken, so a sequence gets the same noise whatever the number
+        of processes, and the generator advances alike on all of them.
+        """
         cfg = self.config
         x = self.prepare_frames(x)
         batch, steps = x.shape[:2]
@@ -250,7 +277,7 @@ class KVAE(nn.Module):
         scale = cfg.scale_reconstruction if scale_reconstruction is None else scale_reconstruction
         a_mean, a_var = self.encode(x)
         if cfg.use_vae:
-            eps = torch.randn(a_mean.shape, generator=generator, device=x.device)
+            eps = _draw(torch.randn, a_mean.shape, generator, x.device, share)
             a = a_mean + a_var.sqrt() * eps
             log_qa = -0.5 * (eps.square() + torch.log(2 * math.pi * a_var)).sum(-1)
         else:
@@ -261,9 +288,9 @@ class KVAE(nn.Module):
         decoded = (kp.C @ kp.smoothed_mean.unsqueeze(-1)).squeeze(-1) if cfg.sample_z else a
         log_px = self.frame_log_likelihood(self.decode_logits(decoded), x)
         if self.training and cfg.ll_keep_prob < 1.0:
-            keep = torch.rand(log_px.shape, generator=generator, device=x.device)
+            keep = _draw(torch.rand, log_px.shape, generator, x.device, share)
             log_px = log_px * (keep < cfg.ll_keep_prob) / cfg.ll_keep_prob
-        noise = torch.randn(kp.smoothed_mean.shape, generator=generator, device=x.device)
+        noise = _draw(torch.randn, kp.smoothed_mean.shape, generator, x.device, share)
         return elbo_terms(
             log_px,
             log_qa,

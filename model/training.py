@@ -3,7 +3,8 @@
 The command line and the studio call the same `Trainer.run()`: it yields a
 `StepReport` after every optimiser step and an `EpochReport` after every epoch,
 and checks between steps whether it was asked to pause or stop. Schedule and
-defaults follow the public release (kvae-model.md, section 7).
+defaults follow the public release (kvae-model.md, section 7). Under torchrun, each
+process runs a Trainer over its share of every batch (model.distributed).
 """
 
 from __future__ import annotations
@@ -13,29 +14,29 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from model import training_state
 from model.checkpoint import load_model, load_resume_state, save_model, save_resume_state
 from model.config import KVAEConfig
+from model.distributed import Processes
 from model.evaluation import imputation_metrics, test_elbo
 from model.kvae import KVAE
 from model.masks import planning_mask, training_mask
 from model.objective import ELBOTerms
 from model.selection import METRICS, BestTracker
+from model.training_reports import EpochReport, Finished, StepReport, TrainingError, with_speed
+from model.training_state import override_schedule
 
 MODEL_FILE = "model.safetensors"
 BEST_FILE = "best.safetensors"
 RESUME_FILE = "resume.safetensors"
 LOG_FILE = "log.jsonl"
 MAX_BAD_STEPS = 10
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on; the message says why and what was kept."""
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -59,46 +60,6 @@ def learning_rate(config: KVAEConfig, epoch: int) -> float:
     return config.init_lr * config.decay_rate ** (epoch // config.decay_epochs)
 
 
-@dataclass(frozen=True)
-class StepReport:
-    epoch: int
-    step: int  # global optimiser step, 1-based
-    batch: int  # within the epoch, 1-based
-    batches: int
-    phase: str
-    terms: dict[str, float]
-    lr: float
-    grad_norm: float
-    sequences_per_second: float
-    skipped: bool = False
-    kind: str = "step"
-
-
-@dataclass(frozen=True)
-class EpochReport:
-    epoch: int  # 1-based count of finished epochs
-    epochs: int
-    step: int
-    phase: str
-    train_elbo: float
-    test_elbo: float | None
-    hamming: dict[str, float] = field(default_factory=dict)
-    seconds: float = 0.0
-    checkpoint: str | None = None
-    # With a validation set: {"metric", "score", "best", "best_epoch", "since_best"}.
-    validation: dict | None = None
-    kind: str = "epoch"
-
-
-@dataclass(frozen=True)
-class Finished:
-    reason: str  # "completed", "stopped", or "no improvement" (patience ran out)
-    epoch: int
-    step: int
-    checkpoint: str | None
-    kind: str = "finished"
-
-
 class Trainer:
     """Trains a KVAE on in-memory sequences; `run()` yields events.
 
@@ -111,6 +72,10 @@ class Trainer:
     every epoch is scored on the validation set and the best one is kept as
     best.safetensors; `patience` stops the run after that many epochs without a
     better score.
+
+    `processes` (model.distributed) places it in a job of several processes: each
+    trains on its share of every batch, and only rank 0 evaluates and writes.
+    `precision="bf16"` runs the encoder and decoder under bfloat16 autocast.
     """
 
     def __init__(
@@ -129,6 +94,8 @@ class Trainer:
         validation_images: np.ndarray | None = None,
         keep_best: str | None = None,
         patience: int | None = None,
+        processes: Processes | None = None,
+        precision: str = "fp32",
     ):
         if keep_best is not None and keep_best not in METRICS:
             raise TrainingError(
@@ -138,7 +105,12 @@ class Trainer:
             raise TrainingError("--keep-best needs a validation set (--validation FILE)")
         if patience is not None and (keep_best is None or patience < 1):
             raise TrainingError("--patience N needs --keep-best, and N must be at least 1")
+        if precision not in ("fp32", "bf16"):
+            raise TrainingError(f"unknown precision {precision!r}: use fp32 or bf16")
         self.device = pick_device(device)
+        self.processes = processes or Processes(device=self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed batch shapes: pick the fastest
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.checkpoint_every = max(1, checkpoint_every)
         self._stop = threading.Event()
@@ -167,12 +139,22 @@ class Trainer:
             torch.manual_seed(seed)
             self.model = KVAE(config).to(self.device)
         if schedule_overrides:
-            config = _override_schedule(config, schedule_overrides)
+            config = override_schedule(config, schedule_overrides)
             self.model.config = config
         if epochs is not None:
             config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
             self.model.config = config
         self.config = config
+        self.model.vae_precision = torch.bfloat16 if precision == "bf16" else None
+        world = self.processes.world_size
+        if min(config.batch_size, len(self.train)) < world:
+            raise TrainingError(
+                f"a batch of {min(config.batch_size, len(self.train))} sequences cannot be "
+                f"shared by {world} processes (each needs one at least): use fewer processes "
+                "or a larger --set batch_size"
+            )
+        self.elbo: torch.nn.Module | None = None  # model.elbo, wrapped for the phase
+        self._wrapped_phase: str | None = None
         if self.train.shape[-1] != config.frame_size or self.train.dim() != 4:
             raise TrainingError(
                 f"training frames are {tuple(self.train.shape[1:])}, the model expects "
@@ -192,7 +174,7 @@ class Trainer:
         self.noise = torch.Generator(device=self.device).manual_seed(seed + 1)
         self.miss_rng = np.random.default_rng(seed + 2)
         if resume_state is not None:
-            self._restore(resume_state)
+            training_state.restore(self, resume_state)
 
     # Control from other threads.
     def stop(self) -> None:
@@ -224,6 +206,10 @@ class Trainer:
                 self.batch_index = 0
             phase = phase_of(cfg, self.epoch)
             params = self._set_phase(phase)
+            if phase != self._wrapped_phase:
+                # DDP syncs the gradients of the parameters trained when it was built:
+                # rebuilt when the phase changes which ones are (twice in a run).
+                self.elbo, self._wrapped_phase = self.processes.wrap(self.model), phase
             if cfg.optimizer_per_phase and phase != self.optimizer_phase:
                 # The original builds one optimiser per phase: fresh Adam moments.
                 self.optimizer_phase = phase
@@ -235,7 +221,7 @@ class Trainer:
             elbos = []
             while self.batch_index < batches:
                 self._running.wait()
-                if self._stop.is_set():
+                if self.processes.any(self._stop.is_set()):
                     last_checkpoint = self._checkpoint(stopped=True)
                     yield Finished("stopped", self.epoch, self.step, last_checkpoint)
                     return
@@ -260,7 +246,7 @@ class Trainer:
                 else:
                     bad_steps = 0
                     elbos.append(report.terms["elbo"])
-                report = _with_speed(report, len(idx) / max(time.perf_counter() - start, 1e-9))
+                report = with_speed(report, len(idx) / max(time.perf_counter() - start, 1e-9))
                 self._log(asdict(report))
                 yield report
             self.epoch += 1
@@ -310,29 +296,38 @@ class Trainer:
         return trained
 
     def _train_step(self, idx, params, phase, lr, batches) -> StepReport:
-        cfg = self.config
-        model = self.model.train()
-        x = self.train[idx].to(self.device, non_blocking=True)
+        """One optimiser step on the global batch `idx`, of which this process takes
+        its share; the skip decision and the reported terms are the whole batch's."""
+        cfg, procs = self.config, self.processes
+        self.model.train()
+        rows = procs.share(len(idx))
+        x = self._batch(idx[rows])
         mask = None
-        if cfg.train_miss_prob > 0:
+        if cfg.train_miss_prob > 0:  # drawn for the whole batch, as the noise is
             m = training_mask(
                 len(idx), x.shape[1], cfg.train_miss_prob, cfg.t_init_train_miss, self.miss_rng
             )
-            mask = torch.as_tensor(m, device=self.device)
+            mask = torch.as_tensor(m[rows], device=self.device)
+            observed, total = float(m[rows].sum()), float(m.sum())
+        else:
+            observed, total = float(rows.stop - rows.start), float(len(idx))
+        # The ELBO is a sum over the batch per observed frame: this process's share of
+        # the frames, times the world size (DDP averages), makes the one-process gradient.
+        weight = 1.0 if not procs.distributed else procs.world_size * observed / total
         self.optimizer.zero_grad(set_to_none=True)
         grad_norm = math.nan
         try:
-            terms = model.elbo(x, mask, generator=self.noise)
-            loss = -terms.elbo
-            skipped = not bool(torch.isfinite(loss))
-            if not skipped:
-                loss.backward()
-                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
-                skipped = not math.isfinite(grad_norm)
+            terms = self.elbo(x, mask, generator=self.noise, share=(rows.start, len(idx)))
+            bad = not bool(torch.isfinite(terms.elbo))
         except torch.linalg.LinAlgError:
             # A covariance that lost positive definiteness (NaN weights, a huge lr) is
             # the same failure as a non-finite loss: skip the step, count it, go on.
-            terms, skipped = None, True
+            terms, bad = None, True
+        skipped = procs.any(bad)
+        if not skipped:
+            (-terms.elbo * weight).backward()
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
+            skipped = procs.any(not math.isfinite(grad_norm))
         if skipped:
             self.optimizer.zero_grad(set_to_none=True)
         else:
@@ -343,6 +338,9 @@ class Trainer:
             if terms is not None
             else dict.fromkeys(ELBOTerms._fields, math.nan)
         )
+        if procs.distributed:
+            summed = procs.sum([v * weight for v in values.values()])
+            values = {k: v / procs.world_size for k, v in zip(values, summed, strict=True)}
         return StepReport(
             epoch=self.epoch + 1,
             step=self.step,
@@ -356,10 +354,16 @@ class Trainer:
             skipped=skipped,
         )
 
+    def _batch(self, idx: torch.Tensor) -> torch.Tensor:
+        x = self.train[idx]
+        if self.device.type == "cuda":
+            x = x.pin_memory()
+        return x.to(self.device, non_blocking=True)
+
     def _end_epoch(self, elbos: list[float], phase: str, seconds: float) -> EpochReport:
         self.model.eval()
         elbo_test, hamming = None, {}
-        if self.test is not None and len(self.test):
+        if self.test is not None and len(self.test) and self.processes.writer:
             elbo_test = test_elbo(self.model, self.test)
             steps = self.test.shape[1]
             mask = planning_mask(steps, self.config.t_init_mask, self.config.t_steps_mask)
@@ -384,29 +388,39 @@ class Trainer:
             checkpoint=checkpoint,
             validation=validation,
         )
-        self._log(asdict(report))
+        self._log({**asdict(report), "world_size": self.processes.world_size})
         return report
 
     def _validate(self) -> dict | None:
         """Score this epoch on the validation set; keep it as best.safetensors if best."""
         if self.best is None or self.validation is None:
             return None
-        score = METRICS[self.best.metric].score(self.model, self.validation)
-        if self.best.update(self.epoch, score) and self.run_dir is not None:
-            save_model(self.model, self.run_dir / BEST_FILE, self._summary(stopped=False))
-        return {"score": score, **self.best.state()}
+        score = math.nan
+        if self.processes.writer:  # the others take rank 0's score and best
+            score = METRICS[self.best.metric].score(self.model, self.validation)
+            if self.best.update(self.epoch, score) and self.run_dir is not None:
+                save_model(self.model, self.run_dir / BEST_FILE, self._summary(stopped=False))
+        score, state = self.processes.from_writer((score, self.best.state()))
+        if not self.processes.writer:
+            self.best = BestTracker.from_state(state)
+        return {"score": score, **state}
 
     # Checkpoints.
     def _checkpoint(self, stopped: bool) -> str | None:
-        if self.run_dir is None:
+        if self.run_dir is None or not self.processes.writer:
             return None
         path = self.run_dir / MODEL_FILE
         save_model(self.model, path, self._summary(stopped))
-        save_resume_state(self.run_dir / RESUME_FILE, self._resume_state())
+        save_resume_state(self.run_dir / RESUME_FILE, training_state.resume_state(self))
         return str(path)
 
     def _summary(self, stopped: bool) -> dict:
-        summary: dict = {"epoch": self.epoch, "step": self.step, "stopped": stopped}
+        summary: dict = {
+            "epoch": self.epoch,
+            "step": self.step,
+            "stopped": stopped,
+            "world_size": self.processes.world_size,
+        }
         if self.best is not None:
             summary["selection"] = {
                 "metric": self.best.metric,
@@ -415,83 +429,9 @@ class Trainer:
             }
         return summary
 
-    def _resume_state(self) -> dict:
-        state: dict = {
-            "epoch": self.epoch,
-            "step": self.step,
-            "batch_index": self.batch_index,
-            "num_epochs": self.config.num_epochs,
-            "miss_rng": self.miss_rng.bit_generator.state,
-            "shuffle_rng": self.shuffle.get_state(),
-            "noise_rng": self.noise.get_state().cpu(),
-            "optimizer_phase": self.optimizer_phase,
-        }
-        if self.best is not None:
-            state["best"] = self.best.state()
-        if self.permutation is not None:
-            state["permutation"] = self.permutation
-        opt = self.optimizer.state_dict()
-        state["param_groups"] = json.loads(json.dumps(opt["param_groups"]))
-        for index, values in opt["state"].items():
-            for key, value in values.items():
-                state[f"opt.{index}.{key}"] = (
-                    value if torch.is_tensor(value) else torch.tensor(value)
-                )
-        return state
-
-    def _restore(self, state: dict) -> None:
-        self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        self.batch_index = int(state["batch_index"])
-        self.permutation = state.get("permutation")
-        self.miss_rng.bit_generator.state = state["miss_rng"]
-        self.shuffle.set_state(state["shuffle_rng"])
-        self.noise.set_state(state["noise_rng"])
-        if self.best is not None and state.get("best", {}).get("metric") == self.best.metric:
-            self.best = BestTracker.from_state(state["best"])
-        opt_state: dict = {}
-        for key, value in state.items():
-            if key.startswith("opt."):
-                _, index, name = key.split(".", 2)
-                opt_state.setdefault(int(index), {})[name] = (
-                    value.to(self.device) if name != "step" else value
-                )
-        self.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
-
     def _log(self, record: dict) -> None:
-        if self.run_dir is None:
+        if self.run_dir is None or not self.processes.writer:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.run_dir / LOG_FILE, "a") as f:
             f.write(json.dumps(record) + "\n")
-
-
-SCHEDULE_FIELDS = frozenset(
-    {
-        "batch_size", "num_epochs", "init_lr", "decay_rate", "decay_epochs", "max_grad_norm",
-        "only_vae_epochs", "kf_update_steps", "train_miss_prob", "t_init_train_miss",
-    }
-)  # fmt: skip
-"""The config fields a resumed run may change: how it trains, not what the model is."""
-
-
-def _override_schedule(config: KVAEConfig, assignments: list[str]) -> KVAEConfig:
-    """`key=value` changes to the training schedule of a run (e.g. when resuming it)."""
-    try:
-        changed = config.with_overrides(assignments)
-    except ValueError as err:
-        raise TrainingError(str(err)) from err
-    fixed = sorted(
-        name
-        for name, value in asdict(changed).items()
-        if value != getattr(config, name) and name not in SCHEDULE_FIELDS
-    )
-    if fixed:
-        raise TrainingError(
-            f"a resumed run keeps its model: {', '.join(fixed)} cannot change "
-            f"(only the schedule can: {', '.join(sorted(SCHEDULE_FIELDS))})"
-        )
-    return changed
-
-
-def _with_speed(report: StepReport, speed: float) -> StepReport:
-    return StepReport(**{**asdict(report), "sequences_per_second": speed})
