@@ -42,3 +42,20 @@ def media_icon(kind: str, colour: str = theme.TEXT) -> QIcon:
         raise ValueError(f"unknown icon {kind!r}")
     painter.end()
     return QIcon(pixmap)
+
+
+def dice_icon(colour: str = theme.TEXT) -> QIcon:
+    """A die showing five: the random-seed button (no font has to carry ⚄)."""
+    pixmap = QPixmap(SIZE, SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QColor(colour))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(QRectF(0.15 * SIZE, 0.15 * SIZE, 0.7 * SIZE, 0.7 * SIZE), 4, 4)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    for x, y in ((0.32, 0.32), (0.68, 0.32), (0.5, 0.5), (0.32, 0.68), (0.68, 0.68)):
+        painter.drawEllipse(QPointF(x * SIZE, y * SIZE), 0.06 * SIZE, 0.06 * SIZE)
+    painter.end()
+    return QIcon(pixmap)

@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSplitter,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from kvae_studio.app import colors, theme
+from kvae_studio.app.elided_label import ElidedLabel
 from kvae_studio.app.explore.a_space_plot import ASpacePlot
 from kvae_studio.app.explore.filmstrip import Filmstrip
 from kvae_studio.app.explore.frame_grid import FrameGrid
@@ -117,7 +119,10 @@ class ExploreView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(268)
+        # As wide as the controls plus the scroll bar, so the bar never covers the spin
+        # boxes' arrows when the window is too short for the whole column.
+        bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        scroll.setFixedWidth(max(268, column.minimumSizeHint().width() + bar + 2))
         self.controls_scroll = scroll
 
         self.canvas = PaintCanvas()
@@ -126,7 +131,7 @@ class ExploreView(QWidget):
             "Left drag paints an occlusion, right drag erases (B / E switch tools,\n"
             "[ and ] or Ctrl+wheel change the size). Each stroke is one undo step."
         )
-        self.canvas_title = QLabel()
+        self.canvas_title = ElidedLabel()
         self.canvas_title.setStyleSheet(f"color: {theme.TEXT};")
         self.large_view = "observed"  # what the canvas shows: the observed frame or a cell
         self.paint_button = QToolButton()
@@ -183,7 +188,7 @@ class ExploreView(QWidget):
         center_layout.addWidget(self.pairing)
         center_layout.addLayout(header)
         center_layout.addLayout(frames, 1)
-        center_layout.addWidget(self.filmstrip)
+        center_layout.addWidget(self.filmstrip.scroller())
         center_layout.addWidget(self.timeline)
 
         self.a_plot = ASpacePlot()
@@ -197,6 +202,7 @@ class ExploreView(QWidget):
         right.setStretchFactor(1, 5)
         right.setStretchFactor(2, 0)
         right.setChildrenCollapsible(False)
+        right.setMinimumWidth(280)  # the a-space plot and the scores stay readable
         self.plots_splitter = right
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)

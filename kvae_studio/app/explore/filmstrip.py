@@ -1,9 +1,11 @@
 """The whole sequence at a glance: what the model saw (top row) and its imputation (bottom).
 
 Hidden frames are tinted red with a red bar, partly painted frames carry a small red
-corner, the current frame is outlined. Clicking a frame toggles whether the model sees
-it (and makes it current). Drawn in one paintEvent from cached QImages: twenty frames
-do not deserve twenty widgets.
+corner, the current frame is outlined. Thumbnails never shrink below MIN_THUMB pixels
+(a ball and its walls stay visible, frame numbers apart): where the strip does not fit,
+it scrolls sideways (`scroller()`), following the current frame. Clicking a frame
+toggles whether the model sees it (and makes it current). Drawn in one paintEvent
+from cached QImages: twenty frames do not deserve twenty widgets.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QStyle, QWidget
 
 from kvae_studio.app import colors, theme
 
@@ -19,6 +21,8 @@ ROW_LABELS = ("seen", "imputed")
 LABEL_W = 58
 GAP = 3
 NUMBER_H = 14
+MIN_THUMB = 24
+MAX_THUMB = 72
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -46,6 +50,7 @@ class Filmstrip(QWidget):
         self._hidden = np.zeros(0, dtype=bool)
         self._partial = np.zeros(0, dtype=bool)
         self._current = 0
+        self._scroller: QScrollArea | None = None
 
     @property
     def steps(self) -> int:
@@ -82,13 +87,35 @@ class Filmstrip(QWidget):
         if frame != self._current:
             self._current = frame
             self.update()
+        if self._scroller is not None and 0 <= frame < self.steps:
+            rect = self.thumb_rect(frame)
+            self._scroller.ensureVisible(rect.center().x(), rect.center().y(), rect.width(), 0)
+
+    def scroller(self) -> QScrollArea:
+        """The strip in a sideways-scrolling area, as tall as the strip and its bar."""
+        if self._scroller is None:
+            area = QScrollArea()
+            area.setWidget(self)
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self._scroller = area
+            self._fit_scroller()
+        return self._scroller
+
+    def _fit_scroller(self) -> None:
+        if self._scroller is not None:
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+            self._scroller.setFixedHeight(self._height(MIN_THUMB) + bar)
 
     # Geometry.
     def _thumb(self) -> int:
         if not self.steps:
             return 32
         free = self.width() - LABEL_W - GAP * (self.steps + 1)
-        return int(max(14, min(72, free // self.steps)))
+        return int(max(MIN_THUMB, min(MAX_THUMB, free // self.steps)))
 
     def thumb_rect(self, frame: int, row: int = 0) -> QRect:
         """Where thumbnail `frame` of `row` (0 = seen, 1 = imputed) is drawn."""
@@ -104,18 +131,27 @@ class Filmstrip(QWidget):
                     return t
         return None
 
+    @staticmethod
+    def _height(thumb: int) -> int:
+        return 2 * (thumb + GAP) + NUMBER_H + GAP
+
     def sizeHint(self) -> QSize:
         s = self._thumb()
-        return QSize(LABEL_W + (s + GAP) * max(self.steps, 1), 2 * (s + GAP) + NUMBER_H + GAP)
+        return QSize(LABEL_W + GAP + (s + GAP) * max(self.steps, 1), self._height(s))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(200, 2 * (14 + GAP) + NUMBER_H + GAP)
+        """Every thumbnail at MIN_THUMB: narrower, the strip scrolls."""
+        width = LABEL_W + GAP + (MIN_THUMB + GAP) * max(self.steps, 1)
+        return QSize(width, self._height(MIN_THUMB))
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
         height = self.sizeHint().height()
         if self.height() != height:
             self.setFixedHeight(height)
+            if self._scroller is not None:
+                bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+                self._scroller.setFixedHeight(height + bar)
 
     # Input and drawing.
     def mousePressEvent(self, ev: QMouseEvent) -> None:

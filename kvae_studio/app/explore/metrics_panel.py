@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from kvae_studio.app import colors, theme
+from kvae_studio.app.elided_label import ElidedLabel
 from kvae_studio.app.inference import Metrics
 
 ROWS = (
@@ -67,7 +68,7 @@ class MetricsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        title = QLabel("Hamming distance on unseen frames  (lower is better)")
+        title = ElidedLabel("Hamming distance on unseen frames  (lower is better)")
         title.setStyleSheet(f"color: {theme.MUTED};")
         self.bars = _Bars()
         self.note = QLabel()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.explore.model_chooser import ModelChooser
+from kvae_studio.app.icons import dice_icon
 from kvae_studio.sim import SCENES
 
 
@@ -82,7 +83,7 @@ class SequenceControls(QWidget):
         )
         self.seed.applied.connect(self._emit_new)
         self.dice = QToolButton()
-        self.dice.setText("⚄")
+        self.dice.setIcon(dice_icon())
         self.dice.setObjectName("diceButton")
         self.dice.setToolTip("Simulate a sequence with a random seed")
         self.dice.clicked.connect(self.request_random)

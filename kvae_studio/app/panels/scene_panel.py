@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -111,9 +112,14 @@ class ScenePanel(QWidget):
         QVBoxLayout(datasets_box).addWidget(self.dataset_list)
         right_layout.addWidget(datasets_box, 2)
 
+        # The right column scrolls rather than make the window taller than a small screen.
+        right_scroll = QScrollArea()
+        right_scroll.setWidget(right)
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(right_scroll)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         QVBoxLayout(self).addWidget(splitter)
