@@ -15,9 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
+from torch.overrides import TorchFunctionMode
 
 from model import temp_files
 from model.config import KVAEConfig
@@ -144,7 +146,7 @@ def _check_declared_shapes(path: Path, config: KVAEConfig, header: dict[str, Any
     """Compare the tensors the config's network has with those the file declares, before
     anything is allocated: the metadata could ask for a network of any size. The network
     is built on the meta device, which holds shapes and no memory."""
-    with torch.device("meta"):
+    with torch.device("meta"), _ShapesOnly():
         expected = {k: tuple(v.shape) for k, v in KVAE(config).state_dict().items()}
     declared = {
         k: tuple(v["shape"]) if isinstance(v.get("shape"), list) else None
@@ -193,6 +195,41 @@ def load_resume_state(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ModelFileError(f"{path.name}: its counters cannot be read (not a JSON object)")
     return {**values, **tensors}
+
+
+class _ShapesOnly(TorchFunctionMode):
+    """Shapes of the few tensor operations a network's constructor does, without running
+    them: on the meta device torch runs them through kernels whose first use imports
+    torch._dynamo (seconds). Anything else goes through as usual."""
+
+    _ELEMENTWISE = frozenset(
+        {"mul", "__mul__", "__rmul__", "add", "__add__", "__radd__", "sub", "__sub__"}
+        | {"__rsub__", "div", "__truediv__", "__rtruediv__", "neg", "__neg__"}
+    )
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if func is torch.eye:
+            rows = args[0]
+            cols = args[1] if len(args) > 1 else kwargs.get("m")
+            shape = (rows, rows if cols is None else cols)
+            return torch.empty(shape, dtype=kwargs.get("dtype"), device="meta")
+        if func in (torch.randn, torch.rand, torch.zeros, torch.ones):
+            shape = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+            return torch.empty(tuple(shape), dtype=kwargs.get("dtype"), device="meta")
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        if not tensors or any(t.device.type != "meta" for t in tensors):
+            return func(*args, **kwargs)
+        if name in self._ELEMENTWISE:
+            shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))  # torch's: sympy
+            return torch.empty(shape, dtype=tensors[0].dtype, device="meta")
+        if name == "repeat" and args[0] is tensors[0]:
+            sizes = args[1] if len(args) == 2 and not isinstance(args[1], int) else args[1:]
+            base = (1,) * (len(sizes) - tensors[0].dim()) + tuple(tensors[0].shape)
+            shape = [a * b for a, b in zip(base, sizes, strict=True)]
+            return torch.empty(shape, dtype=tensors[0].dtype, device="meta")
+        return func(*args, **kwargs)
 
 
 def _json_default(value: Any) -> Any:
