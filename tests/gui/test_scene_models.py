@@ -20,7 +20,7 @@ from model.config import KVAEConfig
 from model.data import save_sequences
 from model.kvae import KVAE
 
-TINY = KVAEConfig(filters=(4, 4), alpha_units=8, K=2)  # 32-pixel frames, as the scenes
+TINY = KVAEConfig(filters=(4, 4), alpha_units=8, K=2, batch_size=4)  # 32-pixel frames
 
 
 def tiny_model(path: Path, scene: str, seed: int) -> Path:
@@ -186,3 +186,42 @@ def test_evaluate_runs_a_shipped_models_sweeps_on_its_scenes_paper_file(qtbot, s
     qtbot.waitUntil(lambda: panel.job is None, timeout=120_000)
     assert not panel.message.is_error, panel.message.text()
     assert list(panel.plot.results) == ["pong (shipped)"]
+
+
+def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
+    """Train's run list holds the shipped models: a run from one keeps its config and
+    starts from its weights (a user's run list, 'continue from', beside the runs)."""
+    from kvae_studio.app.panels.train_panel import TrainPanel
+    from kvae_studio.app.panels.train_session import TrainSession, read_studio_file
+    from kvae_studio.app.panels.workspace import Workspace
+
+    workspace = Workspace(tmp_path / "studio")
+    workspace.datasets_dir.mkdir(parents=True)
+    images, _ = simulate(scene_params("pong", size=32), 8, 20, seed=0)
+    save_sequences(workspace.datasets_dir / "pong-1-train.npz", images)
+    workspace.notify_datasets()
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    combo = panel.settings.run_combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert {"From box (shipped)", "From pong (shipped)"} <= set(labels)
+    choose_scene(combo, "From pong (shipped)")
+    form = panel.settings.form
+    assert form.editor("alpha_units").value() == 8  # the shipped model's config, fixed
+    assert not form.editor("alpha_units").isEnabled() and form.editor("num_epochs").isEnabled()
+    form.editor("num_epochs").setValue(1)
+    request = panel._request()
+    pong = shipped / "models" / "pong.safetensors"
+    assert request.init_from == pong and request.run_dir.name == "pong-1-from-pong"
+
+    session = TrainSession(request)
+    events = session.run()
+    assert next(events).kind == "started"
+    started_with = session._trainer.model.state_dict()
+    for name, value in load_model(pong).state_dict().items():
+        assert torch.equal(started_with[name], value), name
+    session.stop()
+    for _ in events:
+        pass
+    assert read_studio_file(request.run_dir)["init_from"] == str(pong)

@@ -39,6 +39,7 @@ from kvae_studio.app.panels.train_session import (
 from kvae_studio.app.panels.train_settings import TrainSettings
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
+from model.config import KVAEConfig
 
 PHASES = {
     "vae": "VAE only",
@@ -225,6 +226,12 @@ class TrainPanel(QWidget):
                     f"{run.name} has done {state.epoch} epochs; raise num_epochs to continue it."
                 )
             config, run_dir = state.config, run
+        elif s.start_from() is not None:  # a new run from a shipped model's weights
+            config = s.start_config()
+            if config is None:
+                raise ValueError(f"{s.start_from().name} cannot be read; choose another model.")
+            config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
+            run_dir = self._new_run_dir(s.default_run_name())
         else:
             config = s.form.build()
             run_dir = self._new_run_dir(s.default_run_name())
@@ -244,6 +251,7 @@ class TrainPanel(QWidget):
             device=s.device(),
             seed=s.seed_spin.value(),
             resume=run is not None,
+            init_from=s.start_from() if run is None else None,
             checkpoint_every=s.checkpoint_spin.value(),
             eval_sequences=s.eval_sequences(),
             epochs=epochs,

@@ -46,6 +46,7 @@ class TrainRequest:
     device: str = "auto"
     seed: int = 0
     resume: bool = False
+    init_from: Path | None = None  # a model file whose weights a new run starts from
     checkpoint_every: int = 1
     eval_sequences: int | None = None
     epochs: int | None = None
@@ -126,6 +127,11 @@ class TrainSession:
             eval_sequences=req.eval_sequences,
             epochs=req.epochs,
         )
+        if req.init_from is not None:
+            from model.checkpoint import load_model
+
+            # In place: the optimiser holds these very parameter tensors.
+            trainer.model.load_state_dict(load_model(req.init_from).state_dict())
         write_studio_file(req)
         with self._lock:
             self._trainer = trainer
@@ -165,6 +171,7 @@ def write_studio_file(req: TrainRequest) -> None:
         "eval_sequences": req.eval_sequences,
         "threads": req.threads,
         "updated": time.strftime("%Y-%m-%d %H:%M:%S"),
+        **({"init_from": str(req.init_from)} if req.init_from else {}),
     }
     req.run_dir.mkdir(parents=True, exist_ok=True)
     (req.run_dir / STUDIO_FILE).write_text(json.dumps(record, indent=1))

@@ -10,7 +10,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -30,10 +30,11 @@ from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_
 from kvae_studio.app.panels.forms import DataclassForm
 from kvae_studio.app.panels.train_session import read_studio_file
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
-from kvae_studio.app.resources import shipped_datasets
+from kvae_studio.app.resources import shipped_datasets, shipped_models, shipped_scene
 from model.config import KVAEConfig
 
 NEW_RUN = "New run"
+SHIPPED = "shipped:"  # run list data of "From pong (shipped)": a new run from its weights
 DEFAULT_EVAL_SEQUENCES = 200
 NO_TRAINING_SET = "(choose a training set)"
 
@@ -95,7 +96,10 @@ class TrainSettings(QScrollArea):
         box = QGroupBox("Run")
         self.run_combo = QComboBox()
         self.run_combo.setObjectName("runCombo")
-        self.run_combo.setToolTip("Start a new run, or pick a stopped one to continue it")
+        self.run_combo.setToolTip(
+            "Start a new run, pick a stopped one to continue it, or start a new run from a "
+            "shipped model's weights"
+        )
         self.run_combo.currentIndexChanged.connect(self._on_run)
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("runName")
@@ -169,14 +173,41 @@ class TrainSettings(QScrollArea):
         for run in self.workspace.runs():
             if (run / "model.safetensors").is_file():
                 self.run_combo.addItem(run.name, str(run))
+        for scene, model in shipped_models().items():
+            self.run_combo.addItem(f"From {scene} (shipped)", f"{SHIPPED}{model}")
+            self.run_combo.setItemData(
+                self.run_combo.count() - 1,
+                f"A new run that starts from the weights and config of {model.name}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        if current is None and (start := self.start_from()) is not None:
+            current = f"{SHIPPED}{start}"
         index = self.run_combo.findData(str(current)) if current else 0
         self.run_combo.setCurrentIndex(max(index, 0))
         self.run_combo.blockSignals(False)
         self._apply_run_mode()
 
     def selected_run(self) -> Path | None:
+        """The stored run to continue, or None (a new run)."""
         data = self.run_combo.currentData()
-        return Path(data) if data else None
+        return Path(data) if data and not data.startswith(SHIPPED) else None
+
+    def start_from(self) -> Path | None:
+        """The shipped model a new run starts from, or None."""
+        data = self.run_combo.currentData() or ""
+        return Path(data.removeprefix(SHIPPED)) if data.startswith(SHIPPED) else None
+
+    def start_config(self) -> KVAEConfig | None:
+        """The config of the shipped model a new run starts from (None: no such model)."""
+        from model.checkpoint import ModelFileError, read_metadata
+
+        start = self.start_from()
+        if start is None:
+            return None
+        try:
+            return KVAEConfig.from_stored_json(read_metadata(start)["config"])
+        except (ModelFileError, KeyError, ValueError, TypeError):
+            return None
 
     def _on_run(self) -> None:
         self._apply_run_mode()
@@ -190,14 +221,17 @@ class TrainSettings(QScrollArea):
                 self.eval_spin.setValue(int(info["eval_sequences"]))
             self.seed_spin.setValue(int(info.get("seed", 0)))
             self.checkpoint_spin.setValue(int(info.get("checkpoint_every", 1)))
+        if (config := self.start_config()) is not None:
+            self.show_config(config)
         self.runSelected.emit(str(run) if run else "")
 
     def _apply_run_mode(self) -> None:
         """An existing run keeps its architecture; only num_epochs can change."""
         existing = self.selected_run() is not None
+        fixed = existing or self.start_from() is not None  # the model's architecture
         self.name_edit.setEnabled(not existing)
-        self.form.set_read_only(existing, except_fields=("num_epochs",))
-        self.reset_button.setEnabled(not existing)
+        self.form.set_read_only(fixed, except_fields=("num_epochs",))
+        self.reset_button.setEnabled(not fixed)
 
     def show_config(self, config: KVAEConfig) -> None:
         self.form.set_values(dataclasses.asdict(config))
@@ -216,7 +250,7 @@ class TrainSettings(QScrollArea):
         if path is None:
             return
         info = dataset_info(path)
-        if info is not None and self.selected_run() is None:
+        if info is not None and self.selected_run() is None and self.start_from() is None:
             self.form.set_values({"frame_size": info.width})
         if path.name.endswith("-train.npz"):
             partner = path.with_name(path.name[: -len("-train.npz")] + "-test.npz")
@@ -236,4 +270,6 @@ class TrainSettings(QScrollArea):
     def default_run_name(self) -> str:
         path = self.train_combo.path()
         stem = path.stem.removesuffix("-train") if path else "run"
+        if scene := shipped_scene(self.start_from()):
+            stem = f"{stem}-from-{scene}"
         return self.name_edit.text().strip() or stem
