@@ -17,6 +17,12 @@ rotation marker of pymunk's debug drawing, a dark grey line from the drawn centr
 pixel past the rim, pointing right (no torque ever turns the ball). Binarised, it adds one
 pixel to the disc; a model meant to match the paper's figures on the paper's files sees it
 in every frame of those files.
+
+Walls are drawn as pygame's one-pixel lines (Bresenham's rule) and everything in pymunk's
+drawing order, so that at 32 px the frames equal the release's pixel for pixel, grey levels
+included (tests/test_render_pygame_oracle.py renders the same states with pygame). Not
+drawn: the red collision points pymunk's debug drawing adds where the ball touched a wall at
+the last step (in about one frame in seven of the release's files, 0.8 pixels on average).
 """
 
 from __future__ import annotations
@@ -27,10 +33,9 @@ import numpy as np
 
 from kvae_studio.sim.scenes import WALL_HALF_WIDTH, PongParams, SceneParams
 
-# Grey levels of the release's rotation marker, read off its files: over the background
-# (and the ball) and over a wall.
-MARKER_VALUE = np.float32(0.17282583)
-MARKER_OVER_WALL = np.float32(0.90350705)
+# Grey level of the release's rotation marker: pymunk's default outline colour (44, 62, 80)
+# as a 24-bit pixel over 2**24 - 1, as the original generator reads its surface.
+MARKER_VALUE = np.float32(0x2C3E50 / (2**24 - 1))
 
 
 @functools.lru_cache(maxsize=32)
@@ -41,7 +46,7 @@ def _walls(params: SceneParams) -> np.ndarray:
     px, py = np.meshgrid(centres, centres)  # (H, W): x = column, y = row
     lit = np.zeros((n, n), dtype=bool)
     for a, b in params.drawn_wall_segments():
-        lit |= _segment_distance(px, py, a, b) < WALL_HALF_WIDTH
+        lit |= _on_line(px, py, a, b, WALL_HALF_WIDTH)
     image = lit.astype(np.float32)
     image.flags.writeable = False
     return image
@@ -95,20 +100,26 @@ def render_ball(params: SceneParams, xy: np.ndarray, out: np.ndarray | None = No
 def render_marker(params: SceneParams, xy: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Draw the release's rotation marker of the balls at ``xy`` (..., 2) over ``out``.
 
-    The line covers the row of the drawn centre, from the centre's column to one pixel past
-    the rim (4 pixels at 32 px); it replaces the ball's white, as pygame's line did.
+    The line covers the row of the drawn centre, from the centre's column to the column of
+    the rim point (4 pixels at 32 px, 3 or 5 for some half-integer centres); it replaces
+    the ball's white, as pygame's line did. Wall pixels keep their white: pymunk draws the
+    static walls after the ball.
     """
     n = params.size
-    corners = np.rint(np.asarray(xy, dtype=np.float64).reshape(-1, 2)).astype(np.int64)
-    length = round(params.ball_radius * params.scale)
-    cols = corners[:, 0, None] + np.arange(length + 1)  # (F, L)
+    centres = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    corners = np.rint(centres).astype(np.int64)
+    radius = params.ball_radius * params.scale
+    # pygame's line runs between the rounded centre and the rounded rim point: its length
+    # is not always the rounded radius (half-integer centres round to even).
+    ends = np.rint(centres[:, 0] + radius).astype(np.int64)
+    cols = corners[:, 0, None] + np.arange(int(np.ceil(radius)) + 2)  # (F, L)
     rows = np.broadcast_to(corners[:, 1, None], cols.shape)
     frame = np.broadcast_to(np.arange(len(corners))[:, None], cols.shape)
-    keep = (rows >= 0) & (rows < n) & (cols >= 0) & (cols < n)
+    keep = (cols <= ends[:, None]) & (rows >= 0) & (rows < n) & (cols >= 0) & (cols < n)
     frame, rows, cols = frame[keep], rows[keep], cols[keep]
     frames = out.reshape(-1, n, n)
     over_wall = _walls(params)[rows, cols] > 0
-    frames[frame, rows, cols] = np.where(over_wall, MARKER_OVER_WALL, MARKER_VALUE)
+    frames[frame, rows, cols] = np.where(over_wall, np.float32(1.0), MARKER_VALUE)
     return out
 
 
@@ -153,21 +164,41 @@ def render_frames(
     n = params.size
     if out is None:
         out = np.empty((*state.shape[:-1], n, n), dtype=np.float32)
-    out[...] = _walls(params)
-    if paddles is not None:
-        if not isinstance(params, PongParams):
-            raise ValueError(f"scene {params.name!r} has no paddles")
-        render_paddles(params, paddles, out=out)
+    if paddles is not None and not isinstance(params, PongParams):
+        raise ValueError(f"scene {params.name!r} has no paddles")
+    # pymunk's debug drawing order: the ball (and its marker) first, then the static
+    # shapes (walls, pong's paddles) over it.
+    out[...] = 0.0
     render_ball(params, state[..., :2], out=out)
     if marker:
         render_marker(params, state[..., :2], out)
+    np.maximum(out, _walls(params), out=out)
+    if paddles is not None:
+        render_paddles(params, paddles, out=out)
     return out
 
 
-def _segment_distance(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance from points (px, py) to the segment a-b."""
-    ab = b - a
-    length2 = float(ab @ ab)
-    t = ((px - a[0]) * ab[0] + (py - a[1]) * ab[1]) / length2 if length2 > 0 else 0.0
-    t = np.clip(t, 0.0, 1.0)
-    return np.hypot(px - (a[0] + t * ab[0]), py - (a[1] + t * ab[1]))
+def _on_line(
+    px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray, half: float
+) -> np.ndarray:
+    """Points (px, py) that a line drawn from a to b covers, as pygame's one-pixel line
+    (Bresenham's) does at 32 px, ``half`` either side of it.
+
+    Along the segment's major axis every point between the ends; across it, the points
+    closer than ``half`` to the line measured along the minor axis (not perpendicular to
+    the line: that would light a second pixel in some columns of a slanted wall). A point
+    exactly ``half`` away counts on the side of a, as pygame breaks ties: stepping from a,
+    its error term moves to the next row or column only past the midpoint.
+    """
+    ab = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
+    points = (px, py)
+    major = 0 if abs(ab[0]) >= abs(ab[1]) else 1
+    minor = 1 - major
+    if ab[major] == 0:  # a single point
+        return (np.abs(px - a[0]) <= half) & (np.abs(py - a[1]) <= half)
+    eps = 1e-9
+    t = (points[major] - a[major]) / ab[major]
+    d = points[minor] - (a[minor] + t * ab[minor])
+    towards_a = -np.sign(ab[minor])
+    tie = (np.abs(np.abs(d) - half) <= eps) & (np.sign(d) == towards_a) & (towards_a != 0)
+    return (t >= -eps) & (t <= 1 + eps) & ((np.abs(d) < half - eps) | tie)
