@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from kvae_studio.commands import _options
+
 PROTOCOL_HELP = (
     "how to score: 'studio' (default) filters the encoder's means, one random mask per "
     "sequence, pooled over the whole set; 'paper' scores as the original code did, so the "
@@ -27,9 +29,11 @@ def register(subparsers) -> None:
     p.add_argument("model", help="a .safetensors model file")
     p.add_argument("data", help="test sequences (.npz in the original format)")
     p.add_argument("--mask", choices=["planning", "random"], default="planning")
-    p.add_argument("--drop-prob", type=float, default=0.5, help="for --mask random")
+    p.add_argument("--drop-prob", type=_options.probability, default=0.5, help="for --mask random")
     p.add_argument("--protocol", choices=["studio", "paper"], default="studio", help=PROTOCOL_HELP)
-    p.add_argument("--seed", type=int, default=0, help="random masks (and samples of a: paper)")
+    p.add_argument(
+        "--seed", type=_options.seed, default=0, help="random masks (and samples of a: paper)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--sweep", metavar="CSV", help="run the paper's sweeps and write them as CSV")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     from model.checkpoint import ModelFileError, load_model
-    from model.data import DatasetError, load_sequences
+    from model.data import DatasetError, length_problem, load_sequences
     from model.evaluation import check_protocol, evaluate, sweep, write_sweep_csv
     from model.training import TrainingError, pick_device
 
@@ -83,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
             f"the model expects {size}×{size}",
             file=sys.stderr,
         )
+        return 2
+    too_short = length_problem(data.images.shape[1], model.config.t_init_mask)
+    if too_short:
+        print(f"error: {args.data}: {too_short}", file=sys.stderr)
         return 2
     if args.sweep:
         rows = sweep(model, data.images, seed=args.seed, protocol=args.protocol)
