@@ -12,6 +12,7 @@ skip a step, patience) are taken collectively.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,7 +99,7 @@ class Processes:
             return DistributedDataParallel(
                 module,
                 device_ids=[self.device] if self.device.type == "cuda" else None,
-                broadcast_buffers=False,  # constants (Q, R, mu0, Sigma0): nothing to sync
+                **_NO_BUFFER_SYNC,
             )
 
     @contextmanager
@@ -117,6 +118,15 @@ class Processes:
                 f"another process of the job died or did not answer within "
                 f"{self.timeout:.0f} s (rank {self.rank} of {self.world_size}: {first})"
             ) from err
+
+
+# The buffers (Q, R, mu0, Sigma0) are constants: no broadcast before every forward pass.
+# PyTorch 2.13 renamed the option.
+_NO_BUFFER_SYNC = (
+    {"forward_sync_buffers": False}
+    if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
+    else {"broadcast_buffers": False}
+)
 
 
 class _ELBO(nn.Module):

@@ -1,4 +1,9 @@
-"""`kvae-studio train`: train a KVAE on a dataset file, with the paper's schedule."""
+"""`kvae-studio train`: train a KVAE on a dataset file, with the paper's schedule.
+
+Launched by torchrun (`torchrun --nproc-per-node=N -m kvae_studio train ...`), every
+process runs this command: they share each batch (model.distributed), and rank 0 alone
+prints and writes the run folder.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,13 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="run folder: model.safetensors, resume state, log")
     p.add_argument("--epochs", type=int, help="number of epochs (default: the config's, 80)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16"],
+        help="bf16: the encoder's and decoder's convolutions under bfloat16 autocast "
+        "(the Kalman filter and smoother stay float32)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--set",
@@ -58,6 +70,14 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint-every", type=int, default=1, metavar="N")
     p.add_argument("--eval-sequences", type=int, help="use only the first N test sequences")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument(
+        "--dist-timeout",
+        type=_positive_int,
+        default=1800,
+        metavar="SECONDS",
+        help="under torchrun: how long a process waits for the others before the job ends "
+        "(default 1800; a process that dies ends it sooner)",
+    )
 
 
 METRIC_NAMES = (
@@ -107,17 +127,30 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from model.training import Trainer
+    from model.distributed import LostProcess, launched
+    from model.training import pick_device
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    try:
+        with launched(pick_device(args.device), args.dist_timeout) as processes:
+            return _train(args, processes, images, config, test, validation)
+    except (TrainingError, ModelFileError, LostProcess) as err:
+        print(f"\n{_rank_prefix()}error: {err}", file=sys.stderr)
+        return 1
+
+
+def _train(args, processes, images, config, test, validation) -> int:
+    """Train in this process (one of several under torchrun); its exit code."""
+    from model.training import Trainer
+
     try:
         trainer = Trainer(
             images,
             None if test is None else test.images,
             config,
             run_dir=args.out,
-            device=args.device,
+            device=str(processes.device),
             seed=args.seed,
             resume=args.resume,
             checkpoint_every=args.checkpoint_every,
@@ -127,25 +160,40 @@ def run(args: argparse.Namespace) -> int:
             validation_images=None if validation is None else validation.images,
             keep_best=args.keep_best,
             patience=args.patience,
+            processes=processes,
+            precision=args.precision,
         )
+        if not processes.writer:  # rank 0 speaks for the job
+            for _ in trainer.run():
+                pass
+            return 0
         return _drive(trainer)
-    except (TrainingError, ModelFileError) as err:
-        print(f"\nerror: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         trainer.stop()
         for _ in trainer.run():
             pass
-        print(
-            f"\nstopped; resume with: kvae-studio train ... --out {args.out} --resume",
-            file=sys.stderr,
-        )
+        if processes.writer:
+            print(
+                f"\nstopped; resume with: kvae-studio train ... --out {args.out} --resume",
+                file=sys.stderr,
+            )
         return 130
 
 
+def _rank_prefix() -> str:
+    """'rank N: ' in a process that torchrun started other than rank 0, else ''."""
+    import os
+
+    rank = os.environ.get("RANK", "0")
+    return "" if rank == "0" or int(os.environ.get("WORLD_SIZE", "1")) <= 1 else f"rank {rank}: "
+
+
 def _drive(trainer) -> int:
+    world = trainer.processes.world_size
     print(
-        f"training on {trainer.device}: {len(trainer.train)} sequences, "
+        f"training on {trainer.device}"
+        + (f" in {world} processes" if world > 1 else "")
+        + f": {len(trainer.train)} sequences, "
         f"{trainer.config.num_epochs} epochs, from epoch {trainer.epoch + 1}",
         file=sys.stderr,
     )

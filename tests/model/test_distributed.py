@@ -1,0 +1,178 @@
+"""Data-parallel training (model.distributed): N processes train as one process would.
+
+Each test starts two processes of tests/model/distributed_worker.py on 127.0.0.1 (gloo,
+one thread each) and compares them with a Trainer in this process: tiny models, a few
+sequences of 6 frames, so each launch costs a few seconds of CPU, mostly importing torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from kvae_reference import box_data
+from safetensors.torch import load_file
+
+from model.config import KVAEConfig
+from model.distributed import Processes
+from model.objective import ELBOTerms
+from model.training import Trainer, TrainingError
+
+WORKER = Path(__file__).with_name("distributed_worker.py")
+SMALL = dict(frame_size=16, filters=(4, 4), alpha_units=8, batch_size=4, kf_update_steps=1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(tmp_path: Path, world: int = 2, **spec) -> list[dict]:
+    """Run the worker in `world` processes; each rank's weights and steps."""
+    results = tmp_path / f"results-{free_port()}"
+    results.mkdir()
+    spec_file = results / "spec.json"
+    spec_file.write_text(json.dumps({**spec, "results": str(results)}))
+    port = free_port()
+    procs = []
+    for rank in range(world):
+        env = dict(
+            os.environ,
+            RANK=str(rank),
+            LOCAL_RANK=str(rank),
+            WORLD_SIZE=str(world),
+            MASTER_ADDR="127.0.0.1",
+            MASTER_PORT=str(port),
+            OMP_NUM_THREADS="1",
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(WORKER), str(spec_file)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    outputs = [p.communicate(timeout=240)[0] for p in procs]
+    for rank, (p, output) in enumerate(zip(procs, outputs, strict=True)):
+        assert p.returncode == 0, f"rank {rank} failed:\n{output}"
+    return [
+        {
+            "state": load_file(str(results / f"state-{rank}.safetensors")),
+            "steps": json.loads((results / f"steps-{rank}.json").read_text()),
+        }
+        for rank in range(world)
+    ]
+
+
+def images(n: int) -> np.ndarray:
+    return box_data(n, seed=3)[0][:, :6]  # as the worker makes them
+
+
+def poison(trainer: Trainer, bad_calls: set[int]) -> None:
+    real, calls = trainer.model.elbo, [0]
+
+    def elbo(*args, **kwargs):
+        terms = real(*args, **kwargs)
+        calls[0] += 1
+        if calls[0] - 1 in bad_calls:
+            return ELBOTerms(*terms[:-1], terms.elbo * float("nan"))
+        return terms
+
+    trainer.model.elbo = elbo
+
+
+def assert_same_weights(state: dict, reference: dict, tol: float) -> None:
+    assert set(state) == set(reference)
+    for name, value in reference.items():
+        torch.testing.assert_close(state[name], value.cpu(), rtol=tol, atol=tol, msg=name)
+
+
+def elbos(steps: list[dict]) -> list[float]:
+    return [s["elbo"] for s in steps]
+
+
+# ----------------------------------------------------------------------------- shares
+def test_each_process_takes_a_contiguous_share_of_the_global_batch():
+    shares = [Processes(rank, 3).share(32) for rank in range(3)]
+    assert shares == [slice(0, 11), slice(11, 22), slice(22, 32)]
+    assert Processes().share(32) == slice(0, 32)
+
+
+def test_a_batch_smaller_than_the_world_is_refused():
+    with pytest.raises(TrainingError, match="batch of 4 sequences cannot be shared by 5"):
+        Trainer(images(8), config=KVAEConfig(**SMALL), device="cpu", processes=Processes(0, 5))
+
+
+# ----------------------------------------------------------------------------- equivalence
+def test_two_processes_take_the_one_process_step_and_only_rank_0_writes(tmp_path):
+    """A global batch of 32 split 16 + 16, with frames missing at random (the processes'
+    shares of the observed frames differ): after one step, the one-process weights."""
+    config = {**SMALL, "batch_size": 32, "train_miss_prob": 0.3}
+    ranks = launch(tmp_path, n=32, config=config, steps=1, out=str(tmp_path / "run-{rank}"))
+    one = Trainer(images(32), config=KVAEConfig(**config), device="cpu")
+    next(one.run())
+    assert_same_weights(ranks[0]["state"], one.model.state_dict(), 1e-5)
+    assert_same_weights(ranks[1]["state"], ranks[0]["state"], 0.0)
+    assert ranks[0]["steps"] == ranks[1]["steps"]
+    # Rank 0 wrote its folder when stopped; rank 1 wrote nothing at all.
+    assert {p.name for p in (tmp_path / "run-0").iterdir()} == {
+        "model.safetensors",
+        "resume.safetensors",
+        "log.jsonl",
+    }
+    assert not (tmp_path / "run-1").exists()
+
+
+def test_a_short_run_logs_the_one_process_losses_and_resumes_on_one(tmp_path):
+    """Batches of 7 shared 4 + 3, all three phases (DDP rebuilt at each), a NaN on rank 1
+    alone at the third step (every rank skips it); stopped after two epochs, resumed for
+    the third in one process: the one-process run's losses and weights."""
+    config = {**SMALL, "batch_size": 7, "only_vae_epochs": 1, "num_epochs": 3}
+    config["train_miss_prob"] = 0.3
+    one = Trainer(images(14), config=KVAEConfig(**config), device="cpu")
+    poison(one, {2})
+    straight = [e for e in one.run() if e.kind == "step"]
+    assert [e.phase for e in straight] == ["vae"] * 2 + ["vae+lgssm"] * 2 + ["all"] * 2
+    assert [e.skipped for e in straight] == [False, False, True, False, False, False]
+
+    run = tmp_path / "run"
+    ranks = launch(
+        tmp_path, n=14, config=config, epochs=2, out=str(run), poison={"rank": 1, "calls": [2]}
+    )
+    assert [s["skipped"] for s in ranks[0]["steps"]] == [False, False, True, False]
+    assert ranks[1]["steps"] == ranks[0]["steps"]
+    assert_same_weights(ranks[1]["state"], ranks[0]["state"], 0.0)
+    logged = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["kind"] for r in logged].count("step") == 4  # once, by rank 0
+    assert {r["world_size"] for r in logged if r["kind"] == "epoch"} == {2}
+
+    resumed = Trainer(images(14), run_dir=run, resume=True, device="cpu", epochs=3)
+    assert resumed.model.summary["world_size"] == 2
+    rest = [e.terms["elbo"] for e in resumed.run() if e.kind == "step"]
+    np.testing.assert_allclose(
+        elbos(ranks[0]["steps"]) + rest, [e.terms["elbo"] for e in straight], rtol=1e-4
+    )
+    assert_same_weights(resumed.model.state_dict(), one.model.state_dict(), 1e-4)
+
+
+def test_a_one_process_run_resumes_on_two(tmp_path):
+    config = {**SMALL, "batch_size": 7, "num_epochs": 3, "train_miss_prob": 0.3}
+    one = Trainer(images(14), config=KVAEConfig(**config), device="cpu")
+    straight = [e.terms["elbo"] for e in one.run() if e.kind == "step"]
+    first = Trainer(
+        images(14), config=KVAEConfig(**config), device="cpu", run_dir=tmp_path, epochs=1
+    )
+    done = [e.terms["elbo"] for e in first.run() if e.kind == "step"]
+    ranks = launch(tmp_path, n=14, resume=True, epochs=3, out=str(tmp_path))
+    np.testing.assert_allclose(done + elbos(ranks[0]["steps"]), straight, rtol=1e-4)
+    assert_same_weights(ranks[0]["state"], one.model.state_dict(), 1e-4)
