@@ -102,6 +102,11 @@ def run_app(
     size = args.size or size
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from kvae_studio.app.platform_check import xcb_problem
+
+    if problem := xcb_problem():  # Qt would abort with a misleading message
+        print(f"kvae-studio: {problem}", file=sys.stderr)
+        return 1
     from kvae_studio.app.inference_process import start_spare
 
     start_spare()  # the model's process imports torch while this one imports Qt

@@ -53,9 +53,7 @@ SESSIONS = {
 
 
 @pytest.mark.parametrize("case", list(SESSIONS))
-def test_a_session_that_cannot_be_shown_is_refused_and_the_next_save_works(
-    window, tmp_path, case
-):
+def test_a_session_that_cannot_be_shown_is_refused_and_the_next_save_works(window, tmp_path, case):
     path = tmp_path / "bad.session.npz"
     write_session(path, **SESSIONS[case])
     kept = path.read_bytes()
@@ -157,3 +155,22 @@ def test_recent_files_of_the_wrong_type_do_not_stop_the_studio(qsettings):
 
     qsettings.setValue("files/recent", 42)
     assert AppSettings(qsettings).recent_files() == []
+
+
+def test_a_missing_x11_library_is_one_line_not_a_qt_abort(tmp_path):
+    """Qt aborts naming xcb-cursor whichever library is missing; the studio checks first."""
+    import os
+    import subprocess
+    import sys
+
+    libs = tmp_path / "lib"
+    libs.mkdir()
+    (libs / "libxcb-icccm.so.4").write_text("not a library")  # as good as missing
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(LD_LIBRARY_PATH=str(libs), DISPLAY=":99")
+    done = subprocess.run(
+        [sys.executable, "-m", "kvae_studio"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "libxcb-icccm.so.4" in lines[0] and "apt install" in lines[0]
