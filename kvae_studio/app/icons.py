@@ -19,7 +19,8 @@ def _polygon(*points: tuple[float, float]) -> QPolygonF:
 
 
 def media_icon(kind: str, colour: str = theme.TEXT) -> QIcon:
-    """'play', 'pause', 'previous' or 'next'."""
+    """'play', 'pause', 'previous' or 'next' (a bar and a triangle: jump to an end), or
+    'step-back' or 'step' (a small triangle: one frame)."""
     pixmap = QPixmap(SIZE, SIZE)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -37,6 +38,10 @@ def media_icon(kind: str, colour: str = theme.TEXT) -> QIcon:
     elif kind == "next":
         painter.drawRect(QRectF(0.68 * SIZE, 0.25 * SIZE, 0.1 * SIZE, 0.5 * SIZE))
         painter.drawPolygon(_polygon((0.22, 0.25), (0.64, 0.5), (0.22, 0.75)))
+    elif kind == "step-back":
+        painter.drawPolygon(_polygon((0.65, 0.28), (0.33, 0.5), (0.65, 0.72)))
+    elif kind == "step":
+        painter.drawPolygon(_polygon((0.35, 0.28), (0.67, 0.5), (0.35, 0.72)))
     else:
         painter.end()
         raise ValueError(f"unknown icon {kind!r}")

@@ -159,3 +159,22 @@ def test_the_canvas_zooms_pans_and_resets(qtbot, window):
     QTest.mouseClick(explore.zoom_button, LEFT)
     assert canvas.zoom == pytest.approx(1.0, rel=0.05)
     wait_idle(qtbot, window)
+
+
+def test_the_frame_counter_stays_put_and_the_end_buttons_jump(qtbot, window):
+    timeline = window.explore.timeline
+    places = set()
+    for _ in range(20):
+        QTest.keyClick(window, Qt.Key.Key_Right)
+        places.add((timeline.label.x(), timeline.label.width(), timeline.slider.width()))
+    assert len(places) == 1, "the counter and the slider do not move during playback"
+    timeline.set_frame(7)
+    QTest.mouseClick(timeline.last_button, LEFT)
+    assert timeline.frame == 19
+    QTest.mouseClick(timeline.prev_button, LEFT)
+    assert timeline.frame == 18
+    QTest.mouseClick(timeline.first_button, LEFT)
+    assert timeline.frame == 0
+    QTest.mouseClick(timeline.next_button, LEFT)
+    assert timeline.frame == 1
+    wait_idle(qtbot, window)

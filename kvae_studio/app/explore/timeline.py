@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from kvae_studio.app.icons import media_icon
 
+STATUSES = ("hidden", "painted")  # what the Explore view says of a frame beside its number
+
 
 class Timeline(QWidget):
     """Slider + play controls; `frame` is the current frame, `frameChanged` reports it."""
@@ -44,8 +46,11 @@ class Timeline(QWidget):
 
         self.play_button = self._button(self.play_action, "play")
         self._update_play_icon(False)
-        self.prev_button = self._button(self.prev_action, "previous")
-        self.next_button = self._button(self.next_action, "next")
+        # |< and >| jump to the ends, < and > step one frame, as their icons say.
+        self.first_button = self._button(self.first_action, "previous")
+        self.prev_button = self._button(self.prev_action, "step-back")
+        self.next_button = self._button(self.next_action, "step")
+        self.last_button = self._button(self.last_action, "next")
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
@@ -54,7 +59,6 @@ class Timeline(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
 
         self.label = QLabel()
-        self.label.setMinimumWidth(110)
         self.label.setToolTip("Current frame and whether the model sees it")
 
         self.fps = QSpinBox()
@@ -66,11 +70,19 @@ class Timeline(QWidget):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        for w in (self.prev_button, self.play_button, self.next_button):
+        buttons = (
+            self.first_button,
+            self.prev_button,
+            self.play_button,
+            self.next_button,
+            self.last_button,
+        )
+        for w in buttons:
             layout.addWidget(w)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
         layout.addWidget(self.fps)
+        self.set_steps(1)
         self.set_status("")
 
     @property
@@ -97,6 +109,11 @@ class Timeline(QWidget):
     def set_steps(self, steps: int) -> None:
         self._steps = max(int(steps), 1)
         self.slider.setRange(0, self._steps - 1)
+        # As wide as its longest text, so it does not shift the slider during playback.
+        last = self._steps - 1
+        metrics = self.label.fontMetrics()
+        widest = max(metrics.horizontalAdvance(f"frame {last} / {last}   {s}") for s in STATUSES)
+        self.label.setFixedWidth(widest + 8)
 
     def set_frame(self, frame: int) -> None:
         self.slider.setValue(max(0, min(int(frame), self._steps - 1)))
