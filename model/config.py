@@ -248,7 +248,7 @@ FIELD_RANGES: dict[str, Range] = {
     "scale_reconstruction": _POSITIVE,
     "batch_size": Range(1, 100_000),
     "num_epochs": Range(1, 1_000_000),
-    "init_lr": Range(0, 10, open_low=True),
+    "init_lr": Range(0, 1e6, open_low=True),  # a huge one is a way to test divergence
     "decay_rate": Range(0, 1, open_low=True),
     "decay_epochs": Range(1, 1_000_000),
     "max_grad_norm": Range(0, 1e12, open_low=True),
@@ -266,7 +266,7 @@ MAX_CONV_LAYERS = 8
 
 
 def describe_range(name: str) -> str:
-    """'init_lr must be in (0, 10]' style text of an option's valid values."""
+    """'init_lr must be a number in (0, 1000000]': an option's valid values, in words."""
     default = _DEFAULTS[name]
     if isinstance(default, tuple):
         return f"{name} must be whole numbers in {FIELD_RANGES[name]}"

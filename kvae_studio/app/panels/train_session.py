@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from model.config import KVAEConfig
-
-STUDIO_FILE = "studio.json"
+from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, STUDIO_FILE, RunFolder
+from model.temp_files import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,25 @@ class TrainSession:
     # Runs on the worker thread.
     def run(self, ctx: Any = None) -> Iterator[Any]:
         """Yield `Started`, then the Trainer's StepReport/EpochReport/Finished events."""
+        req = self.request
+        # The run folder's lock (model.run_folder), held until the run ends: a training
+        # from the command line into the same folder is refused, and this one is refused
+        # (naming the other process) while one runs there.
+        folder = RunFolder(req.run_dir).acquire(
+            resume=req.resume, command=f"KVAE Studio, Train panel ({req.run_dir.name})"
+        )
+        try:
+            yield from self._run(req)
+        finally:
+            folder.release()
+
+    def _run(self, req: TrainRequest) -> Iterator[Any]:
+        """`run` with the folder locked: load, build the Trainer, relay its events."""
         import torch
 
         from model.data import load_sequences
         from model.training import Trainer, TrainingError
 
-        req = self.request
         if req.threads:
             torch.set_num_threads(req.threads)
         train = load_sequences(req.train_path).images
@@ -174,7 +187,7 @@ def write_studio_file(req: TrainRequest) -> None:
         **({"init_from": str(req.init_from)} if req.init_from else {}),
     }
     req.run_dir.mkdir(parents=True, exist_ok=True)
-    (req.run_dir / STUDIO_FILE).write_text(json.dumps(record, indent=1))
+    atomic_write_text(req.run_dir / STUDIO_FILE, json.dumps(record, indent=1))
 
 
 def read_studio_file(run_dir: Path) -> dict[str, Any]:
@@ -206,7 +219,6 @@ def read_run(run_dir: Path) -> RunState:
     Raises ModelFileError if the folder has no usable model.
     """
     from model.checkpoint import ModelFileError, read_metadata
-    from model.training import LOG_FILE, MODEL_FILE, RESUME_FILE
 
     meta = read_metadata(run_dir / MODEL_FILE)
     try:
