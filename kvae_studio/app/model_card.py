@@ -84,16 +84,15 @@ def model_card(model: Any, path: str | None) -> ModelCard:
     scene = model_scene(summary) if path else None
     shipped = shipped_scene(path) is not None
     parameters = sum(p.numel() for p in model.parameters())
-    lines = [
-        f"{cfg.frame_size}×{cfg.frame_size} frames, K={cfg.K}, {parameters / 1000:.0f}k weights"
-    ]
+    size = f"{cfg.frame_size}×{cfg.frame_size} frames, K={cfg.K}, {parameters / 1000:.0f}k weights"
+    if path is not None and "epoch" in summary:
+        epochs = summary["epoch"]
+        size += f", {epochs} epoch{'' if epochs == 1 else 's'}"
+        size += " (stopped)" if summary.get("stopped") else ""
+    lines = [size]
     if path is None:
         lines.append("a freshly initialised model: no trained file")
     else:
-        if "epoch" in summary:
-            lines.append(
-                f"{summary['epoch']} epochs" + (" (stopped)" if summary.get("stopped") else "")
-            )
         if data := _data_line(summary.get("data")):
             lines.append(data)
         lines += _figures(scene) if shipped else []
@@ -123,12 +122,10 @@ def _figures(scene: str | None) -> list[str]:
         figures = json.loads(path.read_text())
     except (OSError, ValueError):
         return []
-    lines = []
+    parts = []
     for key, label in (("planning", "planning"), ("random_0.5", "drop 0.5")):
         hamming = figures.get(key, {}).get("hamming", {}) if isinstance(figures, dict) else {}
         smoothing, baseline = hamming.get("smoothing"), hamming.get("baseline")
         if isinstance(smoothing, float) and isinstance(baseline, float) and baseline > 0:
-            lines.append(f"{label}: {smoothing:.3f} ({smoothing / baseline:.2f}× baseline)")
-    if lines:
-        lines.insert(0, f"smoothing on paper-{scene}-test.npz:")
-    return lines
+            parts.append(f"{label} {smoothing:.3f} ({smoothing / baseline:.2f}× baseline)")
+    return [f"smoothing on paper-{scene}-test.npz: " + ", ".join(parts)] if parts else []

@@ -225,3 +225,27 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     for _ in events:
         pass
     assert read_studio_file(request.run_dir)["init_from"] == str(pong)
+
+
+def test_the_model_card_says_scene_size_training_and_shipped_figures(shipped):
+    import json
+
+    from kvae_studio.app.model_card import dataset_scene, model_card, model_scene
+
+    figures = {"planning": {"hamming": {"smoothing": 0.02, "baseline": 0.05}},
+               "random_0.5": {"hamming": {"smoothing": 0.01, "baseline": 0.05}}}  # fmt: skip
+    (shipped / "models" / "pong-evaluation.json").write_text(json.dumps(figures))
+    path = shipped / "models" / "pong.safetensors"
+    card = model_card(load_model(path), str(path))
+    assert (card.headline, card.shipped) == ("trained on pong", True)
+    assert card.lines[0].startswith("32×32 frames, K=2") and card.lines[0].endswith(", 1 epoch")
+    assert card.lines[-1] == (
+        "smoothing on paper-pong-test.npz: planning 0.020 (0.40× baseline), "
+        "drop 0.5 0.010 (0.20× baseline)"
+    )
+    assert model_scene({"data": {"scene": "box"}}) == "box"  # the first shipped box model
+    assert model_scene({"epoch": 3}) is None  # a run that does not say: unknown
+    names = ["paper-box_gravity-test.npz", "original-box-gravity.npz", "box-20250101-test.npz",
+             "pong-1-train.npz", "boxes.npz", "mine.npz"]  # fmt: skip
+    assert [dataset_scene(n) for n in names] == ["box_gravity", "box_gravity", "box", "pong",
+                                                  None, None]  # fmt: skip
