@@ -63,7 +63,7 @@ class ScenePairingBanner(QFrame):
         text = pairing_warning(sequence_scene, model_scene, trained)
         self._target = matching if text else None
         if text and matching is None:
-            text += f" No model for {sequence_scene} ships with the studio."
+            text += f" No {sequence_scene} model ships with the studio."
         self.label.setText(f"⚠ {text}" if text else "")
         self.button.setText(f"Use the {sequence_scene} model")
         self.button.setToolTip(str(matching) if matching else "")
