@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -220,6 +221,7 @@ class MainWindow(QMainWindow):
         except SessionError as err:
             return self.show_error("Cannot save session", str(err))
         self._remember(str(path))
+        self.explore.mark_saved()
         self.statusBar().showMessage(f"Saved session {Path(path).name}", 5000)
         return True
 
@@ -507,6 +509,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda p=path: self.open_path(p))
 
     def closeEvent(self, ev: QCloseEvent) -> None:
+        if self._ask_before_closing():
+            ev.ignore()
+            return
         self.settings.set_layout("geometry", self.saveGeometry())
         self.settings.set_layout("state", self.saveState())
         self.settings.set_layout("explore_splitter", self.explore.splitter.saveState())
@@ -514,6 +519,44 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.explore.shutdown()
         super().closeEvent(ev)
+
+    def _ask_before_closing(self) -> bool:
+        """Unsaved mask edits: ask (window-modal, not blocking) to save them before
+        quitting; True while the question is open, and the close waits for its answer."""
+        if getattr(self, "_close_confirmed", False) or not self.explore.unsaved_edits:
+            return False
+        if not self.settings.ask_save_on_quit():
+            return False
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Save your edits?",
+            "The masks edited since the last save are not saved. Save the session before quitting?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setCheckBox(QCheckBox("Don't ask again", box))  # parented: Qt owns it
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _result: self._answer_close(box))
+        self.quit_box = box
+        box.open()
+        return True
+
+    def _answer_close(self, box: QMessageBox) -> None:
+        clicked = box.clickedButton()
+        button = box.standardButton(clicked) if clicked is not None else None
+        if button in (None, QMessageBox.StandardButton.Cancel):
+            return
+        if box.checkBox().isChecked():
+            self.settings.set_ask_save_on_quit(False)
+        if button == QMessageBox.StandardButton.Save:
+            self._ask_save()
+            if self.explore.unsaved_edits:
+                return  # not saved (dialog cancelled or failed): stay open
+        self._close_confirmed = True
+        QTimer.singleShot(0, self.close)
 
     def _restore_layout(self) -> None:
         s = self.settings

@@ -85,6 +85,14 @@ class AppSettings:
     def set_last_dir(self, path: str) -> None:
         self.qsettings.setValue("files/last_dir", str(Path(path).resolve().parent))
 
+    def ask_save_on_quit(self) -> bool:
+        """Whether quitting with unsaved mask edits asks to save them first."""
+        value = self.qsettings.value("ask/save_on_quit", True)
+        return value not in (False, "false", "0", 0)
+
+    def set_ask_save_on_quit(self, ask: bool) -> None:
+        self.qsettings.setValue("ask/save_on_quit", bool(ask))
+
     # Layout.
     def layout(self, key: str) -> QByteArray | None:
         value = self.qsettings.value(f"layout/{key}")

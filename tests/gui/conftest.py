@@ -48,7 +48,11 @@ def images() -> np.ndarray:
 def qsettings(tmp_path):
     from PySide6.QtCore import QSettings
 
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    # Windows close at the end of every test: no "save your edits?" question then (the
+    # question's own test turns it back on).
+    settings.setValue("ask/save_on_quit", False)
+    return settings
 
 
 @pytest.fixture

@@ -178,3 +178,31 @@ def test_the_frame_counter_stays_put_and_the_end_buttons_jump(qtbot, window):
     QTest.mouseClick(timeline.next_button, LEFT)
     assert timeline.frame == 1
     wait_idle(qtbot, window)
+
+
+def test_quit_asks_to_save_unsaved_mask_edits_with_dont_ask_again(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    explore = window.explore
+    window.settings.set_ask_save_on_quit(True)
+    assert not explore.unsaved_edits, "a fresh sequence has nothing to save"
+    strip = explore.filmstrip
+    QTest.mouseClick(strip, LEFT, NO_MOD, strip.thumb_rect(18).center())
+    assert explore.unsaved_edits
+    QTest.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    box = window.quit_box
+    assert window.isVisible() and box.isVisible()
+    QTest.mouseClick(box.button(QMessageBox.StandardButton.Cancel), LEFT)
+    assert window.isVisible(), "Cancel keeps the window and the edits"
+
+    assert window.save_session(tmp_path / "kept.session.npz")
+    assert not explore.unsaved_edits
+    QTest.mouseClick(strip, LEFT, NO_MOD, strip.thumb_rect(17).center())
+    wait_idle(qtbot, window)
+    window.close()
+    box = window.quit_box
+    assert box.isVisible()
+    QTest.mouseClick(box.checkBox(), LEFT)
+    QTest.mouseClick(box.button(QMessageBox.StandardButton.Discard), LEFT)
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert not window.settings.ask_save_on_quit(), "don't ask again is remembered"

@@ -324,6 +324,7 @@ class ExploreView(QWidget):
         self.filmstrip.set_imputed(None)
         self._show_pairing()
         self.mask.reset(hidden, occluded, shape=images.shape)  # committed: redraw + infer
+        self.mark_saved()
 
     def new_sequence(
         self, scene: str, seed: int, steps: int | None = None, marker: bool | None = None
@@ -391,6 +392,19 @@ class ExploreView(QWidget):
     def show_dataset_sequence(self, index: int) -> None:
         if self.dataset is not None:
             self.set_dataset(self.dataset, self.dataset_path or "", index)
+
+    def mark_saved(self) -> None:
+        """The masks as they are now are kept somewhere (a session, or fresh defaults)."""
+        self._saved_mask = (self.mask.hidden.copy(), self.mask.occluded.copy())
+
+    @property
+    def unsaved_edits(self) -> bool:
+        """Masks edited since the sequence was opened or the session last saved."""
+        hidden, occluded = getattr(self, "_saved_mask", (None, None))
+        if hidden is None or hidden.shape != self.mask.hidden.shape:
+            return False
+        same = np.array_equal(hidden, self.mask.hidden)
+        return not (same and np.array_equal(occluded, self.mask.occluded))
 
     def show_large(self, name: str) -> None:
         """Put a view on the main canvas ("observed": the painting canvas, or a cell of
