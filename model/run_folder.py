@@ -33,12 +33,13 @@ from model.set_aside import aside_name
 from model.temp_files import atomic_write_text
 
 MODEL_FILE = "model.safetensors"
+BEST_FILE = "best.safetensors"  # --keep-best: the best epoch on the validation set
 RESUME_FILE = "resume.safetensors"
 LOG_FILE = "log.jsonl"
 STUDIO_FILE = "studio.json"  # the Train panel's record of the run's data and settings
 LOCK_FILE = ".lock"
 OWNER_FILE = ".lock.owner"
-RUN_FILES = (MODEL_FILE, RESUME_FILE, LOG_FILE)
+RUN_FILES = (MODEL_FILE, BEST_FILE, RESUME_FILE, LOG_FILE)
 """Any of these makes a folder hold a run."""
 
 
