@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from kvae_studio.commands import _options
+
 MAX_STEPS = 1_000  # about 265 MB of video frames in memory at 32 px
 
 
@@ -19,22 +21,40 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "export",
         help="the paper's imputation or generation video of one sequence (GIF or MP4)",
-        description="Imputation: a share of the frames dropped at random (30%%), the model's "
+        description="Imputation: a share of the frames dropped at random (30%), the model's "
         "frames with the truth drawn over them in red. Generation: the model sees the "
         "first 4 frames and rolls on for --steps frames, past the end of the file if asked.",
     )
     p.add_argument("model", help="a .safetensors model file")
     p.add_argument("data", help="sequences (.npz in the original format)")
-    p.add_argument("--sequence", type=int, required=True, metavar="N", help="which sequence")
+    p.add_argument(
+        "--sequence",
+        type=_options.whole_number(0),
+        required=True,
+        metavar="N",
+        help="which sequence (from 0)",
+    )
     p.add_argument("--kind", choices=["imputation", "generation"], default="imputation")
     p.add_argument(
-        "--drop-prob", type=float, default=0.3, help="imputation: share of frames dropped"
+        "--drop-prob",
+        type=_options.probability,
+        default=0.3,
+        help="imputation: share of frames dropped (0.3)",
     )
-    p.add_argument("--seed", type=int, default=0, help="imputation: seed of the dropped frames")
     p.add_argument(
-        "--steps", type=int, help="generation: frames in the video (default: those of the file)"
+        "--seed", type=_options.seed, default=0, help="imputation: seed of the dropped frames"
     )
-    p.add_argument("--fps", type=float, default=5.0, help="frames per second (5)")
+    p.add_argument(
+        "--steps",
+        type=_options.whole_number(1, MAX_STEPS),
+        help="generation: frames in the video (default: those of the file)",
+    )
+    p.add_argument(
+        "--fps",
+        type=_options.number(0, 100, open_low=True),
+        default=5.0,
+        help="frames per second (5)",
+    )
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.gif or FILE.mp4")
 
 
@@ -85,16 +105,8 @@ def _argument_problem(args: argparse.Namespace) -> str | None:
         return f"{args.model}: models are .safetensors files"
     if not Path(args.model).is_file():
         return f"{args.model}: no such file"
-    if args.sequence < 0:
-        return f"--sequence {args.sequence}: sequences are numbered from 0"
-    if not 0.0 <= args.drop_prob <= 1.0:
-        return f"--drop-prob {args.drop_prob}: a probability lies in [0, 1]"
     if args.steps is not None and args.kind != "generation":
         return "--steps applies to --kind generation only"
-    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
-        return f"--steps {args.steps}: choose 1 to {MAX_STEPS}"
-    if not 0 < args.fps <= 100:
-        return f"--fps {args.fps}: choose more than 0 and at most 100"
     return None
 
 
