@@ -30,12 +30,12 @@ from kvae_studio import __version__
 from kvae_studio.app import documents
 from kvae_studio.app.documents import OpenError
 from kvae_studio.app.explore.explore_view import ExploreView, frame_size_problem
+from kvae_studio.app.model_dialog import model_file_dialog
 from kvae_studio.app.session import SUFFIX as SESSION_SUFFIX
 from kvae_studio.app.session import Session, SessionError, save_session
 from kvae_studio.app.settings import AppSettings
 from model.kvae import KVAE
 
-MODEL_FILTER = "KVAE models (*.safetensors)"
 DATA_FILTER = "Sequence files (*.npz)"
 SESSION_FILTER = f"KVAE Studio sessions (*{SESSION_SUFFIX})"
 VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self._remember(path)
         self.settings.set_last_model(path)
         self._update_title()
-        self.statusBar().showMessage(f"Opened model {Path(path).name}", 5000)
+        self.statusBar().showMessage(f"Opened model {documents.display_name(path)}", 5000)
         self.tabs.setCurrentWidget(self.explore)
         return True
 
@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.settings.recent_files()
         for path in recent:
-            action = self.recent_menu.addAction(Path(path).name)
+            action = self.recent_menu.addAction(documents.display_name(path))
             action.setToolTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
         if recent:
@@ -420,8 +420,9 @@ class MainWindow(QMainWindow):
         return path if Path(path).suffix else path + (filter_suffix(chosen) or suffix)
 
     def _ask_model(self) -> None:
-        if path := self._ask_open("Open model", MODEL_FILTER):
-            self.open_model(path)
+        dialog = model_file_dialog(self, self.settings.last_dir())
+        if dialog.exec() and dialog.selectedFiles():
+            self.open_model(dialog.selectedFiles()[0])
 
     def _ask_dataset(self) -> None:
         if path := self._ask_open("Open dataset", DATA_FILTER):
@@ -571,7 +572,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         path = self.explore.model_path
-        model = Path(path).name if path else "untrained model"
+        model = documents.display_name(path) if path else "untrained model"
         self.model_status.setText(model)
         self.model_status.setToolTip(path or "No trained model: a freshly initialised one")
         self.setWindowTitle(f"KVAE Studio — {model}")

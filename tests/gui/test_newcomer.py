@@ -206,3 +206,34 @@ def test_quit_asks_to_save_unsaved_mask_edits_with_dont_ask_again(qtbot, window,
     QTest.mouseClick(box.button(QMessageBox.StandardButton.Discard), LEFT)
     qtbot.waitUntil(lambda: not window.isVisible())
     assert not window.settings.ask_save_on_quit(), "don't ask again is remembered"
+
+
+def test_runs_are_named_by_their_folder_and_the_model_dialog_hides_resume_states(
+    qtbot, window, model, tmp_path
+):
+    from PySide6.QtWidgets import QListView
+
+    from kvae_studio.app.model_dialog import model_file_dialog
+    from model.checkpoint import save_model
+
+    run = tmp_path / "runs" / "tiny-box"
+    run.mkdir(parents=True)
+    save_model(model, run / "model.safetensors", summary={"epoch": 1})
+    (run / "resume.safetensors").write_bytes(b"optimiser state")
+    assert window.open_path(run / "model.safetensors")
+    wait_idle(qtbot, window)
+    assert window.recent_menu.actions()[0].text() == "tiny-box"
+    assert window.model_status.text() == "tiny-box"
+
+    dialog = model_file_dialog(window, str(run))
+    qtbot.addWidget(dialog)
+    dialog.open()
+    view = dialog.findChild(QListView, "listView")
+
+    def names() -> list[str]:
+        root = view.rootIndex()
+        return [view.model().index(r, 0, root).data() for r in range(view.model().rowCount(root))]
+
+    qtbot.waitUntil(lambda: "model.safetensors" in names())
+    assert names() == ["model.safetensors"]
+    dialog.reject()
