@@ -87,6 +87,7 @@ class Trainer:
         device: str = "auto",
         seed: int = 0,
         resume: bool = False,
+        init_from: str | Path | None = None,
         checkpoint_every: int = 1,
         eval_sequences: int | None = None,
         epochs: int | None = None,
@@ -133,6 +134,10 @@ class Trainer:
                 raise TrainingError(f"nothing to resume in {self.run_dir}: no {RESUME_FILE}")
             self.model = load_model(self.run_dir / MODEL_FILE, self.device).train()
             resume_state = load_resume_state(self.run_dir / RESUME_FILE)
+            config = self.model.config
+        elif init_from is not None:
+            # A new run from a saved model's weights: its architecture, a fresh schedule.
+            self.model = load_model(init_from, self.device).train()
             config = self.model.config
         else:
             config = config or KVAEConfig()

@@ -25,6 +25,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("--test", help="test sequences for the per-epoch ELBO and Hamming distance")
     p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start a new run from this model's weights and architecture (.safetensors); "
+        "--set may change its schedule",
+    )
+    p.add_argument(
         "--validation",
         metavar="FILE",
         help="validation sequences (.npz) for --keep-best: keep them apart from any file "
@@ -153,10 +159,11 @@ def _train(args, processes, images, config, test, validation) -> int:
             device=str(processes.device),
             seed=args.seed,
             resume=args.resume,
+            init_from=args.init_from,
             checkpoint_every=args.checkpoint_every,
             eval_sequences=args.eval_sequences,
             epochs=args.epochs,
-            schedule_overrides=args.overrides if args.resume else None,
+            schedule_overrides=args.overrides if args.resume or args.init_from else None,
             validation_images=None if validation is None else validation.images,
             keep_best=args.keep_best,
             patience=args.patience,
