@@ -69,6 +69,8 @@ def test_new_sequence_advances_the_seed_enter_applies_a_typed_one_and_dice(qtbot
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.mouseClick(controls.new_button, LEFT)
     assert explore.source["seed"] == 1 and controls.seed.value() == 1
+    assert controls.scene.currentText() == "Box", "scenes titled as in the Scene tab"
+    assert controls.source_label.text().startswith("Box, seed 1")
     assert not np.array_equal(explore.images, first), "a new sequence, not the same again"
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)

@@ -145,3 +145,24 @@ def test_a_constant_learning_rate_reads_as_itself_and_log_scale(qtbot):
     assert curves.log_y.isChecked()
     assert all(plot.getAxis("left").logMode for plot in curves.log_plots)
     assert axis.tickStrings([-3.0, -2.0], 1.0, 1.0) == ["0.001", "0.01"]
+
+
+def test_scene_parameters_have_units_and_an_invalid_value_outlines_its_field(qtbot, workspace):
+    from kvae_studio.app.panels.scene_panel import ScenePanel
+
+    panel = ScenePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    label = panel.form.section("Ball").form.labelForField(panel.form.editor("ball_radius"))
+    assert label.text() == "ball radius (px)"
+    assert panel.scene_combo.itemText(1) == "Box with gravity"
+
+    speed_min = panel.form.editor("speed_min")
+    type_into(speed_min, "99")
+    qtbot.waitUntil(lambda: panel.param_message.is_error, timeout=TIMEOUT)
+    assert speed_min.property("invalid") is True and "border" in speed_min.styleSheet()
+    assert panel.form.editor("ball_radius").property("invalid") is False
+    type_into(speed_min, "10")
+    qtbot.waitUntil(lambda: not panel.param_message.is_error, timeout=TIMEOUT)
+    assert speed_min.property("invalid") is False and speed_min.styleSheet() == ""
+    panel.shutdown()

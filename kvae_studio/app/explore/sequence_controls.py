@@ -74,7 +74,8 @@ class SequenceControls(QWidget):
         self.source_label.setToolTip("Where the sequence on screen comes from")
         form.addRow(self.source_label)
         self.scene = QComboBox()
-        self.scene.addItems(list(SCENES))
+        for name, cls in SCENES.items():  # titled as in the Scene tab, keyed by name
+            self.scene.addItem(cls.title or name, name)
         self.scene.setToolTip("Scene to simulate a new sequence from")
         self.seed = SeedBox()
         self.seed.setRange(0, 999_999)
@@ -117,7 +118,7 @@ class SequenceControls(QWidget):
     def request_new(self) -> None:
         """A new sequence: the next seed when the seed box holds the one on screen, else
         the seed typed there."""
-        if self._shown == (self.scene.currentText(), self.seed.value()):
+        if self._shown == (self.scene_name(), self.seed.value()):
             self.seed.setValue((self.seed.value() + 1) % (self.seed.maximum() + 1))
         self._emit_new()
 
@@ -126,7 +127,11 @@ class SequenceControls(QWidget):
         self._emit_new()
 
     def _emit_new(self) -> None:
-        self.newSequenceRequested.emit(self.scene.currentText(), self.seed.value())
+        self.newSequenceRequested.emit(self.scene_name(), self.seed.value())
+
+    def scene_name(self) -> str:
+        """The chosen scene's name ("box_gravity"; the list shows its title)."""
+        return self.scene.currentData() or self.scene.currentText()
 
     def show_model(self, path: str | None, summary: str) -> None:
         name = Path(path).name if path else "untrained model"
@@ -138,7 +143,9 @@ class SequenceControls(QWidget):
         if source.get("kind") == "dataset":
             text = f"{Path(source.get('path', '')).name}, sequence {source.get('index', 0)}"
         elif source.get("kind") == "scene":
-            text = f"scene {source.get('scene')}, seed {source.get('seed')}"
+            scene = SCENES.get(source.get("scene", ""))
+            title = scene.title if scene is not None and scene.title else source.get("scene")
+            text = f"{title}, seed {source.get('seed')}"
             if source.get("marker"):
                 text += ", rotation marker"
         else:
@@ -156,7 +163,7 @@ class SequenceControls(QWidget):
 
     def set_scene(self, scene: str, seed: int, marker: bool | None = None) -> None:
         if scene in SCENES:
-            self.scene.setCurrentText(scene)
+            self.scene.setCurrentIndex(self.scene.findData(scene))
         self.seed.setValue(int(seed))
         self._shown = (scene, int(seed))
         if marker is not None:

@@ -14,6 +14,7 @@ default shows its label in bold, so a user sees at a glance what they changed.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+INVALID_COLOUR = "#d0453a"
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class _TextEditor(QLineEdit):
             self._parse(self.text())
             self.setStyleSheet("")
         except ValueError:
-            self.setStyleSheet("QLineEdit { border: 1px solid #d0453a; }")
+            self.setStyleSheet(f"QLineEdit {{ border: 1px solid {INVALID_COLOUR}; }}")
         self.edited.emit()
 
     def value(self) -> Any:
@@ -297,6 +300,19 @@ class DataclassForm(QWidget):
     def reset(self) -> None:
         """Back to the dataclass defaults (the paper's)."""
         self.set_values(self.defaults)
+
+    def show_problem(self, message: str) -> list[str]:
+        """Outline in red the fields `message` names (a validation error such as
+        "speed_min must not exceed speed_max"), and clear the others; returns them."""
+        named = []
+        for name, editor in self._editors.items():
+            hit = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message)
+            if hit:
+                named.append(name)
+            editor.setProperty("invalid", bool(hit))
+            kind = type(editor).__mro__[1].__name__  # QSpinBox, QLineEdit, QCheckBox...
+            editor.setStyleSheet(f"{kind} {{ border: 1px solid {INVALID_COLOUR}; }}" if hit else "")
+        return named
 
     def set_read_only(self, read_only: bool, except_fields: tuple[str, ...] = ()) -> None:
         for name, editor in self._editors.items():

@@ -53,12 +53,41 @@ _GROUP_OF = {name: group for group, names in _GROUPS.items() for name in names}
 _GROUP_OF["start_spread"] = "Launch"
 
 
+LABELS = {  # readable names with their units; the field's own name is in its tooltip
+    "size": "frame size (px)",
+    "dt": "time per frame",
+    "substeps": "physics steps per frame",
+    "ball_radius": "ball radius (px)",
+    "ball_elasticity": "ball elasticity (0–1)",
+    "speed_min": "lowest speed (px per time)",
+    "speed_max": "highest speed (px per time)",
+    "angle_min": "lowest angle (°)",
+    "angle_max": "highest angle (°)",
+    "start_x": "start column (px)",
+    "start_y": "start row (px)",
+    "start_spread": "start spread (px)",
+    "gravity_x": "gravity along x (px per time²)",
+    "gravity_y": "gravity along y (px per time²)",
+    "wall_elasticity": "wall elasticity (0–1)",
+    "inset": "wall inset (px)",
+    "walls": "wall corners (x, y in px)",
+    "floor_row": "floor row (px)",
+    "roof_row": "roof row (px)",
+    "paddle_length": "paddle length (px)",
+    "paddle_width": "paddle width (px)",
+    "paddle_speed": "paddle speed (px per frame)",
+}
+
+
 def scene_hints(cls: type) -> Any:
-    """Hints for a scene's form: groups above, help text from the dataclass metadata."""
+    """Hints for a scene's form: groups above, labels with units, help text from the
+    dataclass metadata."""
 
     def hint(name: str) -> FieldHint:
         minimum = 1 if name in ("size", "substeps") else None
-        return FieldHint(_GROUP_OF.get(name, "Scene"), param_help(cls, name), minimum=minimum)
+        label = LABELS.get(name, name.replace("_", " "))
+        group = _GROUP_OF.get(name, "Scene")
+        return FieldHint(group, param_help(cls, name), minimum=minimum, label=label)
 
     return hint
 
@@ -228,7 +257,9 @@ class ScenePanel(QWidget):
             params = self.params()
         except (ValueError, TypeError) as err:
             self.param_message.error(str(err))
+            self.form.show_problem(str(err))
             return
+        self.form.show_problem("")
         self.param_message.info("")
         if self.preview_job is not None and self.preview_job.is_running():
             self._preview_pending = True
