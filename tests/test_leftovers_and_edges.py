@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from bad_input import assert_one_clear_line, digests, kvae_studio, run_many
 
 from model.checkpoint import save_model
@@ -91,3 +92,28 @@ def test_a_sequence_too_short_for_the_masks_is_refused(tmp_path):
         assert_one_clear_line(result, "too short", "t_init_mask", "at least 5")
         assert result["stdout"] == ""
     assert digests(tmp_path) == before  # no sweep CSV
+
+
+def test_the_evaluate_tab_refuses_short_sequences_before_sweeping(tmp_path):
+    """The Evaluate tab's background work (the code behind its Run button)."""
+    from kvae_studio.app.panels.evaluate_work import run_sweeps
+
+    config = KVAEConfig(frame_size=16, filters=(4, 4), alpha_units=8)
+    save_model(KVAE(config), tmp_path / "m.safetensors")
+    save_sequences(tmp_path / "t3.npz", np.zeros((2, 3, 16, 16), np.float32))
+    progress = []
+
+    class Context:
+        cancelled = False
+
+        def progress(self, done, total):
+            progress.append(done)
+            return True
+
+        def emit(self, item):
+            progress.append(item)
+
+    models = [("a", tmp_path / "m.safetensors"), ("b", tmp_path / "m.safetensors")]
+    with pytest.raises(ValueError, match=r"too short.*t_init_mask"):
+        run_sweeps(Context(), models, tmp_path / "t3.npz", None, 0, "cpu")
+    assert progress == []  # not one point swept

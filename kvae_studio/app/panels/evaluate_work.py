@@ -24,7 +24,7 @@ def run_sweeps(
     """Sweep each (label, model file) under `protocol` ('studio' or 'paper', see
     model.evaluation); emits (label, rows) as each model finishes."""
     from model.checkpoint import load_model
-    from model.data import load_sequences
+    from model.data import length_problem, load_sequences
     from model.evaluation import check_protocol, sweep
     from model.training import pick_device
 
@@ -33,8 +33,8 @@ def run_sweeps(
         images = images[:sequences]
     check_protocol(protocol, len(images))
     target = pick_device(device)
-    results: dict[str, list[dict]] = {}
-    for index, (label, path) in enumerate(models):
+    loaded = []
+    for label, path in models:  # every model checked before the first sweep starts
         model = load_model(path, target)
         size = model.config.frame_size
         if images.shape[-2:] != (size, size):
@@ -42,6 +42,11 @@ def run_sweeps(
                 f"{label} expects {size}×{size} frames; {Path(test_path).name} has "
                 f"{images.shape[-2]}×{images.shape[-1]}"
             )
+        if too_short := length_problem(images.shape[1], model.config.t_init_mask):
+            raise ValueError(f"{Path(test_path).name}: {too_short}")
+        loaded.append((label, model))
+    results: dict[str, list[dict]] = {}
+    for index, (label, model) in enumerate(loaded):
 
         def report(done: int, total: int, base: int = index) -> bool:
             return ctx.progress(base * total + done, total * len(models))
@@ -51,5 +56,4 @@ def run_sweeps(
             raise Cancelled
         results[label] = rows
         ctx.emit((label, rows))
-        del model
     return results
