@@ -166,3 +166,28 @@ def test_scene_parameters_have_units_and_an_invalid_value_outlines_its_field(qtb
     qtbot.waitUntil(lambda: not panel.param_message.is_error, timeout=TIMEOUT)
     assert speed_min.property("invalid") is False and speed_min.styleSheet() == ""
     panel.shutdown()
+
+
+def test_the_scene_tab_shows_and_chooses_where_datasets_go(qtbot, workspace, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from kvae_studio.app.panels.scene_panel import ScenePanel
+
+    panel = ScenePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.folder_label.full_text() == str(workspace.datasets_dir)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(elsewhere))
+    click(panel.choose_folder_button)
+    assert panel.folder_label.full_text() == str(elsewhere)
+    type_into(panel.name_edit, "mine")
+    type_into(panel.train_spin, "4")
+    type_into(panel.test_spin, "2")
+    click(panel.generate_button)
+    qtbot.waitUntil(lambda: "Wrote" in panel.message.text(), timeout=TIMEOUT)
+    assert (elsewhere / "mine-train.npz").is_file() and (elsewhere / "mine-test.npz").is_file()
+    listed = [info.path for info in workspace.datasets()]
+    assert elsewhere / "mine-train.npz" in listed
+    panel.shutdown()

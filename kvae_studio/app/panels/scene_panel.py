@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kvae_studio.app.elided_label import ElidedLabel
 from kvae_studio.app.panels.dataset_list import DatasetList
 from kvae_studio.app.panels.forms import DataclassForm, FieldHint
 from kvae_studio.app.panels.jobs import Job
@@ -173,6 +175,18 @@ class ScenePanel(QWidget):
         self.seed_spin.setToolTip("The train set uses this seed, the test set seed + 1")
         form = QFormLayout()
         form.addRow("Name", self.name_edit)
+        self.output_dir: Path = self.workspace.datasets_dir
+        self.folder_label = ElidedLabel()
+        self.folder_label.setObjectName("outputFolder")
+        self.choose_folder_button = QPushButton("Choose…")
+        self.choose_folder_button.setObjectName("chooseFolderButton")
+        self.choose_folder_button.setToolTip("Write the datasets to another folder")
+        self.choose_folder_button.clicked.connect(self.choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_label, 1)
+        folder_row.addWidget(self.choose_folder_button)
+        form.addRow("Folder", folder_row)
+        self._show_folder()
         counts = QHBoxLayout()
         counts.addWidget(self.train_spin)
         counts.addWidget(self.test_spin)
@@ -287,7 +301,7 @@ class ScenePanel(QWidget):
             self.message.error(f"Cannot generate: {err}")
             return
         name = self.name_edit.text().strip() or unique_name(self.scene_name())
-        folder = self.workspace.datasets_dir
+        folder = self.output_dir
         seed = self.seed_spin.value()
         plans = [DatasetPlan(folder / f"{name}-train.npz", self.train_spin.value(), seed)]
         if self.test_spin.value() > 0:
@@ -306,6 +320,17 @@ class ScenePanel(QWidget):
         self.message.info(f"Generating {name}…")
         self.generate_job = job.start()
 
+    def choose_folder(self) -> None:
+        """Pick the folder new datasets are written to (the workspace's by default)."""
+        chosen = QFileDialog.getExistingDirectory(self, "Write datasets to", str(self.output_dir))
+        if chosen:
+            self.output_dir = Path(chosen)
+            self._show_folder()
+
+    def _show_folder(self) -> None:
+        self.folder_label.setText(str(self.output_dir))
+        self.folder_label.setToolTip(str(self.output_dir))
+
     def cancel_generation(self) -> None:
         if self.generate_job is not None and self.generate_job.is_running():
             self.generate_job.cancel()
@@ -321,7 +346,10 @@ class ScenePanel(QWidget):
 
     def _on_generated(self, paths: list[str]) -> None:
         names = ", ".join(Path(p).name for p in paths)
-        self.message.info(f"Wrote {names}.")
+        self.message.info(f"Wrote {names} in {self.output_dir}.")
+        if self.output_dir.resolve() != self.workspace.datasets_dir.resolve():
+            for path in paths:  # listed everywhere, as the workspace's own are
+                self.workspace.add_dataset(path)
         self.workspace.notify_datasets()
         if paths:
             self.dataset_list.select(Path(paths[0]))
