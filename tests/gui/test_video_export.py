@@ -32,11 +32,13 @@ def click_file_menu_entry(qtbot, win, words: str) -> None:
 
 
 def test_animated_gif_chosen_with_a_bare_name_writes_a_gif(qtbot, window, tmp_path, monkeypatch):
-    monkeypatch.setattr(DIALOG, lambda *a, **k: (str(tmp_path / "clip"), "Animated GIF (*.gif)"))
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    monkeypatch.setattr(DIALOG, lambda *a, **k: (str(folder / "clip"), "Animated GIF (*.gif)"))
     QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
-    assert [p.name for p in tmp_path.iterdir()] == ["clip.gif"], window.errors
-    assert (tmp_path / "clip.gif").read_bytes()[:6] == b"GIF89a"
+    assert [p.name for p in folder.iterdir()] == ["clip.gif"], window.errors
+    assert (folder / "clip.gif").read_bytes()[:6] == b"GIF89a"
 
 
 @pytest.mark.parametrize(("kind", "frames"), [("Imputation", 20), ("Generation", 40)])
