@@ -58,15 +58,24 @@ def _toml_pairs(table: dict, skip: str = "") -> list[str]:
 
 
 def test_data_io_is_pure_numpy():
-    """model/data.py must load in a process that has no torch and no Qt."""
-    tree = ast.parse((ROOT / "model" / "data.py").read_text())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            imported.add(node.module.split(".")[0])
-    third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
+    """model/data.py must load in a process that has no torch and no Qt (nor may the
+    model modules it imports)."""
+    imported, todo, seen = set(), ["model.data"], set()
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            for name in names:
+                imported.add(name.split(".")[0])
+                if name.startswith("model.") and name not in seen:
+                    todo.append(name)
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__", "model"}
     assert third_party == {"numpy"}
 
 
