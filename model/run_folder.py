@@ -4,9 +4,9 @@ One policy for the command line and the Train panel:
 
 - a folder that holds a run (a model, resume state or log) is refused unless the run is
   continued (resume) or replaced on purpose (overwrite);
-- overwrite moves every file of the old run into a sibling folder
-  ``<folder>.replaced-<local time>``, once the new run's inputs are known good; nothing
-  is ever deleted;
+- overwrite moves the old run's files (model, best model, resume state, log, studio.json)
+  into a sibling folder ``<folder>.replaced-<local time>`` once the new run's inputs are
+  known good; other files in the folder stay; nothing is ever deleted;
 - one training per folder: ``<folder>/.lock`` is an operating-system lock (filelock), held
   while training and released by the system when the process dies, so a lock left by a
   killed run is simply taken over; ``.lock.owner`` names the holder, so a second training
@@ -174,12 +174,13 @@ class RunFolder:
         atomic_write_text(self.folder / OWNER_FILE, json.dumps(owner))
 
     def _move_run_aside(self) -> Path:
-        """Every entry but the lock, into a new sibling folder; returns that folder."""
-        target = aside_name(self.folder, "replaced")
+        """The run's files into a new sibling folder, which is returned; other files the
+        user keeps in the folder (data, notes) stay where they are."""
+        target = aside_name(self.folder.resolve(), "replaced")
         target.mkdir()
-        for entry in sorted(self.folder.iterdir()):
-            if entry.name not in (LOCK_FILE, OWNER_FILE):
-                entry.rename(target / entry.name)
+        for name in (*RUN_FILES, STUDIO_FILE):
+            if (self.folder / name).is_file():
+                (self.folder / name).rename(target / name)
         return target
 
 
