@@ -136,15 +136,11 @@ class TrainSession:
             device=req.device,
             seed=req.seed,
             resume=req.resume,
+            init_from=req.init_from,
             checkpoint_every=req.checkpoint_every,
             eval_sequences=req.eval_sequences,
             epochs=req.epochs,
         )
-        if req.init_from is not None:
-            from model.checkpoint import load_model
-
-            # In place: the optimiser holds these very parameter tensors.
-            trainer.model.load_state_dict(load_model(req.init_from).state_dict())
         write_studio_file(req)
         with self._lock:
             self._trainer = trainer
