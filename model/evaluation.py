@@ -237,11 +237,13 @@ def sweep(
     seed: int = 0,
     progress: Callable[[int, int], bool | None] | None = None,
     protocol: str = "studio",
+    on_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """The paper's imputation figure: planning with 1..15 hidden steps, random drop 0.1..1.0.
 
     One row per point: protocol, kind, x, and Hamming distances for smoothing, filtering,
-    generation and the baseline. progress(done, total) returning False stops early.
+    generation and the baseline. progress(done, total) returning False stops early;
+    on_row(row) sees each row as soon as it is computed (a live plot draws it).
     """
     n, steps = images.shape[:2]
     check_protocol(protocol, n)
@@ -253,6 +255,8 @@ def sweep(
         mask = make_mask(kind, n, steps, t_init, value, seed, protocol)
         res = imputation_metrics(model, images, mask, protocol=protocol, seed=seed)
         rows.append({"protocol": protocol, "kind": kind, "x": value, **res["hamming"]})
+        if on_row is not None:
+            on_row(rows[-1])
         if progress is not None and progress(i + 1, len(points)) is False:
             break
     return rows

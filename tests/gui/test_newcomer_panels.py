@@ -191,3 +191,39 @@ def test_the_scene_tab_shows_and_chooses_where_datasets_go(qtbot, workspace, tmp
     listed = [info.path for info in workspace.datasets()]
     assert elsewhere / "mine-train.npz" in listed
     panel.shutdown()
+
+
+def test_evaluate_draws_each_point_as_it_arrives_hides_a_model_and_log_scale(
+    qtbot, workspace, tmp_path
+):
+    import torch
+
+    from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
+    from model.checkpoint import save_model
+    from model.config import KVAEConfig
+    from model.kvae import KVAE
+
+    test = _simulate(workspace, "tiny-test.npz", 4)
+    torch.manual_seed(0)
+    model = tmp_path / "a.safetensors"
+    save_model(KVAE(KVAEConfig()), model)
+    panel = EvaluatePanel(workspace, current_model=lambda: model)
+    qtbot.addWidget(panel)
+    panel.resize(1100, 700)
+    panel.show()
+    assert panel.model_combo.set_path(model) and panel.test_combo.set_path(test)
+    type_into(panel.sequences_spin, "2")
+    counts: list[int] = []
+    click(panel.run_button)
+    panel.job.item.connect(lambda _item: counts.append(panel.plot.point_count("planning")))
+    qtbot.waitUntil(lambda: panel.job is None, timeout=TIMEOUT)
+    assert not panel.message.is_error, panel.message.text()
+    assert counts[0] < counts[-1] == 8 * 4, "the curve grew point by point"
+
+    toggle = panel.plot.toggles["a.safetensors"]
+    click(toggle)
+    assert panel.plot.point_count("planning") == 0, "its curves hidden"
+    click(toggle)
+    assert panel.plot.point_count("planning") == 8 * 4
+    click(panel.plot.log_y)
+    assert all(w.getPlotItem().getAxis("left").logMode for w in panel.plot.plots.values())

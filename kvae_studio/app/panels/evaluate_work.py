@@ -22,7 +22,8 @@ def run_sweeps(
     protocol: str = "studio",
 ) -> dict[str, list[dict]]:
     """Sweep each (label, model file) under `protocol` ('studio' or 'paper', see
-    model.evaluation); emits (label, rows) as each model finishes."""
+    model.evaluation); emits (label, rows so far) as each point arrives, so the curves
+    grow while the sweep runs."""
     from model.checkpoint import load_model
     from model.data import length_problem, load_sequences
     from model.evaluation import check_protocol, sweep
@@ -51,9 +52,14 @@ def run_sweeps(
         def report(done: int, total: int, base: int = index) -> bool:
             return ctx.progress(base * total + done, total * len(models))
 
-        rows = sweep(model, images, seed=seed, progress=report, protocol=protocol)
+        partial: list[dict] = []
+
+        def on_row(row: dict, label: str = label, partial: list[dict] = partial) -> None:
+            partial.append(row)
+            ctx.emit((label, list(partial)))
+
+        rows = sweep(model, images, seed=seed, progress=report, protocol=protocol, on_row=on_row)
         if ctx.cancelled:
             raise Cancelled
         results[label] = rows
-        ctx.emit((label, rows))
     return results

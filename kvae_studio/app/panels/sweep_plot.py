@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kvae_studio.app.panels.plotting import COLORS, make_plot_widget, pen
 
@@ -79,13 +79,25 @@ class SweepPlot(QWidget):
         self.results: dict[str, list[dict]] = {}
         self.show_paper = False
         self.plots = {}
+        self.hidden: set[str] = set()  # models whose curves are switched off
         self.key = QLabel()
         self.key.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # One check box per model (shows or hides its curves), then the log scale.
+        self.toggles: dict[str, QCheckBox] = {}
+        self.toggle_row = QHBoxLayout()
+        self.toggle_row.setContentsMargins(0, 0, 0, 0)
+        self.toggle_row.addStretch(1)
+        self.log_y = QCheckBox("Log scale")
+        self.log_y.setObjectName("sweepLogScale")
+        self.log_y.setToolTip("Logarithmic y axis: small distances and the baseline together")
+        self.log_y.toggled.connect(self.set_log_y)
+        self.toggle_row.addWidget(self.log_y)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.key)
+        layout.addLayout(self.toggle_row)
         layout.addLayout(row, 1)
         for kind, (title, x_label) in KINDS.items():
             widget = make_plot_widget(title, grid=True)
@@ -98,11 +110,32 @@ class SweepPlot(QWidget):
 
     def clear(self) -> None:
         self.results.clear()
+        self.hidden.clear()
+        for box in self.toggles.values():
+            self.toggle_row.removeWidget(box)
+            box.deleteLater()
+        self.toggles.clear()
         self.redraw()
 
     def set_result(self, label: str, rows: list[dict]) -> None:
+        """A model's rows so far (called again as more points arrive)."""
         self.results[label] = rows
+        if label not in self.toggles:
+            box = QCheckBox(label)
+            box.setChecked(label not in self.hidden)
+            box.setToolTip(f"Show or hide the curves of {label}")
+            box.toggled.connect(lambda on, name=label: self.set_visible(name, on))
+            self.toggle_row.insertWidget(len(self.toggles), box)
+            self.toggles[label] = box
         self.redraw()
+
+    def set_visible(self, label: str, visible: bool) -> None:
+        (self.hidden.discard if visible else self.hidden.add)(label)
+        self.redraw()
+
+    def set_log_y(self, on: bool) -> None:
+        for widget in self.plots.values():
+            widget.getPlotItem().setLogMode(y=bool(on))
 
     def set_show_paper(self, show: bool) -> None:
         self.show_paper = show
@@ -142,10 +175,10 @@ class SweepPlot(QWidget):
         self.key.setText(self.key_html())
         for kind, widget in self.plots.items():
             plot = widget.getPlotItem()
-            plot.clear()  # few items, redrawn only when a sweep ends: clearing is fine here
-            for index, rows in enumerate(self.results.values()):
+            plot.clear()  # a few dozen points, redrawn once per point: clearing is fine
+            for index, (label, rows) in enumerate(self.results.items()):
                 points = [r for r in rows if r["kind"] == kind]
-                if not points:
+                if not points or label in self.hidden:
                     continue
                 xs = [float(r["x"]) for r in points]
                 for metric in DRAW_ORDER:
