@@ -1,9 +1,11 @@
 """Evaluate panel: the paper's imputation sweeps for a model, or two models compared.
 
 The sweeps (`model.evaluation.sweep`, the same code as `kvae-studio evaluate`) run in a
-background job with progress and cancel; the figure can be saved as PNG and the
-numbers as CSV. When every later frame is hidden (drop probability 1.0) smoothing and
-filtering coincide by construction; the panel says so, so it does not look broken.
+background job with progress and cancel, scored by the studio's or the paper's protocol
+(the Scoring choice, `--protocol` on the command line); the figure can be saved as PNG and
+the numbers as CSV, in the command line's layout. When every later frame is hidden (drop
+probability 1.0) smoothing and filtering coincide by construction; the panel says so, so
+it does not look broken.
 """
 
 from __future__ import annotations
