@@ -49,7 +49,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     """
     from kvae_studio.app import documents
     from kvae_studio.app.model_card import model_scene
-    from kvae_studio.app.resources import default_model_path, shipped_model
+    from kvae_studio.app.resources import default_model_path, scene_title, shipped_model
     from kvae_studio.sim.scenes import SCENES
 
     candidates = []
@@ -72,7 +72,8 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
         shown = scene or (learned if learned in SCENES else "box")
         note = ""
         if scene is not None and learned not in (None, scene):
-            note = f"No model trained on {scene} ships with the studio: showing {path.name}"
+            title = scene_title(scene)
+            note = f"No model trained on {title} ships with the studio: showing {path.name}"
         return model, str(path.resolve()), shown, note
     note = f"No trained model at {fallback_path}: showing an untrained model"
     if problems:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kvae_studio.app.resources import shipped_evaluation, shipped_scene
+from kvae_studio.app.resources import scene_title, shipped_evaluation, shipped_scene
 
 
 def model_scene(summary: dict[str, Any] | None) -> str | None:
@@ -74,7 +74,7 @@ class ModelCard:
     def headline(self) -> str:
         if not self.trained:
             return "untrained"
-        return f"trained on {self.scene}" if self.scene else "scene unknown"
+        return f"trained on {scene_title(self.scene)}" if self.scene else "scene unknown"
 
 
 def model_card(model: Any, path: str | None) -> ModelCard:

@@ -42,6 +42,14 @@ def shipped_models() -> dict[str, Path]:
     }
 
 
+def scene_title(scene: str | None) -> str:
+    """'Box with gravity' for 'box_gravity': the name the studio shows for a scene."""
+    from kvae_studio.sim.scenes import SCENES
+
+    cls = SCENES.get(scene or "")
+    return (cls.title or scene) if cls is not None else (scene or "unknown scene")
+
+
 def shipped_model(scene: str | None) -> Path | None:
     """The model shipped for `scene`, or None (no fallback to another scene's)."""
     return shipped_models().get(scene) if scene else None

@@ -73,12 +73,12 @@ def choose_scene(combo, scene: str) -> None:
 def test_choosing_pong_opens_the_pong_model_with_a_pong_sequence(qtbot, qsettings, shipped):
     win = open_window(qtbot, qsettings, (shipped / "models" / "box.safetensors").resolve())
     explore = win.explore
-    assert "trained on box" in explore.sequence_controls.model_label.text()
+    assert "trained on Box" in explore.sequence_controls.model_label.text()
     choose_scene(explore.sequence_controls.scene, "pong")
     wait_idle(qtbot, win)
     assert Path(explore.model_path) == (shipped / "models" / "pong.safetensors").resolve()
     assert explore.source["scene"] == "pong"
-    assert "trained on pong" in explore.sequence_controls.model_label.text()
+    assert "trained on Pong" in explore.sequence_controls.model_label.text()
     assert explore.pairing.isHidden() and explore.pairing.warning == ""
     assert "pong.safetensors" in win.windowTitle()
 
@@ -95,7 +95,7 @@ def test_a_users_model_stays_until_the_warnings_button_is_pressed(
     assert Path(explore.model_path) == mine  # never replaced without asking
     assert explore.source["scene"] == "pong"
     assert explore.pairing.isVisible()
-    assert "pong sequence is shown to a model trained on box" in explore.pairing.warning
+    assert "Pong sequence is shown to a model trained on Box" in explore.pairing.warning
     QTest.mouseClick(explore.pairing.button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, win)
     assert Path(explore.model_path) == (shipped / "models" / "pong.safetensors").resolve()
@@ -122,13 +122,13 @@ def test_every_model_list_holds_the_shipped_models_beside_the_runs(qtbot, shippe
     qtbot.addWidget(panel)
     for combo in (panel.model_combo, panel.compare_combo):
         labels = [combo.itemText(i) for i in range(combo.count())]
-        assert {"box (shipped)", "pong (shipped)", "mine", "other.safetensors"} <= set(labels)
+        assert {"Box (shipped)", "Pong (shipped)", "mine", "other.safetensors"} <= set(labels)
     assert panel.model_combo.path() == explored  # the model open in Explore comes first
     assert panel.compare_combo.set_path(run)
 
     fresh = EvaluatePanel(Workspace(tmp_path / "fresh"), current_model=lambda: None)
     qtbot.addWidget(fresh)
-    assert fresh.model_combo.currentText() == "box (shipped)"  # first launch, untrained
+    assert fresh.model_combo.currentText() == "Box (shipped)"  # first launch, untrained
 
 
 def test_the_studio_opens_on_the_scene_asked_for_with_its_model(shipped, qsettings, tmp_path):
@@ -149,7 +149,7 @@ def test_the_studio_opens_on_the_scene_asked_for_with_its_model(shipped, qsettin
     assert start_model(None, settings)[2] == "pong"
     _, path, scene, note = start_model("polygon", settings, use_last=False)  # none shipped
     assert (Path(path).name, scene) == ("box.safetensors", "polygon")
-    assert "No model trained on polygon" in note
+    assert "No model trained on Polygon" in note
 
 
 def test_explores_model_list_holds_every_shipped_model_and_opens_one(
@@ -159,12 +159,12 @@ def test_explores_model_list_holds_every_shipped_model_and_opens_one(
     win = open_window(qtbot, qsettings, mine)
     chooser = win.explore.sequence_controls.model_chooser
     labels = [chooser.itemText(i) for i in range(chooser.count())]
-    assert labels == ["box (shipped)", "pong (shipped)", "mine", "Open a model file…"]
+    assert labels == ["Box (shipped)", "Pong (shipped)", "mine", "Open a model file…"]
     assert chooser.currentText() == "mine"
-    choose_scene(chooser, "pong (shipped)")  # any combo: click, arrows, Return
+    choose_scene(chooser, "Pong (shipped)")  # any combo: click, arrows, Return
     wait_idle(qtbot, win)
     assert Path(win.explore.model_path).name == "pong.safetensors"
-    assert chooser.currentText() == "pong (shipped)"
+    assert chooser.currentText() == "Pong (shipped)"
     assert "mine" in [chooser.itemText(i) for i in range(chooser.count())]  # recent now
 
 
@@ -177,15 +177,15 @@ def test_evaluate_runs_a_shipped_models_sweeps_on_its_scenes_paper_file(qtbot, s
     panel = EvaluatePanel(Workspace(tmp_path / "studio"))
     qtbot.addWidget(panel)
     panel.show()
-    assert panel.model_combo.currentText() == "box (shipped)"  # first launch: shipped + paper
+    assert panel.model_combo.currentText() == "Box (shipped)"  # first launch: shipped + paper
     assert panel.test_combo.path().name == "paper-box-test.npz"
-    choose_scene(panel.model_combo, "pong (shipped)")
+    choose_scene(panel.model_combo, "Pong (shipped)")
     assert panel.test_combo.path().name == "paper-pong-test.npz"
     panel.sequences_spin.setValue(1)
     QTest.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.job is None, timeout=120_000)
     assert not panel.message.is_error, panel.message.text()
-    assert list(panel.plot.results) == ["pong (shipped)"]
+    assert list(panel.plot.results) == ["Pong (shipped)"]
 
 
 def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
@@ -205,8 +205,8 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     panel.show()
     combo = panel.settings.run_combo
     labels = [combo.itemText(i) for i in range(combo.count())]
-    assert {"From box (shipped)", "From pong (shipped)"} <= set(labels)
-    choose_scene(combo, "From pong (shipped)")
+    assert {"From Box (shipped)", "From Pong (shipped)"} <= set(labels)
+    choose_scene(combo, "From Pong (shipped)")
     form = panel.settings.form
     assert form.editor("alpha_units").value() == 8  # the shipped model's config, fixed
     assert not form.editor("alpha_units").isEnabled() and form.editor("num_epochs").isEnabled()
@@ -237,7 +237,7 @@ def test_the_model_card_says_scene_size_training_and_shipped_figures(shipped):
     (shipped / "models" / "pong-evaluation.json").write_text(json.dumps(figures))
     path = shipped / "models" / "pong.safetensors"
     card = model_card(load_model(path), str(path))
-    assert (card.headline, card.shipped) == ("trained on pong", True)
+    assert (card.headline, card.shipped) == ("trained on Pong", True)
     assert card.lines[0].startswith("32×32 frames, K=2") and card.lines[0].endswith(", 1 epoch")
     assert card.lines[-1] == (
         "smoothing on paper-pong-test.npz: planning 0.020 (0.40× baseline), "

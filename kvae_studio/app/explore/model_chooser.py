@@ -14,15 +14,15 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from kvae_studio.app.resources import shipped_models, shipped_scene
+from kvae_studio.app.resources import scene_title, shipped_models, shipped_scene
 
 _OPEN = "__open__"
 
 
 def model_entry_label(path: Path) -> str:
-    """'pong (shipped)', a run's folder name, or the file name."""
+    """'Pong (shipped)', a run's folder name, or the file name."""
     if scene := shipped_scene(path):
-        return f"{scene} (shipped)"
+        return f"{scene_title(scene)} (shipped)"
     return path.parent.name if path.name == "model.safetensors" else path.name
 
 

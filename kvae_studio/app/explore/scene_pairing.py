@@ -14,6 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kvae_studio.app import colors
+from kvae_studio.app.resources import scene_title
 
 
 def pairing_warning(sequence_scene: str | None, model_scene: str | None, trained: bool) -> str:
@@ -21,10 +22,11 @@ def pairing_warning(sequence_scene: str | None, model_scene: str | None, trained
     scene, or to an untrained model."""
     if not sequence_scene:
         return ""
+    shown = scene_title(sequence_scene)
     if not trained:
-        return f"An untrained model is looking at this {sequence_scene} sequence."
+        return f"An untrained model is looking at this {shown} sequence."
     if model_scene and model_scene != sequence_scene:
-        return f"This {sequence_scene} sequence is shown to a model trained on {model_scene}."
+        return f"This {shown} sequence is shown to a model trained on {scene_title(model_scene)}."
     return ""
 
 
@@ -63,9 +65,9 @@ class ScenePairingBanner(QFrame):
         text = pairing_warning(sequence_scene, model_scene, trained)
         self._target = matching if text else None
         if text and matching is None:
-            text += f" No {sequence_scene} model ships with the studio."
+            text += f" No {scene_title(sequence_scene)} model ships with the studio."
         self.label.setText(f"⚠ {text}" if text else "")
-        self.button.setText(f"Use the {sequence_scene} model")
+        self.button.setText(f"Use the {scene_title(sequence_scene)} model")
         self.button.setToolTip(str(matching) if matching else "")
         self.button.setVisible(self._target is not None)
         self.setVisible(bool(text))

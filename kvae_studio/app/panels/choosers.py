@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
 from kvae_studio.app.panels.workspace import Workspace
-from kvae_studio.app.resources import shipped_models, shipped_scene
+from kvae_studio.app.resources import scene_title, shipped_models, shipped_scene
 
 _BROWSE = "__browse__"
 
@@ -179,8 +179,8 @@ class ModelCombo(_PathCombo):
 
 
 def model_label(path: Path) -> str:
-    """'pong (shipped)' for a shipped model, 'box-20250101-120000' for a run's model, the
+    """'Pong (shipped)' for a shipped model, 'box-20250101-120000' for a run's model, the
     file name otherwise."""
     if scene := shipped_scene(path):
-        return f"{scene} (shipped)"
+        return f"{scene_title(scene)} (shipped)"
     return path.parent.name if path.name == "model.safetensors" else path.name

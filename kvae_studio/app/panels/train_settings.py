@@ -30,7 +30,12 @@ from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_
 from kvae_studio.app.panels.forms import DataclassForm
 from kvae_studio.app.panels.train_session import read_studio_file
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
-from kvae_studio.app.resources import shipped_datasets, shipped_models, shipped_scene
+from kvae_studio.app.resources import (
+    scene_title,
+    shipped_datasets,
+    shipped_models,
+    shipped_scene,
+)
 from model.config import KVAEConfig
 
 NEW_RUN = "New run"
@@ -174,7 +179,7 @@ class TrainSettings(QScrollArea):
             if (run / "model.safetensors").is_file():
                 self.run_combo.addItem(run.name, str(run))
         for scene, model in shipped_models().items():
-            self.run_combo.addItem(f"From {scene} (shipped)", f"{SHIPPED}{model}")
+            self.run_combo.addItem(f"From {scene_title(scene)} (shipped)", f"{SHIPPED}{model}")
             self.run_combo.setItemData(
                 self.run_combo.count() - 1,
                 f"A new run that starts from the weights and config of {model.name}",
