@@ -76,7 +76,11 @@ class SequenceControls(QWidget):
         self.scene = QComboBox()
         for name, cls in SCENES.items():  # titled as in the Scene tab, keyed by name
             self.scene.addItem(cls.title or name, name)
-        self.scene.setToolTip("Scene to simulate a new sequence from")
+        self.scene.setToolTip(
+            "Choosing a scene simulates a sequence of it, with the scene's shipped model\n"
+            "when a shipped model is open (your own model stays; a warning says if the\n"
+            "scenes differ)"
+        )
         self.seed = SeedBox()
         self.seed.setRange(0, 999_999)
         self.seed.setToolTip(
