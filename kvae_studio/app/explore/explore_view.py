@@ -135,9 +135,12 @@ class ExploreView(QWidget):
         self.canvas_title.setStyleSheet(f"color: {theme.TEXT};")
         self.large_view = "observed"  # what the canvas shows: the observed frame or a cell
         self.paint_button = QToolButton()
-        self.paint_button.setText("✎ Back to painting")
+        self.paint_button.setText("✎ Paint")
         self.paint_button.setObjectName("backToPainting")
-        self.paint_button.setToolTip("Show the observed frame on the canvas again, to paint")
+        self.paint_button.setToolTip(
+            "Back to painting: the observed frame on the canvas again (or click the tile "
+            "shown large)"
+        )
         self.paint_button.clicked.connect(lambda: self.show_large("observed"))
         self.paint_button.setVisible(False)
         self.reset_zoom_action = QAction("Reset zoom", self)
@@ -202,7 +205,7 @@ class ExploreView(QWidget):
         right.setStretchFactor(1, 5)
         right.setStretchFactor(2, 0)
         right.setChildrenCollapsible(False)
-        right.setMinimumWidth(280)  # the a-space plot and the scores stay readable
+        right.setMinimumWidth(250)  # the a-space plot and the scores stay readable
         self.plots_splitter = right
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)

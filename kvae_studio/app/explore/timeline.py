@@ -112,15 +112,18 @@ class Timeline(QWidget):
         # As wide as its longest text, so it does not shift the slider during playback.
         last = self._steps - 1
         metrics = self.label.fontMetrics()
-        widest = max(metrics.horizontalAdvance(f"frame {last} / {last}   {s}") for s in STATUSES)
+        widest = max(metrics.horizontalAdvance(self._text(last, s)) for s in STATUSES)
         self.label.setFixedWidth(widest + 8)
 
     def set_frame(self, frame: int) -> None:
         self.slider.setValue(max(0, min(int(frame), self._steps - 1)))
 
     def set_status(self, text: str) -> None:
-        base = f"frame {self.frame} / {self._steps - 1}"
-        self.label.setText(f"{base}   {text}" if text else base)
+        self.label.setText(self._text(self.frame, text))
+
+    def _text(self, frame: int, status: str) -> str:
+        base = f"frame {frame}/{self._steps - 1}"
+        return f"{base} · {status}" if status else base
 
     def step(self, delta: int) -> None:
         self.set_frame((self.frame + delta) % self._steps)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -256,6 +257,9 @@ class ScenePanel(QWidget):
         self.form = DataclassForm(cls, scene_hints(cls), order=tuple(_GROUPS))
         self.form.changed.connect(self._schedule_preview)
         self.form_area.setWidget(self.form)
+        # Wide enough for the form beside its scroll bar: the bar never covers an editor.
+        bar = self.form_area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.form_area.setMinimumWidth(self.form.minimumSizeHint().width() + bar + 4)
         self.refresh_preview()
 
     def _reset(self) -> None:
