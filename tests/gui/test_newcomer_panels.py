@@ -84,6 +84,10 @@ def test_a_training_split_is_the_default(qtbot, workspace):
     qtbot.addWidget(panel)
     assert panel.settings.train_combo.path() == train
     assert not panel.settings.trains_on_test_file()
+    assert panel.settings.test_warning.isHidden()
+    # The run's own test set, chosen as its training set too, is a test set.
+    _choose(panel.settings.test_combo, "tiny-train.npz")
+    assert panel.settings.trains_on_test_file() and not panel.settings.test_warning.isHidden()
 
 
 def test_train_anyway_on_a_test_file_and_open_the_runs_folder(qtbot, workspace, monkeypatch):

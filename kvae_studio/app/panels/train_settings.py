@@ -136,6 +136,7 @@ class TrainSettings(QScrollArea):
             "(0 = all; the full sweep is in the Evaluate tab)"
         )
         self.train_combo.pathChanged.connect(self._on_train_changed)
+        self.test_combo.pathChanged.connect(self._show_test_warning)
         form = QFormLayout(box)
         form.addRow("Training set", self.train_combo)
         form.addRow(self.test_warning)
@@ -245,13 +246,7 @@ class TrainSettings(QScrollArea):
     def _on_train_changed(self) -> None:
         """Frames follow the data; the matching -test file is the default test set."""
         path = self.train_combo.path()
-        testing = self.trains_on_test_file()
-        self.test_warning.setVisible(testing)
-        if testing:
-            self.test_warning.setText(
-                f"{path.name} is a test set: a model trained on it scores falsely well on "
-                "it. Make a training set in the Scene tab."
-            )
+        self._show_test_warning()
         if path is None:
             return
         info = dataset_info(path)
@@ -262,9 +257,21 @@ class TrainSettings(QScrollArea):
             if partner.is_file():
                 self.test_combo.set_path(partner)
 
+    def _show_test_warning(self) -> None:
+        testing = self.trains_on_test_file()
+        self.test_warning.setVisible(testing)
+        if testing:
+            self.test_warning.setText(
+                f"{self.train_combo.path().name} is a test set: a model trained on it "
+                "scores falsely well on it. Make a training set in the Scene tab."
+            )
+
     def trains_on_test_file(self) -> bool:
-        """The chosen training set is a test set (see `is_test_file`)."""
-        return is_test_file(self.train_combo.path())
+        """The chosen training set is a test set (see `is_test_file`), or the file chosen
+        as this run's test set."""
+        train, test = self.train_combo.path(), self.test_combo.path()
+        same = train is not None and test is not None and train.resolve() == test.resolve()
+        return same or is_test_file(train)
 
     def eval_sequences(self) -> int | None:
         return self.eval_spin.value() or None
