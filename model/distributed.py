@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -111,12 +112,12 @@ class Processes:
         try:
             yield
         except (dist.DistError, RuntimeError) as err:
-            if isinstance(err, torch.linalg.LinAlgError) or not _is_collective_error(err):
+            ours = (LostProcess, torch.linalg.LinAlgError)
+            if isinstance(err, ours) or not _is_collective_error(err):
                 raise
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise LostProcess(
-                f"another process of the job died or did not answer within "
-                f"{self.timeout:.0f} s (rank {self.rank} of {self.world_size}: {first})"
+                f"another process of the job died or stopped answering ({_gist(err)}; rank "
+                f"{self.rank} of {self.world_size}, which waits {self.timeout:.0f} s at most)"
             ) from err
 
 
@@ -138,6 +139,14 @@ class _ELBO(nn.Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.model.elbo(*args, **kwargs)
+
+
+def _gist(err: BaseException) -> str:
+    """'Connection reset by peer' out of gloo's '[.../pair.cc:537] Read error [ip]:port:
+    Connection reset by peer. This is typically caused by...'."""
+    lines = str(err).strip().splitlines()
+    text = re.sub(r"^\[[^\]]*\]\s*", "", lines[0]) if lines else type(err).__name__
+    return text.split(". ")[0].rstrip(".")
 
 
 def _is_collective_error(err: BaseException) -> bool:

@@ -234,7 +234,8 @@ class Trainer:
                 idx = self.permutation[
                     self.batch_index * cfg.batch_size : (self.batch_index + 1) * cfg.batch_size
                 ]
-                report = self._train_step(idx, params, phase, lr, batches)
+                with self.processes.guard():  # DDP's all-reduce runs inside backward()
+                    report = self._train_step(idx, params, phase, lr, batches)
                 self.batch_index += 1
                 if report.skipped:
                     bad_steps += 1

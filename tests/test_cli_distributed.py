@@ -127,6 +127,6 @@ def test_a_killed_process_ends_the_job_with_a_message_from_rank_0(data, tmp_path
                 p.kill()
                 p.wait()
     assert procs[0].returncode == 1, stderr
-    assert "error: another process of the job died or did not answer" in stderr, stderr
+    assert "error: another process of the job died or stopped answering" in stderr, stderr
     assert stderr.count("error:") == 1 and "Traceback" not in stderr, stderr
     assert waited < timeout, f"rank 0 waited {waited:.0f} s"

@@ -8,6 +8,7 @@ prints and writes the run folder.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 
@@ -140,10 +141,33 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     try:
         with launched(pick_device(args.device), args.dist_timeout) as processes:
-            return _train(args, processes, images, config, test, validation)
+            if processes.distributed:
+                signal.signal(signal.SIGTERM, _terminated)
+            try:
+                return _train(args, processes, images, config, test, validation)
+            except _Terminated:  # said before the process group is taken down
+                if processes.writer:
+                    print(
+                        "\nerror: torchrun ended the job: another of its processes failed "
+                        "(its report below names it) or the job was told to stop; continue "
+                        f"from the last checkpoint with: kvae-studio train ... --out {args.out} "
+                        "--resume",
+                        file=sys.stderr,
+                    )
+                return 128 + signal.SIGTERM
+            finally:  # a SIGTERM while the process exits is no news
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
     except (TrainingError, ModelFileError, LostProcess) as err:
         print(f"\n{_rank_prefix()}error: {err}", file=sys.stderr)
         return 1
+
+
+class _Terminated(Exception):
+    """SIGTERM under torchrun: its agent ends every process when one fails."""
+
+
+def _terminated(signum, frame) -> None:
+    raise _Terminated
 
 
 def _train(args, processes, images, config, test, validation) -> int:
