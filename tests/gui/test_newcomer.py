@@ -226,6 +226,7 @@ def test_runs_are_named_by_their_folder_and_the_model_dialog_hides_resume_states
     wait_idle(qtbot, window)
     assert window.recent_menu.actions()[0].text() == "tiny-box"
     assert window.model_status.text() == "tiny-box"
+    assert "<b>tiny-box</b>" in window.explore.sequence_controls.model_label.text()
 
     dialog = model_file_dialog(window, str(run))
     qtbot.addWidget(dialog)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kvae_studio.app.documents import display_name
 from kvae_studio.app.explore.model_chooser import ModelChooser
 from kvae_studio.app.icons import dice_icon
 from kvae_studio.sim import SCENES
@@ -138,7 +139,7 @@ class SequenceControls(QWidget):
         return self.scene.currentData() or self.scene.currentText()
 
     def show_model(self, path: str | None, summary: str) -> None:
-        name = Path(path).name if path else "untrained model"
+        name = display_name(path) if path else "untrained model"  # a run by its folder
         self.model_label.setText(f"<b>{name}</b><br><span style='color:gray'>{summary}</span>")
         self.model_label.setToolTip(path or "A freshly initialised model: no trained file found")
         self.model_chooser.show_current(path)
