@@ -64,6 +64,7 @@ def build_menus(window: QMainWindow) -> QMenu:
 
     view = bar.addMenu("&View")
     view.addActions(timeline.actions_for_window())
+    view.addAction(window.explore.reset_zoom_action)
     view.addSeparator()
     tabs = window.tabs
     for i in range(tabs.count()):

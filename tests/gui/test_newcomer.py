@@ -160,6 +160,10 @@ def test_the_canvas_zooms_pans_and_resets(qtbot, window):
     assert explore.mask.occluded[explore.current_frame, 12, 12:15].all()
     QTest.mouseClick(explore.zoom_button, LEFT)
     assert canvas.zoom == pytest.approx(1.0, rel=0.05)
+    _wheel(canvas, 2, corner)
+    QTest.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert canvas.zoom == pytest.approx(1.0, rel=0.05), "Ctrl+0 resets too"
+    assert ("Reset zoom", "Ctrl+0") in window.shortcut_table()
     wait_idle(qtbot, window)
 
 
