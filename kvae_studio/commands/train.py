@@ -211,12 +211,17 @@ def _train(args, processes, images, config, test, validation) -> int:
         return 130
 
 
-def _rank_prefix() -> str:
-    """'rank N: ' in a process that torchrun started other than rank 0, else ''."""
+def _rank() -> int:
+    """This process's rank under torchrun (0 alone), known before the process group starts:
+    only rank 0 may lock, check for writing, or move aside the run folder."""
     import os
 
-    rank = os.environ.get("RANK", "0")
-    return "" if rank == "0" or int(os.environ.get("WORLD_SIZE", "1")) <= 1 else f"rank {rank}: "
+    return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+
+
+def _rank_prefix() -> str:
+    """'rank N: ' in a process that torchrun started other than rank 0, else ''."""
+    return f"rank {_rank()}: " if _rank() else ""
 
 
 def _drive(trainer) -> int:
