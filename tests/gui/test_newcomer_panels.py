@@ -231,3 +231,17 @@ def test_evaluate_draws_each_point_as_it_arrives_hides_a_model_and_log_scale(
     assert panel.plot.point_count("planning") == 8 * 4
     click(panel.plot.log_y)
     assert all(w.getPlotItem().getAxis("left").logMode for w in panel.plot.plots.values())
+
+
+def test_a_refused_training_config_outlines_its_field(qtbot, workspace):
+    _simulate(workspace, "tiny-train.npz", 4)
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    init_lr = panel.settings.form.editor("init_lr")
+    type_into(init_lr, "-1")
+    click(panel.start_button)
+    assert panel.message.is_error and "init_lr" in panel.message.text()
+    assert init_lr.property("invalid") is True
+    assert panel.settings.form.editor("batch_size").property("invalid") is False
+    assert panel.state == "idle"

@@ -156,7 +156,9 @@ class TrainPanel(QWidget):
             request = self._request()
         except ValueError as err:
             self.message.error(str(err))
+            self.settings.form.show_problem(str(err))  # outline the fields it names
             return
+        self.settings.form.show_problem("")
         self.session = TrainSession(request)
         job = Job(self.session.run, parent=self)
         job.item.connect(self._on_event)
