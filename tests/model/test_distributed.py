@@ -133,46 +133,34 @@ def test_two_processes_take_the_one_process_step_and_only_rank_0_writes(tmp_path
     assert not (tmp_path / "run-1").exists()
 
 
-def test_a_short_run_logs_the_one_process_losses_and_resumes_on_one(tmp_path):
-    """Batches of 7 shared 4 + 3, all three phases (DDP rebuilt at each), a NaN on rank 1
-    alone at the third step (every rank skips it); stopped after two epochs, resumed for
-    the third in one process: the one-process run's losses and weights."""
-    config = {**SMALL, "batch_size": 7, "only_vae_epochs": 1, "num_epochs": 3}
+def test_a_run_resumed_on_two_processes_then_on_one_logs_the_one_process_losses(tmp_path):
+    """Epoch 1 in one process, epochs 2-3 in two (a phase change, so DDP is rebuilt;
+    batches of 7 shared 4 + 3; a NaN on rank 1 alone at step 5, which every rank skips),
+    epoch 4 in one again: the losses and weights of one process running straight."""
+    config = {**SMALL, "batch_size": 7, "only_vae_epochs": 1, "num_epochs": 4}
     config["train_miss_prob"] = 0.3
     one = Trainer(images(14), config=KVAEConfig(**config), device="cpu")
-    poison(one, {2})
+    poison(one, {4})
     straight = [e for e in one.run() if e.kind == "step"]
-    assert [e.phase for e in straight] == ["vae"] * 2 + ["vae+lgssm"] * 2 + ["all"] * 2
-    assert [e.skipped for e in straight] == [False, False, True, False, False, False]
+    assert [e.phase for e in straight] == ["vae"] * 2 + ["vae+lgssm"] * 2 + ["all"] * 4
+    assert [e.skipped for e in straight] == [False] * 4 + [True] + [False] * 3
 
     run = tmp_path / "run"
+    first = Trainer(images(14), config=KVAEConfig(**config), device="cpu", run_dir=run, epochs=1)
+    losses = [e.terms["elbo"] for e in first.run() if e.kind == "step"]
     ranks = launch(
-        tmp_path, n=14, config=config, epochs=2, out=str(run), poison={"rank": 1, "calls": [2]}
+        tmp_path, n=14, resume=True, epochs=3, out=str(run), poison={"rank": 1, "calls": [2]}
     )
     assert [s["skipped"] for s in ranks[0]["steps"]] == [False, False, True, False]
     assert ranks[1]["steps"] == ranks[0]["steps"]
     assert_same_weights(ranks[1]["state"], ranks[0]["state"], 0.0)
+    losses += elbos(ranks[0]["steps"])
     logged = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    assert [r["kind"] for r in logged].count("step") == 4  # once, by rank 0
-    assert {r["world_size"] for r in logged if r["kind"] == "epoch"} == {2}
+    assert [r["kind"] for r in logged].count("step") == 6  # 2 + 4, each written once
+    assert [r["world_size"] for r in logged if r["kind"] == "epoch"] == [1, 2, 2]
 
-    resumed = Trainer(images(14), run_dir=run, resume=True, device="cpu", epochs=3)
-    assert resumed.model.summary["world_size"] == 2
-    rest = [e.terms["elbo"] for e in resumed.run() if e.kind == "step"]
-    np.testing.assert_allclose(
-        elbos(ranks[0]["steps"]) + rest, [e.terms["elbo"] for e in straight], rtol=1e-4
-    )
-    assert_same_weights(resumed.model.state_dict(), one.model.state_dict(), 1e-4)
-
-
-def test_a_one_process_run_resumes_on_two(tmp_path):
-    config = {**SMALL, "batch_size": 7, "num_epochs": 3, "train_miss_prob": 0.3}
-    one = Trainer(images(14), config=KVAEConfig(**config), device="cpu")
-    straight = [e.terms["elbo"] for e in one.run() if e.kind == "step"]
-    first = Trainer(
-        images(14), config=KVAEConfig(**config), device="cpu", run_dir=tmp_path, epochs=1
-    )
-    done = [e.terms["elbo"] for e in first.run() if e.kind == "step"]
-    ranks = launch(tmp_path, n=14, resume=True, epochs=3, out=str(tmp_path))
-    np.testing.assert_allclose(done + elbos(ranks[0]["steps"]), straight, rtol=1e-4)
-    assert_same_weights(ranks[0]["state"], one.model.state_dict(), 1e-4)
+    last = Trainer(images(14), run_dir=run, resume=True, device="cpu", epochs=4)
+    assert last.model.summary["world_size"] == 2
+    losses += [e.terms["elbo"] for e in last.run() if e.kind == "step"]
+    np.testing.assert_allclose(losses, [e.terms["elbo"] for e in straight], rtol=1e-4)
+    assert_same_weights(last.model.state_dict(), one.model.state_dict(), 1e-4)
