@@ -158,6 +158,20 @@ def test_the_canvas_zooms_pans_and_resets(qtbot, window):
     # Painting still lands where the pointer is, zoomed in.
     drag(canvas, [(12.5, 12.5), (14.5, 12.5)])
     assert explore.mask.occluded[explore.current_frame, 12, 12:15].all()
+    # Space held over the canvas: the left button pans instead of painting or playing.
+    painted = explore.mask.occluded.copy()
+    QTest.mouseMove(viewport, start)
+    canvas.setFocus()
+    (x0, _), _ = canvas.box.viewRange()
+    QTest.keyPress(canvas, Qt.Key.Key_Space)
+    QTest.mousePress(viewport, LEFT, NO_MOD, start)
+    QTest.mouseMove(viewport, start + QPoint(-60, 0))
+    QTest.mouseRelease(viewport, LEFT, NO_MOD, start + QPoint(-60, 0))
+    QTest.keyRelease(canvas, Qt.Key.Key_Space)
+    (x1, _), _ = canvas.box.viewRange()
+    assert x1 > x0 + 1 and np.array_equal(explore.mask.occluded, painted)
+    assert not explore.timeline.playing, "Space over the canvas pans, it does not play"
+
     QTest.mouseClick(explore.zoom_button, LEFT)
     assert canvas.zoom == pytest.approx(1.0, rel=0.05)
     _wheel(canvas, 2, corner)

@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QGraphicsEllipseItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QGraphicsEllipseItem,
+    QLineEdit,
+    QWidget,
+)
 
 from kvae_studio.app import colors, theme
 from kvae_studio.app.qtsetup import pg
@@ -58,6 +64,7 @@ class PaintCanvas(pg.GraphicsView):
         self.painting = True
         self._space = False  # Space held: the left button pans
         self._pan_from: QPointF | None = None
+        self._hover = False  # the pointer is over the canvas (Space then pans)
 
     # Drawing.
     def show_frame(self, frame: np.ndarray, hidden_pixels: np.ndarray) -> None:
@@ -156,7 +163,16 @@ class PaintCanvas(pg.GraphicsView):
         self.strokeStarted.emit(p.x(), p.y(), button == Qt.MouseButton.RightButton)
         ev.accept()
 
+    def enterEvent(self, ev) -> None:
+        self._hover = True
+        # Take the keyboard (for Space) unless the user is typing in a field.
+        focus = QApplication.focusWidget()
+        if not isinstance(focus, (QLineEdit, QAbstractSpinBox)):
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().enterEvent(ev)
+
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        self._hover = True
         if self._pan_from is not None:
             self._pan(ev.position())
             ev.accept()
@@ -198,7 +214,7 @@ class PaintCanvas(pg.GraphicsView):
             ev.type() == QEvent.Type.ShortcutOverride
             and isinstance(ev, QKeyEvent)
             and ev.key() == Qt.Key.Key_Space
-            and self.underMouse()
+            and self._hover
         ):
             ev.accept()
             return True
@@ -221,6 +237,7 @@ class PaintCanvas(pg.GraphicsView):
         super().keyReleaseEvent(ev)
 
     def leaveEvent(self, ev) -> None:
+        self._hover = False
         self.cursor_ring.setVisible(False)
         super().leaveEvent(ev)
 
