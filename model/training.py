@@ -28,6 +28,7 @@ from model.evaluation import imputation_metrics, test_elbo
 from model.kvae import KVAE
 from model.masks import planning_mask, training_mask
 from model.objective import ELBOTerms
+from model.schedule import learning_rate, phase_of, phase_parameters
 from model.selection import METRICS, BestTracker
 from model.training_reports import EpochReport, Finished, StepReport, TrainingError, with_speed
 from model.training_state import override_schedule
@@ -45,19 +46,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise TrainingError("--device cuda was asked for, but PyTorch sees no CUDA device")
     return torch.device(name)
-
-
-def phase_of(config: KVAEConfig, epoch: int) -> str:
-    """'vae' (VAE alone), 'vae+lgssm' (VAE, A, B, C, a_0) or 'all' (alpha network too)."""
-    if epoch < config.only_vae_epochs:
-        return "vae"
-    if epoch < config.only_vae_epochs + config.kf_update_steps:
-        return "vae+lgssm"
-    return "all"
-
-
-def learning_rate(config: KVAEConfig, epoch: int) -> float:
-    return config.init_lr * config.decay_rate ** (epoch // config.decay_epochs)
 
 
 class Trainer:
@@ -272,33 +260,21 @@ class Trainer:
             and self.best.since_best >= self.patience
         )
 
-    def _phase_parameters(self, phase: str) -> dict[str, list[torch.nn.Parameter]]:
-        model = self.model
-        groups = {"vae": model.vae_parameters(), "kf": model.kf_parameters()}
-        groups["alpha"] = model.alpha_parameters()
-        active = {"vae": ["vae"], "vae+lgssm": ["vae", "kf"], "all": ["vae", "kf", "alpha"]}[phase]
-        return {name: params for name, params in groups.items() if name in active} | {
-            "frozen": [p for name, ps in groups.items() if name not in active for p in ps]
-        }
-
     def _make_optimizer(self, phase: str) -> torch.optim.Optimizer:
         """Adam over the phase's parameters, or over all of them with one optimiser per run."""
         cfg = self.config
         if cfg.optimizer_per_phase:
-            groups = self._phase_parameters(phase)
-            params = [p for name, ps in groups.items() if name != "frozen" for p in ps]
+            params = phase_parameters(self.model, phase)[0]
         else:
             params = list(self.model.parameters())
         return torch.optim.Adam(params, lr=learning_rate(cfg, self.epoch))
 
     def _set_phase(self, phase: str) -> list[torch.nn.Parameter]:
-        groups = self._phase_parameters(phase)
-        trained = []
-        for name, params in groups.items():
-            for p in params:
-                p.requires_grad_(name != "frozen")
-                if name != "frozen":
-                    trained.append(p)
+        trained, frozen = phase_parameters(self.model, phase)
+        for p in trained:
+            p.requires_grad_(True)
+        for p in frozen:
+            p.requires_grad_(False)
         return trained
 
     def _train_step(self, idx, params, phase, lr, batches) -> StepReport:
