@@ -58,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; Ctrl+C at any point (even while the commands load) is one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -66,11 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     given = [f"--{name.split('_', 1)[1]}" for name in _WINDOW_FLAGS if getattr(args, name)]
     if given:
         parser.error(f"{', '.join(given)} only apply to the studio window (no command)")
-    try:
-        return int(args.command_run(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return int(args.command_run(args) or 0)
 
 
 def _command_module(name: str) -> ModuleType | None:

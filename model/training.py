@@ -28,15 +28,12 @@ from model.evaluation import imputation_metrics, test_elbo
 from model.kvae import KVAE
 from model.masks import planning_mask, training_mask
 from model.objective import ELBOTerms
+from model.run_folder import BEST_FILE, LOG_FILE, MODEL_FILE, RESUME_FILE
 from model.schedule import learning_rate, phase_of, phase_parameters
 from model.selection import METRICS, BestTracker
 from model.training_reports import EpochReport, Finished, StepReport, TrainingError, with_speed
 from model.training_state import override_schedule
 
-MODEL_FILE = "model.safetensors"
-BEST_FILE = "best.safetensors"
-RESUME_FILE = "resume.safetensors"
-LOG_FILE = "log.jsonl"
 MAX_BAD_STEPS = 10
 
 

@@ -12,6 +12,8 @@ import signal
 import sys
 import time
 
+from kvae_studio.commands import _options
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -51,7 +53,15 @@ def register(subparsers) -> None:
         help="with --keep-best: stop when the score has not improved for N epochs",
     )
     p.add_argument("--out", required=True, help="run folder: model.safetensors, resume state, log")
-    p.add_argument("--epochs", type=int, help="number of epochs (default: the config's, 80)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in --out: its files move to OUT.replaced-DATE-TIME (never "
+        "deleted); without this or --resume, a folder that holds a run is refused",
+    )
+    p.add_argument(
+        "--epochs", type=_options.positive, help="number of epochs (default: the config's, 80)"
+    )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument(
         "--precision",
@@ -60,7 +70,7 @@ def register(subparsers) -> None:
         help="bf16: the encoder's and decoder's convolutions under bfloat16 autocast "
         "(the Kalman filter and smoother stay float32)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_options.seed, default=0)
     p.add_argument(
         "--set",
         dest="overrides",
@@ -74,9 +84,13 @@ def register(subparsers) -> None:
         action="store_true",
         help="continue the run in --out; --set may then change its schedule (e.g. train_miss_prob)",
     )
-    p.add_argument("--checkpoint-every", type=int, default=1, metavar="N")
-    p.add_argument("--eval-sequences", type=int, help="use only the first N test sequences")
-    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--checkpoint-every", type=_options.positive, default=1, metavar="N")
+    p.add_argument(
+        "--eval-sequences", type=_options.positive, help="use only the first N test sequences"
+    )
+    p.add_argument(
+        "--threads", type=_options.positive, help="CPU threads for torch (default: torch's choice)"
+    )
     p.add_argument(
         "--dist-timeout",
         type=_positive_int,
@@ -107,6 +121,24 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Lock the run folder, refusing it up front if it cannot take the run; then train."""
+    from model.run_folder import RunFolder, RunFolderError
+
+    folder = RunFolder(args.out) if _rank() == 0 else None
+    try:
+        if folder is not None:
+            folder.acquire(resume=args.resume, overwrite=args.overwrite)
+    except RunFolderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, folder)
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def _run(args: argparse.Namespace, folder) -> int:
     import numpy as np
 
     from model.checkpoint import ModelFileError
@@ -128,9 +160,14 @@ def run(args: argparse.Namespace) -> int:
             )
         images = parts[0] if len(parts) == 1 else np.concatenate(parts)
         config = KVAEConfig(frame_size=images.shape[-1]).with_overrides(args.overrides)
+        _check_inputs(args, images, test, validation, config)
     except (DatasetError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if folder is not None:  # the inputs are good: only now may an old run move aside
+        folder.make_room()
+        for note in folder.notes:
+            print(note, file=sys.stderr)
 
     import torch
 
@@ -174,6 +211,7 @@ def _train(args, processes, images, config, test, validation) -> int:
     """Train in this process (one of several under torchrun); its exit code."""
     from model.training import Trainer
 
+    trainer = None
     try:
         trainer = Trainer(
             images,
@@ -200,6 +238,9 @@ def _train(args, processes, images, config, test, validation) -> int:
             return 0
         return _drive(trainer)
     except KeyboardInterrupt:
+        if trainer is None:  # interrupted while the Trainer was being built
+            print("\ninterrupted before training started", file=sys.stderr)
+            return 130
         trainer.stop()
         for _ in trainer.run():
             pass
@@ -217,6 +258,24 @@ def _rank() -> int:
     import os
 
     return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+
+
+def _check_inputs(args, images, test, validation, config) -> None:
+    """ValueError (one line) for inputs that would fail only after an epoch's work: frames
+    that are not square or not the training set's, sequences too short to be scored."""
+    from model.data import frames_problem, length_problem
+
+    if problem := frames_problem(images.shape):
+        raise ValueError(f"{args.data[0]}: {problem}")
+    others = (("--test", args.test, test), ("--validation", args.validation, validation))
+    for flag, path, data in others:
+        if data is None:
+            continue
+        problem = frames_problem(data.images.shape, images.shape[-1]) or length_problem(
+            data.images.shape[1], config.t_init_mask, f"the {flag[2:]} set's imputation metrics"
+        )
+        if problem:
+            raise ValueError(f"{flag} {path}: {problem}")
 
 
 def _rank_prefix() -> str:
