@@ -144,6 +144,7 @@ def test_a_constant_learning_rate_reads_as_itself_and_log_scale(qtbot):
     assert 0.001 < low < 0.007 < high < 0.02, (low, high)
     axis = curves.lr_plot.getAxis("left")
     assert axis.tickStrings([0.005, 0.007, 0.009], 1.0, 0.002) == ["0.005", "0.007", "0.009"]
+    assert axis.tickStrings([9.99, 10.0, 10.01], 1.0, 0.01) == ["9.99", "10", "10.01"]
 
     QTest.mouseClick(curves.log_y, Qt.MouseButton.LeftButton)
     assert curves.log_y.isChecked()

@@ -102,7 +102,14 @@ class ScientificAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         if self.logMode:
             return [f"{10.0**v:.3g}" for v in values]
-        return [f"{v * scale:.3g}" for v in values]
+        step = abs(spacing * scale)
+        out = []
+        for v in values:
+            x = v * scale
+            # As many significant digits as the tick spacing needs: 9.99, 10, 10.01.
+            need = math.ceil(math.log10(abs(x) / step)) + 1 if x and step else 1
+            out.append(f"{x:.{min(max(need, 1), 8)}g}")
+        return out
 
 
 def fit_flat_range(plot: pg.PlotItem, y: np.ndarray) -> None:
@@ -132,6 +139,7 @@ class TrainingCurves(QWidget):
         }
         self._curves: dict[str, list[tuple[pg.PlotDataItem, Series, str]]] = {}
         self._dirty: set[str] = set()
+        self._flat_fit: dict[int, pg.PlotItem] = {}  # id(series) -> plot ranged by its data
         self.log_plots: list[pg.PlotItem] = []  # positive values that may span decades
 
         self.tabs = QTabWidget()
@@ -236,7 +244,7 @@ class TrainingCurves(QWidget):
         grad = layout.addPlot(row=1, col=0, axisItems={"left": ScientificAxis()})
         grad.setTitle("gradient norm (before clipping)", color=fg, size="9pt")
         self._step_pair(tab, grad, "grad_norm", "gradient norm")
-        speed = layout.addPlot(row=2, col=0)
+        speed = layout.addPlot(row=2, col=0, axisItems={"left": ScientificAxis()})
         speed.setTitle("sequences per second", color=fg, size="9pt")
         self._step_pair(tab, speed, "sequences_per_second", "sequences/s")
         for plot in (lr, grad, speed):
@@ -245,6 +253,8 @@ class TrainingCurves(QWidget):
         speed.setXLink(lr)
         speed.setLabel("bottom", "step")
         self.log_plots += [lr, grad, speed]
+        for name, plot in (("lr", lr), ("grad_norm", grad), ("sequences_per_second", speed)):
+            self._flat_fit[id(self.steps[name])] = plot
 
     def _build_test_tab(self) -> None:
         widget = make_plot_widget(
@@ -351,8 +361,8 @@ class TrainingCurves(QWidget):
         for item, series, which in self._curves.get(key, []):
             x, y = series.data() if which == "raw" else series.smoothed()
             item.setData(x, y)
-            if series is self.steps["lr"]:
-                fit_flat_range(self.lr_plot, y)
+            if (plot := self._flat_fit.get(id(series))) is not None and which == "raw":
+                fit_flat_range(plot, y)
 
     def _on_tab(self, _index: int) -> None:
         self.flush()
