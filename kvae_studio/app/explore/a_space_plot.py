@@ -34,6 +34,7 @@ class ASpacePlot(pg.PlotWidget):
         super().__init__(parent=parent, background=theme.BASE)
         plot = self.getPlotItem()
         plot.setTitle(_legend_title(), size="8pt")  # a legend in the title never hides data
+        self._title_lines = 1
         plot.setLabel("bottom", "a₁")
         plot.setLabel("left", "a₂")
         plot.showGrid(x=True, y=True, alpha=0.12)
@@ -83,6 +84,13 @@ class ASpacePlot(pg.PlotWidget):
         self.getPlotItem().addItem(scatter)
         return scatter
 
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        lines = 2 if self.width() < NARROW else 1
+        if lines != getattr(self, "_title_lines", lines):  # (not while being built)
+            self._title_lines = lines
+            self.getPlotItem().setTitle(_legend_title(lines), size="8pt")
+
     def show_result(self, result: InferenceResult) -> None:
         self._result = result
         seen = result.fully_visible_frames
@@ -128,14 +136,21 @@ class ASpacePlot(pg.PlotWidget):
         self.marker.setData(x=x, y=y)
 
 
-def _legend_title() -> str:
+NARROW = 380  # below this width (px) the key takes two lines rather than overflow
+
+
+def _legend_title(lines: int = 1) -> str:
+    """The key as the plot's title, on one line or (a narrow plot) two."""
     entries = [
         (colors.SMOOTHED, "━ smoothed"),
         (colors.FILTERED, "╌ filtered"),
         (colors.GENERATED, "┈ generated"),
         (colors.ENCODER, "● encoder"),
     ]
-    return "&nbsp; ".join(f"<span style='color:{c}'>{t}</span>" for c, t in entries)
+    spans = [f"<span style='color:{c}'>{t}</span>" for c, t in entries]
+    if lines == 1:
+        return "&nbsp; ".join(spans)
+    return "&nbsp; ".join(spans[:2]) + "<br>" + "&nbsp; ".join(spans[2:])
 
 
 def _xy(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
