@@ -40,6 +40,9 @@ CONFIG_HINTS: dict[str, FieldHint] = {
     ),
     "train_miss_prob": _H(SCHEDULE, "fraction of frames dropped at random while training"),
     "t_init_train_miss": _H(SCHEDULE, "frames always observed at the start when dropping"),
+    "optimizer_per_phase": _H(
+        SCHEDULE, "a fresh Adam (new moments) when the phase changes, as the original"
+    ),
     # Sizes.
     "frame_size": _H(SIZES, "frame width and height; follows the training set", minimum=8),
     "dim_a": _H(SIZES, "size of the VAE's code a_t (where the object is)", minimum=1),
@@ -69,10 +72,27 @@ CONFIG_HINTS: dict[str, FieldHint] = {
     "use_vae": _H(VAE, "learn the VAE; off feeds the frames' codes directly"),
     "output": _H(VAE, "pixel likelihood p(x_t | a_t)", choices=("bernoulli", "gaussian")),
     "noise_pixel_var": _H(VAE, "fixed pixel variance of the Gaussian decoder"),
+    "activation": _H(
+        VAE, "activation of the hidden layers", choices=("relu", "tanh", "elu", "sigmoid")
+    ),
+    "decoder_dense_activation": _H(
+        VAE,
+        "after the decoder's first dense layer: none in the original",
+        choices=("none", "relu", "tanh", "elu", "sigmoid"),
+    ),
+    "init": _H(
+        VAE,
+        "xavier: the original's Xavier weights, zero biases, LSTM forget bias 1; "
+        "torch: PyTorch's defaults",
+        choices=("xavier", "torch"),
+    ),
     # Objective.
     "scale_reconstruction": _H(
         OBJECTIVE, "weight of log p(x|a) in the training ELBO (1.0 when reporting)"
     ),
+    "ll_clip": _H(OBJECTIVE, "Bernoulli probabilities clipped to [ll_clip, 1 - ll_clip]"),
+    "ll_keep_prob": _H(OBJECTIVE, "keep probability of a dropout on each frame's log p(x|a)"),
+    "sample_z": _H(OBJECTIVE, "log p(x|a) of the decoded smoothed codes C mu instead of a"),
     # Masks.
     "t_init_mask": _H(MASKS, "frames always observed at the start of an imputation mask"),
     "t_steps_mask": _H(MASKS, "frames hidden by the planning mask after those"),
