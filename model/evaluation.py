@@ -16,11 +16,10 @@ Two scoring protocols (kvae-model.md, section 8), named in every result:
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,6 +28,7 @@ from model import metrics
 from model.imputation import generate, impute
 from model.kvae import KVAE
 from model.masks import planning_mask, random_mask
+from model.temp_files import atomic_write_text
 
 PLANNING_STEPS = (1, 3, 5, 7, 9, 11, 13, 15)
 DROP_PROBS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -267,17 +267,12 @@ def write_sweep_csv(path: str | os.PathLike, results: Mapping[str, list[dict]]) 
 
     The one layout of the command line and the Evaluate panel; results maps a model's
     label to its `sweep` rows."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(SWEEP_COLUMNS)
-            for label, rows in results.items():
-                for r in rows:
-                    values = (repr(float(r[m])) for m in SWEEP_COLUMNS[4:])
-                    writer.writerow([label, r["protocol"], r["kind"], r["x"], *values])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(SWEEP_COLUMNS)
+    for label, rows in results.items():
+        for r in rows:
+            values = (repr(float(r[m])) for m in SWEEP_COLUMNS[4:])
+            writer.writerow([label, r["protocol"], r["kind"], r["x"], *values])
+    # (the studio's one atomic writer: readable by others, as a mkstemp file is not)
+    atomic_write_text(path, text.getvalue())

@@ -119,3 +119,21 @@ def test_the_sweep_records_its_protocol_and_refuses_too_few_sequences(model, ima
         sweep(model, images[:31], protocol="paper")
     with pytest.raises(ValueError, match="unknown protocol"):
         evaluate(model, images, protocol="tf")
+
+
+def test_the_sweep_csv_is_readable_by_others(tmp_path):
+    """Written like every other file of the studio (not with mkstemp's owner-only 0600)."""
+    import os
+    import stat
+
+    from model.evaluation import write_sweep_csv
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "sweep.csv"
+        row = {"protocol": "studio", "kind": "planning", "x": 1, "smoothing": 0.1}
+        write_sweep_csv(path, {"m": [{**row, "filtering": 0.2, "generation": 0.2, "baseline": 1}]})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert path.read_text().splitlines()[1].startswith("m,studio,planning,1,0.1,")
