@@ -107,23 +107,11 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
     except (SafetensorError, OSError, RuntimeError) as err:
         raise ModelFileError(f"{path.name}: weights cannot be read ({err})") from None
     model = KVAE(config)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    extra = sorted(set(tensors) - set(expected))
-    wrong = [
-        f"{k} {tuple(tensors[k].shape)} != {tuple(v.shape)}"
-        for k, v in expected.items()
-        if k in tensors and tensors[k].shape != v.shape
-    ]
-    if missing or extra or wrong:
-        parts = []
-        if missing:
-            parts.append("missing " + ", ".join(missing[:4]))
-        if extra:
-            parts.append("unexpected " + ", ".join(extra[:4]))
-        if wrong:
-            parts.append("wrong shapes " + "; ".join(wrong[:4]))
-        raise ModelFileError(f"{path.name}: weights do not match its config: " + " | ".join(parts))
+    _check_shapes(
+        path,
+        {k: tuple(v.shape) for k, v in model.state_dict().items()},
+        {k: tuple(v.shape) for k, v in tensors.items()},
+    )
     if any(v.is_floating_point() and not torch.isfinite(v).all() for v in tensors.values()):
         raise ModelFileError(f"{path.name}: the weights contain NaN or infinity")
     model.load_state_dict(tensors)
@@ -153,12 +141,17 @@ def _check_declared_shapes(path: Path, config: KVAEConfig, header: dict[str, Any
         for k, v in header.items()
         if k != "__metadata__" and isinstance(v, dict)
     }
-    missing = sorted(set(expected) - set(declared))
-    extra = sorted(set(declared) - set(expected))
+    _check_shapes(path, expected, declared)
+
+
+def _check_shapes(path: Path, expected: dict[str, Any], found: dict[str, Any]) -> None:
+    """One line naming what differs between the config's tensors and the file's."""
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
     wrong = [
-        f"{k} {declared[k]} != {shape}"
+        f"{k} {found[k]} != {shape}"
         for k, shape in expected.items()
-        if k in declared and declared[k] != shape
+        if k in found and found[k] != shape
     ]
     if missing or extra or wrong:
         parts = []

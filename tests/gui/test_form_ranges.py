@@ -4,20 +4,13 @@ range table as `--set` (model.config.FIELD_RANGES), by real key and mouse events
 from __future__ import annotations
 
 import pytest
+from panel_helpers import type_into
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from kvae_studio.app.panels.train_panel import TrainPanel
 from kvae_studio.app.panels.workspace import Workspace
 from model.config import FIELD_RANGES
-
-
-def type_into(widget, text: str) -> None:
-    widget.setFocus()
-    target = widget.lineEdit() if hasattr(widget, "lineEdit") and widget.lineEdit() else widget
-    target.selectAll()
-    QTest.keyClicks(target, text)
-    QTest.keyClick(target, Qt.Key.Key_Tab)
 
 
 @pytest.fixture

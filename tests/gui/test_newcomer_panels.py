@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path
 
 import pytest
+from panel_helpers import TIMEOUT, click, type_into
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -17,21 +18,6 @@ from kvae_studio.app.panels import build_panels  # noqa: F401  (applies the PySi
 from kvae_studio.app.panels.train_panel import TrainPanel
 from kvae_studio.app.panels.train_settings import NO_TRAINING_SET
 from kvae_studio.app.panels.workspace import Workspace
-
-TIMEOUT = 60_000
-
-
-def click(widget) -> None:
-    assert widget.isEnabled(), f"{widget.objectName()} is disabled"
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def type_into(widget, text: str) -> None:
-    widget.setFocus()
-    target = widget.lineEdit() if hasattr(widget, "lineEdit") and widget.lineEdit() else widget
-    target.selectAll()
-    QTest.keyClicks(target, text)
-    QTest.keyClick(target, Qt.Key.Key_Tab)
 
 
 @pytest.fixture

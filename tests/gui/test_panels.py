@@ -17,30 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
+from panel_helpers import TIMEOUT, click, type_into
 
 from kvae_studio.app.panels import build_panels  # applies the PySide6 6.12 workaround
 from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
 from kvae_studio.app.panels.scene_panel import ScenePanel
 from kvae_studio.app.panels.train_panel import TrainPanel
 from kvae_studio.app.panels.workspace import Workspace
-
-TIMEOUT = 60_000
-
-
-def click(widget) -> None:
-    assert widget.isEnabled(), f"{widget.objectName()} is disabled"
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def type_into(widget, text: str) -> None:
-    """Select what the field holds and type over it, as a user would."""
-    widget.setFocus()
-    target = widget.lineEdit() if hasattr(widget, "lineEdit") and widget.lineEdit() else widget
-    target.selectAll()
-    QTest.keyClicks(target, text)
-    QTest.keyClick(target, Qt.Key.Key_Tab)
 
 
 @pytest.fixture
