@@ -208,4 +208,3 @@ def _points(text: str) -> tuple[tuple[float, float], ...]:
     if not points or any(len(p) != 2 for p in points):
         raise argparse.ArgumentTypeError(f"expected 'COL,ROW COL,ROW ...', got {text!r}")
     return points
-
