@@ -122,7 +122,7 @@ def test_one_adam_per_phase_restarts_the_moments():
     from kvae_reference import box_data
 
     images, _ = box_data(8, seed=3)
-    trainer = Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", seed=0)
+    trainer = Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", seed=0, epochs=3)
     seen = []
     for event in trainer.run():
         if event.kind == "step":
@@ -141,6 +141,7 @@ def test_one_adam_per_phase_restarts_the_moments():
         config=KVAEConfig(**SMALL, optimizer_per_phase=False),
         device="cpu",
         seed=0,
+        epochs=3,
     )
     opts = {id(legacy.optimizer)}
     for _ in legacy.run():
