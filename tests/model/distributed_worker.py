@@ -17,26 +17,12 @@ import sys
 from pathlib import Path
 
 import torch
-from kvae_reference import box_data
+from kvae_reference import box_data, poison
 from safetensors.torch import save_file
 
 from model.config import KVAEConfig
 from model.distributed import launched
-from model.objective import ELBOTerms
 from model.training import Trainer
-
-
-def poison(trainer: Trainer, bad_calls: set[int]) -> None:
-    real, calls = trainer.model.elbo, [0]
-
-    def elbo(*args, **kwargs):
-        terms = real(*args, **kwargs)
-        calls[0] += 1
-        if calls[0] - 1 in bad_calls:
-            return ELBOTerms(*terms[:-1], terms.elbo * float("nan"))
-        return terms
-
-    trainer.model.elbo = elbo
 
 
 def main(spec: dict) -> None:

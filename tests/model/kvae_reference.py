@@ -204,3 +204,19 @@ def box_data(n: int, seed: int):
         return box_sequences(n, STEPS, SIZE, seed=seed, radius=2.5, speed=(5.0, 7.5))
     images, state = simulate(scene_params("box", size=SIZE, ball_radius=5.0), n, STEPS, seed=seed)
     return images, state[..., :2]
+
+
+def poison(trainer, bad_calls) -> None:
+    """Make trainer.model.elbo return a NaN loss on the given (0-based) calls."""
+    from model.objective import ELBOTerms
+
+    real, calls = trainer.model.elbo, [0]
+
+    def elbo(*args, **kwargs):
+        terms = real(*args, **kwargs)
+        calls[0] += 1
+        if calls[0] - 1 in bad_calls:
+            return ELBOTerms(*terms[:-1], terms.elbo * float("nan"))
+        return terms
+
+    trainer.model.elbo = elbo

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from kvae_reference import box_data
+from kvae_reference import box_data, poison
 from safetensors.torch import load_file
 
 from model.config import KVAEConfig
 from model.distributed import Processes
-from model.objective import ELBOTerms
 from model.training import Trainer, TrainingError
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -76,19 +75,6 @@ def launch(tmp_path: Path, world: int = 2, **spec) -> list[dict]:
 
 def images(n: int) -> np.ndarray:
     return box_data(n, seed=3)[0][:, :6]  # as the worker makes them
-
-
-def poison(trainer: Trainer, bad_calls: set[int]) -> None:
-    real, calls = trainer.model.elbo, [0]
-
-    def elbo(*args, **kwargs):
-        terms = real(*args, **kwargs)
-        calls[0] += 1
-        if calls[0] - 1 in bad_calls:
-            return ELBOTerms(*terms[:-1], terms.elbo * float("nan"))
-        return terms
-
-    trainer.model.elbo = elbo
 
 
 def assert_same_weights(state: dict, reference: dict, tol: float) -> None:

@@ -8,10 +8,9 @@ import time
 import numpy as np
 import pytest
 import torch
-from kvae_reference import box_data
+from kvae_reference import box_data, poison
 
 from model.config import KVAEConfig
-from model.objective import ELBOTerms
 from model.training import MAX_BAD_STEPS, Trainer, TrainingError, learning_rate, phase_of
 
 
@@ -48,20 +47,6 @@ SMALL = dict(frame_size=16, filters=(4, 4), alpha_units=8, batch_size=4, kf_upda
 def small_trainer(n=16, **kwargs) -> Trainer:
     images, _ = box_data(n, seed=3)
     return Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", **kwargs)
-
-
-def poison(trainer: Trainer, bad_calls) -> None:
-    """Make model.elbo return a NaN loss on the given (0-based) calls."""
-    real, calls = trainer.model.elbo, [0]
-
-    def elbo(*args, **kwargs):
-        terms = real(*args, **kwargs)
-        calls[0] += 1
-        if calls[0] - 1 in bad_calls:
-            return ELBOTerms(*terms[:-1], terms.elbo * float("nan"))
-        return terms
-
-    trainer.model.elbo = elbo
 
 
 def test_nan_loss_skips_the_step_and_reports_it():
