@@ -1,7 +1,7 @@
 """The paper's four scenes, simulated with pymunk and drawn offscreen into numpy frames.
 
 ``simulate("box", 1000)`` returns ``(images, state)`` in the data file format of the design
-doc (section 10). See ``scenes`` for units and axes.
+doc (section 10). See ``scene_base`` for units and axes.
 """
 
 from kvae_studio.sim.render import render_ball, render_frames, render_paddles, wall_image

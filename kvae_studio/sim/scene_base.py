@@ -1,0 +1,191 @@
+"""What every scene shares: its parameters' units, the base class and their checks.
+
+Why a module of its own: the units, the speed and substep limits and the wall margins are
+one piece of reasoning used by every scene; the four scenes (`kvae_studio.sim.scenes`) only
+add their walls and defaults on top.
+
+Units and axes, shared by every scene and by the ``state`` the simulator returns:
+
+- Parameters are in the units of the paper's 32 x 32 frame. ``size`` only changes the
+  resolution: at ``size=64`` every length and speed is drawn twice as large, so a 64-pixel
+  sequence is a sharper picture of the same motion.
+- Positions are continuous image coordinates: ``x`` is the column, ``y`` the row, row 0 at the
+  top, and pixel ``(row, col)`` covers ``[col, col + 1) x [row, row + 1)``. Plotting ``state``
+  over the frame with that convention lines up.
+- Walls are given as the pixel indices they are drawn on, like the original generator:
+  box walls on rows and columns ``inset`` and ``32 - inset``; polygon vertex ``(3, 1)`` is the
+  pixel at column 3, row 1. A wall is a line one pixel thick through those pixel centres.
+
+Gravity keeps the original's direction: its ``(0, -5)`` pulls towards row 0, the top of the
+picture, because the original drew pymunk's y axis downwards. Use ``gravity_y=5`` for a ball
+that falls down the screen.
+
+This module is pure numpy; the physics (pymunk) and the rasteriser live beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+REFERENCE_SIZE = 32
+"""The frame size, in pixels, that every length parameter is measured against."""
+
+WALL_HALF_WIDTH = 0.5
+"""Walls are drawn one pixel thick (at 32 px): pixels within half a pixel of the wall line."""
+
+FOOTPRINT_RATIO = math.sqrt(25.0 / math.pi) / 3.0
+"""Lit footprint radius of the drawn ball over its physical radius.
+
+The original draws a radius-3 ball as a pygame circle (24 pixels) plus a one-pixel rotation
+marker: 25 lit pixels per frame after binarisation. A disc of radius 3 * FOOTPRINT_RATIO has
+that area, so our binarised frames light as many pixels as the paper's.
+"""
+
+MAX_TRAVEL = 0.1
+"""Largest move of the ball in one physics substep, as a fraction of its radius.
+
+A contact is found only once the ball overlaps a wall, so the overlap can reach one substep's
+travel; walls are thickened by that much so that the drawn ball never covers a wall pixel.
+"""
+
+
+MAX_SUBSTEPS = 1000
+"""Refuse parameters that would need more physics steps per frame than this."""
+MAX_SIZE = 1024
+"""Largest frame: the KVAE's own limit (model.config.FIELD_RANGES), and 4 MB per frame."""
+
+
+def param(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SceneParams:
+    """Parameters every scene shares; the defaults are the paper's box scene."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+
+    size: int = param(32, "frame width and height in pixels; the scene scales with it")
+    dt: float = param(0.2, "time between two frames")
+    substeps: int = param(10, "least number of physics steps per frame (more when fast)")
+    ball_radius: float = param(3.0, "radius of the ball")
+    speed_min: float = param(10.0, "lowest launch speed, per unit time")
+    speed_max: float = param(15.0, "highest launch speed")
+    angle_min: float = param(0.0, "launch angle range start, degrees (0 = right, 90 = down)")
+    angle_max: float = param(360.0, "launch angle range end, degrees")
+    start_x: float = param(16.0, "mean start column of the ball's centre")
+    start_y: float = param(16.0, "mean start row of the ball's centre")
+    start_spread: float = param(10.0, "standard deviation of the start position, per axis")
+    gravity_x: float = param(0.0, "gravity along x (columns)")
+    gravity_y: float = param(0.0, "gravity along y (rows); negative pulls towards row 0")
+    ball_elasticity: float = param(1.0, "elasticity of the ball (1 = no energy lost)")
+    wall_elasticity: float = param(1.0, "elasticity of walls and paddles; multiplies the ball's")
+
+    def __post_init__(self) -> None:
+        finite = [v for v in dataclasses.astuple(self) if isinstance(v, float)]
+        check(all(math.isfinite(v) for v in finite), "parameters must be finite numbers")
+        check(
+            8 <= self.size <= MAX_SIZE, f"size must be in [8, {MAX_SIZE}] pixels, got {self.size}"
+        )
+        check(self.dt > 0, f"dt must be positive, got {self.dt}")
+        check(self.substeps >= 1, f"substeps must be at least 1, got {self.substeps}")
+        check(self.ball_radius > 0, f"ball_radius must be positive, got {self.ball_radius}")
+        check(
+            0 <= self.speed_min <= self.speed_max,
+            f"need 0 <= speed_min <= speed_max, got {self.speed_min} and {self.speed_max}",
+        )
+        check(self.angle_min <= self.angle_max, "angle_min must not exceed angle_max")
+        check(self.start_spread >= 0, f"start_spread must be >= 0, got {self.start_spread}")
+        for name in ("ball_elasticity", "wall_elasticity"):
+            value = getattr(self, name)
+            check(0 <= value <= 1, f"{name} must be in [0, 1], got {value}")
+        substeps = self.physics_substeps()
+        check(
+            substeps <= MAX_SUBSTEPS,
+            f"too fast for the walls: {substeps} physics steps per frame would be needed "
+            f"(at most {MAX_SUBSTEPS}); lower speed_max, gravity or dt",
+        )
+        # Fails here, with a clear message, when the ball cannot fit between the walls.
+        self.start_region()
+
+    # -- geometry, all in reference units and continuous image coordinates ------------------
+
+    @property
+    def scale(self) -> float:
+        """Pixels per reference unit."""
+        return self.size / REFERENCE_SIZE
+
+    @property
+    def gravity(self) -> Point:
+        return (self.gravity_x, self.gravity_y)
+
+    def wall_segments(self) -> np.ndarray:
+        """Centre lines of the static walls, shape (S, 2, 2): S segments of two (x, y) points."""
+        raise NotImplementedError
+
+    def drawn_wall_segments(self) -> np.ndarray:
+        """The part of each wall that is drawn (pong's floor and roof extend off-screen)."""
+        return self.wall_segments()
+
+    def max_speed(self) -> float:
+        """An upper bound on the ball's speed: launch speed plus a fall across the frame."""
+        g = math.hypot(*self.gravity)
+        return math.sqrt(self.speed_max**2 + 2.0 * g * REFERENCE_SIZE)
+
+    def max_relative_speed(self) -> float:
+        """Largest speed of the ball relative to anything it can hit."""
+        return self.max_speed()
+
+    def physics_substeps(self) -> int:
+        """Substeps per frame: at least ``substeps``, more when the ball is fast."""
+        travel = self.max_relative_speed() * self.dt
+        return max(self.substeps, math.ceil(travel / (MAX_TRAVEL * self.ball_radius)))
+
+    def footprint_radius(self) -> float:
+        """Radius of the ball's lit pixels (pixel centres closer than this are drawn)."""
+        return FOOTPRINT_RATIO * self.ball_radius
+
+    def collision_radius(self, half_width: float) -> float:
+        """Physical radius of a wall drawn ``half_width`` either side of its line.
+
+        Large enough that the ball's lit pixels, even overlapping the wall by one substep of
+        travel, stay off the wall's pixels.
+        """
+        travel = self.max_relative_speed() * self.dt / self.physics_substeps()
+        margin = half_width + self.footprint_radius() - self.ball_radius + travel
+        return max(0.0, margin + self.snap_margin())
+
+    def snap_margin(self) -> float:
+        """Clearance for the drawn disc's centre, snapped to the nearest pixel corner.
+
+        Walls along the pixel grid need none (their lines lie between pixel centres, as the
+        disc's outline does); a slanted wall needs up to half a pixel's diagonal. Fixed in
+        reference units from 32 px up, so larger frames keep the same physics.
+        """
+        return 0.0
+
+    def start_region(self) -> np.ndarray:
+        """Convex polygon (V, 2) that the ball's start centre is projected into.
+
+        The ball starts at least one unit clear of every wall, as in the original generator,
+        which clipped the start position to the box's interior less the radius and one pixel.
+        """
+        raise NotImplementedError
+
+    def _start_margin(self, half_width: float = WALL_HALF_WIDTH) -> float:
+        """Distance from a wall's line to the nearest start centre."""
+        return self.ball_radius + self.collision_radius(half_width) + 1.0
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
