@@ -33,7 +33,7 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, Qt, QTime
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from kvae_studio.app import qtsetup  # noqa: F401
+from kvae_studio.app import qtsetup
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     from kvae_studio.app.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
+    qtsetup.start(app, dark_theme=False)  # as before: Qt's own style
     model = documents.open_model_file(args.model) if args.model else documents.fresh_model()
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "kvae-bench", "b")
     window = MainWindow(model, args.model, settings=settings, panels=False, restore_layout=False)

@@ -42,17 +42,14 @@ import torch
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from kvae_studio.app.panels import pyside_fix
-
-pyside_fix.apply()
-
-from kvae_studio.app.panels.train_panel import TrainPanel  # noqa: E402
-from kvae_studio.app.panels.train_settings import default_threads  # noqa: E402
-from kvae_studio.app.panels.workspace import Workspace  # noqa: E402
-from kvae_studio.sim import simulate  # noqa: E402
-from model.config import KVAEConfig  # noqa: E402
-from model.data import save_sequences  # noqa: E402
-from model.training import Trainer  # noqa: E402
+from kvae_studio.app import pyside_fix, qtsetup
+from kvae_studio.app.panels.train_panel import TrainPanel
+from kvae_studio.app.panels.train_settings import default_threads
+from kvae_studio.app.panels.workspace import Workspace
+from kvae_studio.sim import simulate
+from model.config import KVAEConfig
+from model.data import save_sequences
+from model.training import Trainer
 
 HEARTBEAT_MS = 10
 
@@ -125,7 +122,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=default_threads())
     args = parser.parse_args()
 
-    app = QApplication.instance() or QApplication([])  # noqa: F841 (must exist)
+    app = QApplication.instance() or QApplication([])
+    qtsetup.start(app, dark_theme=False)
     config = KVAEConfig(batch_size=32, num_epochs=args.epochs)
     images, state = simulate("box", args.sequences, 20, seed=0)
     with tempfile.TemporaryDirectory() as tmp:

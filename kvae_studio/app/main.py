@@ -115,10 +115,9 @@ def run_app(
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from kvae_studio.app import qtsetup  # noqa: F401  (binding, workaround, pyqtgraph options)
+    from kvae_studio.app import qtsetup
     from kvae_studio.app.main_window import MainWindow
     from kvae_studio.app.settings import APPLICATION, ORGANIZATION, AppSettings
-    from kvae_studio.app.theme import apply_dark_theme
     from kvae_studio.sim import SCENES
 
     if scene is not None and scene not in SCENES:
@@ -130,7 +129,7 @@ def run_app(
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    apply_dark_theme(app)
+    qtsetup.start(app)  # workaround, pyqtgraph's options, theme: before any widget
 
     if screenshot:  # first launch: no remembered layout or model, user settings untouched
         import tempfile

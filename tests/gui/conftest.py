@@ -16,9 +16,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from window_helpers import RESULT_TIMEOUT_MS, wait_idle
 
-from kvae_studio.app import qtsetup  # noqa: F401  (before any widget: binding, options)
+from kvae_studio.app import qtsetup
 from model.config import KVAEConfig
 from model.kvae import KVAE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def qt_started():
+    """Qt's start-up as the studio does it (workaround, pyqtgraph's options), before any
+    widget of any test; Qt's own style is kept, so no test depends on the theme."""
+    qtsetup.start(dark_theme=False)
 
 
 @pytest.fixture

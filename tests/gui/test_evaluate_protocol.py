@@ -17,7 +17,6 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from kvae_studio.app.panels import build_panels  # noqa: F401  (the PySide6 workaround)
 from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
 from kvae_studio.app.panels.workspace import Workspace
 from model.checkpoint import save_model

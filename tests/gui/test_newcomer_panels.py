@@ -14,7 +14,6 @@ from panel_helpers import TIMEOUT, click, type_into
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from kvae_studio.app.panels import build_panels  # noqa: F401  (applies the PySide6 workaround)
 from kvae_studio.app.panels.train_panel import TrainPanel
 from kvae_studio.app.panels.train_settings import NO_TRAINING_SET
 from kvae_studio.app.panels.workspace import Workspace

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from panel_helpers import TIMEOUT, click, type_into
 
-from kvae_studio.app.panels import build_panels  # applies the PySide6 6.12 workaround
+from kvae_studio.app.panels import build_panels
 from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
 from kvae_studio.app.panels.scene_panel import ScenePanel
 from kvae_studio.app.panels.train_panel import TrainPanel

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from kvae_studio.app.panels import pyside_fix
+from kvae_studio.app import pyside_fix
 from kvae_studio.app.panels.curves import Series, TrainingCurves
 from kvae_studio.app.panels.forms import DataclassForm, FieldHint
 from kvae_studio.app.panels.jobs import Job

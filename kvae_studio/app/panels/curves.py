@@ -19,7 +19,6 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,6 +39,7 @@ from kvae_studio.app.panels.plotting import (
     pen,
     style_plot,
 )
+from kvae_studio.app.qtsetup import pg
 
 TERMS = ("log_px", "log_qa", "transition", "emission", "initial", "entropy")
 STEP_SERIES = ("elbo", *TERMS, "grad_norm", "sequences_per_second")

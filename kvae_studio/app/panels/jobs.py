@@ -28,14 +28,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from kvae_studio.app.panels.cancelled import Cancelled
+
 log = logging.getLogger(__name__)
 
 _LIVE: set[Job] = set()
 """Running jobs, kept alive here so that a QThread is never garbage-collected while running."""
-
-
-class Cancelled(Exception):
-    """Raised inside a job (by `JobContext.check`) to stop it at a safe point."""
 
 
 class JobContext:
@@ -181,7 +179,7 @@ class Job(QObject):
 
 
 def stop_all(timeout_ms: int = 30_000) -> None:
-    """Cancel every running job and wait for its thread (at application exit)."""
+    """Cancel every running job and wait for its thread (at exit: `panels.shutdown`)."""
     for job in list(_LIVE):
         job.cancel()
     for job in list(_LIVE):

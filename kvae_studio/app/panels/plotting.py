@@ -1,21 +1,15 @@
-"""pyqtgraph set-up shared by the panels: import order, global options, palette-aware style.
+"""Plot helpers shared by the panels: palette-aware style, pens, legends.
 
-PySide6 must be imported before pyqtgraph so that pyqtgraph binds to it, and the
-global options must be set before any item exists; importing this module does both.
 Plots take their colours from the Qt palette, so they follow a light or dark theme.
+pyqtgraph's global options are set once at start-up by `kvae_studio.app.qtsetup.start`.
 """
 
 from __future__ import annotations
 
-# isort: off
-import PySide6.QtCore  # noqa: F401  (before pyqtgraph: selects the binding)
-import pyqtgraph as pg
-
-# isort: on
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
-pg.setConfigOptions(imageAxisOrder="row-major")
+from kvae_studio.app.qtsetup import pg
 
 COLORS = {
     "elbo": "#1f77b4",

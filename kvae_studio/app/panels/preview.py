@@ -8,11 +8,11 @@ upload however many sequences are shown.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from kvae_studio.app.panels.plotting import make_layout_widget
+from kvae_studio.app.qtsetup import pg
 
 GAP = 1
 GAP_LEVEL = 0.3
