@@ -9,8 +9,6 @@ it) and leaves the session exactly as it was.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -18,7 +16,6 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -26,26 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio import __version__
 from kvae_studio.app import documents
 from kvae_studio.app.documents import OpenError
-from kvae_studio.app.explore.explore_view import ExploreView, frame_size_problem
-from kvae_studio.app.model_dialog import model_file_dialog
-from kvae_studio.app.session import SUFFIX as SESSION_SUFFIX
-from kvae_studio.app.session import Session, SessionError, save_session
+from kvae_studio.app.explore.explore_view import ExploreView
 from kvae_studio.app.settings import AppSettings
+from kvae_studio.app.window_commands import WindowCommands
+from kvae_studio.document.explore import ExploreDocument
 from model.kvae import KVAE
-
-DATA_FILTER = "Sequence files (*.npz)"
-SESSION_FILTER = f"KVAE Studio sessions (*{SESSION_SUFFIX})"
-VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
-
-
-def filter_suffix(chosen_filter: str) -> str | None:
-    """'.gif' of 'Animated GIF (*.gif)': the extension a name typed without one gets, so
-    the filter chosen in the save dialog decides the format."""
-    match = re.search(r"\(\*(\.[^\s;)]+)", chosen_filter or "")
-    return match.group(1) if match else None
 
 
 class MainWindow(QMainWindow):
@@ -68,7 +52,9 @@ class MainWindow(QMainWindow):
         self.notice_box: QMessageBox | None = None
         self.errors: list[str] = []  # every message shown, newest last (tests, logs)
 
-        self.explore = ExploreView(model, model_path)
+        self.document = ExploreDocument(model, model_path)
+        self.explore = ExploreView(self.document)
+        self.commands = WindowCommands(self)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.explore, "Explore")
@@ -82,9 +68,10 @@ class MainWindow(QMainWindow):
         self.explore.modelWanted.connect(self.open_model)  # a scene's shipped model
         chooser = self.explore.sequence_controls.model_chooser
         chooser.modelChosen.connect(self.open_model)
-        chooser.openRequested.connect(self._ask_model)
+        chooser.openRequested.connect(self.commands.ask_model)
         chooser.user_models = self._user_models
-        chooser.show_current(self.explore.model_path)
+        chooser.show_current(self.document.model_path)
+        self.document.swapped.connect(lambda _change: self._update_title())
         self._build_menus()
         self._update_title()
         self.resize(1400, 900)
@@ -97,7 +84,7 @@ class MainWindow(QMainWindow):
     # Public API.
     @property
     def current_model_path(self) -> str | None:
-        return self.explore.model_path
+        return self.document.model_path
 
     def open_path(self, path: str | os.PathLike) -> bool:
         """Open a model, dataset or session, whichever the file is."""
@@ -114,168 +101,62 @@ class MainWindow(QMainWindow):
     def open_model(self, path: str | os.PathLike) -> bool:
         """Explore the current sequence with the model in `path`; False (and a message)
         if it cannot be used. A simulated sequence is re-simulated at another frame size."""
-        path = str(path)
         try:
-            model = documents.open_model_file(path)
+            self.document.open_model(path)
         except OpenError as err:
-            return self.show_error("Cannot open model", str(err))
-        problem = frame_size_problem(model, self.explore.images)
-        source = self.explore.source
-        if problem and source.get("kind") != "scene":
-            return self.show_error("Cannot use this model", f"{Path(path).name}: {problem}")
-
-        def swap() -> None:
-            self.explore.set_model(model, str(Path(path).resolve()), infer=not problem)
-            if problem:
-                self.explore.new_sequence(source["scene"], int(source.get("seed", 0)))
-
-        if not self._swap("Cannot open model", path, swap):
-            return False
-        self._remember(path)
-        self.settings.set_last_model(path)
-        self._update_title()
+            return self.show_error("Cannot open model", _named(err, path))
+        self._opened(path)
+        self.settings.set_last_model(str(path))
         self.statusBar().showMessage(f"Opened model {documents.display_name(path)}", 5000)
-        self.tabs.setCurrentWidget(self.explore)
         return True
 
     def open_dataset(self, path: str | os.PathLike, index: int = 0) -> bool:
         """Explore sequence `index` of an .npz dataset (the index can be changed later)."""
-        path = str(path)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            data = documents.open_dataset_file(path)
+            data = self.document.open_dataset(path, index)
         except OpenError as err:
-            return self.show_error("Cannot open dataset", str(err))
+            return self.show_error("Cannot open dataset", _named(err, path))
         finally:
             QApplication.restoreOverrideCursor()
-        problem = frame_size_problem(self.explore.model, data.images[0])
-        if problem:
-            return self.show_error("Cannot use this dataset", f"{Path(path).name}: {problem}")
-        swap = lambda: self.explore.set_dataset(data, str(Path(path).resolve()), index)  # noqa: E731
-        if not self._swap("Cannot open dataset", path, swap):
-            return False
-        self._remember(path)
-        self._update_title()
+        self._opened(path)
         notes = f" ({'; '.join(data.notes)})" if data.notes else ""
         self.statusBar().showMessage(
             f"Opened {Path(path).name}: {data.num_sequences} sequences{notes}", 8000
         )
-        self.tabs.setCurrentWidget(self.explore)
+        self.explore.offer_scene_model(self.document.sequence_scene)
         return True
 
     def open_session(self, path: str | os.PathLike) -> bool:
         """Put back a saved session: sequence, masks, current frame and (if present) model."""
         try:
-            session = documents.open_session_file(path)
+            note = self.document.open_session(path)
         except OpenError as err:
-            return self.show_error("Cannot open session", str(err))
-        model, model_path, note = self.explore.model, self.explore.model_path, ""
-        wanted = session.model_path
-        if wanted and wanted != model_path:
-            if Path(wanted).is_file():
-                try:
-                    model, model_path = documents.open_model_file(wanted), wanted
-                except OpenError as err:
-                    note = f"; its model could not be loaded ({err}), kept the current one"
-            else:
-                note = f"; its model {Path(wanted).name} is missing, kept the current one"
-        problem = frame_size_problem(model, session.images)
-        if problem:
-            return self.show_error("Cannot open session", f"{Path(path).name}: {problem}")
-
-        def swap() -> None:
-            if model is not self.explore.model:
-                self.explore.set_model(model, model_path, infer=False)
-            self.explore.dataset = None
-            self.explore.sequence_controls.set_dataset(None)
-            self.explore.set_sequence(
-                session.images,
-                session.source,
-                session.state,
-                session.hidden,
-                session.occluded,
-                session.frame,
-            )
-
-        if not self._swap("Cannot open session", path, swap):
-            return False
-        self._remember(str(path))
-        self._update_title()
+            return self.show_error("Cannot open session", _named(err, path))
+        self._opened(path)
+        note = f"; {note}" if note else ""
         self.statusBar().showMessage(f"Opened session {Path(path).name}{note}", 8000)
-        self.tabs.setCurrentWidget(self.explore)
         return True
 
     def save_session(self, path: str | os.PathLike) -> bool:
-        ex = self.explore
         try:
-            session = Session(
-                images=ex.images,
-                hidden=ex.mask.hidden.copy(),
-                occluded=ex.mask.occluded.copy(),
-                model_path=ex.model_path,
-                source=ex.source,
-                frame=ex.current_frame,
-                state=ex.state,
-            )
-            save_session(path, session)
-        except SessionError as err:
+            self.document.save_session(path)
+        except OpenError as err:
             return self.show_error("Cannot save session", str(err))
         self._remember(str(path))
-        self.explore.mark_saved()
         self.statusBar().showMessage(f"Saved session {Path(path).name}", 5000)
         return True
 
     def export_png(self, path: str | os.PathLike) -> bool:
-        """Save the Explore view as it is on screen."""
-        if not self.explore.grab().save(str(path), "PNG"):
-            return self.show_error("Cannot export", f"{Path(path).name}: could not write the PNG")
-        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
-        return True
+        return self.commands.export_png(path)
 
     def export_video(self, path: str | os.PathLike, fps: float | None = None) -> bool:
-        """Truth, observed and imputed side by side, one video frame per sequence frame."""
-        from kvae_studio.app.export import ExportError, compose_frames, write_video
+        return self.commands.export_video(path, fps)
 
-        result = self.explore.result
-        if result is None:
-            return self.show_error("Cannot export", "the model has not answered yet; try again")
-        fps = fps or self.explore.timeline.fps.value()
-        try:
-            write_video(path, compose_frames(result), fps)
-        except (ExportError, OSError) as err:
-            return self.show_error("Cannot export", str(err).splitlines()[0])
-        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
-        return True
-
-    def export_paper_video(
-        self,
-        path: str | os.PathLike,
-        kind: str,
-        steps: int | None = None,
-        drop_prob: float = 0.3,
-        seed: int = 0,
-        fps: float | None = None,
-    ) -> bool:
-        """The paper's imputation or generation video of the sequence on screen, as
-        `kvae-studio export` makes it (the mask painted here plays no part)."""
-        from kvae_studio.app.export import ExportError, write_video
-        from kvae_studio.app.paper_videos import paper_video
-
-        fps = fps or self.explore.timeline.fps.value()
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            frames = paper_video(
-                self.explore.model, self.explore.images, kind, drop_prob, seed, steps
-            )
-            written = write_video(path, frames, fps)
-        except (ExportError, OSError, ValueError) as err:
-            return self.show_error("Cannot export", str(err).splitlines()[0])
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.statusBar().showMessage(
-            f"Exported {Path(path).name}: {kind}, {len(frames)} frames, {written}", 8000
-        )
-        return True
+    def _opened(self, path: str | os.PathLike) -> None:
+        self._remember(str(path))
+        self._update_title()
+        self.tabs.setCurrentWidget(self.explore)
 
     def show_error(self, title: str, message: str) -> bool:
         """One-line error in a window-modal box that does not block; returns False."""
@@ -305,46 +186,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.notice_box = box
         box.open()
-
-    # Changing what Explore shows, in one step.
-    def _swap(self, title: str, path: str | os.PathLike, change: Callable[[], None]) -> bool:
-        """Run `change`, which replaces what Explore shows. The document was validated
-        before; should the change fail all the same, the view is put back as it was and
-        the failure is one line in a box, so the session stays usable (and savable)."""
-        before = self._explore_state()
-        try:
-            change()
-        except Exception as err:  # whatever broke, the window must stay usable
-            self._put_back(before)
-            return self.show_error(title, f"{Path(path).name}: {documents.one_line(err)}")
-        return True
-
-    def _explore_state(self) -> dict:
-        ex = self.explore
-        return {
-            "model": ex.model,
-            "model_path": ex.model_path,
-            "images": ex.images,
-            "source": dict(ex.source),
-            "state": ex.state,
-            "hidden": ex.mask.hidden.copy(),
-            "occluded": ex.mask.occluded.copy(),
-            "frame": ex.current_frame,
-            "dataset": ex.dataset,
-            "dataset_path": ex.dataset_path,
-        }
-
-    def _put_back(self, s: dict) -> None:
-        ex = self.explore
-        ex.set_model(s["model"], s["model_path"], infer=False)
-        ex.set_sequence(
-            s["images"], s["source"], s["state"], s["hidden"], s["occluded"], s["frame"]
-        )
-        ex.dataset, ex.dataset_path = s["dataset"], s["dataset_path"]
-        if s["dataset"] is not None:
-            ex.sequence_controls.set_dataset(s["dataset"].num_sequences, s["source"]["index"])
-        else:
-            ex.sequence_controls.set_dataset(None)
 
     def _set_aside_notes(self) -> list[str]:
         """What was set aside at start-up (unreadable settings, a corrupt catalog)."""
@@ -408,91 +249,11 @@ class MainWindow(QMainWindow):
         self.settings.set_last_dir(path)
         self._fill_recent()
 
-    # Dialog-driven verbs (menus).
-    def _ask_open(self, title: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, title, self.settings.last_dir(), filters)
-        return path or None
-
-    def _ask_save_path(self, title: str, filters: str, suffix: str) -> str | None:
-        path, chosen = QFileDialog.getSaveFileName(self, title, self.settings.last_dir(), filters)
-        if not path:
-            return None
-        return path if Path(path).suffix else path + (filter_suffix(chosen) or suffix)
-
-    def _ask_model(self) -> None:
-        dialog = model_file_dialog(self, self.settings.last_dir())
-        if dialog.exec() and dialog.selectedFiles():
-            self.open_model(dialog.selectedFiles()[0])
-
-    def _ask_dataset(self) -> None:
-        if path := self._ask_open("Open dataset", DATA_FILTER):
-            self.open_dataset(path)
-
-    def _ask_session(self) -> None:
-        if path := self._ask_open("Open session", f"{SESSION_FILTER};;All files (*)"):
-            self.open_session(path)
-
-    def _ask_save(self) -> None:
-        path = self._ask_save_path("Save session", SESSION_FILTER, SESSION_SUFFIX)
-        if path:
-            if not path.endswith(SESSION_SUFFIX) and path.endswith(".npz"):
-                path = path[: -len(".npz")] + SESSION_SUFFIX
-            self.save_session(path)
-
-    def _ask_png(self) -> None:
-        if path := self._ask_save_path("Export view", "PNG image (*.png)", ".png"):
-            self.export_png(path)
-
-    def _ask_video(self) -> None:
-        if path := self._ask_save_path("Export video", VIDEO_FILTER, ".mp4"):
-            self.export_video(path)
-
-    def _ask_paper_video(self, kind: str) -> None:
-        steps = 2 * self.explore.steps if kind == "generation" else None
-        title = f"Export the paper's {kind} video" + (f" ({steps} frames)" if steps else "")
-        if path := self._ask_save_path(title, VIDEO_FILTER, ".mp4"):
-            self.export_paper_video(path, kind, steps)
-
-    def _ask_imputation_video(self) -> None:
-        self._ask_paper_video("imputation")
-
-    def _ask_generation_video(self) -> None:
-        self._ask_paper_video("generation")
-
-    def _new_sequence(self) -> None:
-        self.explore.sequence_controls.request_new()  # the next seed, as the button does
-        self.tabs.setCurrentWidget(self.explore)
-        self._update_title()
-
     def shortcut_table(self) -> list[tuple[str, str]]:
         """(action, keys) for every action with a shortcut, as Help lists them."""
         from kvae_studio.app.menus import shortcut_table
 
         return shortcut_table(self)
-
-    def _show_shortcuts(self) -> None:
-        rows = "".join(
-            f"<tr><td>{name}</td><td style='padding-left:16px'><b>{keys}</b></td></tr>"
-            for name, keys in self.shortcut_table()
-        )
-        box = QMessageBox(
-            QMessageBox.Icon.NoIcon,
-            "Keyboard shortcuts",
-            f"<table>{rows}</table>",
-            QMessageBox.StandardButton.Close,
-            self,
-        )
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About KVAE Studio",
-            f"<b>KVAE Studio {__version__}</b><p>See what a Kalman Variational Auto-Encoder "
-            "(Fraccaro et al., NIPS 2017) has understood of a video: hide frames or paint "
-            "over them, and watch the model fill the gaps.</p>",
-        )
 
     # Window events.
     def dragEnterEvent(self, ev: QDragEnterEvent) -> None:
@@ -524,7 +285,7 @@ class MainWindow(QMainWindow):
     def _ask_before_closing(self) -> bool:
         """Unsaved mask edits: ask (window-modal, not blocking) to save them before
         quitting; True while the question is open, and the close waits for its answer."""
-        if getattr(self, "_close_confirmed", False) or not self.explore.unsaved_edits:
+        if getattr(self, "_close_confirmed", False) or not self.document.unsaved_edits:
             return False
         if not self.settings.ask_save_on_quit():
             return False
@@ -553,8 +314,8 @@ class MainWindow(QMainWindow):
         if box.checkBox().isChecked():
             self.settings.set_ask_save_on_quit(False)
         if button == QMessageBox.StandardButton.Save:
-            self._ask_save()
-            if self.explore.unsaved_edits:
+            self.commands.ask_save()
+            if self.document.unsaved_edits:
                 return  # not saved (dialog cancelled or failed): stay open
         self._close_confirmed = True
         QTimer.singleShot(0, self.close)
@@ -571,8 +332,14 @@ class MainWindow(QMainWindow):
             self.explore.plots_splitter.restoreState(split)
 
     def _update_title(self) -> None:
-        path = self.explore.model_path
+        path = self.document.model_path
         model = documents.display_name(path) if path else "untrained model"
         self.model_status.setText(model)
         self.model_status.setToolTip(path or "No trained model: a freshly initialised one")
         self.setWindowTitle(f"KVAE Studio — {model}")
+
+
+def _named(err: OpenError, path: str | os.PathLike) -> str:
+    """The error's line, beginning with the file's name (some loaders name it already)."""
+    text, name = str(err), Path(path).name
+    return text if text.startswith(name) else f"{name}: {text}"

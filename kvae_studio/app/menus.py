@@ -1,57 +1,71 @@
 """The window's menus as a table: every command once, with its keys and its tooltip.
 
 The Edit and View menus reuse the Explore view's own actions (so a shortcut and its
-button are one QAction); File and Help call the window's methods by name.
+button are one QAction); File and Help call the bound methods of the window's
+`WindowCommands`, so a renamed command fails where the table is built, not when clicked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+if TYPE_CHECKING:
+    from kvae_studio.app.window_commands import WindowCommands
+
 Key = QKeySequence.StandardKey
-FILE_MENU = (  # text, window method, keys, tooltip; None = separator
-    ("Open &Model…", "_ask_model", Key.Open,
-     "Open a trained KVAE (.safetensors) and explore the sequence with it"),
-    ("Open &Dataset…", "_ask_dataset", "Ctrl+Shift+O",
-     "Open a sequence file (.npz) and explore one of its sequences"),
-    ("Open &Session…", "_ask_session", "Ctrl+Alt+O",
-     "Reopen a saved session: sequence, masks and model"),
-    "recent",
-    None,
-    ("&Next Sequence", "_new_sequence", Key.New, "Simulate the next seed of the chosen scene"),
-    ("&Save Session…", "_ask_save", Key.Save, "Save sequence, masks and model path in one file"),
-    None,
-    ("Export View as &PNG…", "_ask_png", "Ctrl+E", "Save a picture of the Explore view"),
-    ("Export &Video…", "_ask_video", "Ctrl+Shift+E",
-     "Save truth, observed and imputed side by side as MP4 or GIF"),
-    ("Export Paper's &Imputation Video…", "_ask_imputation_video", None,
-     "The paper's imputation video of this sequence: 30% of the frames dropped at random,\n"
-     "the model's frames with the truth drawn over them in red (MP4 or GIF)"),
-    ("Export Paper's &Generation Video…", "_ask_generation_video", None,
-     "The paper's generation video: the model sees the first 4 frames and rolls on for\n"
-     "twice the sequence's length, the truth in red while it lasts (MP4 or GIF)"),
-    None,
-    ("&Quit", "close", "Ctrl+Q", "Quit KVAE Studio"),
-)  # fmt: skip
-HELP_MENU = (
-    ("&Keyboard Shortcuts", "_show_shortcuts", "F1", "Every shortcut of the studio"),
-    ("&About KVAE Studio", "_about", None, "Version and credits"),
-)
+
+
+def file_menu(c: WindowCommands, quit_window: Callable[[], object]) -> tuple:
+    """(text, command, keys, tooltip) rows; None = separator, "recent" = Open Recent."""
+    return (
+        ("Open &Model…", c.ask_model, Key.Open,
+         "Open a trained KVAE (.safetensors) and explore the sequence with it"),
+        ("Open &Dataset…", c.ask_dataset, "Ctrl+Shift+O",
+         "Open a sequence file (.npz) and explore one of its sequences"),
+        ("Open &Session…", c.ask_session, "Ctrl+Alt+O",
+         "Reopen a saved session: sequence, masks and model"),
+        "recent",
+        None,
+        ("&Next Sequence", c.new_sequence, Key.New, "Simulate the next seed of the chosen scene"),
+        ("&Save Session…", c.ask_save, Key.Save, "Save sequence, masks and model path in one file"),
+        None,
+        ("Export View as &PNG…", c.ask_png, "Ctrl+E", "Save a picture of the Explore view"),
+        ("Export &Video…", c.ask_video, "Ctrl+Shift+E",
+         "Save truth, observed and imputed side by side as MP4 or GIF"),
+        ("Export Paper's &Imputation Video…", c.ask_imputation_video, None,
+         "The paper's imputation video of this sequence: 30% of the frames dropped at random,\n"
+         "the model's frames with the truth drawn over them in red (MP4 or GIF)"),
+        ("Export Paper's &Generation Video…", c.ask_generation_video, None,
+         "The paper's generation video: the model sees the first 4 frames and rolls on for\n"
+         "twice the sequence's length, the truth in red while it lasts (MP4 or GIF)"),
+        None,
+        ("&Quit", quit_window, "Ctrl+Q", "Quit KVAE Studio"),
+    )  # fmt: skip
+
+
+def help_menu(c: WindowCommands) -> tuple:
+    return (
+        ("&Keyboard Shortcuts", c.show_shortcuts, "F1", "Every shortcut of the studio"),
+        ("&About KVAE Studio", c.about, None, "Version and credits"),
+    )
 
 
 def build_menus(window: QMainWindow) -> QMenu:
     """File, Edit, View and Help; returns the (empty) Open Recent menu to fill."""
     bar = window.menuBar()
-    file_menu = bar.addMenu("&File")
-    recent = QMenu("Open &Recent", file_menu)
-    for entry in FILE_MENU:
+    file_ = bar.addMenu("&File")
+    recent = QMenu("Open &Recent", file_)
+    for entry in file_menu(window.commands, window.close):
         if entry is None:
-            file_menu.addSeparator()
+            file_.addSeparator()
         elif entry == "recent":
-            file_menu.addMenu(recent)
+            file_.addMenu(recent)
         else:
-            file_menu.addAction(_command(window, *entry))
+            file_.addAction(_command(window, *entry))
 
     controls, timeline = window.explore.mask_controls, window.explore.timeline
     edit = bar.addMenu("&Edit")
@@ -74,10 +88,10 @@ def build_menus(window: QMainWindow) -> QMenu:
         action.triggered.connect(lambda _=False, i=i: tabs.setCurrentIndex(i))
         view.addAction(action)
 
-    help_menu = bar.addMenu("&Help")
-    for entry in HELP_MENU:
-        help_menu.addAction(_command(window, *entry))
-    for menu in (file_menu, recent, edit, view, help_menu):
+    help_ = bar.addMenu("&Help")
+    for entry in help_menu(window.commands):
+        help_.addAction(_command(window, *entry))
+    for menu in (file_, recent, edit, view, help_):
         menu.setToolTipsVisible(True)
     return recent
 
@@ -96,12 +110,12 @@ def shortcut_table(window: QMainWindow) -> list[tuple[str, str]]:
     return rows
 
 
-def _command(window: QMainWindow, text: str, method: str, keys, tip: str) -> QAction:
+def _command(window: QMainWindow, text: str, command: Callable, keys, tip: str) -> QAction:
     action = QAction(text, window)
     if keys is not None:
         action.setShortcut(QKeySequence(keys))
     action.setToolTip(tip)
     action.setStatusTip(tip)
-    action.triggered.connect(lambda _=False: getattr(window, method)())
+    action.triggered.connect(lambda _=False: command())
     window.addAction(action)  # shortcuts work while the menu bar is hidden too
     return action

@@ -68,13 +68,13 @@ def test_new_sequence_advances_the_seed_enter_applies_a_typed_one_and_dice(qtbot
     first = explore.images.copy()
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.mouseClick(controls.new_button, LEFT)
-    assert explore.source["seed"] == 1 and controls.seed.value() == 1
+    assert explore.source.seed == 1 and controls.seed.value() == 1
     assert controls.scene.currentText() == "Box", "scenes titled as in the Scene tab"
     assert controls.source_label.text().startswith("Box, seed 1")
     assert not np.array_equal(explore.images, first), "a new sequence, not the same again"
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert explore.source["seed"] == 2 and controls.seed.value() == 2
+    assert explore.source.seed == 2 and controls.seed.value() == 2
 
     line = controls.seed.lineEdit()
     controls.seed.setFocus()
@@ -82,14 +82,14 @@ def test_new_sequence_advances_the_seed_enter_applies_a_typed_one_and_dice(qtbot
     QTest.keyClicks(line, "42")
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.keyClick(line, Qt.Key.Key_Return)
-    assert explore.source["seed"] == 42, "Enter applies the typed seed"
+    assert explore.source.seed == 42, "Enter applies the typed seed"
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.mouseClick(controls.new_button, LEFT)
-    assert explore.source["seed"] == 43
+    assert explore.source.seed == 43
 
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
         QTest.mouseClick(controls.dice, LEFT)
-    assert explore.source["seed"] == controls.seed.value() != 43
+    assert explore.source.seed == controls.seed.value() != 43
     wait_idle(qtbot, window)
 
 

@@ -77,7 +77,7 @@ def test_choosing_pong_opens_the_pong_model_with_a_pong_sequence(qtbot, qsetting
     choose_scene(explore.sequence_controls.scene, "pong")
     wait_idle(qtbot, win)
     assert Path(explore.model_path) == (shipped / "models" / "pong.safetensors").resolve()
-    assert explore.source["scene"] == "pong"
+    assert explore.source.scene == "pong"
     assert "trained on Pong" in explore.sequence_controls.model_label.text()
     assert explore.pairing.isHidden() and explore.pairing.warning == ""
     assert "pong.safetensors" in win.windowTitle()
@@ -93,13 +93,13 @@ def test_a_users_model_stays_until_the_warnings_button_is_pressed(
     choose_scene(explore.sequence_controls.scene, "pong")
     wait_idle(qtbot, win)
     assert Path(explore.model_path) == mine  # never replaced without asking
-    assert explore.source["scene"] == "pong"
+    assert explore.source.scene == "pong"
     assert explore.pairing.isVisible()
     assert "Pong sequence is shown to a model trained on Box" in explore.pairing.warning
     QTest.mouseClick(explore.pairing.button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, win)
     assert Path(explore.model_path) == (shipped / "models" / "pong.safetensors").resolve()
-    assert explore.source["scene"] == "pong"  # the same sequence, now with its model
+    assert explore.source.scene == "pong"  # the same sequence, now with its model
     assert explore.pairing.isHidden()
 
 
@@ -192,8 +192,9 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     """Train's run list holds the shipped models: a run from one keeps its config and
     starts from its weights (a user's run list, 'continue from', beside the runs)."""
     from kvae_studio.app.panels.train_panel import TrainPanel
-    from kvae_studio.app.panels.train_session import TrainSession, read_studio_file
+    from kvae_studio.app.panels.train_session import TrainSession
     from kvae_studio.app.panels.workspace import Workspace
+    from kvae_studio.services.training import read_studio_file
 
     workspace = Workspace(tmp_path / "studio")
     workspace.datasets_dir.mkdir(parents=True)
@@ -211,7 +212,7 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     assert form.editor("alpha_units").value() == 8  # the shipped model's config, fixed
     assert not form.editor("alpha_units").isEnabled() and form.editor("num_epochs").isEnabled()
     form.editor("num_epochs").setValue(1)
-    request = panel._request()
+    request = panel.settings.request()
     pong = shipped / "models" / "pong.safetensors"
     assert request.init_from == pong and request.run_dir.name == "pong-1-from-pong"
 

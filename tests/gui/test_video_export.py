@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-DIALOG = "kvae_studio.app.main_window.QFileDialog.getSaveFileName"
+DIALOG = "kvae_studio.app.window_commands.QFileDialog.getSaveFileName"
 
 
 def frame_count(path) -> int:

@@ -77,7 +77,7 @@ def test_a_model_of_another_frame_size_resimulates_the_scene(qtbot, window, tmp_
     wait_idle(qtbot, window)
     explore = window.explore
     assert explore.images.shape == (20, 64, 64)
-    assert explore.source["scene"] == "box" and explore.result.x_smoothed.shape == (20, 64, 64)
+    assert explore.source.scene == "box" and explore.result.x_smoothed.shape == (20, 64, 64)
     assert explore.mask.occluded.shape == (20, 64, 64)
 
 

@@ -33,7 +33,7 @@ def snapshot(window) -> dict:
         "occluded": ex.mask.occluded.copy(),
         "requests": ex.requests,
         "result": ex.result,
-        "source": dict(ex.source),
+        "source": ex.source,
     }
 
 
@@ -99,7 +99,7 @@ def test_open_dataset_pick_a_sequence_and_remember_it(qtbot, window, tmp_path):
     assert spin.isEnabled() and spin.maximum() == 2
     spin.setValue(2)
     wait_idle(qtbot, window)
-    assert np.array_equal(ex.images, images[2]) and ex.source["index"] == 2
+    assert np.array_equal(ex.images, images[2]) and ex.source.index == 2
     assert np.array_equal(ex.result.images, images[2])
     assert str(path.resolve()) in window.settings.recent_files()
 
@@ -133,7 +133,7 @@ def test_drop_a_model_file_opens_it_and_settings_remember_it(qtbot, window, tmp_
 
 def test_session_saves_and_reopens_as_one_file(qtbot, window, tmp_path):
     ex = window.explore
-    ex.apply_band("vertical", 16, 4)
+    window.document.apply_band("vertical", 16, 4)
     ex.timeline.set_frame(9)
     wait_idle(qtbot, window)
     path = tmp_path / "mine.session.npz"
@@ -228,14 +228,14 @@ def test_a_model_trained_on_the_papers_marker_draws_new_sequences_with_it(qtbot,
     QTest.mouseClick(controls.new_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
     assert np.isclose(ex.images, MARKER_VALUE).any(axis=(1, 2)).all(), "a marker in every frame"
-    assert ex.source["marker"] is True and "rotation marker" in controls.source_label.text()
+    assert ex.source.marker is True and "rotation marker" in controls.source_label.text()
     session = tmp_path / "marked.session.npz"
     assert window.save_session(str(session))
 
     controls.marker.click()  # untick, as a user would: the same motion without the marker
     QTest.mouseClick(controls.new_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
-    assert not np.isclose(ex.images, MARKER_VALUE).any() and ex.source["marker"] is False
+    assert not np.isclose(ex.images, MARKER_VALUE).any() and ex.source.marker is False
     assert window.open_path(str(session))
     wait_idle(qtbot, window)
-    assert controls.marker.isChecked() and ex.source["marker"] is True
+    assert controls.marker.isChecked() and ex.source.marker is True

@@ -85,17 +85,17 @@ def test_a_failure_during_the_swap_puts_the_view_back(qtbot, window, tmp_path, m
     np.savez(data, images=np.ones((3, 20, 32, 32), np.float32) * 0.5)
     before = snapshot(window)
     explore = window.explore
-    real = type(explore).set_sequence
+    real = type(explore)._show_sequence
     calls = []
 
-    def breaks_once(self, *args, **kwargs):
+    def breaks_once(self):
         calls.append(1)
         if len(calls) == 1:
-            self.images = np.zeros((2, 32, 32), np.float32)  # half-changed, then fails
+            self.timeline.set_steps(2)  # half-redrawn, then fails
             raise RuntimeError("simulated failure inside the view")
-        return real(self, *args, **kwargs)
+        return real(self)
 
-    monkeypatch.setattr(type(explore), "set_sequence", breaks_once)
+    monkeypatch.setattr(type(explore), "_show_sequence", breaks_once)
     assert window.open_dataset(str(data)) is False
     assert "simulated failure" in close_error(window)
     wait_idle(qtbot, window)

@@ -10,7 +10,6 @@ look like what the model learned.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 from kvae_studio.app.documents import display_name
 from kvae_studio.app.explore.model_chooser import ModelChooser
 from kvae_studio.app.icons import dice_icon
+from kvae_studio.document.sources import SequenceSource
 from kvae_studio.sim import SCENES
 
 
@@ -144,18 +144,9 @@ class SequenceControls(QWidget):
         self.model_label.setToolTip(path or "A freshly initialised model: no trained file found")
         self.model_chooser.show_current(path)
 
-    def show_source(self, source: dict) -> None:
-        if source.get("kind") == "dataset":
-            text = f"{Path(source.get('path', '')).name}, sequence {source.get('index', 0)}"
-        elif source.get("kind") == "scene":
-            scene = SCENES.get(source.get("scene", ""))
-            title = scene.title if scene is not None and scene.title else source.get("scene")
-            text = f"{title}, seed {source.get('seed')}"
-            if source.get("marker"):
-                text += ", rotation marker"
-        else:
-            text = source.get("label", "session")
-        self.source_label.setText(text)
+    def show_source(self, source: SequenceSource) -> None:
+        scene = SCENES.get(getattr(source, "scene", ""))
+        self.source_label.setText(source.describe(scene.title if scene is not None else None))
 
     def set_dataset(self, count: int | None, index: int = 0) -> None:
         """Enable the index box for a dataset of `count` sequences (None: no dataset)."""

@@ -1,0 +1,174 @@
+"""What the File and Help menus do: ask for a path, then open, save or export.
+
+Apart from the window so that the window keeps the verbs that change what is explored
+(open a model, a dataset, a session) and this module the dialogs in front of them and
+the exports, which only read the document and the newest result. The menus are a table
+of these bound methods (menus.py), not of method names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from kvae_studio import __version__
+from kvae_studio.app.model_dialog import model_file_dialog
+from kvae_studio.app.session import SUFFIX as SESSION_SUFFIX
+
+if TYPE_CHECKING:
+    from kvae_studio.app.main_window import MainWindow
+
+DATA_FILTER = "Sequence files (*.npz)"
+SESSION_FILTER = f"KVAE Studio sessions (*{SESSION_SUFFIX})"
+VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
+
+
+def filter_suffix(chosen_filter: str) -> str | None:
+    """'.gif' of 'Animated GIF (*.gif)': the extension a name typed without one gets, so
+    the filter chosen in the save dialog decides the format."""
+    match = re.search(r"\(\*(\.[^\s;)]+)", chosen_filter or "")
+    return match.group(1) if match else None
+
+
+class WindowCommands:
+    """The menu commands of one window."""
+
+    def __init__(self, window: MainWindow):
+        self.window = window
+
+    # Asking for a path.
+    def _open_path(self, title: str, filters: str) -> str | None:
+        w = self.window
+        path, _ = QFileDialog.getOpenFileName(w, title, w.settings.last_dir(), filters)
+        return path or None
+
+    def _save_path(self, title: str, filters: str, suffix: str) -> str | None:
+        w = self.window
+        path, chosen = QFileDialog.getSaveFileName(w, title, w.settings.last_dir(), filters)
+        if not path:
+            return None
+        return path if Path(path).suffix else path + (filter_suffix(chosen) or suffix)
+
+    def ask_model(self) -> None:
+        dialog = model_file_dialog(self.window, self.window.settings.last_dir())
+        if dialog.exec() and dialog.selectedFiles():
+            self.window.open_model(dialog.selectedFiles()[0])
+
+    def ask_dataset(self) -> None:
+        if path := self._open_path("Open dataset", DATA_FILTER):
+            self.window.open_dataset(path)
+
+    def ask_session(self) -> None:
+        if path := self._open_path("Open session", f"{SESSION_FILTER};;All files (*)"):
+            self.window.open_session(path)
+
+    def ask_save(self) -> None:
+        path = self._save_path("Save session", SESSION_FILTER, SESSION_SUFFIX)
+        if path:
+            if not path.endswith(SESSION_SUFFIX) and path.endswith(".npz"):
+                path = path[: -len(".npz")] + SESSION_SUFFIX
+            self.window.save_session(path)
+
+    def ask_png(self) -> None:
+        if path := self._save_path("Export view", "PNG image (*.png)", ".png"):
+            self.export_png(path)
+
+    def ask_video(self) -> None:
+        if path := self._save_path("Export video", VIDEO_FILTER, ".mp4"):
+            self.export_video(path)
+
+    def ask_paper_video(self, kind: str) -> None:
+        steps = 2 * self.window.document.steps if kind == "generation" else None
+        title = f"Export the paper's {kind} video" + (f" ({steps} frames)" if steps else "")
+        if path := self._save_path(title, VIDEO_FILTER, ".mp4"):
+            self.export_paper_video(path, kind, steps)
+
+    def ask_imputation_video(self) -> None:
+        self.ask_paper_video("imputation")
+
+    def ask_generation_video(self) -> None:
+        self.ask_paper_video("generation")
+
+    def new_sequence(self) -> None:
+        """The next seed of the chosen scene, as the New sequence button does."""
+        self.window.explore.sequence_controls.request_new()
+        self.window.tabs.setCurrentWidget(self.window.explore)
+
+    # Exports: they read the document and the newest result, and change nothing.
+    def export_png(self, path: str | os.PathLike) -> bool:
+        """Save the Explore view as it is on screen."""
+        w = self.window
+        if not w.explore.grab().save(str(path), "PNG"):
+            return w.show_error("Cannot export", f"{Path(path).name}: could not write the PNG")
+        w.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    def export_video(self, path: str | os.PathLike, fps: float | None = None) -> bool:
+        """Truth, observed and imputed side by side, one video frame per sequence frame."""
+        from kvae_studio.app.export import ExportError, compose_frames, write_video
+
+        w = self.window
+        result = w.explore.result
+        if result is None:
+            return w.show_error("Cannot export", "the model has not answered yet; try again")
+        try:
+            write_video(path, compose_frames(result), fps or w.explore.timeline.fps.value())
+        except (ExportError, OSError) as err:
+            return w.show_error("Cannot export", str(err).splitlines()[0])
+        w.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    def export_paper_video(
+        self, path: str | os.PathLike, kind: str, steps: int | None = None,
+        drop_prob: float = 0.3, seed: int = 0, fps: float | None = None,
+    ) -> bool:  # fmt: skip
+        """The paper's imputation or generation video of the sequence on screen, as
+        `kvae-studio export` makes it (the mask painted here plays no part)."""
+        from kvae_studio.app.export import ExportError, write_video
+        from kvae_studio.app.paper_videos import paper_video
+
+        w, doc = self.window, self.window.document
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            frames = paper_video(doc.model, doc.images, kind, drop_prob, seed, steps)
+            written = write_video(path, frames, fps or w.explore.timeline.fps.value())
+        except (ExportError, OSError, ValueError) as err:
+            return w.show_error("Cannot export", str(err).splitlines()[0])
+        finally:
+            QApplication.restoreOverrideCursor()
+        w.statusBar().showMessage(
+            f"Exported {Path(path).name}: {kind}, {len(frames)} frames, {written}", 8000
+        )
+        return True
+
+    # Help.
+    def show_shortcuts(self) -> None:
+        from kvae_studio.app.menus import shortcut_table
+
+        rows = "".join(
+            f"<tr><td>{name}</td><td style='padding-left:16px'><b>{keys}</b></td></tr>"
+            for name, keys in shortcut_table(self.window)
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon,
+            "Keyboard shortcuts",
+            f"<table>{rows}</table>",
+            QMessageBox.StandardButton.Close,
+            self.window,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self.window,
+            "About KVAE Studio",
+            f"<b>KVAE Studio {__version__}</b><p>See what a Kalman Variational Auto-Encoder "
+            "(Fraccaro et al., NIPS 2017) has understood of a video: hide frames or paint "
+            "over them, and watch the model fill the gaps.</p>",
+        )

@@ -1,0 +1,396 @@
+"""The Explore document: the sequence, its source, the masks, the model and the frame.
+
+Qt-free, as napari's `ViewerModel` is: the Explore view observes its events and calls
+its methods, the window opens and saves files through it, and the tests drive it without
+a display. Every change of what is explored (a model, a dataset, a session, a new
+sequence) is built and checked first and then swapped in at once as one `ExploreState`;
+if an observer fails while reacting, the old state is swapped back, so a failed open
+never leaves the document half-changed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from psygnal import Signal
+
+from kvae_studio.app import documents
+from kvae_studio.app.documents import OpenError
+from kvae_studio.app.mask_presets import band_occlusion, planning_hidden, random_hidden
+from kvae_studio.app.masking import MaskEvent, MaskModel
+from kvae_studio.app.model_card import dataset_scene, model_scene
+from kvae_studio.app.resources import shipped_model, shipped_scene
+from kvae_studio.document.sources import (
+    DatasetSource,
+    OtherSource,
+    SceneSource,
+    SequenceSource,
+    source_from_dict,
+    source_to_dict,
+)
+
+
+def frame_size_problem(frame_size: int, images: np.ndarray) -> str | None:
+    """Why a model of `frame_size` cannot look at `images` (T, H, W), or None if it can."""
+    if images.ndim != 3:
+        return f"expected one sequence (T, H, W), got shape {images.shape}"
+    if images.shape[1:] != (frame_size, frame_size):
+        h, w = images.shape[1:]
+        return f"the model expects {frame_size}×{frame_size} frames, the sequence has {h}×{w}"
+    return None
+
+
+@dataclass(frozen=True)
+class ExploreState:
+    """Everything the document holds, as one value: what a swap puts in place."""
+
+    model: Any  # model.kvae.KVAE (not imported here: the type is all this module needs)
+    model_path: str | None
+    images: np.ndarray
+    source: SequenceSource
+    state: np.ndarray | None
+    hidden: np.ndarray
+    occluded: np.ndarray
+    frame: int
+    dataset: Any = None  # model.data.SequenceData of an open dataset
+    dataset_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Swap:
+    """What a swap replaced: observers redraw just that."""
+
+    model: bool
+    sequence: bool
+
+
+class ExploreDocument:
+    """One sequence shown to one model with parts hidden; the Explore view's source of truth.
+
+    Events (psygnal): `swapped(Swap)` after model or sequence changed in one step,
+    `mask_changed(MaskEvent)` on every mask edit (strokes included), `frame_changed(int)`.
+    """
+
+    swapped = Signal(object)
+    mask_changed = Signal(object)
+    frame_changed = Signal(int)
+
+    def __init__(self, model: Any, model_path: str | None = None):
+        size = model.config.frame_size
+        images = np.zeros((1, size, size), np.float32)
+        self.mask = MaskModel(*images.shape)
+        self.mask.listeners.append(self._forward_mask_event)
+        self._swapping = False
+        self._state = ExploreState(
+            model.eval(), model_path, images, OtherSource("empty"), None,
+            self.mask.hidden, self.mask.occluded, 0,
+        )  # fmt: skip
+        self.mark_saved()
+
+    # Reading.
+    @property
+    def model(self) -> Any:
+        return self._state.model
+
+    @property
+    def model_path(self) -> str | None:
+        return self._state.model_path
+
+    @property
+    def images(self) -> np.ndarray:
+        return self._state.images
+
+    @property
+    def source(self) -> SequenceSource:
+        return self._state.source
+
+    @property
+    def state(self) -> np.ndarray | None:
+        """The ball's (x, y, vx, vy) per frame, where known."""
+        return self._state.state
+
+    @property
+    def frame(self) -> int:
+        return self._state.frame
+
+    @property
+    def steps(self) -> int:
+        return self._state.images.shape[0]
+
+    @property
+    def dataset(self) -> Any:
+        return self._state.dataset
+
+    @property
+    def dataset_path(self) -> str | None:
+        return self._state.dataset_path
+
+    @property
+    def model_summary(self) -> dict[str, Any]:
+        return getattr(self.model, "summary", {}) or {}
+
+    @property
+    def sequence_scene(self) -> str | None:
+        """The scene of the sequence on screen, where known (a dataset: by its name)."""
+        if isinstance(self.source, DatasetSource):
+            return dataset_scene(self.source.path)
+        return self.source.scene if isinstance(self.source, SceneSource) else None
+
+    @property
+    def model_scene(self) -> str | None:
+        """The scene the model was trained on, where its file says."""
+        return None if self.model_path is None else model_scene(self.model_summary)
+
+    def snapshot(self) -> ExploreState:
+        """The whole document as one value (masks copied), to keep or to put back."""
+        return replace(self._state, hidden=self.mask.hidden.copy(),
+                       occluded=self.mask.occluded.copy())  # fmt: skip
+
+    def to_session(self):
+        """The document as a `Session`, ready for `save_session`."""
+        from kvae_studio.app.session import Session
+
+        return Session(
+            images=self.images,
+            hidden=self.mask.hidden.copy(),
+            occluded=self.mask.occluded.copy(),
+            model_path=self.model_path,
+            source=source_to_dict(self.source),
+            frame=self.frame,
+            state=self.state,
+        )
+
+    # Edits that are not swaps.
+    def set_frame(self, frame: int) -> None:
+        frame = int(np.clip(frame, 0, self.steps - 1))
+        if frame != self._state.frame:
+            self._state = replace(self._state, frame=frame)
+            self.frame_changed.emit(frame)
+
+    def apply_planning(self, seen: int, hidden: int) -> None:
+        self.mask.set_mask(hidden=planning_hidden(self.steps, seen, hidden))
+
+    def apply_random(self, drop_prob: float, seed: int, keep_first: int) -> None:
+        self.mask.set_mask(hidden=random_hidden(self.steps, drop_prob, seed, keep_first))
+
+    def apply_band(self, orientation: str, centre: int, thickness: int) -> None:
+        t, h, w = self.images.shape
+        self.mask.set_mask(occluded=band_occlusion(t, h, w, orientation, centre, thickness))
+
+    def first_hidden_middle(self) -> int | None:
+        """The middle of the first hidden stretch: where imputation shows most."""
+        hidden = np.flatnonzero(self.mask.hidden)
+        if not hidden.size:
+            return None
+        run_end = np.flatnonzero(np.diff(hidden) > 1)
+        last = hidden[run_end[0]] if run_end.size else hidden[-1]
+        return int((hidden[0] + last) // 2)
+
+    def mark_saved(self) -> None:
+        """The masks as they are now are kept somewhere (a session, or fresh defaults)."""
+        self._saved_mask = (self.mask.hidden.copy(), self.mask.occluded.copy())
+
+    @property
+    def unsaved_edits(self) -> bool:
+        """Masks edited since the sequence was opened or the session last saved."""
+        hidden, occluded = self._saved_mask
+        if hidden.shape != self.mask.hidden.shape:
+            return False
+        same = np.array_equal(hidden, self.mask.hidden)
+        return not (same and np.array_equal(occluded, self.mask.occluded))
+
+    def scene_model_to_offer(self, scene: str | None) -> Path | None:
+        """The shipped model of `scene`, when the model on screen is a shipped one of
+        another scene, or untrained; None when a user's own model is on screen (it is
+        never replaced without asking) or nothing better is shipped."""
+        target = shipped_model(scene)
+        current = shipped_scene(self.model_path)
+        ours = self.model_path is None or current is not None
+        if target is None or not ours or current == scene:
+            return None
+        return target
+
+    # Swaps: build the next state, check it, put it in place at once.
+    def set_model(self, model: Any, path: str | None) -> None:
+        """Look at the same sequence with another model of the same frame size."""
+        problem = frame_size_problem(model.config.frame_size, self.images)
+        if problem:
+            raise OpenError(problem)
+        self.swap(replace(self.snapshot(), model=model.eval(), model_path=path))
+
+    def set_sequence(
+        self,
+        images: np.ndarray,
+        source: SequenceSource,
+        state: np.ndarray | None = None,
+        hidden: np.ndarray | None = None,
+        occluded: np.ndarray | None = None,
+        frame: int = 0,
+        model: Any = None,
+        model_path: str | None = None,
+        dataset: Any = None,
+        dataset_path: str | None = None,
+    ) -> None:
+        """Show a new sequence (T, H, W), with another model if given. Masks: as given,
+        else kept if the shape allows, else the paper's planning mask. The undo history
+        starts afresh."""
+        self.swap(self._sequence_state(images, source, state, hidden, occluded, frame,
+                                       model, model_path, dataset, dataset_path))  # fmt: skip
+
+    def new_sequence(
+        self, scene: str, seed: int, steps: int | None = None, marker: bool = False,
+        model: Any = None, model_path: str | None = None,
+    ) -> None:  # fmt: skip
+        """Simulate one sequence of `scene` at the model's frame size and show it."""
+        from kvae_studio.sim import scene_params, simulate
+
+        model = model if model is not None else self.model
+        params = scene_params(scene, size=model.config.frame_size)
+        steps = steps or (self.steps if self.steps > 1 else 20)
+        images, state = simulate(params, 1, steps, seed=seed, marker=bool(marker))
+        source = SceneSource(scene, int(seed), bool(marker))
+        path = model_path if model is not self.model else self.model_path
+        self.set_sequence(images[0], source, state[0], model=model, model_path=path)
+
+    def show_dataset(self, data: Any, path: str, index: int = 0) -> None:
+        """Sequence `index` of a loaded dataset (`model.data.SequenceData`)."""
+        index = int(np.clip(index, 0, data.num_sequences - 1))
+        state = None if data.state is None else data.state[index]
+        source = DatasetSource(str(path), index)
+        self.set_sequence(data.images[index], source, state, dataset=data, dataset_path=str(path))
+
+    def show_dataset_sequence(self, index: int) -> None:
+        if self.dataset is not None:
+            self.show_dataset(self.dataset, self.dataset_path or "", index)
+
+    # Files: each raises OpenError (one line) and leaves the document as it was.
+    def open_model(self, path: str | os.PathLike) -> None:
+        """Explore the current sequence with the model in `path`; a simulated sequence is
+        simulated again at the model's frame size when it differs."""
+        model = documents.open_model_file(path)
+        resolved = str(Path(path).resolve())
+        problem = frame_size_problem(model.config.frame_size, self.images)
+        if not problem:
+            self.swap(replace(self.snapshot(), model=model, model_path=resolved))
+        elif isinstance(self.source, SceneSource):
+            src = self.source
+            self.new_sequence(src.scene, src.seed, marker=src.marker,
+                              model=model, model_path=resolved)  # fmt: skip
+        else:
+            raise OpenError(f"{Path(path).name}: {problem}")
+
+    def open_dataset(self, path: str | os.PathLike, index: int = 0) -> Any:
+        """Explore sequence `index` of an .npz dataset; returns its `SequenceData`."""
+        data = documents.open_dataset_file(path)
+        problem = frame_size_problem(self.model.config.frame_size, data.images[0])
+        if problem:
+            raise OpenError(f"{Path(path).name}: {problem}")
+        self.show_dataset(data, str(Path(path).resolve()), index)
+        return data
+
+    def open_session(self, path: str | os.PathLike) -> str:
+        """Put back a saved session (sequence, masks, frame and, if it can, its model);
+        returns a note on what could not be put back ("" when all was)."""
+        session = documents.open_session_file(path)
+        model, model_path, note = self.model, self.model_path, ""
+        wanted = session.model_path
+        if wanted and wanted != model_path:
+            if Path(wanted).is_file():
+                try:
+                    model, model_path = documents.open_model_file(wanted), wanted
+                except OpenError as err:
+                    note = f"its model could not be loaded ({err}), kept the current one"
+            else:
+                note = f"its model {Path(wanted).name} is missing, kept the current one"
+        problem = frame_size_problem(model.config.frame_size, session.images)
+        if problem:
+            raise OpenError(f"{Path(path).name}: {problem}")
+        self.set_sequence(
+            session.images, source_from_dict(session.source), session.state,
+            session.hidden, session.occluded, session.frame, model, model_path,
+        )  # fmt: skip
+        return note
+
+    def save_session(self, path: str | os.PathLike) -> None:
+        from kvae_studio.app.session import SessionError, save_session
+
+        try:
+            save_session(path, self.to_session())
+        except SessionError as err:
+            raise OpenError(str(err)) from None
+        self.mark_saved()
+
+    def swap(self, new: ExploreState) -> None:
+        """Put `new` in place and tell the observers; should one of them fail, put the
+        old state back (and tell them again) and raise `OpenError` with the reason."""
+        old, saved = self.snapshot(), self._saved_mask
+        self._put(new)
+        if new.images is not old.images:
+            self.mark_saved()  # a new sequence starts with nothing to save
+        try:
+            self._announce(old, new)
+        except Exception as err:  # whatever broke in an observer, the document stays whole
+            self._put(old)
+            self._saved_mask = saved
+            self._announce(new, old)
+            cause = getattr(err, "__cause__", None) or err  # psygnal wraps observer errors
+            raise OpenError(documents.one_line(cause)) from None
+
+    # Internals.
+    def _sequence_state(self, images, source, state, hidden, occluded, frame,
+                        model, model_path, dataset, dataset_path) -> ExploreState:  # fmt: skip
+        images = np.asarray(images, dtype=np.float32)
+        model = self.model if model is None else model
+        path = self.model_path if model is self.model else model_path
+        problem = frame_size_problem(model.config.frame_size, images)
+        if problem:
+            raise OpenError(problem)
+        steps = images.shape[0]
+        if hidden is None:
+            same_shape = images.shape == self.images.shape
+            cfg = model.config
+            hidden = (self.mask.hidden.copy() if same_shape
+                      else planning_hidden(steps, cfg.t_init_mask, cfg.t_steps_mask))  # fmt: skip
+            if occluded is None and same_shape:
+                occluded = self.mask.occluded.copy()
+        if occluded is None:
+            occluded = np.zeros(images.shape, bool)
+        hidden, occluded = np.asarray(hidden, bool), np.asarray(occluded, bool)
+        if hidden.shape != (steps,) or occluded.shape != images.shape:
+            raise OpenError("the masks do not match the sequence's shape")
+        return ExploreState(
+            model.eval(), path, images, source, state, hidden, occluded,
+            int(np.clip(frame, 0, steps - 1)), dataset, dataset_path,
+        )  # fmt: skip
+
+    def _put(self, new: ExploreState) -> None:
+        """Make `new` current; the mask (and its undo history) is reset only when the
+        sequence or the masks really change, so opening a model keeps the history."""
+        mask = self.mask
+        same_mask = (
+            new.images is self._state.images
+            and np.array_equal(new.hidden, mask.hidden)
+            and np.array_equal(new.occluded, mask.occluded)
+        )
+        if not same_mask:
+            self._swapping = True
+            try:
+                mask.reset(new.hidden, new.occluded, shape=new.images.shape)
+            finally:
+                self._swapping = False
+        self._state = new
+
+    def _announce(self, old: ExploreState, new: ExploreState) -> None:
+        changed = Swap(
+            model=old.model is not new.model or old.model_path != new.model_path,
+            sequence=old.images is not new.images or old.source != new.source,
+        )
+        self.swapped.emit(changed)
+
+    def _forward_mask_event(self, event: MaskEvent) -> None:
+        if not self._swapping:  # a swap announces itself once, as `swapped`
+            self.mask_changed.emit(event)
