@@ -207,11 +207,9 @@ class MainWindow(QMainWindow):
 
     # Panels.
     def _add_panels(self) -> list[tuple[str, QWidget]]:
-        try:
-            from kvae_studio.app.panels import build_panels
-        except ImportError:
-            return []
-        panels = list(build_panels(self))
+        from kvae_studio.app.panels import build_panels
+
+        panels = list(build_panels(self))  # a missing module is an error, never no tabs
         for title, widget in panels:
             self.tabs.addTab(widget, title)
             if hasattr(widget, "modelReady"):
@@ -279,8 +277,15 @@ class MainWindow(QMainWindow):
         self.settings.set_layout("explore_splitter", self.explore.splitter.saveState())
         self.settings.set_layout("plots_splitter", self.explore.plots_splitter.saveState())
         self.settings.sync()
-        self.explore.shutdown()
+        self.shutdown()
         super().closeEvent(ev)
+
+    def shutdown(self) -> None:
+        """The one exit path: the model's process and the panels' jobs stop here."""
+        from kvae_studio.app.panels import shutdown as stop_panels
+
+        self.explore.shutdown()
+        stop_panels(self.panels)
 
     def _ask_before_closing(self) -> bool:
         """Unsaved mask edits: ask (window-modal, not blocking) to save them before
