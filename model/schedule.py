@@ -1,8 +1,9 @@
 """The paper's training schedule (kvae-model.md, section 7): which parameters each phase
-trains, and the learning rate of each epoch."""
+trains, the optimiser each phase gets, and the learning rate of each epoch."""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from model.config import KVAEConfig
@@ -36,3 +37,22 @@ def phase_parameters(model: KVAE, phase: str) -> tuple[list[nn.Parameter], list[
     trained = [p for name in active for p in groups[name]]
     frozen = [p for name, params in groups.items() if name not in active for p in params]
     return trained, frozen
+
+
+def train_only(model: KVAE, phase: str) -> list[nn.Parameter]:
+    """Freeze every parameter `phase` does not train; returns the trained ones."""
+    trained, frozen = phase_parameters(model, phase)
+    for p in trained:
+        p.requires_grad_(True)
+    for p in frozen:
+        p.requires_grad_(False)
+    return trained
+
+
+def phase_optimizer(model: KVAE, config: KVAEConfig, phase: str, epoch: int) -> torch.optim.Adam:
+    """Adam over the phase's parameters, or over all of them with one optimiser per run."""
+    if config.optimizer_per_phase:
+        params = phase_parameters(model, phase)[0]
+    else:
+        params = list(model.parameters())
+    return torch.optim.Adam(params, lr=learning_rate(config, epoch))

@@ -5,6 +5,9 @@ The command line and the studio call the same `Trainer.run()`: it yields a
 and checks between steps whether it was asked to pause or stop. Schedule and
 defaults follow the public release (kvae-model.md, section 7). Under torchrun, each
 process runs a Trainer over its share of every batch (model.distributed).
+
+What a run starts from and checks up front is in `model.training_setup`, the phases'
+parameters and optimisers in `model.schedule`, the events in `model.training_reports`.
 """
 
 from __future__ import annotations
@@ -21,28 +24,19 @@ import numpy as np
 import torch
 
 from model import training_state
-from model.checkpoint import load_model, load_resume_state, save_model, save_resume_state
+from model.checkpoint import save_model, save_resume_state
 from model.config import KVAEConfig
 from model.distributed import Processes
 from model.evaluation import imputation_metrics, test_elbo
-from model.kvae import KVAE
 from model.masks import planning_mask, training_mask
 from model.objective import ELBOTerms
 from model.run_folder import BEST_FILE, LOG_FILE, MODEL_FILE, RESUME_FILE
-from model.schedule import learning_rate, phase_of, phase_parameters
+from model.schedule import learning_rate, phase_of, phase_optimizer, train_only
 from model.selection import METRICS, BestTracker
 from model.training_reports import EpochReport, Finished, StepReport, TrainingError, with_speed
-from model.training_state import override_schedule
+from model.training_setup import check_options, check_sizes, pick_device, starting_model
 
 MAX_BAD_STEPS = 10
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("--device cuda was asked for, but PyTorch sees no CUDA device")
-    return torch.device(name)
 
 
 class Trainer:
@@ -83,16 +77,7 @@ class Trainer:
         processes: Processes | None = None,
         precision: str = "fp32",
     ):
-        if keep_best is not None and keep_best not in METRICS:
-            raise TrainingError(
-                f"unknown --keep-best metric {keep_best!r}: use one of {', '.join(METRICS)}"
-            )
-        if keep_best is not None and validation_images is None:
-            raise TrainingError("--keep-best needs a validation set (--validation FILE)")
-        if patience is not None and (keep_best is None or patience < 1):
-            raise TrainingError("--patience N needs --keep-best, and N must be at least 1")
-        if precision not in ("fp32", "bf16"):
-            raise TrainingError(f"unknown precision {precision!r}: use fp32 or bf16")
+        check_options(keep_best, validation_images is not None, patience, precision)
         self.device = pick_device(device)
         self.processes = processes or Processes(device=self.device)
         if self.device.type == "cuda":
@@ -113,53 +98,18 @@ class Trainer:
         self.patience = patience
         self.epoch, self.step, self.batch_index = 0, 0, 0
         self.permutation: torch.Tensor | None = None
-        resume_state = None
-        if resume:
-            if self.run_dir is None or not (self.run_dir / RESUME_FILE).exists():
-                raise TrainingError(f"nothing to resume in {self.run_dir}: no {RESUME_FILE}")
-            self.model = load_model(self.run_dir / MODEL_FILE, self.device).train()
-            resume_state = load_resume_state(self.run_dir / RESUME_FILE)
-            config = self.model.config
-        elif init_from is not None:
-            # A new run from a saved model's weights: its architecture, a fresh schedule.
-            self.model = load_model(init_from, self.device).train()
-            config = self.model.config
-        else:
-            config = config or KVAEConfig()
-            torch.manual_seed(seed)
-            self.model = KVAE(config).to(self.device)
-        if schedule_overrides:
-            config = override_schedule(config, schedule_overrides)
-            self.model.config = config
-        if epochs is not None:
-            config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
-            self.model.config = config
+        self.model, config, resume_state = starting_model(
+            self.device, config, seed, self.run_dir, resume, init_from, schedule_overrides, epochs
+        )
         self.config = config
         self.model.vae_precision = torch.bfloat16 if precision == "bf16" else None
-        world = self.processes.world_size
-        if min(config.batch_size, len(self.train)) < world:
-            raise TrainingError(
-                f"a batch of {min(config.batch_size, len(self.train))} sequences cannot be "
-                f"shared by {world} processes (each needs one at least): use fewer processes "
-                "or a larger --set batch_size"
-            )
+        check_sizes(self.train, self.test, self.validation, config, self.processes.world_size)
         self.elbo: torch.nn.Module | None = None  # model.elbo, wrapped for the phase
         self._wrapped_phase: str | None = None
-        if self.train.shape[-1] != config.frame_size or self.train.dim() != 4:
-            raise TrainingError(
-                f"training frames are {tuple(self.train.shape[1:])}, the model expects "
-                f"(T, {config.frame_size}, {config.frame_size})"
-            )
-        for name, images in (("test", self.test), ("validation", self.validation)):
-            if images is not None and tuple(images.shape[2:]) != tuple(self.train.shape[2:]):
-                raise TrainingError(
-                    f"the {name} frames are {tuple(images.shape[1:])}, the training frames "
-                    f"{tuple(self.train.shape[1:])}: they must have the same size"
-                )
         self.optimizer_phase = phase_of(config, self.epoch)
         if resume_state is not None:
             self.optimizer_phase = str(resume_state.get("optimizer_phase", self.optimizer_phase))
-        self.optimizer = self._make_optimizer(self.optimizer_phase)
+        self.optimizer = phase_optimizer(self.model, config, self.optimizer_phase, self.epoch)
         self.shuffle = torch.Generator().manual_seed(seed)
         self.noise = torch.Generator(device=self.device).manual_seed(seed + 1)
         self.miss_rng = np.random.default_rng(seed + 2)
@@ -195,7 +145,7 @@ class Trainer:
                 self.permutation = torch.randperm(n, generator=self.shuffle)
                 self.batch_index = 0
             phase = phase_of(cfg, self.epoch)
-            params = self._set_phase(phase)
+            params = train_only(self.model, phase)
             if phase != self._wrapped_phase:
                 # DDP syncs the gradients of the parameters trained when it was built:
                 # rebuilt when the phase changes which ones are (twice in a run).
@@ -203,7 +153,7 @@ class Trainer:
             if cfg.optimizer_per_phase and phase != self.optimizer_phase:
                 # The original builds one optimiser per phase: fresh Adam moments.
                 self.optimizer_phase = phase
-                self.optimizer = self._make_optimizer(phase)
+                self.optimizer = phase_optimizer(self.model, cfg, phase, self.epoch)
             lr = learning_rate(cfg, self.epoch)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
@@ -256,23 +206,6 @@ class Trainer:
             and self.best is not None
             and self.best.since_best >= self.patience
         )
-
-    def _make_optimizer(self, phase: str) -> torch.optim.Optimizer:
-        """Adam over the phase's parameters, or over all of them with one optimiser per run."""
-        cfg = self.config
-        if cfg.optimizer_per_phase:
-            params = phase_parameters(self.model, phase)[0]
-        else:
-            params = list(self.model.parameters())
-        return torch.optim.Adam(params, lr=learning_rate(cfg, self.epoch))
-
-    def _set_phase(self, phase: str) -> list[torch.nn.Parameter]:
-        trained, frozen = phase_parameters(self.model, phase)
-        for p in trained:
-            p.requires_grad_(True)
-        for p in frozen:
-            p.requires_grad_(False)
-        return trained
 
     def _train_step(self, idx, params, phase, lr, batches) -> StepReport:
         """One optimiser step on the global batch `idx`, of which this process takes

@@ -1,0 +1,114 @@
+"""What a training run starts from: its device, its checked options, its model and sizes.
+
+Why a module of its own: a `Trainer` starts in one of three ways (a new model, resumed from
+its run folder, initialised from a saved model's weights), and every option and array size
+is checked before the first epoch so that a mistake costs one line and writes nothing. That
+setup is separate from the loop that trains (`model.training`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.checkpoint import load_model, load_resume_state
+from model.config import KVAEConfig
+from model.kvae import KVAE
+from model.run_folder import MODEL_FILE, RESUME_FILE
+from model.selection import METRICS
+from model.training_reports import TrainingError
+from model.training_state import override_schedule
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """The torch device for `name` ("auto", "cpu", "cuda"); TrainingError if CUDA is missing."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda was asked for, but PyTorch sees no CUDA device")
+    return torch.device(name)
+
+
+def check_options(
+    keep_best: str | None, has_validation: bool, patience: int | None, precision: str
+) -> None:
+    """TrainingError for model selection or precision options that do not go together."""
+    if keep_best is not None and keep_best not in METRICS:
+        raise TrainingError(
+            f"unknown --keep-best metric {keep_best!r}: use one of {', '.join(METRICS)}"
+        )
+    if keep_best is not None and not has_validation:
+        raise TrainingError("--keep-best needs a validation set (--validation FILE)")
+    if patience is not None and (keep_best is None or patience < 1):
+        raise TrainingError("--patience N needs --keep-best, and N must be at least 1")
+    if precision not in ("fp32", "bf16"):
+        raise TrainingError(f"unknown precision {precision!r}: use fp32 or bf16")
+
+
+def starting_model(
+    device: torch.device,
+    config: KVAEConfig | None,
+    seed: int,
+    run_dir: Path | None,
+    resume: bool,
+    init_from: str | Path | None,
+    schedule_overrides: list[str] | None,
+    epochs: int | None,
+) -> tuple[KVAE, KVAEConfig, dict | None]:
+    """The model a run trains, its config with the schedule's changes, and the resume state.
+
+    Resumed: the run folder's model and state. `init_from`: a saved model's weights and
+    architecture with a fresh schedule. Otherwise a new model of `config`, seeded.
+    """
+    resume_state = None
+    if resume:
+        if run_dir is None or not (run_dir / RESUME_FILE).exists():
+            raise TrainingError(f"nothing to resume in {run_dir}: no {RESUME_FILE}")
+        model = load_model(run_dir / MODEL_FILE, device).train()
+        resume_state = load_resume_state(run_dir / RESUME_FILE)
+        config = model.config
+    elif init_from is not None:
+        # A new run from a saved model's weights: its architecture, a fresh schedule.
+        model = load_model(init_from, device).train()
+        config = model.config
+    else:
+        config = config or KVAEConfig()
+        torch.manual_seed(seed)
+        model = KVAE(config).to(device)
+    if schedule_overrides:
+        config = override_schedule(config, schedule_overrides)
+        model.config = config
+    if epochs is not None:
+        config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
+        model.config = config
+    return model, config, resume_state
+
+
+def check_sizes(
+    train: torch.Tensor,
+    test: np.ndarray | None,
+    validation: np.ndarray | None,
+    config: KVAEConfig,
+    world_size: int,
+) -> None:
+    """TrainingError unless every process gets a share of a batch and the frames fit."""
+    if min(config.batch_size, len(train)) < world_size:
+        raise TrainingError(
+            f"a batch of {min(config.batch_size, len(train))} sequences cannot be "
+            f"shared by {world_size} processes (each needs one at least): use fewer processes "
+            "or a larger --set batch_size"
+        )
+    if train.shape[-1] != config.frame_size or train.dim() != 4:
+        raise TrainingError(
+            f"training frames are {tuple(train.shape[1:])}, the model expects "
+            f"(T, {config.frame_size}, {config.frame_size})"
+        )
+    for name, images in (("test", test), ("validation", validation)):
+        if images is not None and tuple(images.shape[2:]) != tuple(train.shape[2:]):
+            raise TrainingError(
+                f"the {name} frames are {tuple(images.shape[1:])}, the training frames "
+                f"{tuple(train.shape[1:])}: they must have the same size"
+            )
