@@ -192,7 +192,8 @@ class KVAE(nn.Module):
             alpha, u = self.alpha_net.sequence(inputs)
             A, B, C = self._split_mix(alpha @ weights)
             offsets = self._offsets(B, u)
-            filtered = lgssm.kalman_filter(a, mask, A, C, self.Q, R, self.mu0, self.Sigma0, offsets)
+            ssm = lgssm.StateSpace(A, C, self.Q, R, self.mu0, self.Sigma0, offsets)
+            filtered = lgssm.kalman_filter(a, mask, ssm)
         else:
             alpha, A, C, offsets, filtered = self._interleaved_filter(
                 a, mask, R, fed, inputs, weights, every, some
@@ -291,20 +292,7 @@ class KVAE(nn.Module):
             keep = _draw(torch.rand, log_px.shape, generator, x.device, share)
             log_px = log_px * (keep < cfg.ll_keep_prob) / cfg.ll_keep_prob
         noise = _draw(torch.randn, kp.smoothed_mean.shape, generator, x.device, share)
+        ssm = lgssm.StateSpace(kp.A, kp.C, self.Q, self.R, self.mu0, self.Sigma0, kp.offsets)
         return elbo_terms(
-            log_px,
-            log_qa,
-            a,
-            mask,
-            kp.smoothed_mean,
-            kp.smoothed_cov,
-            kp.A,
-            kp.C,
-            self.Q,
-            self.R,
-            self.mu0,
-            self.Sigma0,
-            noise,
-            kp.offsets,
-            scale,
+            log_px, log_qa, a, mask, kp.smoothed_mean, kp.smoothed_cov, ssm, noise, scale
         )

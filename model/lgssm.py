@@ -36,6 +36,22 @@ class FilteredPosterior(NamedTuple):
     filtered_cov: Tensor
 
 
+class StateSpace(NamedTuple):
+    """The model's parameters for a batch of sequences (conventions above).
+
+    A (B, T, dz, dz); C (B, T, da, dz); Q (dz, dz); R (da, da) or per step (B, T, da, da);
+    mu0 (dz,); Sigma0 (dz, dz); offsets (B, T, dz), the control term B_t u_t, or None.
+    """
+
+    A: Tensor
+    C: Tensor
+    Q: Tensor
+    R: Tensor
+    mu0: Tensor
+    Sigma0: Tensor
+    offsets: Tensor | None = None
+
+
 class SmoothedPosterior(NamedTuple):
     """Smoothed marginals p(z_t | a_{1:T}): means (B, T, dz), covariances (B, T, dz, dz)."""
 
@@ -132,23 +148,9 @@ def step_flags(mask: Tensor) -> tuple[list[bool], list[bool]]:
     return (m == 1).all(0).tolist(), (m != 0).any(0).tolist()
 
 
-def kalman_filter(
-    a: Tensor,
-    mask: Tensor,
-    A: Tensor,
-    C: Tensor,
-    Q: Tensor,
-    R: Tensor,
-    mu0: Tensor,
-    Sigma0: Tensor,
-    offsets: Tensor | None = None,
-) -> FilteredPosterior:
-    """Forward pass for given matrices.
-
-    a (B, T, da); mask (B, T), 1 = observed; A (B, T, dz, dz); C (B, T, da, dz);
-    Q (dz, dz); R (da, da) or per step (B, T, da, da); mu0 (dz,); Sigma0 (dz, dz);
-    offsets (B, T, dz) optional, the control term B_t u_t.
-    """
+def kalman_filter(a: Tensor, mask: Tensor, ssm: StateSpace) -> FilteredPosterior:
+    """Forward pass for given matrices: a (B, T, da); mask (B, T), 1 = observed."""
+    A, C, Q, R, mu0, Sigma0, offsets = ssm
     batch, steps = a.shape[:2]
     every, some = step_flags(mask)
     gates = (mask.to(a.dtype)[:, :, None, None]).unbind(1)
@@ -212,23 +214,13 @@ def rts_smooth(filtered: FilteredPosterior, A: Tensor) -> tuple[Tensor, Tensor]:
     return torch.stack(means, 1).squeeze(-1), torch.stack(covs, 1)
 
 
-def kalman_smooth(
-    a: Tensor,
-    mask: Tensor,
-    A: Tensor,
-    C: Tensor,
-    Q: Tensor,
-    R: Tensor,
-    mu0: Tensor,
-    Sigma0: Tensor,
-    offsets: Tensor | None = None,
-) -> SmoothedPosterior:
+def kalman_smooth(a: Tensor, mask: Tensor, ssm: StateSpace) -> SmoothedPosterior:
     """Smoothed means (B, T, dz) and covariances (B, T, dz, dz), then the filter's results.
 
     Arguments as for `kalman_filter`; A[:, 0] is unused.
     """
-    filtered = kalman_filter(a, mask, A, C, Q, R, mu0, Sigma0, offsets)
-    mean, cov = rts_smooth(filtered, A)
+    filtered = kalman_filter(a, mask, ssm)
+    mean, cov = rts_smooth(filtered, ssm.A)
     return SmoothedPosterior(mean, cov, filtered)
 
 

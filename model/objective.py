@@ -13,6 +13,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from model.lgssm import StateSpace
+
 
 class ELBOTerms(NamedTuple):
     """The six terms a user watches, and the two totals (all scalars)."""
@@ -55,21 +57,17 @@ def elbo_terms(
     mask: Tensor,
     smoothed_mean: Tensor,
     smoothed_cov: Tensor,
-    A: Tensor,
-    C: Tensor,
-    Q: Tensor,
-    R: Tensor,
-    mu0: Tensor,
-    Sigma0: Tensor,
+    ssm: StateSpace,
     noise: Tensor,
-    offsets: Tensor | None = None,
     scale_reconstruction: float = 1.0,
 ) -> ELBOTerms:
     """The ELBO with one sample of z per step from the smoothing marginals.
 
     log_px_frames, log_qa_frames (B, T): per-frame log p(x_t|a_t) and log q(a_t|x_t);
-    a (B, T, da) the sampled codes; mask (B, T); noise (B, T, dz) standard normal.
+    a (B, T, da) the sampled codes; mask (B, T); ssm the state space model's parameters
+    (R one matrix, not per step); noise (B, T, dz) standard normal.
     """
+    A, C, Q, R, mu0, Sigma0, offsets = ssm
     mask = mask.to(a.dtype)
     n_obs = mask.sum().clamp_min(1.0)
     z, chol = sample_smoothed_states(smoothed_mean, smoothed_cov, noise)

@@ -37,17 +37,9 @@ def random_problem(batch=3, steps=12, seed=0, per_step_R=False, with_offsets=Fal
 
 def ours(p, dtype=torch.float64):
     t = lambda v: None if v is None else torch.tensor(v, dtype=dtype)  # noqa: E731
-    return lgssm.kalman_smooth(
-        t(p["a"]),
-        t(p["mask"]),
-        t(p["A"]),
-        t(p["C"]),
-        t(p["Q"]),
-        t(p["R"]),
-        t(p["mu0"]),
-        t(p["Sigma0"]),
-        t(p["offsets"]),
-    )
+    names = ("A", "C", "Q", "R", "mu0", "Sigma0", "offsets")
+    ssm = lgssm.StateSpace(*(t(p[name]) for name in names))
+    return lgssm.kalman_smooth(t(p["a"]), t(p["mask"]), ssm)
 
 
 def pykalman_reference(p, b):
@@ -165,12 +157,14 @@ def test_covariances_stay_symmetric_positive_definite_in_float32():
     res = lgssm.kalman_smooth(
         f32(rng.standard_normal((batch, steps, 2))),
         f32(mask),
-        f32(A),
-        f32(C),
-        1e-3 * torch.eye(4),
-        1e-4 * torch.eye(2),
-        torch.zeros(4),
-        20.0 * torch.eye(4),
+        lgssm.StateSpace(
+            f32(A),
+            f32(C),
+            1e-3 * torch.eye(4),
+            1e-4 * torch.eye(2),
+            torch.zeros(4),
+            20.0 * torch.eye(4),
+        ),
     )
     for cov in (res.filtered.predicted_cov, res.filtered.filtered_cov, res.smoothed_cov):
         assert torch.isfinite(cov).all()
