@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QPolygonF
 
-from kvae_studio.app import theme
+from kvae_studio.app import colors
 
 SIZE = 32
 
@@ -18,7 +18,7 @@ def _polygon(*points: tuple[float, float]) -> QPolygonF:
     return QPolygonF([QPointF(x * SIZE, y * SIZE) for x, y in points])
 
 
-def media_icon(kind: str, colour: str = theme.TEXT) -> QIcon:
+def media_icon(kind: str, colour: str = colors.TEXT) -> QIcon:
     """'play', 'pause', 'previous' or 'next' (a bar and a triangle: jump to an end), or
     'step-back' or 'step' (a small triangle: one frame)."""
     pixmap = QPixmap(SIZE, SIZE)
@@ -49,7 +49,7 @@ def media_icon(kind: str, colour: str = theme.TEXT) -> QIcon:
     return QIcon(pixmap)
 
 
-def dice_icon(colour: str = theme.TEXT) -> QIcon:
+def dice_icon(colour: str = colors.TEXT) -> QIcon:
     """A die showing five: the random-seed button (no font has to carry ⚄)."""
     pixmap = QPixmap(SIZE, SIZE)
     pixmap.fill(Qt.GlobalColor.transparent)

@@ -1,7 +1,8 @@
 """The dark theme: frames are white on black, so the window around them is dark too.
 
-Applied to the QApplication by `main.run_app` (Fusion style and a dark palette), not by
-the window, so tests and embedding applications keep their own look.
+Applied to the QApplication by `qtsetup.start` (Fusion style and a dark palette), not by
+the window, so tests and embedding applications keep their own look. The colours are
+`colors`' (re-exported here for the modules that style with `theme.TEXT` and the like).
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-BACKGROUND = "#1e1f22"
-PANEL = "#26282c"
-BASE = "#17181a"
-TEXT = "#dcdde0"
-MUTED = "#8b8f97"
-ACCENT = "#4da3ff"
+from kvae_studio.app.colors import (
+    ACCENT,
+    BACKGROUND,
+    BASE,
+    BORDER,
+    DISABLED,
+    MUTED,
+    PANEL,
+    TEXT,
+)
 
 STYLE = f"""
 QToolTip {{ color: {TEXT}; background: {PANEL}; border: 1px solid #3a3d42; padding: 4px; }}
-QGroupBox {{ border: 1px solid #34373c; border-radius: 5px; margin-top: 14px; padding: 6px; }}
+QGroupBox {{ border: 1px solid {BORDER}; border-radius: 5px; margin-top: 14px; padding: 6px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 3px; color: {MUTED}; }}
 QTabBar::tab {{ padding: 6px 16px; }}
 QStatusBar QLabel {{ color: {MUTED}; }}
@@ -27,10 +32,13 @@ QToolButton {{
 }}
 QToolButton:hover {{ border-color: #5a5f66; }}
 QToolButton:checked {{ background: #23405f; border-color: {ACCENT}; }}
-QToolButton:disabled {{ color: #5d6067; }}
+QToolButton:disabled {{ color: {DISABLED}; }}
 QToolButton[autoRaise="true"] {{ background: transparent; border: none; padding: 2px; }}
 QToolButton[autoRaise="true"]:hover {{ background: #2b2d31; }}
 """
+
+
+__all__ = ["ACCENT", "BACKGROUND", "BASE", "MUTED", "PANEL", "STYLE", "TEXT", "apply_dark_theme"]
 
 
 def apply_dark_theme(app: QApplication) -> None:
@@ -60,6 +68,6 @@ def apply_dark_theme(app: QApplication) -> None:
         QPalette.ColorRole.ButtonText,
         QPalette.ColorRole.WindowText,
     ):
-        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d6067"))
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(DISABLED))
     app.setPalette(pal)
     app.setStyleSheet(STYLE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
-from kvae_studio.app import colors, theme
+from kvae_studio.app import colors
 from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.inference import InferenceResult
 from kvae_studio.app.plot_ranges import settled_box
@@ -31,7 +31,7 @@ class ASpacePlot(pg.PlotWidget):
     """a_t in the plane of its first two dimensions."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent=parent, background=theme.BASE)
+        super().__init__(parent=parent, background=colors.BASE)
         plot = self.getPlotItem()
         plot.setTitle(_legend_title(), size="8pt")  # a legend in the title never hides data
         self._title_lines = 1
@@ -69,7 +69,7 @@ class ASpacePlot(pg.PlotWidget):
             7, pg.mkPen(colors.BASELINE, width=1), pg.mkBrush(None), "o"
         )
         self.encoder = self._scatter(6, pg.mkPen(None), pg.mkBrush(colors.ENCODER), "o")
-        self.marker = self._scatter(18, pg.mkPen("#ffffff", width=2), pg.mkBrush(None), "o")
+        self.marker = self._scatter(18, pg.mkPen(colors.CURRENT, width=2), pg.mkBrush(None), "o")
         self.marker.setZValue(10)
         self._result: InferenceResult | None = None
 

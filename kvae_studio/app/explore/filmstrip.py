@@ -15,7 +15,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QStyle, QWidget
 
-from kvae_studio.app import colors, theme
+from kvae_studio.app import colors
 
 ROW_LABELS = ("seen", "imputed")
 LABEL_W = 58
@@ -164,8 +164,8 @@ class Filmstrip(QWidget):
     def paintEvent(self, ev: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.fillRect(self.rect(), QColor(theme.BASE))
-        muted = QColor(theme.MUTED)
+        painter.fillRect(self.rect(), QColor(colors.BASE))
+        muted = QColor(colors.MUTED)
         hidden = QColor(colors.HIDDEN)
         s = self._thumb()
         for row, (label, images) in enumerate(
@@ -186,7 +186,7 @@ class Filmstrip(QWidget):
                     painter.fillRect(QRect(rect.right() - 5, rect.y(), 6, 6), hidden)
         for t in range(self.steps):
             top = self.thumb_rect(t, 0)
-            colour = QColor(theme.TEXT) if t == self._current else muted
+            colour = QColor(colors.TEXT) if t == self._current else muted
             painter.setPen(colour)
             painter.drawText(
                 QRect(top.x() - 4, GAP + 2 * (s + GAP) - 1, s + 8, NUMBER_H),
@@ -194,7 +194,7 @@ class Filmstrip(QWidget):
                 str(t),
             )
             if t == self._current:
-                painter.setPen(QPen(QColor(theme.ACCENT), 2))
+                painter.setPen(QPen(QColor(colors.ACCENT), 2))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 span = top.united(self.thumb_rect(t, 1)).adjusted(-2, -2, 2, 2)
                 painter.drawRect(span)

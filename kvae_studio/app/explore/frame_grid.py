@@ -25,12 +25,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from kvae_studio.app import theme
+from kvae_studio.app import colors
 from kvae_studio.app.explore.filmstrip import to_qimage
 
 TITLE_H = 18
 GAP = 4
-BORDER = QColor("#34373c")
+BORDER = QColor(colors.BORDER)
 
 
 @dataclass
@@ -141,7 +141,7 @@ class FrameGrid(QWidget):
     # Drawing and tooltips.
     def paintEvent(self, ev: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(ev.rect(), QColor(theme.BASE))
+        painter.fillRect(ev.rect(), QColor(colors.BASE))
         metrics = QFontMetrics(painter.font())
         for name, cell in self.cells.items():
             rect = self.cell_rect(name)
@@ -152,10 +152,10 @@ class FrameGrid(QWidget):
             if not cell.image.isNull():
                 painter.drawImage(target, cell.image)  # no smoothing: nearest neighbour
             elif cell.note:
-                painter.setPen(QColor(theme.MUTED))
+                painter.setPen(QColor(colors.MUTED))
                 flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
                 painter.drawText(target.adjusted(6, 6, -6, -6), flags, cell.note)
-            painter.setPen(QColor(theme.ACCENT) if name == self.large else BORDER)
+            painter.setPen(QColor(colors.ACCENT) if name == self.large else BORDER)
             painter.drawRect(target.adjusted(-1, -1, 0, 0))
         painter.end()
 
@@ -165,7 +165,7 @@ class FrameGrid(QWidget):
         full = metrics.horizontalAdvance(cell.title + suffix)
         left = line.left() + max((line.width() - full) // 2, 0)
         title_w = min(metrics.horizontalAdvance(cell.title), line.width())
-        painter.setPen(QColor(cell.suffix_colour or theme.TEXT))
+        painter.setPen(QColor(cell.suffix_colour or colors.TEXT))
         title_line = QRect(left, line.top(), title_w, line.height())
         painter.drawText(title_line, Qt.AlignmentFlag.AlignVCenter, cell.title)
         if suffix:

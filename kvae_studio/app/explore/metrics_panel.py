@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from kvae_studio.app import colors, theme
+from kvae_studio.app import colors
 from kvae_studio.app.elided_label import ElidedLabel
 from kvae_studio.app.inference import Metrics
 
@@ -48,9 +48,9 @@ class _Bars(QWidget):
         for i, (key, name, colour) in enumerate(ROWS):
             y = 2 + i * ROW_H
             value = self.values.get(key, math.nan)
-            painter.setPen(QColor(theme.TEXT))
+            painter.setPen(QColor(colors.TEXT))
             painter.drawText(QRectF(0, y, name_w, ROW_H), Qt.AlignmentFlag.AlignVCenter, name)
-            painter.fillRect(QRectF(name_w, y + 5, bar_w, ROW_H - 10), QColor("#2a2c30"))
+            painter.fillRect(QRectF(name_w, y + 5, bar_w, ROW_H - 10), QColor(colors.TRACK))
             if math.isfinite(value) and top > 0:
                 width = bar_w * min(value / top, 1.0)
                 painter.fillRect(QRectF(name_w, y + 5, width, ROW_H - 10), QColor(colour))
@@ -69,11 +69,11 @@ class MetricsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         title = ElidedLabel("Hamming distance on unseen frames  (lower is better)")
-        title.setStyleSheet(f"color: {theme.MUTED};")
+        title.setStyleSheet(f"color: {colors.MUTED};")
         self.bars = _Bars()
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet(f"color: {theme.MUTED};")
+        self.note.setStyleSheet(f"color: {colors.MUTED};")
         # Room for two lines, always: a wrapped note must never be drawn over the bars.
         self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing() + 2)
         self.note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app import colors, theme
+from kvae_studio.app import colors
 from kvae_studio.app.qtsetup import pg
 
 
@@ -38,7 +38,7 @@ class PaintCanvas(pg.GraphicsView):
     sizeStepped = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent=parent, background=theme.BASE)
+        super().__init__(parent=parent, background=colors.BASE)
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -46,7 +46,7 @@ class PaintCanvas(pg.GraphicsView):
         self.box = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=True)
         self.box.setMenuEnabled(False)
         self.box.setDefaultPadding(0.0)
-        self.box.setBorder(pg.mkPen("#34373c"))
+        self.box.setBorder(pg.mkPen(colors.BORDER))
         self.setCentralItem(self.box)
         self.frame = pg.ImageItem(axisOrder="row-major")
         self.overlay = pg.ImageItem(axisOrder="row-major")
@@ -54,7 +54,7 @@ class PaintCanvas(pg.GraphicsView):
         self.box.addItem(self.frame)
         self.box.addItem(self.overlay)
         self.cursor_ring = QGraphicsEllipseItem()
-        self.cursor_ring.setPen(pg.mkPen("#ffffff", width=1.2, cosmetic=True))
+        self.cursor_ring.setPen(pg.mkPen(colors.CURRENT, width=1.2, cosmetic=True))
         self.cursor_ring.setZValue(2)
         self.cursor_ring.setVisible(False)
         self.box.addItem(self.cursor_ring, ignoreBounds=True)

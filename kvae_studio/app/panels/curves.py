@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kvae_studio.app import colors
 from kvae_studio.app.panels.plotting import (
-    COLORS,
     add_legend,
     make_layout_widget,
     make_plot_widget,
@@ -183,7 +183,7 @@ class TrainingCurves(QWidget):
         self._curves.setdefault(str(tab), []).append((item, series, which))
 
     def _step_pair(self, tab: int, plot: pg.PlotItem, name: str, label: str) -> None:
-        color = COLORS.get(name, "#1f77b4")
+        color = colors.SERIES.get(name, colors.ACCENT)
         # Not antialiased (whatever the global option): thousands of points redrawn live.
         raw = plot.plot(pen=pen(color, 1.0, alpha=90), connect="finite", antialias=False)
         smooth = plot.plot(pen=pen(color, 1.8), name=label, connect="finite", antialias=False)
@@ -212,8 +212,8 @@ class TrainingCurves(QWidget):
         plot.setLabel("bottom", "step")
         tab = self.tabs.addTab(widget, "ELBO")
         self._step_pair(tab, plot, "elbo", "train (per step)")
-        self._epoch_curve(tab, plot, "train_elbo", COLORS["train"], "train (epoch mean)")
-        self._epoch_curve(tab, plot, "test_elbo", COLORS["test"], "test (scale 1.0)")
+        self._epoch_curve(tab, plot, "train_elbo", colors.SERIES["train"], "train (epoch mean)")
+        self._epoch_curve(tab, plot, "test_elbo", colors.SERIES["test"], "test (scale 1.0)")
         self.elbo_plot = widget
 
     def _build_terms_tab(self) -> None:
@@ -229,7 +229,7 @@ class TrainingCurves(QWidget):
             else:
                 plot.setXLink(first)
             self._step_pair(tab, plot, name, name)
-            self._epoch_curve(tab, plot, name, COLORS[name], f"{name} (epoch mean)")
+            self._epoch_curve(tab, plot, name, colors.SERIES[name], f"{name} (epoch mean)")
         self.terms_layout = layout
 
     def _build_optimiser_tab(self) -> None:
@@ -239,7 +239,7 @@ class TrainingCurves(QWidget):
         lr = layout.addPlot(row=0, col=0, axisItems={"left": ScientificAxis()})
         lr.setTitle("learning rate", color=fg, size="9pt")
         self.lr_plot = lr
-        item = lr.plot(pen=pen(COLORS["log_qa"], 1.8), stepMode=None)
+        item = lr.plot(pen=pen(colors.SERIES["log_qa"], 1.8), stepMode=None)
         self._track(tab, item, self.steps["lr"], "raw")
         grad = layout.addPlot(row=1, col=0, axisItems={"left": ScientificAxis()})
         grad.setTitle("gradient norm (before clipping)", color=fg, size="9pt")
@@ -267,7 +267,7 @@ class TrainingCurves(QWidget):
         self.log_plots.append(plot)
         tab = self.tabs.addTab(widget, "Test imputation")
         for h in HAMMING:
-            self._epoch_curve(tab, plot, f"h_{h}", COLORS[h], h)
+            self._epoch_curve(tab, plot, f"h_{h}", colors.SERIES[h], h)
         self.test_plot = widget
 
     # Data in.

@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-INVALID_COLOUR = "#d0453a"
+from kvae_studio.app import colors
+
+INVALID_COLOUR = colors.ERROR
 
 
 @dataclass(frozen=True)

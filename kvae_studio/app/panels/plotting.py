@@ -9,24 +9,10 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
+from kvae_studio.app import colors
 from kvae_studio.app.qtsetup import pg
 
-COLORS = {
-    "elbo": "#1f77b4",
-    "log_px": "#1f77b4",
-    "log_qa": "#ff7f0e",
-    "transition": "#2ca02c",
-    "emission": "#d62728",
-    "initial": "#9467bd",
-    "entropy": "#8c564b",
-    "elbo_kf": "#e377c2",
-    "smoothing": "#1f77b4",
-    "filtering": "#ff7f0e",
-    "generation": "#2ca02c",
-    "baseline": "#7f7f7f",
-    "test": "#d62728",
-    "train": "#2ca02c",
-}
+COLORS = colors.SERIES  # for sweep_plot; new code takes colors.SERIES
 
 
 def palette_colors(widget: QWidget) -> tuple:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from kvae_studio.app import colors
+
 
 def format_duration(seconds: float) -> str:
     """1:02:03, 4:05 or 7 s: short enough for a status line."""
@@ -112,7 +114,7 @@ class MessageLabel(QLabel):
 
     def error(self, text: str) -> None:
         self.is_error = True
-        self.setStyleSheet("QLabel { color: #c0392b; }")
+        self.setStyleSheet(f"QLabel {{ color: {colors.ERROR}; }}")
         self.setText(text)
 
 
