@@ -21,31 +21,42 @@ class Encoder(nn.Module):
     def __init__(self, config: KVAEConfig):
         super().__init__()
         self.config = config
-        size = config.frame_size
-        act = _ACTIVATIONS[config.activation]
         if config.conv:
-            layers: list[nn.Module] = []
-            channels = 1
-            for filters in config.filters:
-                pad = config.kernel_size // 2
-                layers += [nn.Conv2d(channels, filters, config.kernel_size, 2, pad), act()]
-                channels = filters
-                size //= 2
-            self.features = nn.Sequential(*layers, nn.Flatten())
-            width = channels * size * size
+            self.features, width = _conv_features(config)
         else:
-            layers = [nn.Flatten()]
-            width = size * size
-            for _ in range(config.num_layers):
-                layers += [nn.Linear(width, config.vae_num_units), act()]
-                width = config.vae_num_units
-            self.features = nn.Sequential(*layers)
+            hidden, width = _dense_layers(config.frame_size**2, config)
+            self.features = nn.Sequential(nn.Flatten(), *hidden)
         self.mean = nn.Linear(width, config.dim_a)
         self.var = nn.Linear(width, config.dim_a)
 
     def forward(self, frames: Tensor) -> tuple[Tensor, Tensor]:
         h = self.features(_as_images(frames, self.config.conv))
         return self.mean(h), self.config.noise_emission * torch.sigmoid(self.var(h))
+
+
+def _conv_features(config: KVAEConfig) -> tuple[nn.Sequential, int]:
+    """The encoder's stride-2 convolutions, flattened: (layers, output width)."""
+    act = _ACTIVATIONS[config.activation]
+    size = config.frame_size
+    layers: list[nn.Module] = []
+    channels = 1
+    for filters in config.filters:
+        pad = config.kernel_size // 2
+        layers += [nn.Conv2d(channels, filters, config.kernel_size, 2, pad), act()]
+        channels = filters
+        size //= 2
+    return nn.Sequential(*layers, nn.Flatten()), channels * size * size
+
+
+def _dense_layers(width: int, config: KVAEConfig) -> tuple[list[nn.Module], int]:
+    """The VAE's hidden dense layers (num_layers of vae_num_units) on `width` inputs:
+    (layers, output width). The encoder and the decoder without convolutions use them."""
+    act = _ACTIVATIONS[config.activation]
+    layers: list[nn.Module] = []
+    for _ in range(config.num_layers):
+        layers += [nn.Linear(width, config.vae_num_units), act()]
+        width = config.vae_num_units
+    return layers, width
 
 
 class Decoder(nn.Module):
@@ -77,13 +88,8 @@ class Decoder(nn.Module):
             layers.append(nn.Conv2d(channels, 1, 1))
             self.body = nn.Sequential(*layers)
         else:
-            layers = []
-            width = config.dim_a
-            for _ in range(config.num_layers):
-                layers += [nn.Linear(width, config.vae_num_units), act()]
-                width = config.vae_num_units
-            layers.append(nn.Linear(width, size * size))
-            self.body = nn.Sequential(*layers)
+            hidden, width = _dense_layers(config.dim_a, config)
+            self.body = nn.Sequential(*hidden, nn.Linear(width, size * size))
 
     def forward(self, a: Tensor) -> Tensor:
         """Logits (Bernoulli) or means (Gaussian), shape (N, H, W)."""
