@@ -52,6 +52,14 @@ def _tool_button(action: QAction) -> QToolButton:
     return button
 
 
+def _row(*parts: QWidget | str) -> QHBoxLayout:
+    """Widgets side by side in a form's row; a string is a label between them."""
+    row = QHBoxLayout()
+    for part in parts:
+        row.addWidget(QLabel(part) if isinstance(part, str) else part)
+    return row
+
+
 class MaskControls(QWidget):
     """Paint tools, undo/redo, clearing, and the planning / random / band presets."""
 
@@ -181,11 +189,7 @@ class MaskControls(QWidget):
         form.setContentsMargins(6, 8, 6, 6)
         self.plan_seen = self._spin(0, 20, 4, "Frames shown at the start")
         self.plan_hidden = self._spin(0, 20, 12, "Frames hidden after them")
-        plan = QHBoxLayout()
-        plan.addWidget(self.plan_seen)
-        plan.addWidget(QLabel("then hide"))
-        plan.addWidget(self.plan_hidden)
-        form.addRow("Show", plan)
+        form.addRow("Show", _row(self.plan_seen, "then hide", self.plan_hidden))
         self.plan_button = QPushButton("Apply planning mask")
         self.plan_button.setToolTip(
             "The paper's planning mask: show the first frames, hide the next ones, show the rest"
@@ -203,12 +207,7 @@ class MaskControls(QWidget):
             0, 999_999, 0, "Seed of the random draw (same seed, same mask)"
         )
         self.random_keep = self._spin(0, 20, 4, "Frames always shown at the start")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("p"))
-        row.addWidget(self.random_p)
-        row.addWidget(QLabel("seed"))
-        row.addWidget(self.random_seed)
-        form.addRow("Drop", row)
+        form.addRow("Drop", _row("p", self.random_p, "seed", self.random_seed))
         form.addRow("Keep first", self.random_keep)
         self.random_button = QPushButton("Apply random drop")
         self.random_button.setToolTip("Hide each frame after the first ones with probability p")
@@ -232,11 +231,7 @@ class MaskControls(QWidget):
         self.band_centre = self._spin(0, 31, 16, "Centre column (vertical) or row (horizontal)")
         self.band_width = self._spin(1, 32, 6, "Thickness of the band in pixels")
         form.addRow("Direction", self.band_orientation)
-        row = QHBoxLayout()
-        row.addWidget(self.band_centre)
-        row.addWidget(QLabel("width"))
-        row.addWidget(self.band_width)
-        form.addRow("Centre", row)
+        form.addRow("Centre", _row(self.band_centre, "width", self.band_width))
         self.band_button = QPushButton("Apply band")
         self.band_button.setToolTip("Replace the painted pixels by a band through every frame")
         self.band_button.clicked.connect(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
-from kvae_studio.app import colors, theme
+from kvae_studio.app import colors
 from kvae_studio.app.explore.band_item import BandItem, ColumnShade
 from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.inference import InferenceResult
@@ -24,7 +24,7 @@ class TimePlots(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent=parent)
-        self.setBackground(theme.BASE)
+        self.setBackground(colors.BASE)
         self.ci.setContentsMargins(2, 2, 6, 2)
         self.z_plot = self.addPlot(row=0, col=0)
         self.alpha_plot = self.addPlot(row=1, col=0)
@@ -32,7 +32,7 @@ class TimePlots(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
         for plot, title in ((self.z_plot, "z_t (smoothed, ±2σ)"), (self.alpha_plot, "α_t")):
-            plot.setTitle(title, color=theme.TEXT, size="9pt")
+            plot.setTitle(title, color=colors.TEXT, size="9pt")
             plot.showGrid(x=True, y=True, alpha=0.12)
             cache_axes(plot)
             plot.setMenuEnabled(False)
@@ -53,7 +53,9 @@ class TimePlots(pg.GraphicsLayoutWidget):
         for plot in (self.z_plot, self.alpha_plot):
             shade = ColumnShade(pg.mkBrush(colors.HIDDEN + "26"))
             plot.addItem(shade, ignoreBounds=True)
-            marker = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#ffffffaa", width=1.2))
+            marker = pg.InfiniteLine(
+                angle=90, movable=False, pen=pg.mkPen(colors.CURRENT + "aa", width=1.2)
+            )
             plot.addItem(marker, ignoreBounds=True)
             self.shades.append(shade)
             self.markers.append(marker)
@@ -99,26 +101,36 @@ class TimePlots(pg.GraphicsLayoutWidget):
     def _ensure_items(self, dim_z: int, regimes: int) -> None:
         """Create curves the first time (or when another model has other sizes)."""
         if len(self.z_curves) != dim_z:
-            for item in (*self.z_curves, *self.z_bands):
-                self.z_plot.removeItem(item)
-            self.z_curves, self.z_bands = [], []
-            for i in range(dim_z):
-                colour = colors.COMPONENTS[i % len(colors.COMPONENTS)]
-                band = BandItem(pg.mkBrush(colour + "30"))
-                curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.6), antialias=True)
-                self.z_plot.addItem(band)
-                self.z_plot.addItem(curve)
-                self.z_bands.append(band)
-                self.z_curves.append(curve)
+            old = (*self.z_curves, *self.z_bands)
+            self.z_curves, self.z_bands = _replace_series(
+                self.z_plot, old, dim_z, colors.COMPONENTS, fill_alpha="30", width=1.6
+            )
         if len(self.alpha_edges) != regimes:
-            for item in (*self.alpha_edges, *self.alpha_fills):
-                self.alpha_plot.removeItem(item)
-            self.alpha_edges, self.alpha_fills = [], []
-            for k in range(regimes):
-                colour = colors.REGIMES[k % len(colors.REGIMES)]
-                fill = BandItem(pg.mkBrush(colour + "90"))
-                edge = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), antialias=True)
-                self.alpha_plot.addItem(fill)
-                self.alpha_plot.addItem(edge)
-                self.alpha_edges.append(edge)
-                self.alpha_fills.append(fill)
+            old = (*self.alpha_edges, *self.alpha_fills)
+            self.alpha_edges, self.alpha_fills = _replace_series(
+                self.alpha_plot, old, regimes, colors.REGIMES, fill_alpha="90", width=1.0
+            )
+
+
+def _replace_series(
+    plot: pg.PlotItem,
+    old: tuple,
+    count: int,
+    palette: tuple[str, ...],
+    fill_alpha: str,
+    width: float,
+) -> tuple[list[pg.PlotCurveItem], list[BandItem]]:
+    """Take `old` items off `plot`; add `count` curves, each over a band of its colour
+    (the palette's, cycled; `fill_alpha` two hex digits). Returns (curves, bands)."""
+    for item in old:
+        plot.removeItem(item)
+    curves, bands = [], []
+    for i in range(count):
+        colour = palette[i % len(palette)]
+        band = BandItem(pg.mkBrush(colour + fill_alpha))
+        curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=width), antialias=True)
+        plot.addItem(band)
+        plot.addItem(curve)
+        bands.append(band)
+        curves.append(curve)
+    return curves, bands
