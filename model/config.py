@@ -10,8 +10,40 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values an option may take: [low, high], or (low, high] when `open_low`.
+
+    Why upper bounds at all: a config also arrives from a model file's metadata and from
+    `--set`, and a network of 10^9 units fails in the allocator with a traceback; the
+    bounds are far above anything the paper or a desktop run uses.
+    """
+
+    low: float
+    high: float
+    open_low: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.open_low else value >= self.low
+        return above and value <= self.high
+
+    def __str__(self) -> str:
+        def show(x: float) -> str:
+            return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+        return f"{'(' if self.open_low else '['}{show(self.low)}, {show(self.high)}]"
+
+
+_POSITIVE = Range(0, 1e6, open_low=True)
+
+
+def _option(default: Any, span: Range) -> Any:
+    """A numeric option: its default and its valid values (see FIELD_RANGES)."""
+    return field(default=default, metadata={"range": span})
 
 
 @dataclass(frozen=True)
@@ -19,32 +51,34 @@ class KVAEConfig:
     """Architecture, objective and training schedule of a KVAE."""
 
     # Sizes (section 1).
-    frame_size: int = 32
-    dim_a: int = 2
-    dim_z: int = 4
-    dim_u: int = 1
-    K: int = 3
+    frame_size: int = _option(32, Range(8, 1024))
+    dim_a: int = _option(2, Range(1, 256))
+    dim_z: int = _option(4, Range(1, 256))
+    dim_u: int = _option(1, Range(0, 256))
+    K: int = _option(3, Range(1, 256))
     # State space model (section 2).
-    init_cov: float = 20.0
-    noise_transition: float = 0.08
-    noise_emission: float = 0.03
-    init_kf_matrices: float = 0.05
+    init_cov: float = _option(20.0, _POSITIVE)
+    noise_transition: float = _option(0.08, _POSITIVE)
+    noise_emission: float = _option(0.03, _POSITIVE)
+    init_kf_matrices: float = _option(0.05, Range(0, 1e3))
     # Dynamics parameter network (section 3).
     alpha_rnn: bool = True
-    alpha_units: int = 50
-    alpha_layers: int = 2
+    alpha_units: int = _option(50, Range(1, 4096))
+    alpha_layers: int = _option(2, Range(1, 16))
     alpha_activation: str = "relu"
-    fifo_size: int = 1
+    fifo_size: int = _option(1, Range(1, 1000))
     learn_u: bool = False
     # Recognition and generative networks (section 4).
     conv: bool = True
-    filters: tuple[int, ...] = (32, 32, 32)
-    kernel_size: int = 3
-    num_layers: int = 2
-    vae_num_units: int = 25
+    # Each entry in the range; at most MAX_CONV_LAYERS of them.
+    filters: tuple[int, ...] = _option((32, 32, 32), Range(1, 1024))
+    # Odd, too, so that a stride-2 layer halves the frame.
+    kernel_size: int = _option(3, Range(1, 31))
+    num_layers: int = _option(2, Range(1, 16))
+    vae_num_units: int = _option(25, Range(1, 4096))
     use_vae: bool = True
     output: str = "bernoulli"  # or "gaussian"
-    noise_pixel_var: float = 0.1
+    noise_pixel_var: float = _option(0.1, _POSITIVE)
     activation: str = "relu"  # the VAE's hidden layers (the original's `activation`)
     # The decoder's first dense layer: "none" as the original (`activation_fn=None`);
     # models saved before this option existed used "relu".
@@ -53,7 +87,7 @@ class KVAEConfig:
     # "torch": PyTorch's default initialisation (models saved before this option).
     init: str = "xavier"
     # Objective (section 6).
-    scale_reconstruction: float = 0.3
+    scale_reconstruction: float = _option(0.3, _POSITIVE)
     # Bernoulli probabilities clipped to [ll_clip, 1 - ll_clip] in log p(x|a), as the
     # original's log_bernoulli(eps=1e-6); 0 computes it exactly from the logits.
     ll_clip: float = 1e-6
@@ -64,22 +98,23 @@ class KVAEConfig:
     # `sample_z`, off by default there too).
     sample_z: bool = False
     # Training schedule (section 7).
-    batch_size: int = 32
-    num_epochs: int = 80
-    init_lr: float = 0.007
-    decay_rate: float = 0.85
-    decay_epochs: int = 20
-    max_grad_norm: float = 150.0
+    batch_size: int = _option(32, Range(1, 100_000))
+    num_epochs: int = _option(80, Range(1, 1_000_000))
+    # Up to 10^6: a huge rate is a way to test divergence.
+    init_lr: float = _option(0.007, Range(0, 1e6, open_low=True))
+    decay_rate: float = _option(0.85, Range(0, 1, open_low=True))
+    decay_epochs: int = _option(20, Range(1, 1_000_000))
+    max_grad_norm: float = _option(150.0, Range(0, 1e12, open_low=True))
     # One Adam per training phase, its moments starting afresh when the phase changes
     # (the original); False keeps one optimiser for the whole run (older models).
     optimizer_per_phase: bool = True
-    only_vae_epochs: int = 0
-    kf_update_steps: int = 10
-    train_miss_prob: float = 0.0
-    t_init_train_miss: int = 3
+    only_vae_epochs: int = _option(0, Range(0, 1_000_000))
+    kf_update_steps: int = _option(10, Range(0, 1_000_000))
+    train_miss_prob: float = _option(0.0, Range(0, 1))
+    t_init_train_miss: int = _option(3, Range(0, 10_000))
     # Imputation masks and metrics (section 8).
-    t_init_mask: int = 4
-    t_steps_mask: int = 12
+    t_init_mask: int = _option(4, Range(1, 10_000))
+    t_steps_mask: int = _option(12, Range(1, 10_000))
 
     def __post_init__(self) -> None:
         # Each option's type and range first (FIELD_RANGES), then the checks that combine them.
@@ -202,65 +237,11 @@ def _parse_value(raw: str, current: Any, key: str) -> Any:
 # -- ranges of single options -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Range:
-    """The values an option may take: [low, high], or (low, high] when `open_low`.
-
-    Why upper bounds at all: a config also arrives from a model file's metadata and from
-    `--set`, and a network of 10^9 units fails in the allocator with a traceback; the
-    bounds are far above anything the paper or a desktop run uses.
-    """
-
-    low: float
-    high: float
-    open_low: bool = False
-
-    def __contains__(self, value: float) -> bool:
-        above = value > self.low if self.open_low else value >= self.low
-        return above and value <= self.high
-
-    def __str__(self) -> str:
-        def show(x: float) -> str:
-            return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-        return f"{'(' if self.open_low else '['}{show(self.low)}, {show(self.high)}]"
-
-
-_POSITIVE = Range(0, 1e6, open_low=True)
 FIELD_RANGES: dict[str, Range] = {
-    "frame_size": Range(8, 1024),
-    "dim_a": Range(1, 256),
-    "dim_z": Range(1, 256),
-    "dim_u": Range(0, 256),
-    "K": Range(1, 256),
-    "init_cov": _POSITIVE,
-    "noise_transition": _POSITIVE,
-    "noise_emission": _POSITIVE,
-    "init_kf_matrices": Range(0, 1e3),
-    "alpha_units": Range(1, 4096),
-    "alpha_layers": Range(1, 16),
-    "fifo_size": Range(1, 1000),
-    "filters": Range(1, 1024),  # each entry; at most MAX_CONV_LAYERS of them
-    "kernel_size": Range(1, 31),  # and odd, so that a stride-2 layer halves the frame
-    "num_layers": Range(1, 16),
-    "vae_num_units": Range(1, 4096),
-    "noise_pixel_var": _POSITIVE,
-    "scale_reconstruction": _POSITIVE,
-    "batch_size": Range(1, 100_000),
-    "num_epochs": Range(1, 1_000_000),
-    "init_lr": Range(0, 1e6, open_low=True),  # a huge one is a way to test divergence
-    "decay_rate": Range(0, 1, open_low=True),
-    "decay_epochs": Range(1, 1_000_000),
-    "max_grad_norm": Range(0, 1e12, open_low=True),
-    "only_vae_epochs": Range(0, 1_000_000),
-    "kf_update_steps": Range(0, 1_000_000),
-    "train_miss_prob": Range(0, 1),
-    "t_init_train_miss": Range(0, 10_000),
-    "t_init_mask": Range(1, 10_000),
-    "t_steps_mask": Range(1, 10_000),
+    f.name: f.metadata["range"] for f in fields(KVAEConfig) if "range" in f.metadata
 }
-"""Valid values of each numeric option: `__post_init__`, `--set` and the Train form's
-editors all check against this one table."""
+"""Valid values of each numeric option, as its field declares them: `__post_init__`,
+`--set` and the Train form's editors all check against this one table."""
 
 MAX_CONV_LAYERS = 8
 
