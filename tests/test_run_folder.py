@@ -93,12 +93,13 @@ def test_a_folder_in_use_is_refused_at_once_naming_the_other_process(folder):
 
 def test_the_train_panel_takes_the_same_lock(folder):
     """The Train tab's session (the code behind its Start and Continue) is refused too."""
-    from kvae_studio.app.panels.train_session import TrainRequest, TrainSession
+    from kvae_studio.app.panels.train_session import TrainSession
+    from kvae_studio.services.training import TrainRequest
     from model.config import KVAEConfig
     from model.run_folder import RunFolderError
 
     request = TrainRequest(
-        train_path=folder / "d.npz",
+        train_paths=(folder / "d.npz",),
         test_path=None,
         run_dir=folder / "run",
         config=KVAEConfig(frame_size=16, filters=(4, 4)),

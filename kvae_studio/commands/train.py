@@ -11,8 +11,14 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kvae_studio.commands import _options
+from model.run_folder import BEST_FILE, MODEL_FILE
+
+if TYPE_CHECKING:
+    from kvae_studio.services.training import TrainRequest
 
 
 def register(subparsers) -> None:
@@ -43,7 +49,7 @@ def register(subparsers) -> None:
         "--keep-best",
         metavar="METRIC",
         choices=list(METRIC_NAMES),
-        help="score every epoch on --validation and keep the best as best.safetensors; "
+        help=f"score every epoch on --validation and keep the best as {BEST_FILE}; "
         f"METRIC is one of: {', '.join(METRIC_NAMES)}",
     )
     p.add_argument(
@@ -52,7 +58,7 @@ def register(subparsers) -> None:
         metavar="N",
         help="with --keep-best: stop when the score has not improved for N epochs",
     )
-    p.add_argument("--out", required=True, help="run folder: model.safetensors, resume state, log")
+    p.add_argument("--out", required=True, help=f"run folder: {MODEL_FILE}, resume state, log")
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -139,28 +145,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, folder) -> int:
-    import numpy as np
-
+    from kvae_studio.services.training import check_training_data, load_training_data
     from model.checkpoint import ModelFileError
     from model.config import KVAEConfig
-    from model.data import DatasetError, load_sequences
+    from model.data import DatasetError
     from model.training import TrainingError
 
     try:
-        parts = [load_sequences(path).images for path in args.data]
-        test = load_sequences(args.test) if args.test else None
-        validation = load_sequences(args.validation) if args.validation else None
-        shapes = {part.shape[1:] for part in parts}
-        if len(shapes) > 1:
-            raise ValueError(
-                "the training files differ in frames or size: "
-                + ", ".join(
-                    f"{path} {part.shape[1:]}" for path, part in zip(args.data, parts, strict=True)
-                )
-            )
-        images = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        config = KVAEConfig(frame_size=images.shape[-1]).with_overrides(args.overrides)
-        _check_inputs(args, images, test, validation, config)
+        data = load_training_data(args.data, args.test, args.validation)
+        config = KVAEConfig(frame_size=data.train.shape[-1]).with_overrides(args.overrides)
+        request = _request(args, config)
+        check_training_data(request, data, roles=OPTION_ROLES)
     except (DatasetError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -181,7 +176,7 @@ def _run(args: argparse.Namespace, folder) -> int:
             if processes.distributed:
                 signal.signal(signal.SIGTERM, _terminated)
             try:
-                return _train(args, processes, images, config, test, validation)
+                return _train(args, processes, request, data)
             except _Terminated:  # said before the process group is taken down
                 if processes.writer:
                     print(
@@ -207,35 +202,18 @@ def _terminated(signum, frame) -> None:
     raise _Terminated
 
 
-def _train(args, processes, images, config, test, validation) -> int:
+def _train(args, processes, request, data) -> int:
     """Train in this process (one of several under torchrun); its exit code."""
-    from model.training import Trainer
+    from kvae_studio.services.training import build_trainer, training_events, write_studio_file
 
     trainer = None
     try:
-        trainer = Trainer(
-            images,
-            None if test is None else test.images,
-            config,
-            run_dir=args.out,
-            device=str(processes.device),
-            seed=args.seed,
-            resume=args.resume,
-            init_from=args.init_from,
-            checkpoint_every=args.checkpoint_every,
-            eval_sequences=args.eval_sequences,
-            epochs=args.epochs,
-            schedule_overrides=args.overrides if args.resume or args.init_from else None,
-            validation_images=None if validation is None else validation.images,
-            keep_best=args.keep_best,
-            patience=args.patience,
-            processes=processes,
-            precision=args.precision,
-        )
+        trainer = build_trainer(request, data, processes)
         if not processes.writer:  # rank 0 speaks for the job
-            for _ in trainer.run():
+            for _ in training_events(trainer):
                 pass
             return 0
+        write_studio_file(request)
         return _drive(trainer)
     except KeyboardInterrupt:
         if trainer is None:  # interrupted while the Trainer was being built
@@ -260,22 +238,32 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
 
 
-def _check_inputs(args, images, test, validation, config) -> None:
-    """ValueError (one line) for inputs that would fail only after an epoch's work: frames
-    that are not square or not the training set's, sequences too short to be scored."""
-    from model.data import frames_problem, length_problem
+OPTION_ROLES = {"test": "--test", "validation": "--validation"}  # in error messages
 
-    if problem := frames_problem(images.shape):
-        raise ValueError(f"{args.data[0]}: {problem}")
-    others = (("--test", args.test, test), ("--validation", args.validation, validation))
-    for flag, path, data in others:
-        if data is None:
-            continue
-        problem = frames_problem(data.images.shape, images.shape[-1]) or length_problem(
-            data.images.shape[1], config.t_init_mask, f"the {flag[2:]} set's imputation metrics"
-        )
-        if problem:
-            raise ValueError(f"{flag} {path}: {problem}")
+
+def _request(args: argparse.Namespace, config) -> TrainRequest:
+    """The options as the service's request (the Train panel builds the same from its fields)."""
+    from kvae_studio.services.training import TrainRequest
+
+    return TrainRequest(
+        train_paths=tuple(Path(path) for path in args.data),
+        test_path=Path(args.test) if args.test else None,
+        run_dir=Path(args.out),
+        config=config,
+        device=args.device,
+        seed=args.seed,
+        resume=args.resume,
+        init_from=Path(args.init_from) if args.init_from else None,
+        checkpoint_every=args.checkpoint_every,
+        eval_sequences=args.eval_sequences,
+        epochs=args.epochs,
+        threads=args.threads,
+        schedule_overrides=tuple(args.overrides) if args.resume or args.init_from else (),
+        validation_path=Path(args.validation) if args.validation else None,
+        keep_best=args.keep_best,
+        patience=args.patience,
+        precision=args.precision,
+    )
 
 
 def _rank_prefix() -> str:
@@ -284,6 +272,8 @@ def _rank_prefix() -> str:
 
 
 def _drive(trainer) -> int:
+    from kvae_studio.services.training import training_events
+
     world = trainer.processes.world_size
     print(
         f"training on {trainer.device}"
@@ -294,7 +284,7 @@ def _drive(trainer) -> int:
     )
     tty = sys.stderr.isatty()
     started = time.perf_counter()
-    for event in trainer.run():
+    for event in training_events(trainer):
         if event.kind == "step":
             if tty or event.batch == event.batches:
                 t = event.terms

@@ -30,16 +30,11 @@ from PySide6.QtWidgets import (
 
 from kvae_studio.app.panels.curves import TrainingCurves
 from kvae_studio.app.panels.jobs import Job
-from kvae_studio.app.panels.train_session import (
-    Started,
-    TrainRequest,
-    TrainSession,
-    read_run,
-)
+from kvae_studio.app.panels.train_session import Started, TrainSession, read_run
 from kvae_studio.app.panels.train_settings import TrainSettings
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
-from kvae_studio.app.panels.workspace import Workspace, dataset_info
-from model.config import KVAEConfig
+from kvae_studio.app.panels.workspace import Workspace
+from model.run_folder import MODEL_FILE
 
 PHASES = {
     "vae": "VAE only",
@@ -153,7 +148,7 @@ class TrainPanel(QWidget):
         if self.state != "idle":
             return
         try:
-            request = self._request()
+            request = self.settings.request()
         except ValueError as err:
             self.message.error(str(err))
             self.settings.form.show_problem(str(err))  # outline the fields it names
@@ -202,7 +197,7 @@ class TrainPanel(QWidget):
     def model_path(self) -> Path | None:
         if self.run_dir is None:
             return None
-        path = self.run_dir / "model.safetensors"
+        path = self.run_dir / MODEL_FILE
         return path if path.is_file() else None
 
     def shutdown(self) -> None:
@@ -210,63 +205,6 @@ class TrainPanel(QWidget):
         if self.session is not None and self.job is not None and self.job.is_running():
             self.session.stop()
             self.job.wait(120_000)
-
-    # The request.
-    def _request(self) -> TrainRequest:
-        s = self.settings
-        train = s.train_combo.path()
-        if train is None:
-            raise ValueError("Choose a training set (make one in the Scene tab, or Browse).")
-        run = s.selected_run()
-        epochs = s.form.editor("num_epochs").value()
-        if run is not None:
-            state = read_run(run)
-            if not state.can_resume:
-                raise ValueError(f"{run.name} has no resume state; start a new run instead.")
-            if epochs <= state.epoch:
-                raise ValueError(
-                    f"{run.name} has done {state.epoch} epochs; raise num_epochs to continue it."
-                )
-            config, run_dir = state.config, run
-        elif s.start_from() is not None:  # a new run from a shipped model's weights
-            config = s.start_config()
-            if config is None:
-                raise ValueError(f"{s.start_from().name} cannot be read; choose another model.")
-            config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
-            run_dir = self._new_run_dir(s.default_run_name())
-        else:
-            config = s.form.build()
-            run_dir = self._new_run_dir(s.default_run_name())
-        info = dataset_info(train)
-        if info is None:
-            raise ValueError(f"{train.name} is not a readable dataset.")
-        if info.width != config.frame_size or info.height != config.frame_size:
-            raise ValueError(
-                f"{train.name} has {info.height}×{info.width} frames but frame_size is "
-                f"{config.frame_size}."
-            )
-        return TrainRequest(
-            train_path=train,
-            test_path=s.test_combo.path(),
-            run_dir=run_dir,
-            config=config,
-            device=s.device(),
-            seed=s.seed_spin.value(),
-            resume=run is not None,
-            init_from=s.start_from() if run is None else None,
-            checkpoint_every=s.checkpoint_spin.value(),
-            eval_sequences=s.eval_sequences(),
-            epochs=epochs,
-            threads=s.threads_spin.value(),
-        )
-
-    def _new_run_dir(self, name: str) -> Path:
-        base = self.workspace.runs_dir / name
-        path, n = base, 2
-        while path.exists():
-            path = base.with_name(f"{base.name}-{n}")
-            n += 1
-        return path
 
     # Events from the worker.
     def _on_event(self, event: object) -> None:

@@ -1,4 +1,7 @@
-"""One training run driven from the studio: load data, build the Trainer, relay its events.
+"""One training run driven from the studio: the training service's steps on a worker thread.
+
+The steps (load the data, check it, build the Trainer, record studio.json, say numerical
+failures once) are `kvae_studio.services.training`, which `kvae-studio train` calls too.
 
 No Qt here. The Train panel runs `TrainSession.run` as a background `Job` (a QThread)
 and calls `pause`, `resume` and `stop` from the GUI thread; those are thread-safe and
@@ -24,33 +27,21 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kvae_studio.services.training import (
+    TrainRequest,
+    build_trainer,
+    check_training_data,
+    load_training_data,
+    training_events,
+    write_studio_file,
+)
 from model.config import KVAEConfig
-from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, STUDIO_FILE, RunFolder
-from model.temp_files import atomic_write_text
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    """Everything the panel decided before pressing Start (or Continue)."""
-
-    train_path: Path
-    test_path: Path | None
-    run_dir: Path
-    config: KVAEConfig
-    device: str = "auto"
-    seed: int = 0
-    resume: bool = False
-    init_from: Path | None = None  # a model file whose weights a new run starts from
-    checkpoint_every: int = 1
-    eval_sequences: int | None = None
-    epochs: int | None = None
-    threads: int | None = None
+from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, RunFolder
 
 
 @dataclass(frozen=True)
@@ -116,31 +107,17 @@ class TrainSession:
             folder.release()
 
     def _run(self, req: TrainRequest) -> Iterator[Any]:
-        """`run` with the folder locked: load, build the Trainer, relay its events."""
+        """`run` with the folder locked: the training service's steps, the command line's
+        order (kvae_studio.services.training), with pause and stop applied on the way."""
         import torch
-
-        from model.data import load_sequences
-        from model.training import Trainer, TrainingError
 
         if req.threads:
             torch.set_num_threads(req.threads)
-        train = load_sequences(req.train_path).images
-        test = load_sequences(req.test_path).images if req.test_path else None
+        data = load_training_data(req.train_paths, req.test_path, req.validation_path)
         if self._stopped:
             return
-        trainer = Trainer(
-            train,
-            test,
-            req.config,
-            run_dir=req.run_dir,
-            device=req.device,
-            seed=req.seed,
-            resume=req.resume,
-            init_from=req.init_from,
-            checkpoint_every=req.checkpoint_every,
-            eval_sequences=req.eval_sequences,
-            epochs=req.epochs,
-        )
+        check_training_data(req, data)
+        trainer = build_trainer(req, data)
         write_studio_file(req)
         with self._lock:
             self._trainer = trainer
@@ -153,45 +130,11 @@ class TrainSession:
             epoch=trainer.epoch,
             step=trainer.step,
             epochs=trainer.config.num_epochs,
-            batches=max(1, len(train) // trainer.config.batch_size),
-            sequences=len(train),
+            batches=max(1, len(data.train) // trainer.config.batch_size),
+            sequences=len(data.train),
             device=str(trainer.device),
         )
-        try:
-            yield from trainer.run()
-        except torch.linalg.LinAlgError as err:
-            # A diverging run can make the filter's covariance singular before the loss
-            # turns non-finite; say so in the Trainer's terms instead of torch's.
-            detail = str(err).splitlines()[0]
-            raise TrainingError(
-                f"training diverged at step {trainer.step + 1} (epoch {trainer.epoch + 1}): "
-                f"the Kalman filter met a singular matrix ({detail}); try a lower init_lr"
-            ) from None
-
-
-def write_studio_file(req: TrainRequest) -> None:
-    """Remember which datasets and settings a run used, so Continue can reuse them."""
-    record = {
-        "train": str(req.train_path),
-        "test": str(req.test_path) if req.test_path else None,
-        "device": req.device,
-        "seed": req.seed,
-        "checkpoint_every": req.checkpoint_every,
-        "eval_sequences": req.eval_sequences,
-        "threads": req.threads,
-        "updated": time.strftime("%Y-%m-%d %H:%M:%S"),
-        **({"init_from": str(req.init_from)} if req.init_from else {}),
-    }
-    req.run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(req.run_dir / STUDIO_FILE, json.dumps(record, indent=1))
-
-
-def read_studio_file(run_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((run_dir / STUDIO_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        yield from training_events(trainer)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from kvae_studio.app.panels.choosers import DatasetCombo
 from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_hint
 from kvae_studio.app.panels.forms import DataclassForm
-from kvae_studio.app.panels.train_session import read_studio_file
+from kvae_studio.app.panels.train_session import read_run
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
 from kvae_studio.app.resources import (
     scene_title,
@@ -36,7 +36,10 @@ from kvae_studio.app.resources import (
     shipped_models,
     shipped_scene,
 )
+from kvae_studio.services.training import TrainRequest, new_run_dir, read_studio_file
 from model.config import KVAEConfig
+from model.data import frames_problem
+from model.run_folder import MODEL_FILE
 
 NEW_RUN = "New run"
 SHIPPED = "shipped:"  # run list data of "From pong (shipped)": a new run from its weights
@@ -177,7 +180,7 @@ class TrainSettings(QScrollArea):
         self.run_combo.clear()
         self.run_combo.addItem(NEW_RUN, "")
         for run in self.workspace.runs():
-            if (run / "model.safetensors").is_file():
+            if (run / MODEL_FILE).is_file():
                 self.run_combo.addItem(run.name, str(run))
         for scene, model in shipped_models().items():
             self.run_combo.addItem(f"From {scene_title(scene)} (shipped)", f"{SHIPPED}{model}")
@@ -285,3 +288,51 @@ class TrainSettings(QScrollArea):
         if scene := shipped_scene(self.start_from()):
             stem = f"{stem}-from-{scene}"
         return self.name_edit.text().strip() or stem
+
+    # The request.
+    def request(self) -> TrainRequest:
+        """The run these settings describe (a new one, one continued, one started from a
+        shipped model's weights); ValueError, one line for the user, if they make none."""
+        train = self.train_combo.path()
+        if train is None:
+            raise ValueError("Choose a training set (make one in the Scene tab, or Browse).")
+        run = self.selected_run()
+        epochs = self.form.editor("num_epochs").value()
+        runs_dir = self.workspace.runs_dir
+        if run is not None:
+            state = read_run(run)
+            if not state.can_resume:
+                raise ValueError(f"{run.name} has no resume state; start a new run instead.")
+            if epochs <= state.epoch:
+                raise ValueError(
+                    f"{run.name} has done {state.epoch} epochs; raise num_epochs to continue it."
+                )
+            config, run_dir = state.config, run
+        elif self.start_from() is not None:  # a new run from a shipped model's weights
+            config = self.start_config()
+            if config is None:
+                raise ValueError(f"{self.start_from().name} cannot be read; choose another model.")
+            config = KVAEConfig.from_dict({**dataclasses.asdict(config), "num_epochs": epochs})
+            run_dir = new_run_dir(runs_dir, self.default_run_name())
+        else:
+            config = self.form.build()
+            run_dir = new_run_dir(runs_dir, self.default_run_name())
+        info = dataset_info(train)
+        if info is None:
+            raise ValueError(f"{train.name} is not a readable dataset.")
+        if problem := frames_problem((info.height, info.width), config.frame_size):
+            raise ValueError(f"{train.name}: {problem} (frame_size).")
+        return TrainRequest(
+            train_paths=(train,),
+            test_path=self.test_combo.path(),
+            run_dir=run_dir,
+            config=config,
+            device=self.device(),
+            seed=self.seed_spin.value(),
+            resume=run is not None,
+            init_from=self.start_from() if run is None else None,
+            checkpoint_every=self.checkpoint_spin.value(),
+            eval_sequences=self.eval_sequences(),
+            epochs=epochs,
+            threads=self.threads_spin.value(),
+        )

@@ -1,0 +1,208 @@
+"""A training run as both front ends start it: one request, one order of steps, one wording.
+
+`kvae-studio train` and the Train panel (through `TrainSession`) do the same, in order:
+
+1. `load_training_data`: the training files (several are joined) and the test and
+   validation sets;
+2. `check_training_data`: what would fail only after an epoch's work, refused now;
+3. `build_trainer`: the `Trainer` of the request (a new run, one resumed, or one started
+   from a model's weights; schedule overrides applied to a run that brings its config);
+4. `write_studio_file`: the run folder's record of its data and settings (Continue in the
+   Train panel reads it back);
+5. `training_events`: the Trainer's events, its numerical failures said as one message.
+
+Locking the run folder (model.run_folder) and showing progress stay with each front end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.config import KVAEConfig
+from model.run_folder import STUDIO_FILE
+from model.temp_files import atomic_write_text
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """Everything decided before a run starts: the command line's options or the Train
+    panel's fields."""
+
+    train_paths: tuple[Path, ...]  # several files are joined into one training set
+    test_path: Path | None
+    run_dir: Path
+    config: KVAEConfig
+    device: str = "auto"
+    seed: int = 0
+    resume: bool = False
+    init_from: Path | None = None  # a model file whose weights a new run starts from
+    checkpoint_every: int = 1
+    eval_sequences: int | None = None
+    epochs: int | None = None
+    threads: int | None = None
+    # KEY=VALUE changes to the schedule of a run that brings its own config (resume,
+    # init_from): the model's architecture stays.
+    schedule_overrides: tuple[str, ...] = ()
+    validation_path: Path | None = None
+    keep_best: str | None = None
+    patience: int | None = None
+    precision: str = "fp32"
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The sequences of a run: training (joined), test and validation (or None)."""
+
+    train: np.ndarray
+    test: np.ndarray | None = None
+    validation: np.ndarray | None = None
+
+
+def load_training_data(
+    train_paths: tuple[Path, ...] | list[Path],
+    test_path: Path | None = None,
+    validation_path: Path | None = None,
+) -> TrainingData:
+    """Read the files; several training files are joined, and must agree in frames and size.
+
+    DatasetError for a file that cannot be read, ValueError (one line) for files that differ.
+    """
+    from model.data import load_sequences
+
+    parts = [load_sequences(path).images for path in train_paths]
+    test = load_sequences(test_path).images if test_path else None
+    validation = load_sequences(validation_path).images if validation_path else None
+    if len({part.shape[1:] for part in parts}) > 1:
+        raise ValueError(
+            "the training files differ in frames or size: "
+            + ", ".join(
+                f"{path} {part.shape[1:]}" for path, part in zip(train_paths, parts, strict=True)
+            )
+        )
+    train = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return TrainingData(train, test, validation)
+
+
+ROLES = {"test": "test set", "validation": "validation set"}
+"""How `check_training_data` names the test and validation files (the command line: by
+their options)."""
+
+
+def check_training_data(
+    request: TrainRequest, data: TrainingData, roles: Mapping[str, str] = ROLES
+) -> None:
+    """ValueError (one line) for data that would fail only after an epoch's work: frames
+    that are not square or not the config's size, sequences too short to be scored."""
+    from model.data import frames_problem, length_problem
+
+    config = request.config
+    if problem := frames_problem(data.train.shape, config.frame_size):
+        raise ValueError(f"{request.train_paths[0]}: {problem}")
+    others = (
+        ("test", request.test_path, data.test),
+        ("validation", request.validation_path, data.validation),
+    )
+    for role, path, images in others:
+        if images is None:
+            continue
+        problem = frames_problem(images.shape, data.train.shape[-1]) or length_problem(
+            images.shape[1], config.t_init_mask, f"the {role} set's imputation metrics"
+        )
+        if problem:
+            raise ValueError(f"{roles[role]} {path}: {problem}")
+
+
+def build_trainer(request: TrainRequest, data: TrainingData, processes: Any = None) -> Any:
+    """The `model.training.Trainer` of `request` on `data` (`processes`: the job of several
+    processes it is one of, model.distributed; None: a job of one)."""
+    from model.training import Trainer
+
+    return Trainer(
+        data.train,
+        data.test,
+        request.config,
+        run_dir=request.run_dir,
+        device=request.device if processes is None else str(processes.device),
+        seed=request.seed,
+        resume=request.resume,
+        init_from=request.init_from,
+        checkpoint_every=request.checkpoint_every,
+        eval_sequences=request.eval_sequences,
+        epochs=request.epochs,
+        schedule_overrides=list(request.schedule_overrides) or None,
+        validation_images=data.validation,
+        keep_best=request.keep_best,
+        patience=request.patience,
+        processes=processes,
+        precision=request.precision,
+    )
+
+
+def training_events(trainer: Any) -> Iterator[Any]:
+    """`trainer.run()`, with a singular matrix met outside a training step said in the
+    Trainer's terms (TrainingError) instead of torch's."""
+    import torch
+
+    from model.training import TrainingError
+
+    try:
+        yield from trainer.run()
+    except torch.linalg.LinAlgError as err:
+        # A diverging run can make the filter's covariance singular before the loss
+        # turns non-finite.
+        detail = str(err).splitlines()[0]
+        raise TrainingError(
+            f"training diverged at step {trainer.step + 1} (epoch {trainer.epoch + 1}): "
+            f"the Kalman filter met a singular matrix ({detail}); try a lower init_lr"
+        ) from None
+
+
+def write_studio_file(request: TrainRequest) -> None:
+    """Remember which datasets and settings a run used, so Continue can reuse them."""
+    paths = [str(path) for path in request.train_paths]
+    record = {
+        # The Train panel trains on one file: with several (the command line), it keeps its own.
+        "train": paths[0] if len(paths) == 1 else None,
+        "test": str(request.test_path) if request.test_path else None,
+        "device": request.device,
+        "seed": request.seed,
+        "checkpoint_every": request.checkpoint_every,
+        "eval_sequences": request.eval_sequences,
+        "threads": request.threads,
+        "updated": time.strftime("%Y-%m-%d %H:%M:%S"),
+        **({"train_files": paths} if len(paths) > 1 else {}),
+        **({"init_from": str(request.init_from)} if request.init_from else {}),
+        **({"validation": str(request.validation_path)} if request.validation_path else {}),
+        **({"keep_best": request.keep_best} if request.keep_best else {}),
+        **({"patience": request.patience} if request.patience else {}),
+        **({"precision": request.precision} if request.precision != "fp32" else {}),
+    }
+    request.run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(request.run_dir / STUDIO_FILE, json.dumps(record, indent=1))
+
+
+def new_run_dir(runs_dir: Path, name: str) -> Path:
+    """`runs_dir/name`, or `name-2`, `name-3`... if taken: a new run never joins an old one."""
+    base = runs_dir / name
+    path, n = base, 2
+    while path.exists():
+        path = base.with_name(f"{base.name}-{n}")
+        n += 1
+    return path
+
+
+def read_studio_file(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """What `write_studio_file` recorded ({} for a run without a readable record)."""
+    try:
+        data = json.loads((Path(run_dir) / STUDIO_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
