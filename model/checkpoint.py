@@ -90,8 +90,16 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     return header
 
 
+def read_summary(path: str | os.PathLike) -> dict[str, Any]:
+    """The training summary a model file stores (epoch, scene, data...), from its header
+    alone: no weights are read. Raises ModelFileError if it is not a JSON object."""
+    path = Path(path)
+    return _summary(path, read_metadata(path))
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KVAE:
-    """Rebuild a KVAE from its file alone. The training summary is in `model.summary`."""
+    """Rebuild a KVAE from its file alone. The training summary is also in `model.summary`
+    (kept for the callers that still read it there; new code takes `read_summary(path)`)."""
     path = Path(path)
     meta = read_metadata(path)
     if meta.get("format") != FORMAT or "config" not in meta:

@@ -51,6 +51,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     from kvae_studio.app.model_card import model_scene
     from kvae_studio.app.resources import default_model_path, scene_title, shipped_model
     from kvae_studio.sim.scenes import SCENES
+    from model.checkpoint import read_summary
 
     candidates = []
     if scene is not None and (own := shipped_model(scene)) is not None:
@@ -68,7 +69,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
         except documents.OpenError as err:
             problems.append(str(err))
             continue
-        learned = model_scene(getattr(model, "summary", {}) or {})
+        learned = model_scene(read_summary(path))  # read by open_model_file just now
         shown = scene or (learned if learned in SCENES else "box")
         note = ""
         if scene is not None and learned not in (None, scene):

@@ -32,12 +32,12 @@ def model_scene(summary: dict[str, Any] | None) -> str | None:
 def model_file_scene(path: str | Path | None) -> str | None:
     """The scene of a model file, from its header alone (no weights read); None if unknown
     or unreadable."""
-    from model.checkpoint import ModelFileError, read_metadata
+    from model.checkpoint import ModelFileError, read_summary
 
     if not path:
         return None
     try:
-        summary = json.loads(read_metadata(path).get("summary") or "{}")
+        summary = read_summary(path)
     except (ModelFileError, OSError, ValueError):
         return None
     return model_scene(summary)

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save, save_file
 
 from model import checkpoint
-from model.checkpoint import FORMAT, ModelFileError, load_model, save_model
+from model.checkpoint import FORMAT, ModelFileError, load_model, read_summary, save_model
 from model.config import KVAEConfig
 from model.imputation import generate, impute
 from model.kvae import KVAE
@@ -121,6 +121,22 @@ def test_garbage_and_missing_files_are_refused(tmp_path):
         load_model(junk)
     with pytest.raises(ModelFileError, match="no such file"):
         load_model(tmp_path / "absent.safetensors")
+
+
+def test_the_summary_is_read_from_the_header_alone(model, saved, tmp_path):
+    """`read_summary` returns what `save_model` stored without reading the weights: a file
+    whose tensors are all wrong shapes still says its summary; a bad summary is refused."""
+    assert read_summary(saved) == {"epoch": 3, "loss": 1.5}
+    odd = tmp_path / "odd.safetensors"
+    tiny = {"a0": torch.zeros(1)}  # not this config's network: load_model refuses it
+    meta = {"format": FORMAT, "config": CFG.to_json(), "summary": '{"scene": "pong"}'}
+    odd.write_bytes(save(tiny, metadata=meta))
+    with pytest.raises(ModelFileError):
+        load_model(odd)
+    assert read_summary(odd) == {"scene": "pong"}
+    odd.write_bytes(save(tiny, metadata={**meta, "summary": "[1, 2]"}))
+    with pytest.raises(ModelFileError, match="not a JSON object"):
+        read_summary(odd)
 
 
 def write_with_config(path: Path, tensors: dict, config: KVAEConfig) -> None:
