@@ -100,6 +100,29 @@ def test_clicking_a_thumbnail_hides_the_frame_and_updates_the_metrics(qtbot, win
     assert explore.metrics.metrics.frames == before.frames
 
 
+def test_the_frame_counts_offered_survive_a_short_sequence(qtbot, window):
+    """A fresh window offers the paper's planning mask (4 seen, then 12 hidden); a short
+    sequence bounds the counts, and the next longer one gives the chosen ones back."""
+    explore = window.explore
+    controls = explore.mask_controls
+    counts = lambda: (  # noqa: E731
+        controls.plan_seen.value(),
+        controls.plan_hidden.value(),
+        controls.random_keep.value(),
+    )
+    assert counts() == (4, 12, 4)
+    controls.plan_seen.setFocus()
+    controls.plan_seen.lineEdit().selectAll()
+    QTest.keyClicks(controls.plan_seen, "6")
+    QTest.keyClick(controls.plan_seen, Qt.Key.Key_Tab)
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        explore.new_sequence("box", 1, steps=3)
+    assert counts() == (3, 3, 3)
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        explore.new_sequence("box", 2, steps=20)
+    assert counts() == (6, 12, 4)
+
+
 def test_presets_set_the_expected_masks(qtbot, window):
     explore = window.explore
     controls = explore.mask_controls

@@ -145,8 +145,14 @@ class MaskControls(QWidget):
         self.band_width.setMaximum(max(extent, 1))
 
     def set_steps(self, steps: int) -> None:
+        """Bound the frame counts by the sequence's length. A count a short sequence cut
+        comes back with a longer one: the user's choice (or the default) is kept."""
         for spin in (self.plan_seen, self.plan_hidden, self.random_keep):
+            wanted = self._wanted.get(spin, spin.value())
+            spin.blockSignals(True)  # a bound is not a choice
             spin.setMaximum(steps)
+            spin.setValue(min(wanted, steps))
+            spin.blockSignals(False)
 
     # Groups.
     def _paint_group(self) -> QGroupBox:
@@ -207,6 +213,10 @@ class MaskControls(QWidget):
             0, 999_999, 0, "Seed of the random draw (same seed, same mask)"
         )
         self.random_keep = self._spin(0, 20, 4, "Frames always shown at the start")
+        self._wanted = {}  # frame counts as chosen, before any sequence's bound
+        for spin in (self.plan_seen, self.plan_hidden, self.random_keep):
+            self._wanted[spin] = spin.value()
+            spin.valueChanged.connect(lambda value, s=spin: self._wanted.__setitem__(s, value))
         form.addRow("Drop", _row("p", self.random_p, "seed", self.random_seed))
         form.addRow("Keep first", self.random_keep)
         self.random_button = QPushButton("Apply random drop")
