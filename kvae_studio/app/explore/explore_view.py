@@ -16,11 +16,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
-    QScrollArea,
     QSplitter,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +25,7 @@ from PySide6.QtWidgets import (
 from kvae_studio.app import colors, theme
 from kvae_studio.app.explore.a_space_plot import ASpacePlot
 from kvae_studio.app.explore.canvas_header import CanvasHeader
+from kvae_studio.app.explore.columns import controls_column, plots_column
 from kvae_studio.app.explore.filmstrip import Filmstrip
 from kvae_studio.app.explore.mask_controls import MaskControls
 from kvae_studio.app.explore.metrics_panel import MetricsPanel
@@ -88,7 +86,7 @@ class ExploreView(QWidget):
     def _build(self) -> None:
         self.sequence_controls = SequenceControls()
         self.mask_controls = MaskControls()
-        self.controls_scroll = self._controls_column()
+        self.controls_scroll = controls_column(self.sequence_controls, self.mask_controls)
         self.canvas = PaintCanvas()
         self.canvas.setToolTip(
             "What the model is shown: red = hidden from it.\n"
@@ -124,17 +122,11 @@ class ExploreView(QWidget):
         self.a_plot = ASpacePlot()
         self.time_plots = TimePlots()
         self.metrics = MetricsPanel()
-        right = QSplitter(Qt.Orientation.Vertical)
-        for widget, stretch in ((self.a_plot, 5), (self.time_plots, 5), (self.metrics, 0)):
-            right.addWidget(widget)
-            right.setStretchFactor(right.count() - 1, stretch)
-        right.setChildrenCollapsible(False)
-        right.setMinimumWidth(250)  # the a-space plot and the scores stay readable
-        self.plots_splitter = right
-
+        plots = ((self.a_plot, 5), (self.time_plots, 5), (self.metrics, 0))
+        self.plots_splitter = plots_column(*plots)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(center)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(self.plots_splitter)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -158,55 +150,42 @@ class ExploreView(QWidget):
             ]
         )
 
-    def _controls_column(self) -> QScrollArea:
-        column = QWidget()
-        column_layout = QVBoxLayout(column)
-        column_layout.setContentsMargins(0, 0, 0, 0)
-        column_layout.setSpacing(0)
-        column_layout.addWidget(self.sequence_controls)
-        column_layout.addWidget(self.mask_controls, 1)
-        scroll = QScrollArea()
-        scroll.setWidget(column)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # As wide as the controls plus the scroll bar, so the bar never covers the spin
-        # boxes' arrows when the window is too short for the whole column.
-        bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        scroll.setFixedWidth(max(268, column.minimumSizeHint().width() + bar + 2))
-        return scroll
-
     def _connect(self) -> None:
-        doc, mask, mc = self.document, self.document.mask, self.mask_controls
-        doc.swapped.connect(self._on_swapped)
-        doc.mask_changed.connect(self._on_mask_event)
-        doc.frame_changed.connect(self._on_frame)
-        self.canvas.strokeStarted.connect(self._stroke_start)
-        self.canvas.strokeMoved.connect(mask.stroke_to)
-        self.canvas.strokeEnded.connect(mask.end_stroke)
-        self.canvas.strokeAborted.connect(mask.abort_stroke)
-        self.canvas.sizeStepped.connect(lambda d: mc.size.setValue(mc.size.value() + d))
-        self.escape_action.triggered.connect(self.canvas.abort)
-        self.paint_button.clicked.connect(lambda: self.show_large("observed"))
-        self.reset_zoom_action.triggered.connect(lambda: self.canvas.reset_zoom())
-        mc.brushSizeChanged.connect(self.canvas.set_brush_size)
-        self.canvas.set_brush_size(mc.brush_size)
-        mc.undo_action.triggered.connect(mask.undo)
-        mc.redo_action.triggered.connect(mask.redo)
-        mc.hide_action.triggered.connect(lambda: mask.toggle_hidden(self.current_frame))
-        mc.clear_frame_action.triggered.connect(lambda: mask.clear_frame(self.current_frame))
-        mc.clear_all_action.triggered.connect(mask.clear_all)
-        mc.planningRequested.connect(doc.apply_planning)
-        mc.randomRequested.connect(doc.apply_random)
-        mc.bandRequested.connect(doc.apply_band)
-        self.filmstrip.frameClicked.connect(self._on_thumbnail)
-        self.grid.cellClicked.connect(self._on_cell_clicked)
-        self.timeline.frameChanged.connect(doc.set_frame)
-        self.sequence_controls.newSequenceRequested.connect(self.new_sequence)
-        self.sequence_controls.datasetIndexChanged.connect(self.show_dataset_sequence)
+        doc, mask, mc, canvas = self.document, self.document.mask, self.mask_controls, self.canvas
+        frame = lambda: self.current_frame  # noqa: E731
+        links = (  # (signal, slot): input goes to the document, its events come back here
+            (doc.swapped, self._on_swapped),
+            (doc.mask_changed, self._on_mask_event),
+            (doc.frame_changed, self._on_frame),
+            (canvas.strokeStarted, self._stroke_start),
+            (canvas.strokeMoved, mask.stroke_to),
+            (canvas.strokeEnded, mask.end_stroke),
+            (canvas.strokeAborted, mask.abort_stroke),
+            (canvas.sizeStepped, lambda d: mc.size.setValue(mc.size.value() + d)),
+            (self.escape_action.triggered, canvas.abort),
+            (self.paint_button.clicked, lambda: self.show_large("observed")),
+            (self.reset_zoom_action.triggered, lambda: canvas.reset_zoom()),
+            (mc.brushSizeChanged, canvas.set_brush_size),
+            (mc.undo_action.triggered, mask.undo),
+            (mc.redo_action.triggered, mask.redo),
+            (mc.hide_action.triggered, lambda: mask.toggle_hidden(frame())),
+            (mc.clear_frame_action.triggered, lambda: mask.clear_frame(frame())),
+            (mc.clear_all_action.triggered, mask.clear_all),
+            (mc.planningRequested, doc.apply_planning),
+            (mc.randomRequested, doc.apply_random),
+            (mc.bandRequested, doc.apply_band),
+            (self.filmstrip.frameClicked, self._on_thumbnail),
+            (self.grid.cellClicked, self._on_cell_clicked),
+            (self.timeline.frameChanged, doc.set_frame),
+            (self.sequence_controls.newSequenceRequested, self.new_sequence),
+            (self.sequence_controls.datasetIndexChanged, doc.show_dataset_sequence),
+            (self.pairing.switchRequested, self.modelWanted),
+        )
+        for signal, slot in links:
+            signal.connect(slot)
+        canvas.set_brush_size(mc.brush_size)
         scenes = self.sequence_controls.scene
         scenes.activated.connect(lambda i: self.choose_scene(_scene_key(scenes, i)))
-        self.pairing.switchRequested.connect(self.modelWanted)
 
     # Verbs of the tab (the document does the work; these add what the controls say).
     def new_sequence(
@@ -217,9 +196,6 @@ class ExploreView(QWidget):
         if marker is None:
             marker = self.sequence_controls.marker.isChecked()
         self.document.new_sequence(scene, seed, steps, bool(marker))
-
-    def show_dataset_sequence(self, index: int) -> None:
-        self.document.show_dataset_sequence(index)
 
     def choose_scene(self, scene: str) -> None:
         """The user chose `scene`: its shipped model (see `offer_scene_model`) and a new
@@ -268,7 +244,8 @@ class ExploreView(QWidget):
         doc = self.document
         if change.model:
             self.sequence_controls.follow_model(doc.model_summary)
-            self._show_model_info()
+            card = model_card(doc.model, doc.model_path)
+            self.sequence_controls.show_model_card(card, doc.model_path)
         if change.sequence:
             self._show_sequence()
         self.timeline.blockSignals(True)
@@ -391,16 +368,6 @@ class ExploreView(QWidget):
         fill_cells(self.grid, self.images, self.result, self.current_frame)
         if self.large_view != "observed":
             self._draw_large(self.current_frame)
-
-    def _show_model_info(self) -> None:
-        """The model card in the Model box: scene first, the rest below, all in the tooltip."""
-        card = model_card(self.model, self.model_path)
-        shipped = " (shipped)" if card.shipped else ""
-        self.sequence_controls.show_model(
-            self.model_path, "<br>".join([f"<b>{card.headline}</b>{shipped}", *card.lines])
-        )
-        label = self.sequence_controls.model_label
-        label.setToolTip(f"{label.toolTip()}\n" + "\n".join([card.headline, *card.lines]))
 
     def _show_pairing(self) -> None:
         doc = self.document

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from kvae_studio.app.documents import display_name
 from kvae_studio.app.explore.model_chooser import ModelChooser
 from kvae_studio.app.icons import dice_icon
+from kvae_studio.app.model_card import ModelCard
 from kvae_studio.document.sources import SequenceSource
 from kvae_studio.sim import SCENES
 
@@ -137,6 +138,13 @@ class SequenceControls(QWidget):
     def scene_name(self) -> str:
         """The chosen scene's name ("box_gravity"; the list shows its title)."""
         return self.scene.currentData() or self.scene.currentText()
+
+    def show_model_card(self, card: ModelCard, path: str | None) -> None:
+        """The model card in the Model box: scene first, the rest below, all in the tooltip."""
+        shipped = " (shipped)" if card.shipped else ""
+        self.show_model(path, "<br>".join([f"<b>{card.headline}</b>{shipped}", *card.lines]))
+        label = self.model_label
+        label.setToolTip(f"{label.toolTip()}\n" + "\n".join([card.headline, *card.lines]))
 
     def show_model(self, path: str | None, summary: str) -> None:
         name = display_name(path) if path else "untrained model"  # a run by its folder
