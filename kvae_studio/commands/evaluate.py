@@ -36,6 +36,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--sweep", metavar="CSV", help="run the paper's sweeps and write them as CSV")
+    p.add_argument(
+        "--sequences",
+        type=_options.positive,
+        metavar="N",
+        help="use only the first N test sequences (default: all, as the paper)",
+    )
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
 
 
@@ -55,60 +61,41 @@ def _check_options(args: argparse.Namespace) -> str | None:
     return None
 
 
-def sweep_label(model_path: str | os.PathLike) -> str:
-    """The model's name in the sweep CSV, as the Evaluate panel names it: the run folder
-    for a run's model.safetensors, the file name otherwise."""
-    path = Path(model_path)
-    return path.parent.name if path.name == "model.safetensors" else path.name
-
-
 def run(args: argparse.Namespace) -> int:
     problem = _check_options(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
 
-    from model.checkpoint import ModelFileError, load_model
-    from model.data import DatasetError, length_problem, load_sequences
-    from model.evaluation import check_protocol, evaluate, sweep, write_sweep_csv
-    from model.training import TrainingError, pick_device
+    from kvae_studio.services.evaluation import load_sweep_inputs, sweep_models
+    from model.checkpoint import ModelFileError
+    from model.data import DatasetError
+    from model.evaluation import evaluate, write_sweep_csv
+    from model.training import TrainingError
 
-    try:
-        data = load_sequences(args.data)
-        check_protocol(args.protocol, len(data.images))
-        model = load_model(args.model, pick_device(args.device))
+    try:  # the Evaluate panel's checks, in the same words
+        inputs = load_sweep_inputs(
+            [args.model], args.data, args.sequences, protocol=args.protocol, device=args.device
+        )
     except (ModelFileError, DatasetError, TrainingError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    size = model.config.frame_size
-    if data.images.shape[-2:] != (size, size):
-        print(
-            f"error: {args.data} has {data.images.shape[-2]}×{data.images.shape[-1]} px frames, "
-            f"the model expects {size}×{size}",
-            file=sys.stderr,
-        )
-        return 2
-    too_short = length_problem(data.images.shape[1], model.config.t_init_mask)
-    if too_short:
-        print(f"error: {args.data}: {too_short}", file=sys.stderr)
-        return 2
+    (_, model), images = inputs.models[0], inputs.images
     if args.sweep:
-        rows = sweep(model, data.images, seed=args.seed, protocol=args.protocol)
+        results = sweep_models(inputs, seed=args.seed, protocol=args.protocol)
         try:
-            write_sweep_csv(args.sweep, {sweep_label(args.model): rows})
+            write_sweep_csv(args.sweep, results)
         except OSError as err:
             print(f"error: could not write {args.sweep}: {err}", file=sys.stderr)
             return 2
         if not args.json:
             print(f"sweeps, {args.protocol} protocol:")
-            for r in rows:
+            for r in next(iter(results.values())):
                 print(
                     f"{r['kind']:8s} {r['x']:>5}  smoothing {r['smoothing']:.4f}  "
                     f"filtering {r['filtering']:.4f}  generation {r['generation']:.4f}"
                 )
-    result = evaluate(
-        model, data.images, args.mask, args.drop_prob, args.seed, protocol=args.protocol
-    )
+    result = evaluate(model, images, args.mask, args.drop_prob, args.seed, protocol=args.protocol)
     if args.json:
         print(json.dumps(result))
         return 0

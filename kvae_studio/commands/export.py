@@ -113,7 +113,7 @@ def _argument_problem(args: argparse.Namespace) -> str | None:
 def _load(args: argparse.Namespace):
     """(model, the sequence's images) or a one-line reason; the sequence number is checked
     on the data file's header before the model or the frames are read."""
-    from model.data import DatasetError, list_arrays, load_sequences
+    from model.data import DatasetError, frames_problem, list_arrays, load_sequences
 
     try:
         shapes = {a.name: a.shape for a in list_arrays(args.data)}
@@ -137,10 +137,8 @@ def _load(args: argparse.Namespace):
     except DatasetError as err:
         return str(err)
     images = data.images[args.sequence]
-    size = model.config.frame_size
-    if images.shape[1:] != (size, size):
-        h, w = images.shape[1:]
-        return f"{args.data}: {h}x{w} frames, the model expects {size}x{size}"
+    if problem := frames_problem(images.shape, model.config.frame_size):  # the studio's one check
+        return f"{args.data}: {problem}"
     need = model.config.t_init_mask
     if args.kind == "generation" and min(images.shape[0], need) > (args.steps or need):
         return f"--steps {args.steps}: generation starts from {need} seen frames"

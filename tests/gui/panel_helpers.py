@@ -1,4 +1,5 @@
-"""What the panel tests do as a user would: click a button, type over a field."""
+"""What the panel tests do as a user would: click a button, type over a field, pick from a
+drop-down."""
 
 from __future__ import annotations
 
@@ -20,3 +21,14 @@ def type_into(widget, text: str) -> None:
     target.selectAll()
     QTest.keyClicks(target, text)
     QTest.keyClick(target, Qt.Key.Key_Tab)
+
+
+def choose(combo, text: str) -> None:
+    """Open the drop-down with a click and pick `text` with the arrow keys and Return."""
+    QTest.mouseClick(combo, Qt.MouseButton.LeftButton)
+    target = combo.findText(text)
+    assert target >= 0, text
+    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
+    for _ in range(abs(target - combo.currentIndex())):
+        QTest.keyClick(combo.view(), key)
+    QTest.keyClick(combo.view(), Qt.Key.Key_Return)

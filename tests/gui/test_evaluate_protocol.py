@@ -14,6 +14,7 @@ import csv
 
 import pytest
 import torch
+from panel_helpers import choose
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -46,18 +47,6 @@ def setup(tmp_path, qapp, one_torch_thread):
     return workspace, model
 
 
-def choose_with_keys(combo, text: str) -> None:
-    """Open the drop-down with a click and pick `text` with the arrow keys and Return."""
-    QTest.mouseClick(combo, Qt.MouseButton.LeftButton)
-    view = combo.view()
-    target = combo.findText(text)
-    assert target >= 0, text
-    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
-    for _ in range(abs(target - combo.currentIndex())):
-        QTest.keyClick(view, key)
-    QTest.keyClick(view, Qt.Key.Key_Return)
-
-
 def run_and_export(qtbot, panel, path, monkeypatch) -> list[dict]:
     QTest.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.job is None, timeout=TIMEOUT)
@@ -80,7 +69,7 @@ def test_the_paper_protocol_is_chosen_in_the_panel_and_recorded(
     assert panel.protocol_combo.currentData() == "studio"  # today's behaviour by default
     panel.test_combo.set_path(workspace.datasets_dir / "forty-test.npz")
 
-    choose_with_keys(panel.protocol_combo, "Paper protocol (original code)")
+    choose(panel.protocol_combo, "Paper protocol (original code)")
     assert panel.protocol_combo.currentData() == "paper"
     rows = run_and_export(qtbot, panel, tmp_path / "paper.csv", monkeypatch)
     assert not panel.message.is_error, panel.message.text()
@@ -97,7 +86,7 @@ def test_the_paper_protocol_is_chosen_in_the_panel_and_recorded(
     write_sweep_csv(tmp_path / "direct.csv", {"tiny.safetensors": direct})
     assert (tmp_path / "paper.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
 
-    choose_with_keys(panel.protocol_combo, "Studio protocol")
+    choose(panel.protocol_combo, "Studio protocol")
     panel.sequences_spin.setFocus()
     panel.sequences_spin.selectAll()
     QTest.keyClicks(panel.sequences_spin, "4")  # the studio's protocol scores any number
@@ -111,7 +100,7 @@ def test_too_few_sequences_for_the_paper_protocol_is_one_clear_message(qtbot, se
     qtbot.addWidget(panel)
     panel.show()
     panel.test_combo.set_path(workspace.datasets_dir / "few-test.npz")
-    choose_with_keys(panel.protocol_combo, "Paper protocol (original code)")
+    choose(panel.protocol_combo, "Paper protocol (original code)")
     QTest.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.job is None, timeout=TIMEOUT)
     assert panel.message.is_error

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.model_card import dataset_scene, model_file_scene
-from kvae_studio.app.panels.choosers import DatasetCombo, ModelCombo, model_label
+from kvae_studio.app.panels.choosers import DatasetCombo, ModelCombo
 from kvae_studio.app.panels.evaluate_work import run_sweeps
 from kvae_studio.app.panels.jobs import Job
 from kvae_studio.app.panels.sweep_plot import SweepPlot
@@ -35,6 +35,7 @@ from kvae_studio.app.panels.train_settings import device_choices
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
 from kvae_studio.app.resources import shipped_test_set
+from kvae_studio.services.evaluation import sweep_labels
 
 PROTOCOLS = (
     (
@@ -170,10 +171,8 @@ class EvaluatePanel(QWidget):
         if first is None or test is None:
             self.message.error("Choose a model and a test set.")
             return
-        models = [(model_label(first), first)]
-        if second is not None and second != first:
-            label = model_label(second)
-            models.append((label if label != models[0][0] else f"{label} (2)", second))
+        paths = [first] if second is None or second == first else [first, second]
+        models = list(zip(sweep_labels(paths), paths, strict=True))
         job = Job(
             run_sweeps,
             models,

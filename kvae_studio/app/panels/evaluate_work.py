@@ -1,7 +1,7 @@
 """The Evaluate panel's background work: the paper's sweeps for one or two models. No Qt.
 
-Every model is swept on the same test sequences with the same seed, so the random
-masks are identical and two models are compared on exactly the same frames.
+The sweeps are `kvae_studio.services.evaluation`'s, as `kvae-studio evaluate --sweep`
+runs them; this adds the job's progress, live rows and cancel.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kvae_studio.app.panels.cancelled import Cancelled
+from kvae_studio.services.evaluation import SweepResults, load_sweep_inputs, sweep_models
 
 
 def run_sweeps(
@@ -20,46 +21,21 @@ def run_sweeps(
     seed: int,
     device: str = "auto",
     protocol: str = "studio",
-) -> dict[str, list[dict]]:
+) -> SweepResults:
     """Sweep each (label, model file) under `protocol` ('studio' or 'paper', see
-    model.evaluation); emits (label, rows so far) as each point arrives, so the curves
-    grow while the sweep runs."""
-    from model.checkpoint import load_model
-    from model.data import length_problem, load_sequences
-    from model.evaluation import check_protocol, sweep
-    from model.training import pick_device
-
-    images = load_sequences(test_path).images
-    if sequences:
-        images = images[:sequences]
-    check_protocol(protocol, len(images))
-    target = pick_device(device)
-    loaded = []
-    for label, path in models:  # every model checked before the first sweep starts
-        model = load_model(path, target)
-        size = model.config.frame_size
-        if images.shape[-2:] != (size, size):
-            raise ValueError(
-                f"{label} expects {size}×{size} frames; {Path(test_path).name} has "
-                f"{images.shape[-2]}×{images.shape[-1]}"
-            )
-        if too_short := length_problem(images.shape[1], model.config.t_init_mask):
-            raise ValueError(f"{Path(test_path).name}: {too_short}")
-        loaded.append((label, model))
-    results: dict[str, list[dict]] = {}
-    for index, (label, model) in enumerate(loaded):
-
-        def report(done: int, total: int, base: int = index) -> bool:
-            return ctx.progress(base * total + done, total * len(models))
-
-        partial: list[dict] = []
-
-        def on_row(row: dict, label: str = label, partial: list[dict] = partial) -> None:
-            partial.append(row)
-            ctx.emit((label, list(partial)))
-
-        rows = sweep(model, images, seed=seed, progress=report, protocol=protocol, on_row=on_row)
-        if ctx.cancelled:
-            raise Cancelled
-        results[label] = rows
+    model.evaluation) with the command line's code (kvae_studio.services.evaluation);
+    emits (label, rows so far) as each point arrives, so the curves grow while the sweep
+    runs. Every model is checked before the first sweep starts."""
+    labels = [label for label, _ in models]
+    paths = [path for _, path in models]
+    inputs = load_sweep_inputs(paths, test_path, sequences, protocol, device, labels=labels)
+    results = sweep_models(
+        inputs,
+        seed=seed,
+        protocol=protocol,
+        progress=ctx.progress,
+        on_rows=lambda label, rows: ctx.emit((label, rows)),
+    )
+    if ctx.cancelled:
+        raise Cancelled
     return results

@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kvae_studio.app.panels.plotting import COLORS, make_plot_widget, pen
+from kvae_studio.services.evaluation import SweepResults, SweepRows
 
 METRICS = ("smoothing", "filtering", "generation", "baseline")
 DRAW_ORDER = ("baseline", "generation", "smoothing", "filtering")  # filtering over generation
@@ -76,7 +77,7 @@ class SweepPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.results: dict[str, list[dict]] = {}
+        self.results: SweepResults = {}
         self.show_paper = False
         self.plots = {}
         self.hidden: set[str] = set()  # models whose curves are switched off
@@ -117,7 +118,7 @@ class SweepPlot(QWidget):
         self.toggles.clear()
         self.redraw()
 
-    def set_result(self, label: str, rows: list[dict]) -> None:
+    def set_result(self, label: str, rows: SweepRows) -> None:
         """A model's rows so far (called again as more points arrive)."""
         self.results[label] = rows
         if label not in self.toggles:
@@ -207,7 +208,8 @@ class SweepPlot(QWidget):
 
     def export_csv(self, path: str | Path) -> None:
         """One line per model and point: model, protocol, kind, x, the four Hamming
-        distances; the command line's layout (model.evaluation.write_sweep_csv)."""
+        distances; the command line's writer (model.evaluation.write_sweep_csv), so the
+        same sweep gives the same bytes (tests/gui/test_sweep_csv_same.py)."""
         from model.evaluation import write_sweep_csv
 
         write_sweep_csv(path, self.results)
