@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kvae_studio.services.model_names import display_name  # noqa: F401  (the one rule)
 from model.checkpoint import ModelFileError, load_model
 from model.config import KVAEConfig
 from model.kvae import KVAE
@@ -86,10 +87,3 @@ def kind_of(path: str | os.PathLike) -> str:
     if suffix in DATA_SUFFIXES:
         return "session" if is_session_file(path) else "dataset"
     return "unknown"
-
-
-def display_name(path: str | os.PathLike) -> str:
-    """What lists and titles call a file: a run's model by its folder ("tiny-box" for
-    runs/tiny-box/model.safetensors), any other file by its name."""
-    p = Path(path)
-    return p.parent.name if p.name == "model.safetensors" and p.parent.name else p.name

@@ -11,7 +11,9 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 from PySide6.QtWidgets import QFileDialog, QFileSystemModel, QWidget
 
-HIDDEN_NAMES = frozenset({"resume.safetensors"})
+from model.run_folder import RESUME_FILE
+
+HIDDEN_NAMES = frozenset({RESUME_FILE})
 MODEL_FILTER = "KVAE models (*.safetensors)"
 
 

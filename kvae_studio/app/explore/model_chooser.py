@@ -14,16 +14,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from kvae_studio.app.resources import scene_title, shipped_models, shipped_scene
+from kvae_studio.app.resources import shipped_models
+from kvae_studio.services.model_names import display_name
 
 _OPEN = "__open__"
-
-
-def model_entry_label(path: Path) -> str:
-    """'Pong (shipped)', a run's folder name, or the file name."""
-    if scene := shipped_scene(path):
-        return f"{scene_title(scene)} (shipped)"
-    return path.parent.name if path.name == "model.safetensors" else path.name
 
 
 class ModelChooser(QComboBox):
@@ -55,7 +49,7 @@ class ModelChooser(QComboBox):
             key = model.resolve()
             if key not in seen and model.is_file():
                 seen.add(key)
-                entries.append((model_entry_label(model), str(model)))
+                entries.append((display_name(model), str(model)))
         self.blockSignals(True)
         self.clear()
         if path is None:

@@ -17,7 +17,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
 from kvae_studio.app.panels.workspace import Workspace
-from kvae_studio.app.resources import scene_title, shipped_models, shipped_scene
+from kvae_studio.app.resources import shipped_models
+from kvae_studio.services.model_names import display_name
 
 _BROWSE = "__browse__"
 
@@ -168,7 +169,7 @@ class ModelCombo(_PathCombo):
             if path.is_file() and path.resolve() not in seen:
                 seen.add(path.resolve())
                 paths.append(path)
-        return [(model_label(p), str(p)) for p in paths]
+        return [(display_name(p), str(p)) for p in paths]
 
     def browse(self) -> Path | None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a model", "", "Models (*.safetensors)")
@@ -176,11 +177,3 @@ class ModelCombo(_PathCombo):
 
     def add(self, path: Path) -> None:
         self.workspace.add_model(path)
-
-
-def model_label(path: Path) -> str:
-    """'Pong (shipped)' for a shipped model, 'box-20250101-120000' for a run's model, the
-    file name otherwise."""
-    if scene := shipped_scene(path):
-        return f"{scene_title(scene)} (shipped)"
-    return path.parent.name if path.name == "model.safetensors" else path.name

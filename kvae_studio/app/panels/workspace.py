@@ -29,6 +29,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from kvae_studio.app.resources import shipped_datasets
+from model.run_folder import MODEL_FILE
 from model.set_aside import set_aside
 from model.temp_files import atomic_write_text
 
@@ -143,7 +144,7 @@ class Workspace(QObject):
 
     def models(self) -> list[Path]:
         """Model files: those of the workspace's runs, then the added ones."""
-        found = [r / "model.safetensors" for r in self.runs()]
+        found = [r / MODEL_FILE for r in self.runs()]
         found = [p for p in found if p.is_file()]
         extra = [p for p in self._extra_models if p.is_file() and p not in found]
         return found + extra
