@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kvae_studio.app import colors
 from kvae_studio.app.panels.choosers import DatasetCombo
 from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_hint
 from kvae_studio.app.panels.forms import DataclassForm
@@ -127,7 +128,7 @@ class TrainSettings(QScrollArea):
         self.test_warning = QLabel()
         self.test_warning.setObjectName("trainOnTestWarning")
         self.test_warning.setWordWrap(True)
-        self.test_warning.setStyleSheet("QLabel { color: #e67e22; }")
+        self.test_warning.setStyleSheet(f"QLabel {{ color: {colors.WARNING}; }}")
         self.test_warning.setVisible(False)
         self.test_combo = DatasetCombo(self.workspace, none_label="(no test set)")
         self.test_combo.setObjectName("testDataset")
