@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from model.field_text import parse_text
+
 
 @dataclass(frozen=True)
 class Range:
@@ -217,21 +219,9 @@ LEGACY_VALUES: dict[str, Any] = {
 
 def _parse_value(raw: str, current: Any, key: str) -> Any:
     try:
-        if isinstance(current, bool):
-            if raw.lower() in ("1", "true", "yes", "on"):
-                return True
-            if raw.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if isinstance(current, int):
-            return int(raw)
-        if isinstance(current, float):
-            return float(raw)
-        if isinstance(current, tuple):
-            return tuple(int(v) for v in raw.strip("()[] ").split(",") if v.strip())
-        return raw
-    except ValueError:
-        raise ValueError(f"cannot set {key}={raw!r}: expected {type(current).__name__}") from None
+        return parse_text(raw, current, key)
+    except ValueError as err:
+        raise ValueError(f"cannot set {key}={raw!r}: {err}") from None
 
 
 # -- ranges of single options -----------------------------------------------------------------
@@ -257,21 +247,7 @@ def describe_range(name: str) -> str:
 
 def range_problems(config: KVAEConfig) -> list[str]:
     """One message per option of the wrong type or outside its range."""
-    problems = []
-    for f in fields(config):
-        value, default = getattr(config, f.name), _DEFAULTS.get(f.name)
-        if default is None:
-            continue
-        wrong = _type_problem(f.name, value, default)
-        if wrong:
-            problems.append(wrong)
-            continue
-        span = FIELD_RANGES.get(f.name)
-        if span is None:
-            continue
-        values = value if isinstance(value, tuple) else (value,)
-        if any(not _finite(v) or v not in span for v in values):
-            problems.append(f"{describe_range(f.name)}, got {_show(value)}")
+    problems = [p for f in fields(config) if (p := value_problem(f.name, getattr(config, f.name)))]
     if config.kernel_size % 2 == 0 and not problems:
         problems.append(f"kernel_size must be odd, got {config.kernel_size}")
     if len(config.filters) > MAX_CONV_LAYERS:
@@ -279,6 +255,21 @@ def range_problems(config: KVAEConfig) -> list[str]:
     elif config.conv and not config.filters:
         problems.append("filters: a convolutional VAE (conv=true) needs at least one layer")
     return problems
+
+
+def value_problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be option `name` on its own (its type, its range), or None."""
+    default = _DEFAULTS.get(name)
+    if default is None:
+        return None
+    wrong = _type_problem(name, value, default)
+    if wrong:
+        return wrong
+    span = FIELD_RANGES.get(name)
+    values = value if isinstance(value, tuple) else (value,)
+    if span is not None and any(not _finite(v) or v not in span for v in values):
+        return f"{describe_range(name)}, got {_show(value)}"
+    return None
 
 
 def _type_problem(name: str, value: Any, default: Any) -> str | None:

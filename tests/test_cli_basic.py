@@ -226,19 +226,19 @@ def test_interrupted_simulation_writes_nothing(tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_progress_bar_draws_on_a_terminal_only():
-    import io
+def test_progress_bar_draws_on_a_terminal_only(monkeypatch, capsys):
+    from kvae_studio.commands import progress
 
-    from kvae_studio.commands._progress import ProgressBar
-
-    stream = io.StringIO()
-    bar = ProgressBar("box ", stream=stream, enabled=True, width=10, interval=0)
-    bar(5, 10)
-    bar(10, 10)
+    monkeypatch.setattr(progress, "on_terminal", lambda: True)
+    bar = progress.progress_bar("box", 10, "seq", mininterval=0)
+    step = progress.count_to(bar)
+    step(5, 10)
+    step(10, 10)
     bar.close()
-    text = stream.getvalue()
-    assert "box [#####.....] 5/10" in text and "[##########] 10/10" in text
-    assert text.endswith("\n") and text.count("\n") == 1
-    quiet = io.StringIO()  # not a terminal: nothing at all
-    ProgressBar(stream=quiet)(5, 10)
-    assert quiet.getvalue() == ""
+    drawn = capsys.readouterr().err
+    assert "box" in drawn and "5/10" in drawn and "10/10" in drawn
+    monkeypatch.setattr(progress, "on_terminal", lambda: False)  # a log, a pipe: nothing
+    quiet = progress.progress_bar("box", 10, "seq", mininterval=0)
+    progress.count_to(quiet)(5, 10)
+    quiet.close()
+    assert capsys.readouterr().err == ""

@@ -13,7 +13,9 @@ import sys
 import time
 
 from kvae_studio.commands import _options
+from kvae_studio.commands.field_options import add_field_options, given_fields
 from kvae_studio.sim.scenes import SCENES, param_help
+from model.field_text import show_text
 
 _PREFIX = "param_"
 
@@ -55,30 +57,26 @@ def register(subparsers) -> None:
     )
     group = p.add_argument_group("scene parameters (default: the paper's)")
     defaults = {scene: cls() for scene, cls in SCENES.items()}
-    for name, owners in _all_fields().items():
-        default = getattr(defaults[owners[0]], name)
-        group.add_argument(
-            f"--{name.replace('_', '-')}",
-            dest=_PREFIX + name,
-            type=_parser_for(default),
-            metavar=_metavar(default),
-            help=f"{param_help(SCENES[owners[0]], name)} "
-            f"({_defaults_text(name, owners, defaults)})",
-        )
+    owners = _all_fields()
+    add_field_options(
+        group,
+        {name: getattr(defaults[scenes[0]], name) for name, scenes in owners.items()},
+        lambda name: (
+            f"{param_help(SCENES[owners[name][0]], name)} "
+            f"({_defaults_text(name, owners[name], defaults)})"
+        ),
+        _PREFIX,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from kvae_studio.commands._progress import ProgressBar
+    from kvae_studio.commands.progress import count_to, progress_bar
     from kvae_studio.sim import iter_batches, scene_params
     from model.data import DatasetError, SequenceWriter
 
-    overrides = {
-        key[len(_PREFIX) :]: value
-        for key, value in vars(args).items()
-        if key.startswith(_PREFIX) and value is not None
-    }
+    overrides = given_fields(args, _PREFIX)
     cls = SCENES[args.scene]
     foreign = sorted(set(overrides) - {f.name for f in dataclasses.fields(cls)})
     if foreign:
@@ -99,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             f"{n} sequences of {steps} frames need {needed / 1e9:.1f} GB of memory for the "
             f"ball states alone, more than this machine has; lower --sequences or --steps"
         )
-    bar = ProgressBar(f"{args.scene} ", enabled=None if not args.quiet and n >= 1000 else False)
+    bar = progress_bar(args.scene, n, "seq", enabled=not args.quiet and n >= 1000)
     started = time.perf_counter()
     try:
         with SequenceWriter(out, (n, steps, size, size)) as writer:
@@ -109,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 n,
                 steps,
                 args.seed,
-                progress=bar,
+                progress=count_to(bar),
                 legacy=args.legacy_physics,
                 marker=args.rotation_marker,
             ):
@@ -164,47 +162,9 @@ def _all_fields() -> dict[str, list[str]]:
 
 def _defaults_text(name: str, owners: list[str], defaults: dict) -> str:
     values = {scene: getattr(defaults[scene], name) for scene in owners}
-    shown = {scene: _show(value) for scene, value in values.items()}
+    shown = {scene: show_text(value) for scene, value in values.items()}
     if len(set(shown.values())) == 1:
         value = next(iter(shown.values()))
         scope = "" if len(owners) == len(SCENES) else f"{', '.join(values)}; "
         return f"{scope}default {value}"
     return "default " + ", ".join(f"{scene} {text}" for scene, text in shown.items())
-
-
-def _show(value) -> str:
-    if isinstance(value, tuple):
-        return " ".join(",".join(f"{c:g}" for c in point) for point in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _metavar(default) -> str:
-    if isinstance(default, tuple):
-        return "'X,Y X,Y ...'"
-    return "N" if isinstance(default, int) else "X"
-
-
-def _parser_for(default):
-    if isinstance(default, bool):
-        raise TypeError("boolean scene parameters need a flag style")
-    if isinstance(default, int):
-        return int
-    if isinstance(default, float):
-        return float
-    if isinstance(default, tuple):
-        return _points
-    raise TypeError(f"no command-line parser for {type(default).__name__}")
-
-
-def _points(text: str) -> tuple[tuple[float, float], ...]:
-    try:
-        points = tuple(
-            tuple(float(c) for c in pair.split(",")) for pair in text.replace(";", " ").split()
-        )
-    except ValueError:
-        points = ()
-    if not points or any(len(p) != 2 for p in points):
-        raise argparse.ArgumentTypeError(f"expected 'COL,ROW COL,ROW ...', got {text!r}")
-    return points

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kvae_studio.commands import _options
+from kvae_studio.commands.field_options import add_field_options, as_assignments, given_fields
+from kvae_studio.commands.progress import on_terminal, progress_bar
+from model.field_text import show_text
 from model.run_folder import BEST_FILE, MODEL_FILE
 
 if TYPE_CHECKING:
@@ -83,7 +86,7 @@ def register(subparsers) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config field, e.g. --set K=5 --set batch_size=16 (repeatable)",
+        help="a config option as KEY=VALUE, e.g. --set K=5: the same as --K 5 (repeatable)",
     )
     p.add_argument(
         "--resume",
@@ -104,6 +107,35 @@ def register(subparsers) -> None:
         metavar="SECONDS",
         help="under torchrun: how long a process waits for the others before the job ends "
         "(default 1800; a process that dies ends it sooner)",
+    )
+    _add_config_options(p)
+
+
+_CONFIG_PREFIX = "config_"
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    """One flag per KVAEConfig option (--K 5, --init-lr 0.003), ranges checked as parsed."""
+    import dataclasses
+
+    from model.config import KVAEConfig, value_problem
+    from model.config_help import CONFIG_HELP
+
+    group = p.add_argument_group(
+        "model and schedule options (KVAEConfig; default: the paper's; with --resume or "
+        "--init-from only the schedule may change)"
+    )
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(KVAEConfig)
+        if f.name != "num_epochs"  # --epochs
+    }
+    add_field_options(
+        group,
+        defaults,
+        lambda name: f"{CONFIG_HELP.get(name, name)} (default {show_text(defaults[name])})",
+        _CONFIG_PREFIX,
+        value_problem,
     )
 
 
@@ -128,6 +160,7 @@ def _positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Lock the run folder, refusing it up front if it cannot take the run; then train."""
+    args.overrides = [*args.overrides, *as_assignments(given_fields(args, _CONFIG_PREFIX))]
     from model.run_folder import RunFolder, RunFolderError
 
     folder = RunFolder(args.out) if _rank() == 0 else None
@@ -282,19 +315,29 @@ def _drive(trainer) -> int:
         f"{trainer.config.num_epochs} epochs, from epoch {trainer.epoch + 1}",
         file=sys.stderr,
     )
-    tty = sys.stderr.isatty()
+    tty = on_terminal()
     started = time.perf_counter()
-    for event in training_events(trainer):
+    bar = None
+    for event in trainer.run():
         if event.kind == "step":
-            if tty or event.batch == event.batches:
-                t = event.terms
-                line = (
-                    f"epoch {event.epoch} [{event.batch}/{event.batches}] {event.phase:9s} "
-                    f"elbo {t['elbo']:9.2f}  {event.sequences_per_second:5.0f} seq/s"
-                    + ("  (skipped: non-finite)" if event.skipped else "")
-                )
-                print(("\r" if tty else "") + line, end="" if tty else "\n", file=sys.stderr)
-        elif event.kind == "epoch":
+            t = event.terms
+            line = (
+                f"epoch {event.epoch} [{event.batch}/{event.batches}] {event.phase:9s} "
+                f"elbo {t['elbo']:9.2f}  {event.sequences_per_second:5.0f} seq/s"
+                + ("  (skipped: non-finite)" if event.skipped else "")
+            )
+            if tty:  # a bar per epoch; in a log, the epoch's last batch only
+                if bar is None:
+                    bar = progress_bar(f"epoch {event.epoch}", event.batches, "batch", leave=False)
+                bar.set_postfix_str(line.split("] ", 1)[1], refresh=False)
+                bar.update(event.batch - bar.n)
+            elif event.batch == event.batches:
+                print(line, file=sys.stderr)
+            continue
+        if bar is not None:
+            bar.close()
+            bar = None
+        if event.kind == "epoch":
             h = event.hamming
             test = f"{event.test_elbo:.2f}" if event.test_elbo is not None else "-"
             ham = (
@@ -310,8 +353,7 @@ def _drive(trainer) -> int:
                 else ""
             )
             print(
-                ("\r" if tty else "")
-                + f"Epoch {event.epoch}/{event.epochs} ({event.phase}), train ELBO "
+                f"Epoch {event.epoch}/{event.epochs} ({event.phase}), train ELBO "
                 f"{event.train_elbo:.2f}, test ELBO {test},{ham}{val}, {event.seconds:.0f} s",
                 file=sys.stderr,
             )

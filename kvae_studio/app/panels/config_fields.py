@@ -12,6 +12,7 @@ import dataclasses
 
 from kvae_studio.app.panels.forms import FieldHint
 from model.config import FIELD_RANGES, KVAEConfig
+from model.config_help import CONFIG_HELP
 
 SIZES = "Sizes"
 SSM = "State space model"
@@ -24,78 +25,32 @@ MASKS = "Imputation masks"
 GROUP_ORDER = (SCHEDULE, SIZES, SSM, ALPHA, VAE, OBJECTIVE, MASKS)
 COLLAPSED = (SSM, ALPHA, VAE, OBJECTIVE, MASKS)
 
-_H = FieldHint
 
+_ACTIVATIONS = ("relu", "tanh", "elu", "sigmoid")
+_GROUPS = {  # the form's sections, schedule first: what users change most
+    SCHEDULE: ("batch_size", "num_epochs", "init_lr", "decay_rate", "decay_epochs",
+               "max_grad_norm", "only_vae_epochs", "kf_update_steps", "train_miss_prob",
+               "t_init_train_miss", "optimizer_per_phase"),
+    SIZES: ("frame_size", "dim_a", "dim_z", "dim_u", "K"),
+    SSM: ("init_cov", "noise_transition", "noise_emission", "init_kf_matrices"),
+    ALPHA: ("alpha_rnn", "alpha_units", "alpha_layers", "alpha_activation", "fifo_size",
+            "learn_u"),
+    VAE: ("conv", "filters", "kernel_size", "num_layers", "vae_num_units", "use_vae", "output",
+          "noise_pixel_var", "activation", "decoder_dense_activation", "init"),
+    OBJECTIVE: ("scale_reconstruction", "ll_clip", "ll_keep_prob", "sample_z"),
+    MASKS: ("t_init_mask", "t_steps_mask"),
+}  # fmt: skip
+_CHOICES = {
+    "alpha_activation": _ACTIVATIONS,
+    "output": ("bernoulli", "gaussian"),
+    "activation": _ACTIVATIONS,
+    "decoder_dense_activation": ("none", *_ACTIVATIONS),
+    "init": ("xavier", "torch"),
+}
 CONFIG_HINTS: dict[str, FieldHint] = {
-    # Schedule first: what users change most.
-    "batch_size": _H(SCHEDULE, "sequences per optimiser step", minimum=1),
-    "num_epochs": _H(SCHEDULE, "passes over the training set", minimum=1),
-    "init_lr": _H(SCHEDULE, "Adam's initial learning rate"),
-    "decay_rate": _H(SCHEDULE, "learning rate multiplier applied every decay_epochs (staircase)"),
-    "decay_epochs": _H(SCHEDULE, "epochs between two learning rate decays", minimum=1),
-    "max_grad_norm": _H(SCHEDULE, "gradients are clipped to this global norm"),
-    "only_vae_epochs": _H(SCHEDULE, "first epochs update the VAE alone"),
-    "kf_update_steps": _H(
-        SCHEDULE, "then epochs that update the VAE and A, B, C, a_0 but not the alpha network"
-    ),
-    "train_miss_prob": _H(SCHEDULE, "fraction of frames dropped at random while training"),
-    "t_init_train_miss": _H(SCHEDULE, "frames always observed at the start when dropping"),
-    "optimizer_per_phase": _H(
-        SCHEDULE, "a fresh Adam (new moments) when the phase changes, as the original"
-    ),
-    # Sizes.
-    "frame_size": _H(SIZES, "frame width and height; follows the training set", minimum=8),
-    "dim_a": _H(SIZES, "size of the VAE's code a_t (where the object is)", minimum=1),
-    "dim_z": _H(SIZES, "size of the LGSSM state z_t (position and velocity)", minimum=1),
-    "dim_u": _H(SIZES, "size of the control input u_t (zeros in the paper)"),
-    "K": _H(SIZES, "number of linear regimes mixed by alpha; 1 = a plain LGSSM", minimum=1),
-    # State space model.
-    "init_cov": _H(SSM, "prior covariance of z_1 is init_cov * I"),
-    "noise_transition": _H(SSM, "transition noise Q = noise_transition * I (fixed)"),
-    "noise_emission": _H(SSM, "emission noise R = noise_emission * I (fixed)"),
-    "init_kf_matrices": _H(SSM, "B and C start as this times standard normal noise"),
-    # Dynamics parameter network.
-    "alpha_rnn": _H(ALPHA, "an LSTM (on) or an MLP over the last fifo_size codes (off)"),
-    "alpha_units": _H(ALPHA, "hidden units of the alpha network", minimum=1),
-    "alpha_layers": _H(ALPHA, "MLP layers (when alpha_rnn is off)", minimum=1),
-    "alpha_activation": _H(
-        ALPHA, "MLP activation (when alpha_rnn is off)", choices=("relu", "tanh", "elu", "sigmoid")
-    ),
-    "fifo_size": _H(ALPHA, "codes a_{t-1}, a_{t-2}, ... fed to the MLP", minimum=1),
-    "learn_u": _H(ALPHA, "the alpha network also outputs the control u_t"),
-    # Encoder and decoder.
-    "conv": _H(VAE, "convolutional (on) or MLP (off) encoder and decoder"),
-    "filters": _H(VAE, "filters of the stride-2 conv layers, e.g. 32, 32, 32"),
-    "kernel_size": _H(VAE, "convolution kernel size", minimum=1),
-    "num_layers": _H(VAE, "MLP encoder/decoder layers (when conv is off)", minimum=1),
-    "vae_num_units": _H(VAE, "MLP encoder/decoder units (when conv is off)", minimum=1),
-    "use_vae": _H(VAE, "learn the VAE; off feeds the frames' codes directly"),
-    "output": _H(VAE, "pixel likelihood p(x_t | a_t)", choices=("bernoulli", "gaussian")),
-    "noise_pixel_var": _H(VAE, "fixed pixel variance of the Gaussian decoder"),
-    "activation": _H(
-        VAE, "activation of the hidden layers", choices=("relu", "tanh", "elu", "sigmoid")
-    ),
-    "decoder_dense_activation": _H(
-        VAE,
-        "after the decoder's first dense layer: none in the original",
-        choices=("none", "relu", "tanh", "elu", "sigmoid"),
-    ),
-    "init": _H(
-        VAE,
-        "xavier: the original's Xavier weights, zero biases, LSTM forget bias 1; "
-        "torch: PyTorch's defaults",
-        choices=("xavier", "torch"),
-    ),
-    # Objective.
-    "scale_reconstruction": _H(
-        OBJECTIVE, "weight of log p(x|a) in the training ELBO (1.0 when reporting)"
-    ),
-    "ll_clip": _H(OBJECTIVE, "Bernoulli probabilities clipped to [ll_clip, 1 - ll_clip]"),
-    "ll_keep_prob": _H(OBJECTIVE, "keep probability of a dropout on each frame's log p(x|a)"),
-    "sample_z": _H(OBJECTIVE, "log p(x|a) of the decoded smoothed codes C mu instead of a"),
-    # Masks.
-    "t_init_mask": _H(MASKS, "frames always observed at the start of an imputation mask"),
-    "t_steps_mask": _H(MASKS, "frames hidden by the planning mask after those"),
+    name: FieldHint(group, CONFIG_HELP[name], choices=_CHOICES.get(name, ()))
+    for group, names in _GROUPS.items()
+    for name in names
 }
 
 

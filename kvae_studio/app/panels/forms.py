@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app import colors
+from model.field_text import parse_text, show_text
 
 INVALID_COLOUR = colors.ERROR
 
@@ -136,46 +137,15 @@ class _ChoiceEditor(QComboBox):
         self.setCurrentIndex(index)
 
 
-def _parse_float(text: str) -> float:
-    return float(text.strip())
-
-
-def _show_float(value: Any) -> str:
-    return f"{float(value):g}"
-
-
-def _parse_ints(text: str) -> tuple[int, ...]:
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
-    return tuple(int(p) for p in parts)
-
-
-def _parse_points(text: str) -> tuple[tuple[float, float], ...]:
-    points = []
-    for chunk in text.split():
-        x, sep, y = chunk.partition(",")
-        if not sep:
-            raise ValueError(f"{chunk!r} is not COL,ROW")
-        points.append((float(x), float(y)))
-    return tuple(points)
-
-
-def _show_points(value: Any) -> str:
-    return " ".join(f"{x:g},{y:g}" for x, y in value)
-
-
 def _make_editor(default: Any, hint: FieldHint) -> QWidget:
     if isinstance(default, bool):
         return _BoolEditor()
     if isinstance(default, int):
         return _IntEditor(hint.minimum, hint.maximum)
-    if isinstance(default, float):
-        return _TextEditor(_parse_float, _show_float)
     if isinstance(default, str) and hint.choices:
         return _ChoiceEditor(hint.choices)
-    if isinstance(default, tuple) and default and isinstance(default[0], tuple):
-        return _TextEditor(_parse_points, _show_points)
-    if isinstance(default, tuple):
-        return _TextEditor(_parse_ints, lambda v: ", ".join(str(i) for i in v))
+    if isinstance(default, (float, tuple)):  # typed text, read as the command line reads it
+        return _TextEditor(lambda text: parse_text(text, default), show_text)
     return _TextEditor(str, str)
 
 
@@ -259,7 +229,7 @@ class DataclassForm(QWidget):
         editor.setObjectName(name)
         editor.set_value(default)
         label = QLabel(hint.label or name)
-        tip = f"<b>{name}</b> (default {_show(default)})<br>{hint.help or name}"
+        tip = f"<b>{name}</b> (default {show_text(default)})<br>{hint.help or name}"
         label.setToolTip(tip)
         editor.setToolTip(tip)
         editor.edited.connect(self._on_edit)
@@ -341,13 +311,3 @@ def _defaults(cls: type) -> dict[str, Any]:
         elif f.default_factory is not dataclasses.MISSING:
             out[f.name] = f.default_factory()
     return out
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        return _show_float(value)
-    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
-        return _show_points(value)
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
