@@ -318,7 +318,7 @@ def _drive(trainer) -> int:
     tty = on_terminal()
     started = time.perf_counter()
     bar = None
-    for event in trainer.run():
+    for event in training_events(trainer):
         if event.kind == "step":
             t = event.terms
             line = (
