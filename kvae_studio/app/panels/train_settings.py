@@ -32,11 +32,11 @@ from kvae_studio.app.panels.forms import DataclassForm
 from kvae_studio.app.panels.train_session import read_run
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
 from kvae_studio.app.resources import (
-    scene_title,
     shipped_datasets,
     shipped_models,
     shipped_scene,
 )
+from kvae_studio.services.model_names import display_name
 from kvae_studio.services.training import TrainRequest, new_run_dir, read_studio_file
 from model.config import KVAEConfig
 from model.data import frames_problem
@@ -183,8 +183,8 @@ class TrainSettings(QScrollArea):
         for run in self.workspace.runs():
             if (run / MODEL_FILE).is_file():
                 self.run_combo.addItem(run.name, str(run))
-        for scene, model in shipped_models().items():
-            self.run_combo.addItem(f"From {scene_title(scene)} (shipped)", f"{SHIPPED}{model}")
+        for model in shipped_models().values():
+            self.run_combo.addItem(f"From {display_name(model)}", f"{SHIPPED}{model}")
             self.run_combo.setItemData(
                 self.run_combo.count() - 1,
                 f"A new run that starts from the weights and config of {model.name}",
