@@ -97,9 +97,19 @@ def read_summary(path: str | os.PathLike) -> dict[str, Any]:
     return _summary(path, read_metadata(path))
 
 
+def stored_summary(path: str | os.PathLike | None) -> dict[str, Any]:
+    """`read_summary`, or {} for no file or one whose summary cannot be read: a viewer
+    that already loaded the model shows it all the same."""
+    if path is None:
+        return {}
+    try:
+        return read_summary(path)
+    except (ModelFileError, OSError):
+        return {}
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KVAE:
-    """Rebuild a KVAE from its file alone. The training summary is also in `model.summary`
-    (kept for the callers that still read it there; new code takes `read_summary(path)`)."""
+    """Rebuild a KVAE from its file alone (its training summary: `read_summary(path)`)."""
     path = Path(path)
     meta = read_metadata(path)
     if meta.get("format") != FORMAT or "config" not in meta:
@@ -108,7 +118,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
         config = KVAEConfig.from_stored_json(meta["config"])
     except (ValueError, TypeError) as err:
         raise ModelFileError(f"{path.name}: its config cannot be used ({err})") from None
-    summary = _summary(path, meta)
+    _summary(path, meta)  # a file whose summary is not an object is refused whole
     _check_declared_shapes(path, config, read_header(path))
     try:
         tensors = load_file(str(path), device="cpu")
@@ -123,7 +133,6 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
     if any(v.is_floating_point() and not torch.isfinite(v).all() for v in tensors.values()):
         raise ModelFileError(f"{path.name}: the weights contain NaN or infinity")
     model.load_state_dict(tensors)
-    model.summary = summary
     return model.to(device).eval()
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from model.checkpoint import load_model
+from model.checkpoint import read_summary
 
 TINY = [
     "--set", "batch_size=16", "--set", "dim_z=3", "--set", "K=2", "--set", "alpha_units=8",
@@ -74,7 +74,7 @@ def test_torchrun_trains_a_model_that_evaluate_scores(data, tmp_path):
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [r["kind"] for r in log] == ["step", "step", "epoch"]  # written once
     assert log[-1]["world_size"] == 2 and log[-1]["hamming"]
-    assert load_model(run / "model.safetensors").summary["world_size"] == 2
+    assert read_summary(run / "model.safetensors")["world_size"] == 2
 
     scored = kvae_studio(
         "evaluate", str(run / "model.safetensors"), str(data / "test.npz"), "--json"

@@ -168,7 +168,7 @@ def test_a_model_of_another_frame_size_resimulates_a_scene_but_refuses_a_dataset
     data = tmp_path / "small.npz"
     np.savez(data, images=np.zeros((2, 20, 32, 32), np.float32))
     before = state_of(doc)
-    with pytest.raises(OpenError, match=r"small\.npz: the model expects 64×64"):
+    with pytest.raises(OpenError, match=r"small\.npz: frames are 32×32 px, the model expects 64"):
         doc.open_dataset(data)
     assert_same(doc, before)
 

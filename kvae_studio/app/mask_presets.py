@@ -41,3 +41,13 @@ def band_occlusion(
     else:
         occluded[:, lo : lo + thickness, :] = True
     return occluded
+
+
+def middle_of_first_run(hidden: np.ndarray) -> int | None:
+    """The middle frame of the first run of hidden frames, or None when none is hidden."""
+    frames = np.flatnonzero(hidden)
+    if not frames.size:
+        return None
+    run_end = np.flatnonzero(np.diff(frames) > 1)
+    last = frames[run_end[0]] if run_end.size else frames[-1]
+    return int((frames[0] + last) // 2)

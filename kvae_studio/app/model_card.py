@@ -77,9 +77,9 @@ class ModelCard:
         return f"trained on {scene_title(self.scene)}" if self.scene else "scene unknown"
 
 
-def model_card(model: Any, path: str | None) -> ModelCard:
-    """The card of `model` (a KVAE with `config` and `summary`) opened from `path`."""
-    summary = getattr(model, "summary", {}) or {}
+def model_card(model: Any, path: str | None, summary: dict[str, Any] | None = None) -> ModelCard:
+    """The card of `model` (a KVAE) opened from `path`, whose file's summary is `summary`."""
+    summary = summary or {}
     cfg = model.config
     scene = model_scene(summary) if path else None
     shipped = shipped_scene(path) is not None

@@ -11,7 +11,7 @@ never leaves the document half-changed.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,8 @@ import numpy as np
 from psygnal import Signal
 
 from kvae_studio.app import documents
+from kvae_studio.app import mask_presets as presets
 from kvae_studio.app.documents import OpenError
-from kvae_studio.app.mask_presets import band_occlusion, planning_hidden, random_hidden
 from kvae_studio.app.masking import MaskEvent, MaskModel
 from kvae_studio.app.model_card import dataset_scene, model_scene
 from kvae_studio.app.resources import shipped_model, shipped_scene
@@ -32,16 +32,8 @@ from kvae_studio.document.sources import (
     source_from_dict,
     source_to_dict,
 )
-
-
-def frame_size_problem(frame_size: int, images: np.ndarray) -> str | None:
-    """Why a model of `frame_size` cannot look at `images` (T, H, W), or None if it can."""
-    if images.ndim != 3:
-        return f"expected one sequence (T, H, W), got shape {images.shape}"
-    if images.shape[1:] != (frame_size, frame_size):
-        h, w = images.shape[1:]
-        return f"the model expects {frame_size}×{frame_size} frames, the sequence has {h}×{w}"
-    return None
+from model.checkpoint import stored_summary
+from model.data import frames_problem
 
 
 @dataclass(frozen=True)
@@ -58,6 +50,7 @@ class ExploreState:
     frame: int
     dataset: Any = None  # model.data.SequenceData of an open dataset
     dataset_path: str | None = None
+    model_summary: dict = field(default_factory=dict)  # of the model's file
 
 
 @dataclass(frozen=True)
@@ -87,7 +80,7 @@ class ExploreDocument:
         self._swapping = False
         self._state = ExploreState(
             model.eval(), model_path, images, OtherSource("empty"), None,
-            self.mask.hidden, self.mask.occluded, 0,
+            self.mask.hidden, self.mask.occluded, 0, model_summary=stored_summary(model_path),
         )  # fmt: skip
         self.mark_saved()
 
@@ -131,7 +124,8 @@ class ExploreDocument:
 
     @property
     def model_summary(self) -> dict[str, Any]:
-        return getattr(self.model, "summary", {}) or {}
+        """The training summary of the model's file (epoch, scene, data...); {} untrained."""
+        return self._state.model_summary
 
     @property
     def sequence_scene(self) -> str | None:
@@ -172,23 +166,18 @@ class ExploreDocument:
             self.frame_changed.emit(frame)
 
     def apply_planning(self, seen: int, hidden: int) -> None:
-        self.mask.set_mask(hidden=planning_hidden(self.steps, seen, hidden))
+        self.mask.set_mask(hidden=presets.planning_hidden(self.steps, seen, hidden))
 
     def apply_random(self, drop_prob: float, seed: int, keep_first: int) -> None:
-        self.mask.set_mask(hidden=random_hidden(self.steps, drop_prob, seed, keep_first))
+        self.mask.set_mask(hidden=presets.random_hidden(self.steps, drop_prob, seed, keep_first))
 
     def apply_band(self, orientation: str, centre: int, thickness: int) -> None:
         t, h, w = self.images.shape
-        self.mask.set_mask(occluded=band_occlusion(t, h, w, orientation, centre, thickness))
+        self.mask.set_mask(occluded=presets.band_occlusion(t, h, w, orientation, centre, thickness))
 
     def first_hidden_middle(self) -> int | None:
         """The middle of the first hidden stretch: where imputation shows most."""
-        hidden = np.flatnonzero(self.mask.hidden)
-        if not hidden.size:
-            return None
-        run_end = np.flatnonzero(np.diff(hidden) > 1)
-        last = hidden[run_end[0]] if run_end.size else hidden[-1]
-        return int((hidden[0] + last) // 2)
+        return presets.middle_of_first_run(self.mask.hidden)
 
     def mark_saved(self) -> None:
         """The masks as they are now are kept somewhere (a session, or fresh defaults)."""
@@ -217,10 +206,11 @@ class ExploreDocument:
     # Swaps: build the next state, check it, put it in place at once.
     def set_model(self, model: Any, path: str | None) -> None:
         """Look at the same sequence with another model of the same frame size."""
-        problem = frame_size_problem(model.config.frame_size, self.images)
+        problem = frames_problem(self.images.shape, model.config.frame_size)
         if problem:
             raise OpenError(problem)
-        self.swap(replace(self.snapshot(), model=model.eval(), model_path=path))
+        self.swap(replace(self.snapshot(), model=model.eval(), model_path=path,
+                          model_summary=stored_summary(path)))  # fmt: skip
 
     def set_sequence(
         self,
@@ -273,9 +263,10 @@ class ExploreDocument:
         simulated again at the model's frame size when it differs."""
         model = documents.open_model_file(path)
         resolved = str(Path(path).resolve())
-        problem = frame_size_problem(model.config.frame_size, self.images)
+        problem = frames_problem(self.images.shape, model.config.frame_size)
         if not problem:
-            self.swap(replace(self.snapshot(), model=model, model_path=resolved))
+            self.swap(replace(self.snapshot(), model=model, model_path=resolved,
+                              model_summary=stored_summary(resolved)))  # fmt: skip
         elif isinstance(self.source, SceneSource):
             src = self.source
             self.new_sequence(src.scene, src.seed, marker=src.marker,
@@ -286,7 +277,7 @@ class ExploreDocument:
     def open_dataset(self, path: str | os.PathLike, index: int = 0) -> Any:
         """Explore sequence `index` of an .npz dataset; returns its `SequenceData`."""
         data = documents.open_dataset_file(path)
-        problem = frame_size_problem(self.model.config.frame_size, data.images[0])
+        problem = frames_problem(data.images[0].shape, self.model.config.frame_size)
         if problem:
             raise OpenError(f"{Path(path).name}: {problem}")
         self.show_dataset(data, str(Path(path).resolve()), index)
@@ -306,7 +297,7 @@ class ExploreDocument:
                     note = f"its model could not be loaded ({err}), kept the current one"
             else:
                 note = f"its model {Path(wanted).name} is missing, kept the current one"
-        problem = frame_size_problem(model.config.frame_size, session.images)
+        problem = frames_problem(session.images.shape, model.config.frame_size)
         if problem:
             raise OpenError(f"{Path(path).name}: {problem}")
         self.set_sequence(
@@ -346,15 +337,15 @@ class ExploreDocument:
         images = np.asarray(images, dtype=np.float32)
         model = self.model if model is None else model
         path = self.model_path if model is self.model else model_path
-        problem = frame_size_problem(model.config.frame_size, images)
+        problem = frames_problem(images.shape, model.config.frame_size)
         if problem:
             raise OpenError(problem)
         steps = images.shape[0]
         if hidden is None:
             same_shape = images.shape == self.images.shape
             cfg = model.config
-            hidden = (self.mask.hidden.copy() if same_shape
-                      else planning_hidden(steps, cfg.t_init_mask, cfg.t_steps_mask))  # fmt: skip
+            planning = presets.planning_hidden(steps, cfg.t_init_mask, cfg.t_steps_mask)
+            hidden = self.mask.hidden.copy() if same_shape else planning
             if occluded is None and same_shape:
                 occluded = self.mask.occluded.copy()
         if occluded is None:
@@ -362,9 +353,10 @@ class ExploreDocument:
         hidden, occluded = np.asarray(hidden, bool), np.asarray(occluded, bool)
         if hidden.shape != (steps,) or occluded.shape != images.shape:
             raise OpenError("the masks do not match the sequence's shape")
+        summary = self.model_summary if model is self.model else stored_summary(path)
         return ExploreState(
             model.eval(), path, images, source, state, hidden, occluded,
-            int(np.clip(frame, 0, steps - 1)), dataset, dataset_path,
+            int(np.clip(frame, 0, steps - 1)), dataset, dataset_path, summary,
         )  # fmt: skip
 
     def _put(self, new: ExploreState) -> None:

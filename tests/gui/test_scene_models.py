@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from window_helpers import RESULT_TIMEOUT_MS, wait_idle
 
 from kvae_studio.sim import scene_params, simulate
-from model.checkpoint import load_model, save_model
+from model.checkpoint import load_model, read_summary, save_model
 from model.config import KVAEConfig
 from model.data import save_sequences
 from model.kvae import KVAE
@@ -237,7 +237,7 @@ def test_the_model_card_says_scene_size_training_and_shipped_figures(shipped):
                "random_0.5": {"hamming": {"smoothing": 0.01, "baseline": 0.05}}}  # fmt: skip
     (shipped / "models" / "pong-evaluation.json").write_text(json.dumps(figures))
     path = shipped / "models" / "pong.safetensors"
-    card = model_card(load_model(path), str(path))
+    card = model_card(load_model(path), str(path), read_summary(path))
     assert (card.headline, card.shipped) == ("trained on Pong", True)
     assert card.lines[0].startswith("32×32 frames, K=2") and card.lines[0].endswith(", 1 epoch")
     assert card.lines[-1] == (

@@ -244,7 +244,7 @@ class ExploreView(QWidget):
         doc = self.document
         if change.model:
             self.sequence_controls.follow_model(doc.model_summary)
-            card = model_card(doc.model, doc.model_path)
+            card = model_card(doc.model, doc.model_path, doc.model_summary)
             self.sequence_controls.show_model_card(card, doc.model_path)
         if change.sequence:
             self._show_sequence()
