@@ -171,7 +171,7 @@ def measure_stall(app, window, seconds: float) -> tuple[float, int, int]:
 
 
 def reference(model, images, hidden, repeats: int) -> dict[str, list[float]]:
-    from kvae_studio.app.inference import InferenceRequest, run_inference
+    from kvae_studio.services.inference import InferenceRequest, run_inference
     from model.imputation import ImputeMemo, impute
 
     previous = torch.get_num_threads()
@@ -235,12 +235,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QSettings
 
-    from kvae_studio.app import documents
     from kvae_studio.app.main_window import MainWindow
+    from kvae_studio.document import opening
 
     app = QApplication.instance() or QApplication([])
     qtsetup.start(app, dark_theme=False)  # as before: Qt's own style
-    model = documents.open_model_file(args.model) if args.model else documents.fresh_model()
+    model = opening.open_model_file(args.model) if args.model else opening.fresh_model()
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "kvae-bench", "b")
     window = MainWindow(model, args.model, settings=settings, panels=False, restore_layout=False)
     window.resize(1400, 900)

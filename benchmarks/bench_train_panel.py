@@ -179,8 +179,8 @@ def painting_while_training(
     from bench_gui_latency import measure_stall, wait_for_result
     from PySide6.QtCore import QSettings
 
-    from kvae_studio.app import documents
     from kvae_studio.app.main_window import MainWindow
+    from kvae_studio.document import opening
 
     app = QApplication.instance()
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,7 +189,7 @@ def painting_while_training(
         workspace.datasets_dir.mkdir(parents=True, exist_ok=True)
         save_sequences(workspace.datasets_dir / "paint-train.npz", images, state)
         settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(documents.fresh_model(), None, settings=settings, restore_layout=False)
+        window = MainWindow(opening.fresh_model(), None, settings=settings, restore_layout=False)
         window.resize(1400, 900)
         window.show()
         window.explore.new_sequence("box", 0, steps=20)

@@ -43,7 +43,8 @@ def test_the_contract_catches_a_model_that_imports_qt(tmp_path):
     (tmp_path / "model" / "view.py").write_text("import PySide6.QtWidgets\nimport kvae_studio\n")
     lines = ["[tool.importlinter]", *_toml_pairs(config, skip="contracts")]
     for contract in config["contracts"]:  # those about the model: the copy has no app
-        if all(m.split(".")[0] == "model" for m in contract["source_modules"]):
+        sources = contract.get("source_modules", [])
+        if sources and all(m.split(".")[0] == "model" for m in sources):
             lines += ["[[tool.importlinter.contracts]]", *_toml_pairs(contract)]
     (tmp_path / "pyproject.toml").write_text("\n".join(lines) + "\n")
     result = _lint_imports(tmp_path)
@@ -51,6 +52,38 @@ def test_the_contract_catches_a_model_that_imports_qt(tmp_path):
     assert "BROKEN" in result.stdout
     assert "model.view -> PySide6" in result.stdout
     assert "model.view -> kvae_studio" in result.stdout
+
+
+def test_the_contracts_catch_qt_below_the_window_and_a_layer_upside_down(tmp_path):
+    """The studio's contracts, on a copy of its layout where the document imports Qt and
+    a service imports the window: both are reported, the model's contract still holds."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    files = {
+        "model/__init__.py": "",
+        "kvae_studio/__init__.py": "",
+        "kvae_studio/colors.py": "",
+        "kvae_studio/app/__init__.py": "",
+        "kvae_studio/app/window.py": "import PySide6.QtWidgets\nimport kvae_studio.document\n",
+        "kvae_studio/commands/__init__.py": "",
+        "kvae_studio/document/__init__.py": "",
+        "kvae_studio/document/canvas.py": "import PySide6.QtGui\n",
+        "kvae_studio/services/__init__.py": "",
+        "kvae_studio/services/training.py": "import kvae_studio.app.window\n",
+        "kvae_studio/sim/__init__.py": "",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    lines = ["[tool.importlinter]", *_toml_pairs(config, skip="contracts")]
+    for contract in config["contracts"]:
+        lines += ["[[tool.importlinter.contracts]]", *_toml_pairs(contract)]
+    (tmp_path / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0, result.stdout
+    assert "kvae_studio.document.canvas -> PySide6" in result.stdout
+    assert "kvae_studio.services.training -> kvae_studio.app.window" in result.stdout
+    assert "The model has no Qt and does not know the studio KEPT" in result.stdout
 
 
 def _toml_pairs(table: dict, skip: str = "") -> list[str]:

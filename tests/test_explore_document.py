@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from kvae_studio.app.documents import OpenError
-from kvae_studio.app.mask_presets import planning_hidden
-from kvae_studio.app.masking import MaskEvent
 from kvae_studio.document.explore import ExploreDocument, Swap
+from kvae_studio.document.mask_presets import planning_hidden
+from kvae_studio.document.masking import MaskEvent
+from kvae_studio.document.opening import OpenError
 from kvae_studio.document.sources import (
     DatasetSource,
     OtherSource,

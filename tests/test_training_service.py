@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from kvae_studio import cli
-from kvae_studio.app.panels.train_session import TrainSession
+from kvae_studio.services.train_session import TrainSession
 from kvae_studio.services.training import TrainRequest, read_studio_file
 from model.config import KVAEConfig
 from model.data import save_sequences

@@ -47,9 +47,9 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     the last model used, whose scene the first sequence then follows. Then the shipped
     model of the scene (box when none asked), else an untrained model, as the note says.
     """
-    from kvae_studio.app import documents
-    from kvae_studio.app.model_card import model_scene
-    from kvae_studio.app.resources import default_model_path, scene_title, shipped_model
+    from kvae_studio.document import opening
+    from kvae_studio.services.model_card import model_scene
+    from kvae_studio.services.resources import default_model_path, scene_title, shipped_model
     from kvae_studio.sim.scenes import SCENES
     from model.checkpoint import read_summary
 
@@ -65,8 +65,8 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
         if not path.is_file():
             continue
         try:
-            model = documents.open_model_file(path)
-        except documents.OpenError as err:
+            model = opening.open_model_file(path)
+        except opening.OpenError as err:
             problems.append(str(err))
             continue
         learned = model_scene(read_summary(path))  # read by open_model_file just now
@@ -79,7 +79,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     note = f"No trained model at {fallback_path}: showing an untrained model"
     if problems:
         note = f"{problems[-1]}: showing an untrained model"
-    return documents.fresh_model(), None, scene or "box", note
+    return opening.fresh_model(), None, scene or "box", note
 
 
 def run_app(
@@ -109,7 +109,7 @@ def run_app(
     if problem := xcb_problem():  # Qt would abort with a misleading message
         print(f"kvae-studio: {problem}", file=sys.stderr)
         return 1
-    from kvae_studio.app.inference_process import start_spare
+    from kvae_studio.services.inference_process import start_spare
 
     start_spare()  # the model's process imports torch while this one imports Qt
 

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app import documents
-from kvae_studio.app.documents import OpenError
 from kvae_studio.app.explore.explore_view import ExploreView
 from kvae_studio.app.settings import AppSettings
 from kvae_studio.app.window_commands import WindowCommands
+from kvae_studio.document import opening
 from kvae_studio.document.explore import ExploreDocument
+from kvae_studio.document.opening import OpenError
 from model.kvae import KVAE
 
 
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | os.PathLike) -> bool:
         """Open a model, dataset or session, whichever the file is."""
-        kind = documents.kind_of(path)
+        kind = opening.kind_of(path)
         if kind == "model":
             return self.open_model(path)
         if kind == "session":
@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
             return self.show_error("Cannot open model", _named(err, path))
         self._opened(path)
         self.settings.set_last_model(str(path))
-        self.statusBar().showMessage(f"Opened model {documents.display_name(path)}", 5000)
+        self.statusBar().showMessage(f"Opened model {opening.display_name(path)}", 5000)
         return True
 
     def open_dataset(self, path: str | os.PathLike, index: int = 0) -> bool:
@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.settings.recent_files()
         for path in recent:
-            action = self.recent_menu.addAction(documents.display_name(path))
+            action = self.recent_menu.addAction(opening.display_name(path))
             action.setToolTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
         if recent:
@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
     # Window events.
     def dragEnterEvent(self, ev: QDragEnterEvent) -> None:
         urls = ev.mimeData().urls() if ev.mimeData().hasUrls() else []
-        if any(documents.kind_of(u.toLocalFile()) != "unknown" for u in urls if u.isLocalFile()):
+        if any(opening.kind_of(u.toLocalFile()) != "unknown" for u in urls if u.isLocalFile()):
             ev.acceptProposedAction()
         else:
             ev.ignore()
@@ -338,7 +338,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         path = self.document.model_path
-        model = documents.display_name(path) if path else "untrained model"
+        model = opening.display_name(path) if path else "untrained model"
         self.model_status.setText(model)
         self.model_status.setToolTip(path or "No trained model: a freshly initialised one")
         self.setWindowTitle(f"KVAE Studio — {model}")

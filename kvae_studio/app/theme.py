@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from kvae_studio.app.colors import (
+from kvae_studio.colors import (
     ACCENT,
     BACKGROUND,
     BASE,

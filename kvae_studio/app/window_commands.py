@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from kvae_studio import __version__
 from kvae_studio.app.model_dialog import model_file_dialog
-from kvae_studio.app.session import SUFFIX as SESSION_SUFFIX
+from kvae_studio.document.session import SUFFIX as SESSION_SUFFIX
 
 if TYPE_CHECKING:
     from kvae_studio.app.main_window import MainWindow
@@ -110,7 +110,7 @@ class WindowCommands:
 
     def export_video(self, path: str | os.PathLike, fps: float | None = None) -> bool:
         """Truth, observed and imputed side by side, one video frame per sequence frame."""
-        from kvae_studio.app.export import ExportError, compose_frames, write_video
+        from kvae_studio.services.export import ExportError, compose_frames, write_video
 
         w = self.window
         result = w.explore.result
@@ -129,8 +129,8 @@ class WindowCommands:
     ) -> bool:  # fmt: skip
         """The paper's imputation or generation video of the sequence on screen, as
         `kvae-studio export` makes it (the mask painted here plays no part)."""
-        from kvae_studio.app.export import ExportError, write_video
-        from kvae_studio.app.paper_videos import paper_video
+        from kvae_studio.services.export import ExportError, write_video
+        from kvae_studio.services.paper_videos import paper_video
 
         w, doc = self.window, self.window.document
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

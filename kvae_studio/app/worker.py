@@ -18,8 +18,8 @@ import threading
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from kvae_studio.app.inference import InferenceRequest, InferenceResult
-from kvae_studio.app.inference_process import CHILD_THREADS, InferenceProcess
+from kvae_studio.services.inference import InferenceRequest, InferenceResult
+from kvae_studio.services.inference_process import CHILD_THREADS, InferenceProcess
 from model.kvae import KVAE
 
 INFERENCE_THREADS = CHILD_THREADS

@@ -2,7 +2,7 @@
 
 Every argument is checked before any work (the output's name and folder, the data file's
 header and the sequence number, the model), so a mistake costs one line and writes
-nothing. The format follows the file name: GIF, or MP4 as H.264 (see app/export.py).
+nothing. The format follows the file name: GIF, or MP4 as H.264 (see services/export.py).
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     model, images = loaded
 
-    from kvae_studio.app.export import ExportError, write_video
-    from kvae_studio.app.paper_videos import paper_video
+    from kvae_studio.services.export import ExportError, write_video
+    from kvae_studio.services.paper_videos import paper_video
 
     frames = paper_video(model, images, args.kind, args.drop_prob, args.seed, args.steps)
     try:

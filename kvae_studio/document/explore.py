@@ -18,12 +18,10 @@ from typing import Any
 import numpy as np
 from psygnal import Signal
 
-from kvae_studio.app import documents
-from kvae_studio.app import mask_presets as presets
-from kvae_studio.app.documents import OpenError
-from kvae_studio.app.masking import MaskEvent, MaskModel
-from kvae_studio.app.model_card import dataset_scene, model_scene
-from kvae_studio.app.resources import shipped_model, shipped_scene
+from kvae_studio.document import mask_presets as presets
+from kvae_studio.document import opening
+from kvae_studio.document.masking import MaskEvent, MaskModel
+from kvae_studio.document.opening import OpenError
 from kvae_studio.document.sources import (
     DatasetSource,
     OtherSource,
@@ -32,6 +30,8 @@ from kvae_studio.document.sources import (
     source_from_dict,
     source_to_dict,
 )
+from kvae_studio.services.model_card import dataset_scene, model_scene
+from kvae_studio.services.resources import shipped_model, shipped_scene
 from model.checkpoint import stored_summary
 from model.data import frames_problem
 
@@ -146,7 +146,7 @@ class ExploreDocument:
 
     def to_session(self):
         """The document as a `Session`, ready for `save_session`."""
-        from kvae_studio.app.session import Session
+        from kvae_studio.document.session import Session
 
         return Session(
             images=self.images,
@@ -261,7 +261,7 @@ class ExploreDocument:
     def open_model(self, path: str | os.PathLike) -> None:
         """Explore the current sequence with the model in `path`; a simulated sequence is
         simulated again at the model's frame size when it differs."""
-        model = documents.open_model_file(path)
+        model = opening.open_model_file(path)
         resolved = str(Path(path).resolve())
         problem = frames_problem(self.images.shape, model.config.frame_size)
         if not problem:
@@ -276,7 +276,7 @@ class ExploreDocument:
 
     def open_dataset(self, path: str | os.PathLike, index: int = 0) -> Any:
         """Explore sequence `index` of an .npz dataset; returns its `SequenceData`."""
-        data = documents.open_dataset_file(path)
+        data = opening.open_dataset_file(path)
         problem = frames_problem(data.images[0].shape, self.model.config.frame_size)
         if problem:
             raise OpenError(f"{Path(path).name}: {problem}")
@@ -286,13 +286,13 @@ class ExploreDocument:
     def open_session(self, path: str | os.PathLike) -> str:
         """Put back a saved session (sequence, masks, frame and, if it can, its model);
         returns a note on what could not be put back ("" when all was)."""
-        session = documents.open_session_file(path)
+        session = opening.open_session_file(path)
         model, model_path, note = self.model, self.model_path, ""
         wanted = session.model_path
         if wanted and wanted != model_path:
             if Path(wanted).is_file():
                 try:
-                    model, model_path = documents.open_model_file(wanted), wanted
+                    model, model_path = opening.open_model_file(wanted), wanted
                 except OpenError as err:
                     note = f"its model could not be loaded ({err}), kept the current one"
             else:
@@ -307,7 +307,7 @@ class ExploreDocument:
         return note
 
     def save_session(self, path: str | os.PathLike) -> None:
-        from kvae_studio.app.session import SessionError, save_session
+        from kvae_studio.document.session import SessionError, save_session
 
         try:
             save_session(path, self.to_session())
@@ -329,7 +329,7 @@ class ExploreDocument:
             self._saved_mask = saved
             self._announce(new, old)
             cause = getattr(err, "__cause__", None) or err  # psygnal wraps observer errors
-            raise OpenError(documents.one_line(cause)) from None
+            raise OpenError(opening.one_line(cause)) from None
 
     # Internals.
     def _sequence_state(self, images, source, state, hidden, occluded, frame,

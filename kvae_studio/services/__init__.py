@@ -1,14 +1,18 @@
 """What the command line and the window both do, written once: no Qt here.
 
 `kvae_studio.commands` (the command line) and `kvae_studio.app` (the window) call these
-functions, so that the two front ends train, evaluate and name models the same way:
+modules, so that the two front ends train, evaluate, export and name models the same way:
 
 - `training`: the training data (several files joined), the checks made before any work,
   the `Trainer` built from a request, its numerical failures as one message, and the run
-  folder's `studio.json`;
+  folder's `studio.json`; `train_session`: a training job the Train panel runs;
 - `evaluation`: the models and test set of a sweep, checked before the first sweep, the
-  sweep results and their CSV;
-- `model_names`: what a model file is called in lists, titles and the sweep CSV.
+  sweep results and their CSV; `evaluate_work`: the Evaluate panel's job;
+- `scene_work`: simulating a data set as a job; `cancelled`: how a job is told to stop;
+- `inference` and `inference_process`: the model's work for Explore, in a child process;
+- `export` and `paper_videos`: pictures and the paper's videos;
+- `resources`, `model_names`, `model_card`: the shipped models and what a model is called.
 
-The import-linter contract in pyproject.toml keeps PySide6 and pyqtgraph out.
+Import-linter contracts in pyproject.toml keep PySide6 and pyqtgraph out, and the
+services below the document and the window.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kvae_studio.app.resources import scene_title, shipped_scene
+from kvae_studio.services.resources import scene_title, shipped_scene
 from model.run_folder import MODEL_FILE
 
 

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from window_helpers import request
 
-from kvae_studio.app.export import ExportError, compose_frames, write_video
-from kvae_studio.app.inference import run_inference, sigma_ellipses
-from kvae_studio.app.session import (
+from kvae_studio.document.session import (
     Session,
     SessionError,
     is_session_file,
     load_session,
     save_session,
 )
+from kvae_studio.services.export import ExportError, compose_frames, write_video
+from kvae_studio.services.inference import run_inference, sigma_ellipses
 from model.masks import planning_mask
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -11,8 +11,8 @@ import pytest
 import torch
 from window_helpers import request
 
-from kvae_studio.app.inference import run_inference
-from kvae_studio.app.inference_process import (
+from kvae_studio.services.inference import run_inference
+from kvae_studio.services.inference_process import (
     CHILD_THREADS,
     InferenceProcess,
     InferenceProcessError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kvae_studio.app.brush import segment_footprint
-from kvae_studio.app.mask_presets import band_occlusion, planning_hidden, random_hidden
-from kvae_studio.app.masking import MaskEvent, MaskModel
+from kvae_studio.document.brush import segment_footprint
+from kvae_studio.document.mask_presets import band_occlusion, planning_hidden, random_hidden
+from kvae_studio.document.masking import MaskEvent, MaskModel
 
 
 def replay(mask: MaskModel, frame, points, size=3.0, paint=True) -> bool:

@@ -292,7 +292,7 @@ def _random_model(path: Path, seed: int) -> Path:
 def test_a_fresh_workspace_offers_the_papers_test_set(qtbot, workspace):
     """At first launch, before anything is simulated, Evaluate can already run the sweeps
     of the shipped model on the paper's own box test sequences."""
-    from kvae_studio.app.resources import shipped_datasets
+    from kvae_studio.services.resources import shipped_datasets
     from model.data import load_sequences
 
     shipped = [p for p in shipped_datasets() if p.name == "paper-box-test.npz"]

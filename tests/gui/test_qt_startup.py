@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _FRESH = """
 import json, sys
 import kvae_studio.app.panels
-from kvae_studio.app.panels import cancelled, evaluate_work, scene_work, train_session
+from kvae_studio.services import cancelled, evaluate_work, scene_work, train_session
 qt_free = sorted({"PySide6", "pyqtgraph"} & {m.split(".")[0] for m in sys.modules})
 import kvae_studio.app.explore.time_plots, kvae_studio.app.panels.curves
 from kvae_studio.app import pyside_fix, qtsetup

@@ -39,7 +39,7 @@ def shipped(tmp_path, monkeypatch, one_torch_thread) -> Path:
     images, _ = simulate(scene_params("pong", size=32), 2, 20, seed=0)
     (root / "datasets").mkdir()
     save_sequences(root / "datasets" / "paper-pong-test.npz", images)
-    monkeypatch.setattr("kvae_studio.app.resources.resources_dir", lambda: root)
+    monkeypatch.setattr("kvae_studio.services.resources.resources_dir", lambda: root)
     return root
 
 
@@ -192,8 +192,8 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     """Train's run list holds the shipped models: a run from one keeps its config and
     starts from its weights (a user's run list, 'continue from', beside the runs)."""
     from kvae_studio.app.panels.train_panel import TrainPanel
-    from kvae_studio.app.panels.train_session import TrainSession
     from kvae_studio.app.panels.workspace import Workspace
+    from kvae_studio.services.train_session import TrainSession
     from kvae_studio.services.training import read_studio_file
 
     workspace = Workspace(tmp_path / "studio")
@@ -231,7 +231,7 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
 def test_the_model_card_says_scene_size_training_and_shipped_figures(shipped):
     import json
 
-    from kvae_studio.app.model_card import dataset_scene, model_card, model_scene
+    from kvae_studio.services.model_card import dataset_scene, model_card, model_scene
 
     figures = {"planning": {"hamming": {"smoothing": 0.02, "baseline": 0.05}},
                "random_0.5": {"hamming": {"smoothing": 0.01, "baseline": 0.05}}}  # fmt: skip

@@ -13,8 +13,13 @@ from model.checkpoint import save_model
 from model.config import KVAEConfig
 from model.kvae import KVAE
 
-QT_FREE = ("brush", "masking", "mask_presets", "session", "inference", "export", "colors",
-           "documents", "resources")  # fmt: skip
+# Every Qt-free package of the studio, imported in a fresh interpreter (the import-linter
+# contracts check the same statically; this checks what really ends up in sys.modules).
+QT_FREE = ("kvae_studio.document.explore", "kvae_studio.document.opening",
+           "kvae_studio.services.inference_process", "kvae_studio.services.paper_videos",
+           "kvae_studio.services.evaluate_work", "kvae_studio.services.train_session",
+           "kvae_studio.services.scene_work", "kvae_studio.commands.train",
+           "kvae_studio.colors", "kvae_studio.app", "kvae_studio.app.panels")  # fmt: skip
 
 
 def test_every_control_of_explore_has_a_tooltip(window):
@@ -82,7 +87,7 @@ def test_a_model_of_another_frame_size_resimulates_the_scene(qtbot, window, tmp_
 
 
 def test_the_models_of_the_window_import_no_qt():
-    imports = "; ".join(f"import kvae_studio.app.{name}" for name in QT_FREE)
+    imports = "; ".join(f"import {name}" for name in QT_FREE)
     code = (
         f"import sys; {imports}; "
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "

@@ -17,8 +17,8 @@ from safetensors.torch import save
 from test_window_files import assert_unchanged, close_error, snapshot
 from window_helpers import wait_idle
 
-from kvae_studio.app.session import FORMAT as SESSION_FORMAT
-from kvae_studio.app.session import load_session
+from kvae_studio.document.session import FORMAT as SESSION_FORMAT
+from kvae_studio.document.session import load_session
 from model.checkpoint import FORMAT as MODEL_FORMAT
 
 

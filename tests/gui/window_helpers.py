@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kvae_studio.app.inference import InferenceRequest
+from kvae_studio.services.inference import InferenceRequest
 
 RESULT_TIMEOUT_MS = 30_000
 

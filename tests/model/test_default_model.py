@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kvae_studio.app.resources import default_model_path
+from kvae_studio.services.resources import default_model_path
 from model.checkpoint import load_model
 from model.data import load_sequences
 from model.evaluation import evaluate

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kvae_studio.app.resources import shipped_evaluation, shipped_models
+from kvae_studio.services.resources import shipped_evaluation, shipped_models
 from model.checkpoint import load_model, read_summary
 from model.data import load_sequences
 from model.evaluation import evaluate

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.fast_axes import cache_axes
-from kvae_studio.app.inference import InferenceResult
 from kvae_studio.app.plot_ranges import settled_box
 from kvae_studio.app.qtsetup import pg
+from kvae_studio.services.inference import InferenceResult
 
 
 def _nan_joined(outlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app import colors, theme
+from kvae_studio import colors
+from kvae_studio.app import theme
 from kvae_studio.app.explore.a_space_plot import ASpacePlot
 from kvae_studio.app.explore.canvas_header import CanvasHeader
 from kvae_studio.app.explore.columns import controls_column, plots_column
@@ -35,13 +36,13 @@ from kvae_studio.app.explore.scene_pairing import ScenePairingBanner
 from kvae_studio.app.explore.sequence_controls import SequenceControls
 from kvae_studio.app.explore.time_plots import TimePlots
 from kvae_studio.app.explore.timeline import Timeline
-from kvae_studio.app.inference import InferenceResult
-from kvae_studio.app.masking import MaskEvent
-from kvae_studio.app.model_card import model_card
-from kvae_studio.app.resources import shipped_model
 from kvae_studio.app.worker import InferenceRunner
 from kvae_studio.document.explore import ExploreDocument, Swap
+from kvae_studio.document.masking import MaskEvent
 from kvae_studio.document.sources import SceneSource
+from kvae_studio.services.inference import InferenceResult
+from kvae_studio.services.model_card import model_card
+from kvae_studio.services.resources import shipped_model
 
 
 class ExploreView(QWidget):

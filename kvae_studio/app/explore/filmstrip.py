@@ -15,7 +15,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QStyle, QWidget
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 
 ROW_LABELS = ("seen", "imputed")
 LABEL_W = 58

@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.explore.filmstrip import to_qimage
 
 TITLE_H = 18

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app.mask_presets import ORIENTATIONS
+from kvae_studio.document.mask_presets import ORIENTATIONS
 
 MAX_BRUSH = 32
 

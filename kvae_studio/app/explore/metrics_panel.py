@@ -14,9 +14,9 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.elided_label import ElidedLabel
-from kvae_studio.app.inference import Metrics
+from kvae_studio.services.inference import Metrics
 
 ROWS = (
     ("smoothing", "smoothed", colors.SMOOTHED),

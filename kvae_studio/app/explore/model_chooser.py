@@ -14,8 +14,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from kvae_studio.app.resources import shipped_models
 from kvae_studio.services.model_names import display_name
+from kvae_studio.services.resources import shipped_models
 
 _OPEN = "__open__"
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.qtsetup import pg
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.explore.frame_grid import FrameGrid
-from kvae_studio.app.inference import InferenceResult
+from kvae_studio.services.inference import InferenceResult
 
 CELLS = (  # name, title, tooltip, row, col
     ("truth", "Truth", "The true frame (the model may not have seen it)", 0, 0),

@@ -13,8 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from kvae_studio.app import colors
-from kvae_studio.app.resources import scene_title
+from kvae_studio import colors
+from kvae_studio.services.resources import scene_title
 
 
 def pairing_warning(sequence_scene: str | None, model_scene: str | None, trained: bool) -> str:

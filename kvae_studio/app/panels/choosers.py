@@ -17,8 +17,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
 from kvae_studio.app.panels.workspace import Workspace
-from kvae_studio.app.resources import shipped_models
 from kvae_studio.services.model_names import display_name
+from kvae_studio.services.resources import shipped_models
 
 _BROWSE = "__browse__"
 

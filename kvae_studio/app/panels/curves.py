@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.panels.plotting import (
     add_legend,
     make_layout_widget,

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from model.field_text import parse_text, show_text
 
 INVALID_COLOUR = colors.ERROR

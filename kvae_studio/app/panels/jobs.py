@@ -28,7 +28,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from kvae_studio.app.panels.cancelled import Cancelled
+from kvae_studio.services.cancelled import Cancelled
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.qtsetup import pg
 
 COLORS = colors.SERIES  # for sweep_plot; new code takes colors.SERIES

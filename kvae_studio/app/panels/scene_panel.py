@@ -36,9 +36,9 @@ from kvae_studio.app.panels.dataset_list import DatasetList
 from kvae_studio.app.panels.forms import DataclassForm, FieldHint
 from kvae_studio.app.panels.jobs import Job
 from kvae_studio.app.panels.preview import SequencePreview
-from kvae_studio.app.panels.scene_work import DatasetPlan, generate_datasets, preview_clip
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow
 from kvae_studio.app.panels.workspace import Workspace, unique_name
+from kvae_studio.services.scene_work import DatasetPlan, generate_datasets, preview_clip
 from kvae_studio.sim import SCENES, param_help
 
 DEBOUNCE_MS = 300

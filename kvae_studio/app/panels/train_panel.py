@@ -30,10 +30,15 @@ from PySide6.QtWidgets import (
 
 from kvae_studio.app.panels.curves import TrainingCurves
 from kvae_studio.app.panels.jobs import Job
-from kvae_studio.app.panels.train_session import Started, TrainSession, read_run
 from kvae_studio.app.panels.train_settings import TrainSettings
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
+from kvae_studio.services.train_session import (
+    Started,
+    TrainSession,
+    import_on_this_thread,
+    read_run,
+)
 from model.run_folder import MODEL_FILE
 
 PHASES = {
@@ -155,6 +160,7 @@ class TrainPanel(QWidget):
             return
         self.settings.form.show_problem("")
         self.session = TrainSession(request)
+        import_on_this_thread()
         job = Job(self.session.run, parent=self)
         job.item.connect(self._on_event)
         job.failed.connect(self._on_failed)

@@ -25,18 +25,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 from kvae_studio.app.panels.choosers import DatasetCombo
 from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_hint
 from kvae_studio.app.panels.forms import DataclassForm
-from kvae_studio.app.panels.train_session import read_run
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
-from kvae_studio.app.resources import (
+from kvae_studio.services.model_names import display_name
+from kvae_studio.services.resources import (
     shipped_datasets,
     shipped_models,
     shipped_scene,
 )
-from kvae_studio.services.model_names import display_name
+from kvae_studio.services.train_session import read_run
 from kvae_studio.services.training import TrainRequest, new_run_dir, read_studio_file
 from model.config import KVAEConfig
 from model.data import frames_problem

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from kvae_studio.app import colors
+from kvae_studio import colors
 
 
 def format_duration(seconds: float) -> str:

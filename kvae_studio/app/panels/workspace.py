@@ -28,7 +28,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
-from kvae_studio.app.resources import shipped_datasets
+from kvae_studio.services.resources import shipped_datasets
 from model.run_folder import MODEL_FILE
 from model.set_aside import set_aside
 from model.temp_files import atomic_write_text

@@ -44,6 +44,17 @@ from model.config import KVAEConfig
 from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, RunFolder
 
 
+def import_on_this_thread() -> None:
+    """Import what building a `Trainer` imports lazily, on the calling (GUI) thread.
+
+    The first `torch.optim.Adam` imports `torch._dynamo` (about 0.8 s, hundreds of
+    modules). Done on the job's thread while the GUI thread collected garbage, it hung
+    the studio for good once in a full test run (PySide6 6.12 on Python 3.11: the GUI
+    thread stuck in the collector, the job thread in the import). Importing it before
+    the job starts takes that import off the job's thread."""
+    import torch._dynamo  # noqa: F401
+
+
 @dataclass(frozen=True)
 class Started:
     """The first event of a session: where the run starts and how long it is."""

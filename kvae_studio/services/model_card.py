@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kvae_studio.app.resources import scene_title, shipped_evaluation, shipped_scene
+from kvae_studio.services.resources import scene_title, shipped_evaluation, shipped_scene
 
 
 def model_scene(summary: dict[str, Any] | None) -> str | None:

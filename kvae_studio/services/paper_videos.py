@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kvae_studio.app import colors
-from kvae_studio.app.export import LABEL, Panel, grey_rgb, tile_panels, truth_in_red
+from kvae_studio import colors
+from kvae_studio.services.export import LABEL, Panel, grey_rgb, tile_panels, truth_in_red
 from model.kvae import KVAE
 
 KINDS = ("imputation", "generation")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kvae_studio.app.brush import Point, segment_footprint
+from kvae_studio.document.brush import Point, segment_footprint
 
 DEFAULT_HISTORY = 100
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from kvae_studio.app.panels.cancelled import Cancelled
+from kvae_studio.services.cancelled import Cancelled
 
 PREVIEW_SEQUENCES = 4
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kvae_studio.app import colors
-from kvae_studio.app.inference import InferenceResult
+from kvae_studio import colors
+from kvae_studio.services.inference import InferenceResult
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 HEADER = 22  # pixels of the caption band above each panel

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kvae_studio.app.panels.cancelled import Cancelled
+from kvae_studio.services.cancelled import Cancelled
 from kvae_studio.services.evaluation import SweepResults, load_sweep_inputs, sweep_models
 
 

@@ -69,7 +69,7 @@ def open_dataset_file(path: str | os.PathLike):
 
 def open_session_file(path: str | os.PathLike):
     """`session.Session` of a saved session."""
-    from kvae_studio.app.session import SessionError, load_session
+    from kvae_studio.document.session import SessionError, load_session
 
     try:
         return load_session(path)
@@ -79,7 +79,7 @@ def open_session_file(path: str | os.PathLike):
 
 def kind_of(path: str | os.PathLike) -> str:
     """'model', 'session', 'dataset' or 'unknown', by suffix (and contents for .npz)."""
-    from kvae_studio.app.session import is_session_file
+    from kvae_studio.document.session import is_session_file
 
     suffix = Path(path).suffix.lower()
     if suffix in MODEL_SUFFIXES:

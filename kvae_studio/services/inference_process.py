@@ -30,7 +30,7 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # torch is imported where it is used: starting a child must not wait for it
-    from kvae_studio.app.inference import InferenceRequest, InferenceResult
+    from kvae_studio.services.inference import InferenceRequest, InferenceResult
 
 CHILD_THREADS = 1  # torch threads in the child: this small model is fastest on one
 POLL_SECONDS = 0.01  # how often a waiting parent looks for a newer request
@@ -76,7 +76,7 @@ def serve(conn: Connection) -> None:
     imputation with a "skipped" reply: its result would be dropped anyway."""
     import torch
 
-    from kvae_studio.app.inference import InferenceRequest, run_inference
+    from kvae_studio.services.inference import InferenceRequest, run_inference
     from model.imputation import ImputeMemo
 
     torch.set_num_threads(CHILD_THREADS)
