@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     ref["runner round trip, no window (frame mask)"] = runner_round_trip(
         app, model, explore.images, explore.mask.hidden.copy(), args.repeats
     )
-    window.close()
+    window.shutdown()  # not close(): the painted masks are unsaved edits, and close() asks
 
     print(
         f"KVAE Studio GUI latency, T={explore.steps}, {args.repeats} repeats, "
