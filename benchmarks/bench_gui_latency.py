@@ -83,7 +83,45 @@ def flush_paints(app, counter: PaintCounter) -> None:
             return
 
 
-def measure_edits(app, window, kind: str, repeats: int):
+class Breakdown:
+    """Times the window's own steps of an edit by wrapping them on their instances (the
+    views look these up at call time), summed per edit, in ms."""
+
+    def __init__(self, explore) -> None:
+        self.parts: dict[str, list[float]] = {}
+        self._current: dict[str, float] = {}
+        targets = {
+            "mask drawn (film strip, canvas)": (explore, "_draw_mask"),
+            "request snapshot and send": (explore, "request_inference"),
+            "film strip imputed row": (explore.filmstrip, "set_imputed"),
+            "result tiles": (explore, "_draw_cells"),
+            "metrics panel": (explore.metrics, "show_metrics"),
+            "a_t plot": (explore.a_plot, "show_result"),
+            "z_t and alpha_t plots": (explore.time_plots, "show_result"),
+        }
+        for name, (obj, attr) in targets.items():
+            setattr(obj, attr, self._timed(name, getattr(obj, attr)))
+
+    def _timed(self, name: str, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                took = (time.perf_counter() - start) * 1000
+                self._current[name] = self._current.get(name, 0.0) + took
+
+        return wrapper
+
+    def begin(self) -> None:
+        self._current = {}
+
+    def end(self, **extra: float) -> None:
+        for name, value in {**self._current, **extra}.items():
+            self.parts.setdefault(name, []).append(value)
+
+
+def measure_edits(app, window, kind: str, repeats: int, breakdown: Breakdown | None = None):
     """(edit -> views updated, edit -> views updated and painted, model time), in ms."""
     explore = window.explore
     strip, canvas = explore.filmstrip, explore.canvas
@@ -93,6 +131,8 @@ def measure_edits(app, window, kind: str, repeats: int):
     clock = QElapsedTimer()
     flush_paints(app, counter)
     for i in range(repeats):
+        if breakdown is not None:
+            breakdown.begin()
         clock.start()
         if kind == "frame":
             t = 16 + i % 4
@@ -105,6 +145,12 @@ def measure_edits(app, window, kind: str, repeats: int):
         worker.append(explore.result.seconds * 1000)
         flush_paints(app, counter)
         painted.append(clock.nsecsElapsed() / 1e6)
+        if breakdown is not None:
+            breakdown.end(**{
+                "model's process (its own time)": worker[-1],
+                "painting (after the views were updated)": painted[-1] - updated[-1],
+                "window's share (painted minus the model's time)": painted[-1] - worker[-1],
+            })  # fmt: skip
         if kind == "stroke" and i % 4 == 3:
             explore.mask.clear_all()  # keep the paint from covering everything
             explore.mask.set_mask(hidden=explore.mask.hidden)  # no-op: stays one request
@@ -249,12 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     wait_for_result(app, window.explore)
     window.explore.timeline.set_frame(2)
 
-    rows = []
+    rows, breakdowns = [], {}
     for kind, label in (
         ("frame", "thumbnail click (frame mask)"),
         ("stroke", "brush stroke (pixels)"),
     ):
-        updated, painted, worker = measure_edits(app, window, kind, args.repeats)
+        breakdown = breakdowns[label] = Breakdown(window.explore)
+        updated, painted, worker = measure_edits(app, window, kind, args.repeats, breakdown)
         rows.append((f"edit -> views updated: {label}", updated))
         rows.append((f"edit -> views updated and painted: {label}", painted))
         rows.append((f"  of which in the model's process: {label}", worker))
@@ -275,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'measurement':58s} {'median ms':>10s} {'p95 ms':>10s}")
     for name, values in rows + [(f"reference: {k}", v) for k, v in ref.items()]:
         print(f"{name:58s} {statistics.median(values):10.1f} {percentile(values, 95):10.1f}")
+    for label, breakdown in breakdowns.items():
+        print(f"where an edit's time goes, {label} (median ms per edit):")
+        for name, values in breakdown.parts.items():
+            print(f"  {name:56s} {statistics.median(values):10.1f}")
     print(f"{'max event-loop stall while painting (5 ms heartbeat)':58s} {stall:10.1f}")
     print(f"{'  reference: same painting, model switched off':58s} {idle_stall:10.1f}")
     print(

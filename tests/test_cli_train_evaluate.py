@@ -138,3 +138,24 @@ def test_bad_inputs_are_one_line_errors(run, tmp_path, capsys):
 
     assert cli.main(["simulate", "pong", "--legacy-physics", "--out", str(tmp_path / "p.npz")]) == 2
     assert "not pong" in capsys.readouterr().err
+
+
+def test_the_epoch_line_leaves_out_what_was_not_measured():
+    """Without a test set the line once read 'test ELBO -,, validation ...'."""
+    from types import SimpleNamespace
+
+    from kvae_studio.commands.train import epoch_line
+
+    event = SimpleNamespace(
+        epoch=3, epochs=12, phase="all", train_elbo=-6.2234, test_elbo=None, hamming=None,
+        validation={"metric": "smoothing", "score": 0.01940, "best_epoch": 3}, seconds=152.4,
+    )  # fmt: skip
+    assert epoch_line(event) == (
+        "Epoch 3/12 (all), train ELBO -6.22, validation smoothing 0.0194 (best at epoch 3), 152 s"
+    )
+    event.test_elbo, event.validation = -7.5, None
+    event.hamming = {"smoothing": 0.01, "filtering": 0.02, "generation": 0.03, "baseline": 0.05}
+    assert epoch_line(event) == (
+        "Epoch 3/12 (all), train ELBO -6.22, test ELBO -7.50, hamming smooth 0.0100 "
+        "filter 0.0200 gen 0.0300 base 0.0500, 152 s"
+    )
