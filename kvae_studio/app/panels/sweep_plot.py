@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from kvae_studio import colors
 from kvae_studio.app.panels.plotting import COLORS, make_plot_widget, pen
 from kvae_studio.services.evaluation import SweepResults, SweepRows
 
@@ -154,7 +155,7 @@ class SweepPlot(QWidget):
         """Colours, line styles and models, as one line of rich text above the plots."""
         entries = [f"<span style='color:{COLORS[m]}'>━ {m}</span>" for m in METRICS]
         if self.show_paper:
-            entries.append("<span style='color:#9a9a9a'>╌ the paper's box curves</span>")
+            entries.append(f"<span style='color:{colors.MUTED}'>╌ the paper's box curves</span>")
         lines = ["&nbsp;&nbsp;".join(entries)]
         labels = list(self.results)
         if len(labels) > 1:
@@ -165,7 +166,7 @@ class SweepPlot(QWidget):
         elif labels:
             lines.append(f"<b>{labels[0]}</b>")
         if labels:
-            lines.append(f"<span style='color:#9a9a9a'>{COINCIDE}</span>")
+            lines.append(f"<span style='color:{colors.MUTED}'>{COINCIDE}</span>")
             protocols = sorted(
                 {r.get("protocol", "studio") for v in self.results.values() for r in v}
             )
