@@ -24,13 +24,16 @@ from torch.overrides import TorchFunctionMode
 from model import temp_files
 from model.config import KVAEConfig
 from model.kvae import KVAE
-
-FORMAT = "kvae-studio/1"
-_PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
-
-
-class ModelFileError(ValueError):
-    """A model or resume file that cannot be used, with a one-line reason."""
+from model.model_file import (  # noqa: F401  (the header's readers, re-exported here)
+    FORMAT,
+    ModelFileError,
+    config_of,
+    read_header,
+    read_metadata,
+    read_summary,
+    stored_summary,
+    summary_of,
+)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -55,70 +58,12 @@ def save_model(model: KVAE, path: str | os.PathLike, summary: dict[str, Any] | N
     atomic_write_bytes(path, save(tensors, metadata=metadata))
 
 
-def read_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The metadata header of a safetensors file, or a clear ModelFileError."""
-    meta = read_header(path).get("__metadata__")
-    return meta if isinstance(meta, dict) else {}
-
-
-def read_header(path: str | os.PathLike) -> dict[str, Any]:
-    """The whole JSON header of a safetensors file: each tensor's dtype and shape, and the
-    metadata; nothing else is read. A clear ModelFileError if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such file")
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise ModelFileError(f"{path.name}: not a model file (too short to be safetensors)")
-        if head.startswith(_PICKLE_MAGIC):
-            raise ModelFileError(
-                f"{path.name}: this is a pickle/torch.save file; only .safetensors models are "
-                "loaded, since pickle can run arbitrary code"
-            )
-        size = int.from_bytes(head, "little")
-        if size <= 0 or size > 100_000_000 or size + 8 > path.stat().st_size:
-            raise ModelFileError(f"{path.name}: not a safetensors file (bad or truncated header)")
-        try:
-            header = json.loads(f.read(size))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ModelFileError(
-                f"{path.name}: not a safetensors file (unreadable header)"
-            ) from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path.name}: not a safetensors file (its header is not an object)")
-    return header
-
-
-def read_summary(path: str | os.PathLike) -> dict[str, Any]:
-    """The training summary a model file stores (epoch, scene, data...), from its header
-    alone: no weights are read. Raises ModelFileError if it is not a JSON object."""
-    path = Path(path)
-    return _summary(path, read_metadata(path))
-
-
-def stored_summary(path: str | os.PathLike | None) -> dict[str, Any]:
-    """`read_summary`, or {} for no file or one whose summary cannot be read: a viewer
-    that already loaded the model shows it all the same."""
-    if path is None:
-        return {}
-    try:
-        return read_summary(path)
-    except (ModelFileError, OSError):
-        return {}
-
-
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KVAE:
     """Rebuild a KVAE from its file alone (its training summary: `read_summary(path)`)."""
     path = Path(path)
     meta = read_metadata(path)
-    if meta.get("format") != FORMAT or "config" not in meta:
-        raise ModelFileError(f"{path.name}: a safetensors file, but not a KVAE Studio model")
-    try:
-        config = KVAEConfig.from_stored_json(meta["config"])
-    except (ValueError, TypeError) as err:
-        raise ModelFileError(f"{path.name}: its config cannot be used ({err})") from None
-    _summary(path, meta)  # a file whose summary is not an object is refused whole
+    config = config_of(path, meta)
+    summary_of(path, meta)  # a file whose summary is not an object is refused whole
     _check_declared_shapes(path, config, read_header(path))
     try:
         tensors = load_file(str(path), device="cpu")
@@ -134,17 +79,6 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
         raise ModelFileError(f"{path.name}: the weights contain NaN or infinity")
     model.load_state_dict(tensors)
     return model.to(device).eval()
-
-
-def _summary(path: Path, meta: dict[str, str]) -> dict[str, Any]:
-    """The training summary; an object or nothing, since the studio reads fields of it."""
-    try:
-        summary = json.loads(meta.get("summary", "{}"))
-    except (TypeError, json.JSONDecodeError):
-        raise ModelFileError(f"{path.name}: its training summary is not valid JSON") from None
-    if not isinstance(summary, dict):
-        raise ModelFileError(f"{path.name}: its training summary is not a JSON object")
-    return summary
 
 
 def _check_declared_shapes(path: Path, config: KVAEConfig, header: dict[str, Any]) -> None:

@@ -40,6 +40,8 @@ def test_the_contract_catches_a_model_that_imports_qt(tmp_path):
     (tmp_path / "kvae_studio").mkdir()
     (tmp_path / "kvae_studio" / "__init__.py").write_text("")
     (tmp_path / "model" / "__init__.py").write_text("")
+    for name in ("model_file.py", "config.py"):  # named by a contract: must exist
+        (tmp_path / "model" / name).write_text("")
     (tmp_path / "model" / "view.py").write_text("import PySide6.QtWidgets\nimport kvae_studio\n")
     lines = ["[tool.importlinter]", *_toml_pairs(config, skip="contracts")]
     for contract in config["contracts"]:  # those about the model: the copy has no app
@@ -61,6 +63,8 @@ def test_the_contracts_catch_qt_below_the_window_and_a_layer_upside_down(tmp_pat
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     files = {
         "model/__init__.py": "",
+        "model/model_file.py": "",
+        "model/config.py": "",
         "kvae_studio/__init__.py": "",
         "kvae_studio/colors.py": "",
         "kvae_studio/app/__init__.py": "",

@@ -51,7 +51,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     from kvae_studio.services.model_card import model_scene
     from kvae_studio.services.resources import default_model_path, scene_title, shipped_model
     from kvae_studio.sim.scenes import SCENES
-    from model.checkpoint import read_summary
+    from model.model_file import read_summary
 
     candidates = []
     if scene is not None and (own := shipped_model(scene)) is not None:

@@ -32,8 +32,8 @@ from kvae_studio.document.sources import (
 )
 from kvae_studio.services.model_card import dataset_scene, model_scene
 from kvae_studio.services.resources import shipped_model, shipped_scene
-from model.checkpoint import stored_summary
 from model.data import frames_problem
+from model.model_file import stored_summary
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def model_scene(summary: dict[str, Any] | None) -> str | None:
 def model_file_scene(path: str | Path | None) -> str | None:
     """The scene of a model file, from its header alone (no weights read); None if unknown
     or unreadable."""
-    from model.checkpoint import ModelFileError, read_summary
+    from model.model_file import ModelFileError, read_summary
 
     if not path:
         return None

@@ -168,7 +168,7 @@ def read_run(run_dir: Path) -> RunState:
     those will be trained again on resume, so they are dropped to keep the curve single.
     Raises ModelFileError if the folder has no usable model.
     """
-    from model.checkpoint import ModelFileError, read_metadata
+    from model.model_file import ModelFileError, read_metadata
 
     meta = read_metadata(run_dir / MODEL_FILE)
     try:

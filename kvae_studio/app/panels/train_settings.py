@@ -209,7 +209,7 @@ class TrainSettings(QScrollArea):
 
     def start_config(self) -> KVAEConfig | None:
         """The config of the shipped model a new run starts from (None: no such model)."""
-        from model.checkpoint import ModelFileError, read_metadata
+        from model.model_file import ModelFileError, read_metadata
 
         start = self.start_from()
         if start is None:
