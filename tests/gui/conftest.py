@@ -6,6 +6,7 @@ Nothing here needs the trained model file: the window gets a freshly initialised
 
 from __future__ import annotations
 
+import gc
 import os
 
 import numpy as np
@@ -26,6 +27,17 @@ def qt_started():
     """Qt's start-up as the studio does it (workaround, pyqtgraph's options), before any
     widget of any test; Qt's own style is kept, so no test depends on the theme."""
     qtsetup.start(dark_theme=False)
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected_on_the_gui_thread(qapp):
+    """As in the studio (`qtsetup.start(app)`): cycles are collected by the GUI thread
+    only, never by a job's thread, during each test; between tests, the test's windows
+    are collected here, and the tests of other folders get Python's own collection."""
+    qtsetup.collect_garbage_on_gui_thread()
+    yield
+    qtsetup.collect_garbage_anywhere()
+    gc.collect()
 
 
 @pytest.fixture

@@ -71,3 +71,42 @@ def test_shutdown_stops_the_panels_work_and_any_job_left(qtbot, tmp_path):
     assert job._runner.isFinished()  # its thread ended before shutdown returned
     qtbot.waitUntil(lambda: not job.is_running())
     panels.shutdown(tabs)  # again (window closed twice): nothing left to do, no error
+
+
+def test_start_collects_garbage_on_the_gui_thread_only(qapp, qtbot):
+    """A job's thread that allocates never runs a collection (one there destroyed window
+    objects on the wrong thread and hung the studio); the GUI thread's timer collects a
+    cycle that holds a QObject."""
+    import gc
+    import threading
+    import weakref
+
+    from PySide6.QtCore import QObject
+
+    from kvae_studio.app import qtsetup
+
+    qtsetup.collect_garbage_anywhere()
+    qtsetup.start(qapp, dark_theme=False)
+    assert not gc.isenabled()
+    collected_on: list[int] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            collected_on.append(threading.get_ident())
+
+    gc.callbacks.append(note)
+    try:
+        job = threading.Thread(target=lambda: [[[] for _ in range(20)] for _ in range(20_000)])
+        job.start()
+        job.join()
+        assert collected_on == []  # Python's own collection would have run there
+        cycle: list = [QObject()]
+        cycle.append(cycle)
+        gone = weakref.ref(cycle[0])
+        del cycle
+        ballast = [[] for _ in range(5_000)]  # enough new objects for the timer to collect
+        qtbot.waitUntil(lambda: gone() is None, timeout=5000)
+        del ballast
+        assert set(collected_on) == {threading.get_ident()}
+    finally:
+        gc.callbacks.remove(note)
