@@ -16,6 +16,8 @@ from kvae_studio import cli
 from kvae_studio.sim import SCENES
 from model.data import load_sequences
 
+ROOT = Path(__file__).resolve().parents[1]
+
 HEAVY = ("torch", "PySide6", "pyqtgraph")
 
 _PROBE = """
@@ -51,6 +53,7 @@ def test_help_simulate_and_info_import_no_torch_and_no_qt(tmp_path):
         ["simulate", "--help"],
         ["simulate", "box", "--sequences", "3", "--steps", "2", "--out", out],
         ["info", out],
+        ["info", str(ROOT / "resources" / "models" / "pong.safetensors")],
     ):
         report = _probe(args)
         assert report["code"] == 0, (args, report["output"])
@@ -242,3 +245,28 @@ def test_progress_bar_draws_on_a_terminal_only(monkeypatch, capsys):
     progress.count_to(quiet)(5, 10)
     quiet.close()
     assert capsys.readouterr().err == ""
+
+
+def test_info_describes_a_model_file_from_its_header():
+    """`info MODEL` says the network, the training and the options that differ from the
+    defaults; a pickle file is one line and exit code 2 (run as a command)."""
+    model = ROOT / "resources" / "models" / "pong.safetensors"
+    done = subprocess.run(
+        [sys.executable, "-m", "kvae_studio", "info", str(model)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "K = 3 regimes, 144,492 weights" in done.stdout
+    assert "on pong, epoch 5" in done.stdout
+    assert "decoder_dense_activation=relu" in done.stdout  # it predates the recipe
+
+
+def test_info_refuses_a_pickle_model_in_one_line(tmp_path):
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(b"\x80\x04 pickled")
+    done = subprocess.run(
+        [sys.executable, "-m", "kvae_studio", "info", str(bad)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "pickle" in done.stderr

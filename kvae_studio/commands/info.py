@@ -1,4 +1,5 @@
-"""``kvae-studio info``: what a sequence file holds, and whether the studio can read it."""
+"""``kvae-studio info``: what a sequence or model file holds, and whether the studio can
+read it. Model files are described from their header alone (no torch, no weights read)."""
 
 from __future__ import annotations
 
@@ -10,29 +11,75 @@ import sys
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "info",
-        help="describe a data set file (.npz)",
+        help="describe a data set (.npz) or model (.safetensors) file",
         description="Shape, value range, arrays, state ranges and reading notes of .npz "
-        "sequence files. Exit code 2 if a file cannot be read.",
+        "sequence files; network, training and options of .safetensors model files. "
+        "Exit code 2 if a file cannot be read.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="one or more .npz files")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="one or more .npz or .safetensors files"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from model.data import DatasetError, list_arrays, load_sequences
+    from model.model_file import ModelFileError, describe_model
 
     status = 0
     for i, path in enumerate(args.paths):
         try:
-            arrays = list_arrays(path)
-            data = load_sequences(path)
-        except DatasetError as err:
+            if str(path).endswith(".safetensors"):
+                text = describe_model_file(path, describe_model(path))
+            else:
+                text = describe(path, list_arrays(path), load_sequences(path))
+        except (DatasetError, ModelFileError) as err:
             print(f"error: {err}", file=sys.stderr)
             status = 2
             continue
         if i:
             print()
-        print(describe(path, arrays, data))
+        print(text)
     return status
+
+
+def describe_model_file(path, model) -> str:
+    """A short human summary of a model file (`model.model_file.ModelDescription`)."""
+    import dataclasses
+
+    from model.config import KVAEConfig
+
+    c, s = model.config, model.summary
+    lines = [
+        f"{path}  ({os.path.getsize(path) / 1e6:.2f} MB)",
+        f"  network: {c.frame_size}x{c.frame_size} frames, a_t {c.dim_a}-d, z_t {c.dim_z}-d, "
+        f"K = {c.K} regimes, {model.weights:,} weights, {c.output} pixels",
+    ]
+    trained = []
+    if s.get("scene"):
+        trained.append(f"on {s['scene']}")
+    if s.get("epoch") is not None:
+        trained.append(f"epoch {s['epoch']}")
+    selection = s.get("selection")
+    if isinstance(selection, dict) and selection.get("metric"):
+        trained.append(f"chosen by validation {selection['metric']}")
+    origin = (
+        s.get("training", {}).get("fine_tuned_from")
+        if isinstance(s.get("training"), dict)
+        else None
+    )
+    if origin:
+        trained.append(f"fine-tuned from {origin}")
+    lines.append("  trained: " + (", ".join(trained) if trained else "no training recorded"))
+    default = KVAEConfig()
+    changed = [
+        f"{f.name}={getattr(c, f.name)}"
+        for f in dataclasses.fields(c)
+        if getattr(c, f.name) != getattr(default, f.name)
+    ]
+    lines.append(
+        "  options: " + (", ".join(changed) + " (the rest default)" if changed else "the defaults")
+    )
+    return "\n".join(lines)
 
 
 def describe(path, arrays, data) -> str:
