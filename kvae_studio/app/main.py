@@ -65,7 +65,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
         if not path.is_file():
             continue
         try:
-            model = opening.open_model_file(path)
+            model = opening.open_model(path)
         except opening.OpenError as err:
             problems.append(str(err))
             continue
@@ -79,7 +79,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     note = f"No trained model at {fallback_path}: showing an untrained model"
     if problems:
         note = f"{problems[-1]}: showing an untrained model"
-    return opening.fresh_model(), None, scene or "box", note
+    return opening.fresh_model_ref(), None, scene or "box", note
 
 
 def run_app(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
@@ -29,7 +30,6 @@ from kvae_studio.app.window_commands import WindowCommands
 from kvae_studio.document import opening
 from kvae_studio.document.explore import ExploreDocument
 from kvae_studio.document.opening import OpenError
-from model.kvae import KVAE
 
 
 class MainWindow(QMainWindow):
@@ -37,7 +37,7 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        model: KVAE,
+        model: Any,  # a model.kvae.KVAE, or a services.model_ref.ModelRef
         model_path: str | None = None,
         settings: QSettings | AppSettings | None = None,
         panels: bool = True,

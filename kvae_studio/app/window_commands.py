@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from kvae_studio import __version__
 from kvae_studio.app.model_dialog import model_file_dialog
 from kvae_studio.document.session import SUFFIX as SESSION_SUFFIX
+from kvae_studio.services.model_ref import ModelRef
 
 if TYPE_CHECKING:
     from kvae_studio.app.main_window import MainWindow
@@ -135,7 +136,8 @@ class WindowCommands:
         w, doc = self.window, self.window.document
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            frames = paper_video(doc.model, doc.images, kind, drop_prob, seed, steps)
+            model = doc.model.load() if isinstance(doc.model, ModelRef) else doc.model
+            frames = paper_video(model, doc.images, kind, drop_prob, seed, steps)
             written = write_video(path, frames, fps or w.explore.timeline.fps.value())
         except (ExportError, OSError, ValueError) as err:
             return w.show_error("Cannot export", str(err).splitlines()[0])

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from kvae_studio.services.inference import InferenceRequest, InferenceResult
 from kvae_studio.services.inference_process import CHILD_THREADS, InferenceProcess
-from model.kvae import KVAE
 
 INFERENCE_THREADS = CHILD_THREADS
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class InferenceRunner(QObject):
 
     def submit(
         self,
-        model: KVAE,
+        model: Any,  # a model.kvae.KVAE, or a services.model_ref.ModelRef
         images: np.ndarray,
         frame_visible: np.ndarray,
         pixel_visible: np.ndarray | None,

@@ -261,7 +261,7 @@ class ExploreDocument:
     def open_model(self, path: str | os.PathLike) -> None:
         """Explore the current sequence with the model in `path`; a simulated sequence is
         simulated again at the model's frame size when it differs."""
-        model = opening.open_model_file(path)
+        model = opening.open_model(path)
         resolved = str(Path(path).resolve())
         problem = frames_problem(self.images.shape, model.config.frame_size)
         if not problem:
@@ -292,7 +292,7 @@ class ExploreDocument:
         if wanted and wanted != model_path:
             if Path(wanted).is_file():
                 try:
-                    model, model_path = opening.open_model_file(wanted), wanted
+                    model, model_path = opening.open_model(wanted), wanted
                 except OpenError as err:
                     note = f"its model could not be loaded ({err}), kept the current one"
             else:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+from kvae_studio.services import model_ref
 from kvae_studio.services.model_names import display_name  # noqa: F401  (the one rule)
-from model.checkpoint import ModelFileError, load_model
 from model.config import KVAEConfig
-from model.kvae import KVAE
+from model.model_file import ModelFileError
 
 MODEL_SUFFIXES = (".safetensors",)
 DATA_SUFFIXES = (".npz",)
@@ -29,12 +30,25 @@ def one_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
-def open_model_file(path: str | os.PathLike) -> KVAE:
-    """A model rebuilt from its file, in eval mode."""
+def open_model(path: str | os.PathLike) -> Any:
+    """The model to explore in `path`: a shipped model by reference (its header is read
+    here, its weights by the model's process; the test suite checks every shipped file),
+    any other file loaded and checked whole, so that a bad one changes nothing."""
+    from kvae_studio.services.resources import shipped_scene
+
+    if shipped_scene(path) is not None:
+        return describe_model_file(path)
+    return open_model_file(path)
+
+
+def open_model_file(path: str | os.PathLike) -> Any:
+    """A model rebuilt from its file, in eval mode (weights checked; imports torch)."""
     path = Path(path)
     if path.suffix.lower() not in MODEL_SUFFIXES:
         raise OpenError(f"{path.name}: models are .safetensors files")
     try:
+        from model.checkpoint import load_model
+
         return load_model(path).eval()
     except ModelFileError as err:
         raise OpenError(one_line(err)) from None
@@ -42,16 +56,28 @@ def open_model_file(path: str | os.PathLike) -> KVAE:
         raise OpenError(f"{path.name}: cannot be read as a model ({one_line(err)})") from None
 
 
-def fresh_model(config: KVAEConfig | None = None, seed: int = 0) -> KVAE:
-    """An untrained model (the fallback when no trained file is available)."""
-    import torch
+def fresh_model(config: KVAEConfig | None = None, seed: int = 0) -> Any:
+    """An untrained model (the fallback when no trained file is available; imports torch)."""
+    return model_ref.fresh_model(config, seed)
 
-    generator_state = torch.random.get_rng_state()
+
+def describe_model_file(path: str | os.PathLike) -> model_ref.ModelRef:
+    """A reference to the model in `path`, from its header alone: no torch, no weights
+    (the model's process loads them, and says so if they cannot be read)."""
+    path = Path(path)
+    if path.suffix.lower() not in MODEL_SUFFIXES:
+        raise OpenError(f"{path.name}: models are .safetensors files")
     try:
-        torch.manual_seed(seed)  # the same untrained model every time: stable screenshots
-        return KVAE(config or KVAEConfig()).eval()
-    finally:
-        torch.random.set_rng_state(generator_state)
+        return model_ref.model_ref_of_file(path)
+    except ModelFileError as err:
+        raise OpenError(one_line(err)) from None
+    except (OSError, ValueError) as err:
+        raise OpenError(f"{path.name}: cannot be read as a model ({one_line(err)})") from None
+
+
+def fresh_model_ref(config: KVAEConfig | None = None, seed: int = 0) -> model_ref.ModelRef:
+    """The untrained model, built by the model's process (no torch here)."""
+    return model_ref.ModelRef(config or KVAEConfig(), None, seed)
 
 
 def open_dataset_file(path: str | os.PathLike):

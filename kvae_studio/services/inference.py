@@ -1,5 +1,8 @@
 """One Explore update: impute and generate for one sequence and mask, returned as numpy.
 
+Importing this module imports no torch (the window uses its request and result types);
+`run_inference`, which the model's process runs, imports it.
+
 Qt-free and run by the worker thread: everything that touches torch or does model maths
 (metrics, covariance ellipses) happens here, so the GUI thread only copies arrays into
 items. A request is a snapshot taken on the GUI thread; the result carries the request's
@@ -11,14 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from model import metrics
-from model.imputation import ImputeMemo, generate, impute
-from model.kvae import KVAE
 from model.masks import generation_start
+
+if TYPE_CHECKING:
+    from model.imputation import ImputeMemo
 
 ELLIPSE_POINTS = 48
 
@@ -28,7 +32,7 @@ class InferenceRequest:
     """A snapshot of what to infer; `seq` orders requests (newest wins)."""
 
     seq: int
-    model: KVAE
+    model: Any  # a model.kvae.KVAE, or a services.model_ref.ModelRef the model's process loads
     images: np.ndarray  # (T, H, W) float32, the true sequence
     frame_visible: np.ndarray  # (T,) float32, 1 = frame observed
     pixel_visible: np.ndarray | None  # (T, H, W) float32, 1 = pixel visible; None = all
@@ -110,6 +114,10 @@ def run_inference(
     earlier edits computed and this one would compute again is reused (the model's
     weights must not change in place meanwhile).
     """
+    import torch  # here, not at the top: the window imports this module for its types
+
+    from model.imputation import generate, impute
+
     started = time.perf_counter()
     model = request.model
     x = torch.as_tensor(request.images, dtype=torch.float32)[None]
@@ -125,7 +133,7 @@ def run_inference(
     x_start = x if pixel is None else x * pixel
     gen = generate(model, x_start, n_init, memo=memo) if n_init > 0 else None
 
-    def np0(t: torch.Tensor) -> np.ndarray:
+    def np0(t: Any) -> np.ndarray:
         return t[0].detach().cpu().numpy().astype(np.float32, copy=False)
 
     a_cov = np0(imp.a_smoothed_cov)

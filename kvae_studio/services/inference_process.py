@@ -59,6 +59,16 @@ def model_payload(model) -> tuple[str, bytes]:
     return model.config.to_json(), save(tensors)
 
 
+def model_message(model: Any) -> tuple:
+    """What the child is sent to hold `model`: a reference's file or seed (no weights
+    travel, and the parent needs no torch), or a model object's weights."""
+    from kvae_studio.services.model_ref import ModelRef
+
+    if isinstance(model, ModelRef):
+        return model.message()
+    return ("model", *model_payload(model))
+
+
 def model_from_payload(config_json: str, weights: bytes):
     from safetensors.torch import load
 
@@ -77,6 +87,7 @@ def serve(conn: Connection) -> None:
     import torch
 
     from kvae_studio.services.inference import InferenceRequest, run_inference
+    from kvae_studio.services.model_ref import model_from_message
     from model.imputation import ImputeMemo
 
     torch.set_num_threads(CHILD_THREADS)
@@ -89,9 +100,13 @@ def serve(conn: Connection) -> None:
         if message is None:
             return
         kind = message[0]
-        if kind == "model":
+        if kind in ("model", "model_file", "model_fresh"):
             try:
-                model, memo = model_from_payload(*message[1:]), ImputeMemo()
+                if kind == "model":
+                    model = model_from_payload(*message[1:])
+                else:
+                    model = model_from_message(message)
+                memo = ImputeMemo()
             except Exception as err:  # every request says why until another model comes
                 model = None
                 model_problem = f"the model could not be rebuilt for inference: {_one_line(err)}"
@@ -197,7 +212,7 @@ class InferenceProcess:
         child = self._child
         try:
             if child.model is not request.model:
-                child.send(("model", *model_payload(request.model)))
+                child.send(model_message(request.model))
                 child.model = request.model
             pixels = request.pixel_visible
             child.send(("infer", request.seq, request.images, request.frame_visible, pixels))

@@ -78,13 +78,15 @@ class ModelCard:
 
 
 def model_card(model: Any, path: str | None, summary: dict[str, Any] | None = None) -> ModelCard:
-    """The card of `model` (a KVAE) opened from `path`, whose file's summary is `summary`."""
+    """The card of `model` (a KVAE, or a `ModelRef` the model's process loads) opened
+    from `path`, whose file's summary is `summary`."""
     summary = summary or {}
     cfg = model.config
     scene = model_scene(summary) if path else None
     shipped = shipped_scene(path) is not None
-    parameters = sum(p.numel() for p in model.parameters())
-    size = f"{cfg.frame_size}×{cfg.frame_size} frames, K={cfg.K}, {parameters / 1000:.0f}k weights"
+    size = f"{cfg.frame_size}×{cfg.frame_size} frames, K={cfg.K}"
+    parameters = _weights(model)
+    size += f", {parameters / 1000:.0f}k weights" if parameters else ""
     if path is not None and "epoch" in summary:
         epochs = summary["epoch"]
         size += f", {epochs} epoch{'' if epochs == 1 else 's'}"
@@ -98,6 +100,14 @@ def model_card(model: Any, path: str | None, summary: dict[str, Any] | None = No
         lines += _figures(scene) if shipped else []
     name = Path(path).name if path else "untrained model"
     return ModelCard(name, scene, shipped, path is not None, tuple(lines))
+
+
+def _weights(model: Any) -> int:
+    """How many weights: counted on a model object, read from the header for a reference
+    (0, not shown, for an untrained model the window has not built)."""
+    if hasattr(model, "parameters"):
+        return sum(p.numel() for p in model.parameters())
+    return int(getattr(model, "weights", 0))
 
 
 def _data_line(data: Any) -> str:

@@ -13,11 +13,15 @@ model's maths is `model.imputation` and `model.masks`, the drawing is `export`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from kvae_studio import colors
 from kvae_studio.services.export import LABEL, Panel, grey_rgb, tile_panels, truth_in_red
-from model.kvae import KVAE
+
+if TYPE_CHECKING:
+    from model.kvae import KVAE
 
 KINDS = ("imputation", "generation")
 DROP_PROB = 0.3

@@ -160,3 +160,34 @@ def test_a_model_the_child_cannot_rebuild_is_said_on_every_request_until_another
     child.model = None  # the next request sends the model again
     result, _ = backend.run(request(model, images, planning_mask(20), seq=3))
     assert result.seq == 3 and backend.pid == child.process.pid
+
+
+def test_a_model_reference_is_loaded_by_the_child_and_computes_the_same(backend, images):
+    """A file or an untrained model travels as a reference (the window holds no weights):
+    the child's answers equal those of the model loaded here."""
+    from kvae_studio.services.model_ref import ModelRef, fresh_model, model_ref_of_file
+    from kvae_studio.services.resources import shipped_models
+    from model.checkpoint import load_model
+
+    path = shipped_models()["box"]
+    for ref, loaded in (
+        (model_ref_of_file(path), load_model(path).eval()),
+        (ModelRef(KVAEConfig(), None, 3), fresh_model(KVAEConfig(), 3)),
+    ):
+        assert ref.message()[0] in ("model_file", "model_fresh")
+        req = request(ref, images, planning_mask(20))
+        result, _ = backend.run(req)
+        assert_same_result(result, run_inference(request(loaded, images, req.frame_visible)))
+
+
+def test_a_reference_whose_weights_cannot_be_read_is_one_line(backend, images, tmp_path):
+    from kvae_studio.services.model_ref import model_ref_of_file
+    from kvae_studio.services.resources import shipped_models
+
+    data = shipped_models()["box"].read_bytes()
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(data[: len(data) - 1000])  # the header is whole, the weights are not
+    ref = model_ref_of_file(broken)
+    with pytest.raises(InferenceProcessError, match="could not be rebuilt") as err:
+        backend.run(request(ref, images, planning_mask(20)))
+    assert "\n" not in str(err.value)

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 from kvae_studio.app.panels.choosers import DatasetCombo, ModelCombo
 from kvae_studio.app.panels.jobs import Job
 from kvae_studio.app.panels.sweep_plot import SweepPlot
-from kvae_studio.app.panels.train_settings import device_choices
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
 from kvae_studio.services.evaluate_work import run_sweeps
 from kvae_studio.services.evaluation import sweep_labels
+from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_card import dataset_scene, model_file_scene
 from kvae_studio.services.resources import shipped_test_set
 

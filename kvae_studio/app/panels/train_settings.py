@@ -30,6 +30,7 @@ from kvae_studio.app.panels.choosers import DatasetCombo
 from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_hint
 from kvae_studio.app.panels.forms import DataclassForm
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
+from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_names import display_name
 from kvae_studio.services.resources import (
     shipped_datasets,
@@ -61,15 +62,6 @@ def is_test_file(path: Path | None) -> bool:
 def default_threads() -> int:
     """Leave one core to the GUI (see train_session's docstring), at least one for torch."""
     return max(1, (os.cpu_count() or 2) - 1)
-
-
-def device_choices() -> list[tuple[str, str]]:
-    import torch
-
-    choices = [("Auto", "auto"), ("CPU", "cpu")]
-    if torch.cuda.is_available():
-        choices.append((f"CUDA ({torch.cuda.get_device_name(0)})", "cuda"))
-    return choices
 
 
 class TrainSettings(QScrollArea):

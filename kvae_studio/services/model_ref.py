@@ -1,0 +1,80 @@
+"""A model the window shows without holding its weights: the model's process loads it.
+
+Why: torch takes about a second to import, longer than Qt and pyqtgraph together. The
+window needs a model's config (frame size, dimensions), its summary and its size, all of
+which the file's header says (`model.model_file.describe_model`); only the model's
+process needs the weights. A `ModelRef` names the file to load (or, for the untrained
+model, its config and seed), and `load()` builds the model in the calling process for
+the few commands that need it there (video export), importing torch then.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.config import KVAEConfig
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity, as model objects are
+class ModelRef:
+    """The model in `path`, or an untrained model of `config` seeded with `seed`."""
+
+    config: KVAEConfig
+    path: str | None = None
+    seed: int = 0
+    weights: int = 0  # how many, from the header (0 for the untrained model: not built)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def eval(self) -> ModelRef:
+        """Models are shown in eval mode; a reference is in it already."""
+        return self
+
+    def message(self) -> tuple:
+        """What the model's process is sent to build this model (no weights travel)."""
+        if self.path is not None:
+            return ("model_file", self.path)
+        return ("model_fresh", self.config.to_json(), self.seed)
+
+    def load(self) -> Any:
+        """The model itself, in this process (imports torch)."""
+        if self.path is not None:
+            from model.checkpoint import load_model
+
+            return load_model(self.path).eval()
+        return fresh_model(self.config, self.seed)
+
+
+def model_ref_of_file(path: str | os.PathLike) -> ModelRef:
+    """A reference to the model in `path`, from its header (raises ModelFileError)."""
+    from model.model_file import describe_model
+
+    described = describe_model(path)
+    resolved = str(Path(path).resolve())
+    return ModelRef(described.config, resolved, 0, described.weights, described.summary)
+
+
+def fresh_model(config: KVAEConfig | None = None, seed: int = 0) -> Any:
+    """An untrained KVAE, the same for the same config and seed in every process (the
+    global random state is left as it was)."""
+    import torch
+
+    from model.kvae import KVAE
+
+    generator_state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)  # the same untrained model every time: stable screenshots
+        return KVAE(config or KVAEConfig()).eval()
+    finally:
+        torch.random.set_rng_state(generator_state)
+
+
+def model_from_message(message: tuple) -> Any:
+    """The model a ("model_file", path) or ("model_fresh", config JSON, seed) message names."""
+    if message[0] == "model_file":
+        from model.checkpoint import load_model
+
+        return load_model(message[1]).eval()
+    return fresh_model(KVAEConfig.from_json(message[1]), int(message[2]))
