@@ -177,6 +177,13 @@ class _Child:
             f"the inference process stopped (exit code {code}); it is restarted on the next edit"
         )
 
+    def kill(self) -> None:
+        """End the process now (SIGKILL): for an idle child at exit."""
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(2.0)
+        self.conn.close()
+
     def stop(self) -> None:
         if self.alive:
             with contextlib.suppress(BrokenPipeError, OSError):
@@ -271,8 +278,10 @@ def _take_spare() -> _Child | None:
 
 @atexit.register
 def _stop_spares() -> None:
+    """At exit, end the idle children at once: they hold nothing to save, and waiting
+    for torch to tear itself down in them cost every launch of the studio about 0.3 s."""
     with _spares_lock:
         spares = list(_spares)
         _spares.clear()
     for child in spares:
-        child.stop()
+        child.kill()
