@@ -44,6 +44,14 @@ from model.config import KVAEConfig
 from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, RunFolder
 
 
+def run_training(ctx: Any, request: TrainRequest) -> Iterator[Any]:
+    """The Train panel's job, in its own process (`services.job_process`): the session's
+    events, with the session as the target of the window's pause, resume and stop."""
+    session = TrainSession(request)
+    ctx.controls = session
+    yield from session.run(ctx)
+
+
 def import_on_this_thread() -> None:
     """Import what building a `Trainer` imports lazily, on the calling (GUI) thread.
 

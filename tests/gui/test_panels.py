@@ -183,6 +183,7 @@ def test_training_runs_pauses_stops_and_resumes(qtbot, workspace, small_data):
     click(panel.start_button)
     qtbot.waitUntil(lambda: panel.curves.step_count() >= 2, timeout=TIMEOUT)
     assert panel.curves.steps["elbo"].n == panel.curves.steps["log_px"].n
+    assert panel.job.process.pid != os.getpid()  # the training runs in its own process
 
     # Pause: at most the step under way still arrives, then nothing.
     click(panel.pause_button)

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.panels.choosers import DatasetCombo, ModelCombo
-from kvae_studio.app.panels.jobs import Job
+from kvae_studio.app.panels.jobs import Job, ProcessJob
 from kvae_studio.app.panels.sweep_plot import SweepPlot
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
-from kvae_studio.services.evaluate_work import run_sweeps
 from kvae_studio.services.evaluation import sweep_labels
 from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_card import dataset_scene, model_file_scene
@@ -173,8 +172,8 @@ class EvaluatePanel(QWidget):
             return
         paths = [first] if second is None or second == first else [first, second]
         models = list(zip(sweep_labels(paths), paths, strict=True))
-        job = Job(
-            run_sweeps,
+        job = ProcessJob(  # a process of its own: torch stays out of the window's
+            "kvae_studio.services.evaluate_work:run_sweeps",
             models,
             test,
             self.sequences_spin.value() or None,

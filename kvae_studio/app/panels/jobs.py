@@ -19,16 +19,20 @@ rules live here once:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import wait
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kvae_studio.services.cancelled import Cancelled
+from kvae_studio.services.job_process import child_main, job_message
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +103,7 @@ class _Runner(QThread):
             self.ended.emit("cancelled", None)
         except Exception as err:  # reported to the GUI; the thread must not die silently
             log.exception("background job failed")
-            self.ended.emit("failed", _message(err))
-
-
-def _message(err: BaseException) -> str:
-    """Our own errors and ValueError/OSError carry a message for users; others get their type."""
-    text = str(err).strip() or type(err).__name__
-    ours = type(err).__module__.split(".")[0] in ("model", "kvae_studio")
-    if ours or isinstance(err, (ValueError, OSError)):
-        return text
-    return f"{type(err).__name__}: {text}"
+            self.ended.emit("failed", job_message(err))
 
 
 class Job(QObject):
@@ -127,7 +122,10 @@ class Job(QObject):
 
     def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None, **kwargs):
         super().__init__(parent)
-        self._runner = _Runner(fn, args, kwargs)
+        self._attach(_Runner(fn, args, kwargs))
+
+    def _attach(self, runner: Any) -> None:
+        self._runner = runner
         self._runner.progressed.connect(self._on_progress)
         self._runner.produced.connect(self._on_item)
         self._runner.ended.connect(self._on_ended)
@@ -176,6 +174,89 @@ class Job(QObject):
         else:
             self.cancelled.emit()
         self.finished.emit()
+
+
+class _ProcessControl:
+    """The cancel flag of a job in a process, as `JobContext` has it."""
+
+    def __init__(self) -> None:
+        self._cancel = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _ProcessRunner(QThread):
+    """Starts the job's process and relays its messages as `_Runner` emits its own; sends
+    the cancel flag and the panel's calls over the pipe (`services.job_process`)."""
+
+    progressed = Signal(int, int)
+    produced = Signal(object)
+    ended = Signal(str, object)
+
+    def __init__(self, target: str, args: tuple, kwargs: dict):
+        super().__init__()
+        context = multiprocessing.get_context("spawn")
+        self.conn, self._child_end = context.Pipe()
+        self.process = context.Process(
+            target=child_main, args=(target, args, kwargs, self._child_end),
+            name="kvae-job", daemon=True,
+        )  # fmt: skip
+        self.context = _ProcessControl()
+        self._send_lock = threading.Lock()
+
+    def send(self, message: tuple) -> None:
+        with self._send_lock, contextlib.suppress(BrokenPipeError, OSError):
+            self.conn.send(message)  # a child that has ended is reported by run()
+
+    def run(self) -> None:
+        self.process.start()
+        self._child_end.close()
+        cancel_sent = False
+        ended = False
+        while not ended:
+            if self.context.cancelled and not cancel_sent:
+                self.send(("cancel",))
+                cancel_sent = True
+            ready = wait([self.conn, self.process.sentinel], 0.1)
+            if self.conn in ready:
+                try:
+                    message = self.conn.recv()
+                except (EOFError, OSError):
+                    break
+                if message[0] == "progress":
+                    self.progressed.emit(message[1], message[2])
+                elif message[0] == "item":
+                    self.produced.emit(message[1])
+                elif message[0] == "ended":
+                    self.ended.emit(message[1], message[2])
+                    ended = True
+            elif ready:  # the process ended without a word
+                break
+        self.process.join(10.0)
+        if not ended:
+            code = self.process.exitcode
+            self.ended.emit("failed", f"the job's process stopped (exit code {code})")
+        self.conn.close()
+
+
+class ProcessJob(Job):
+    """`Job` whose work runs in a spawned process: `target` names it as
+    "module:function" (called as `function(ctx, *args, **kwargs)`), so the window never
+    imports it; args and what it yields travel pickled. `call(name)` asks the child to
+    call `ctx.controls.name()` (a training's pause, resume and stop)."""
+
+    def __init__(self, target: str, *args: Any, parent: QObject | None = None, **kwargs):
+        QObject.__init__(self, parent)
+        self._attach(_ProcessRunner(target, args, kwargs))
+
+    def call(self, name: str) -> None:
+        self._runner.send(("call", name))
+
+    @property
+    def process(self) -> Any:
+        return self._runner.process
 
 
 def stop_all(timeout_ms: int = 30_000) -> None:

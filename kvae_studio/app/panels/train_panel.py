@@ -1,8 +1,9 @@
 """Train panel: start, pause, resume and stop a KVAE training run, and watch it learn.
 
-Training runs in a background `Job` (a QThread) around `TrainSession`, which drives
-`model.training.Trainer`; train_session's docstring says why a thread rather than a
-child process. Every Trainer event arrives here as a queued signal; step events only
+Training runs in a process of its own (`ProcessJob`, `services.job_process`) around
+`TrainSession`, which drives `model.training.Trainer`: torch never enters the window's
+process, and the training shares no interpreter lock with it. Pause, resume and stop
+travel as calls; every Trainer event arrives here as a queued signal; step events only
 append to the curves' buffers, and the curves and the status line repaint on timers,
 so the GUI's work per step is constant and small.
 
@@ -29,16 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.panels.curves import TrainingCurves
-from kvae_studio.app.panels.jobs import Job
+from kvae_studio.app.panels.jobs import Job, ProcessJob
 from kvae_studio.app.panels.train_settings import TrainSettings
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
-from kvae_studio.services.train_session import (
-    Started,
-    TrainSession,
-    import_on_this_thread,
-    read_run,
-)
+from kvae_studio.services.train_session import Started, read_run
 from model.run_folder import MODEL_FILE
 
 PHASES = {
@@ -56,7 +52,7 @@ class TrainPanel(QWidget):
     def __init__(self, workspace: Workspace, parent: QWidget | None = None):
         super().__init__(parent)
         self.workspace = workspace
-        self.session: TrainSession | None = None
+        self.session: ProcessJob | None = None  # the running job, to pause, resume, stop
         self.job: Job | None = None
         self.run_dir: Path | None = None
         self.state = "idle"  # idle | loading | running | paused | stopping
@@ -159,9 +155,11 @@ class TrainPanel(QWidget):
             self.settings.form.show_problem(str(err))  # outline the fields it names
             return
         self.settings.form.show_problem("")
-        self.session = TrainSession(request)
-        import_on_this_thread()
-        job = Job(self.session.run, parent=self)
+        # Its own process: torch and the training stay out of the window's process (the
+        # session there is `services.train_session.run_training`; pause, resume and stop
+        # travel as calls).
+        job = ProcessJob("kvae_studio.services.train_session:run_training", request, parent=self)
+        self.session = job
         job.item.connect(self._on_event)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._on_job_finished)
@@ -181,17 +179,17 @@ class TrainPanel(QWidget):
         if self.session is None:
             return
         if self.state in ("running", "loading"):
-            self.session.pause()
+            self.session.call("pause")
             self._set_state("paused")
         elif self.state == "paused":
-            self.session.resume()
+            self.session.call("resume")
             self.progress.estimator.reset()
             self._set_state("running")
         self._show_status()
 
     def stop(self) -> None:
         if self.session is not None and self.state in ("running", "paused", "loading"):
-            self.session.stop()
+            self.session.call("stop")
             self.progress.busy("stopping: finishing the step and writing a checkpoint…")
             self._set_state("stopping")
 
@@ -209,7 +207,7 @@ class TrainPanel(QWidget):
     def shutdown(self) -> None:
         """Stop training (writing a checkpoint) and wait: the window is closing."""
         if self.session is not None and self.job is not None and self.job.is_running():
-            self.session.stop()
+            self.session.call("stop")
             self.job.wait(120_000)
 
     # Events from the worker.
