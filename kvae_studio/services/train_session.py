@@ -1,26 +1,21 @@
-"""One training run driven from the studio: the training service's steps on a worker thread.
+"""One training run driven from the studio: the training service's steps in a job.
 
 The steps (load the data, check it, build the Trainer, record studio.json, say numerical
 failures once) are `kvae_studio.services.training`, which `kvae-studio train` calls too.
 
-No Qt here. The Train panel runs `TrainSession.run` as a background `Job` (a QThread)
-and calls `pause`, `resume` and `stop` from the GUI thread; those are thread-safe and
-may be called before the `Trainer` exists (while the datasets are still loading): the
-request is remembered and applied once it does.
+No Qt here. The Train panel runs `run_training` in a process of its own
+(`services.job_process`) and sends `pause`, `resume` and `stop` as calls; there they
+reach `TrainSession`, whose methods are thread-safe and may be called before the
+`Trainer` exists (while the datasets are still loading): the request is remembered and
+applied once it does.
 
-Why a thread and not a child process: the `Trainer` generator already reports every
-step and honours pause/stop between steps from any thread, so a thread needs no
-serialisation, no second copy of torch (seconds of start-up, hundreds of MB) and no
-IPC, and a crash report is an ordinary exception. torch releases the GIL inside its
-kernels; the cost of sharing the GIL is paid each time the GUI thread wakes up and
-takes it, so the panel wakes up rarely: the curves and the status line redraw on
-one-shot timers armed by new data (at most 10 and 4 Hz, nothing while idle), and a
-redraw costs about 6 ms (live plots have no grid and no antialiasing). On two cores
-the rest is CPU contention: `threads` (torch.set_num_threads, default cores - 1)
-leaves a core to the GUI. benchmarks/bench_train_panel.py measures it against a plain
-Trainer loop: on the shared 2-core machine the worker keeps the plain loop's
-throughput (within the noise of the machine) and the event loop's worst stall stays
-around 30 ms; a GUI thread woken 100 times a second costs training about 10 %.
+Why a process (it was a thread): torch then never enters the window's process (about a
+second and hundreds of MB saved at every launch, issue 16), and the training shares no
+interpreter lock with the window, whose repaints no longer slow it. The cost is a
+second start of torch when a run starts (about a second) and events that travel
+pickled (a few hundred bytes per step). The panel still wakes up rarely: the curves and
+the status line redraw on one-shot timers armed by new data (at most 10 and 4 Hz).
+`threads` (torch.set_num_threads, default cores - 1) leaves a core to the GUI.
 """
 
 from __future__ import annotations
@@ -50,17 +45,6 @@ def run_training(ctx: Any, request: TrainRequest) -> Iterator[Any]:
     session = TrainSession(request)
     ctx.controls = session
     yield from session.run(ctx)
-
-
-def import_on_this_thread() -> None:
-    """Import what building a `Trainer` imports lazily, on the calling (GUI) thread.
-
-    The first `torch.optim.Adam` imports `torch._dynamo` (about 0.8 s, hundreds of
-    modules). Done on the job's thread while the GUI thread collected garbage, it hung
-    the studio for good once in a full test run (PySide6 6.12 on Python 3.11: the GUI
-    thread stuck in the collector, the job thread in the import). Importing it before
-    the job starts takes that import off the job's thread."""
-    import torch._dynamo  # noqa: F401
 
 
 @dataclass(frozen=True)
