@@ -217,7 +217,8 @@ def measure_stall(app, window, seconds: float) -> tuple[float, int, int]:
 
 
 def reference(model, images, hidden, repeats: int) -> dict[str, list[float]]:
-    from kvae_studio.services.inference import InferenceRequest, run_inference
+    from kvae_studio.services.inference import InferenceRequest
+    from kvae_studio.services.inference_run import run_inference
     from model.imputation import ImputeMemo, impute
 
     previous = torch.get_num_threads()
@@ -282,11 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
 
     from kvae_studio.app.main_window import MainWindow
-    from kvae_studio.document import opening
+    from kvae_studio.services.model_loading import fresh_model
+    from model.checkpoint import load_model
 
     app = QApplication.instance() or QApplication([])
     qtsetup.start(app, dark_theme=False)  # as before: Qt's own style
-    model = opening.open_model_file(args.model) if args.model else opening.fresh_model()
+    model = load_model(args.model).eval() if args.model else fresh_model()
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "kvae-bench", "b")
     window = MainWindow(model, args.model, settings=settings, panels=False, restore_layout=False)
     window.resize(1400, 900)

@@ -180,7 +180,7 @@ def painting_while_training(
     from PySide6.QtCore import QSettings
 
     from kvae_studio.app.main_window import MainWindow
-    from kvae_studio.document import opening
+    from kvae_studio.services.model_loading import fresh_model
 
     app = QApplication.instance()
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,7 +189,7 @@ def painting_while_training(
         workspace.datasets_dir.mkdir(parents=True, exist_ok=True)
         save_sequences(workspace.datasets_dir / "paint-train.npz", images, state)
         settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(opening.fresh_model(), None, settings=settings, restore_layout=False)
+        window = MainWindow(fresh_model(), None, settings=settings, restore_layout=False)
         window.resize(1400, 900)
         window.show()
         window.explore.new_sequence("box", 0, steps=20)

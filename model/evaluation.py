@@ -15,11 +15,8 @@ Two scoring protocols (kvae-model.md, section 8), named in every result:
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -28,14 +25,12 @@ from model import metrics
 from model.imputation import generate, impute
 from model.kvae import KVAE
 from model.masks import planning_mask, random_mask
-from model.temp_files import atomic_write_text
+from model.sweep_csv import HAMMING_KEYS, SWEEP_COLUMNS, write_sweep_csv  # noqa: F401
 
 PLANNING_STEPS = (1, 3, 5, 7, 9, 11, 13, 15)
 DROP_PROBS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 PROTOCOLS = ("studio", "paper")
-HAMMING_KEYS = ("smoothing", "filtering", "generation", "baseline")
 PAPER_BATCH = 32  # the original's batch_size, which its scoring depends on
-SWEEP_COLUMNS = ("model", "protocol", "kind", "x", *HAMMING_KEYS)
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
@@ -260,19 +255,3 @@ def sweep(
         if progress is not None and progress(i + 1, len(points)) is False:
             break
     return rows
-
-
-def write_sweep_csv(path: str | os.PathLike, results: Mapping[str, list[dict]]) -> None:
-    """Sweeps as CSV, one line per model and point (SWEEP_COLUMNS), written atomically.
-
-    The one layout of the command line and the Evaluate panel; results maps a model's
-    label to its `sweep` rows."""
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(SWEEP_COLUMNS)
-    for label, rows in results.items():
-        for r in rows:
-            values = (repr(float(r[m])) for m in SWEEP_COLUMNS[4:])
-            writer.writerow([label, r["protocol"], r["kind"], r["x"], *values])
-    # (the studio's one atomic writer: readable by others, as a mkstemp file is not)
-    atomic_write_text(path, text.getvalue())

@@ -76,6 +76,23 @@ class KVAE(nn.Module):
         self.vae_precision: torch.dtype | None = None
 
     # Parameter groups, for the training schedule (section 7).
+    def payload(self) -> tuple[str, bytes]:
+        """(config JSON, safetensors bytes of the weights): the model as it travels to
+        another process, without pickle (`from_payload` rebuilds it)."""
+        from safetensors.torch import save
+
+        tensors = {k: v.detach().to("cpu").contiguous() for k, v in self.state_dict().items()}
+        return self.config.to_json(), save(tensors)
+
+    @classmethod
+    def from_payload(cls, config_json: str, weights: bytes) -> KVAE:
+        """The model `payload()` describes, in eval mode."""
+        from safetensors.torch import load
+
+        model = cls(KVAEConfig.from_json(config_json))
+        model.load_state_dict(load(weights))
+        return model.eval()
+
     def vae_parameters(self) -> list[nn.Parameter]:
         return [*self.encoder.parameters(), *self.decoder.parameters()]
 

@@ -69,7 +69,7 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
         except opening.OpenError as err:
             problems.append(str(err))
             continue
-        learned = model_scene(read_summary(path))  # read by open_model_file just now
+        learned = model_scene(read_summary(path))  # read by open_model just now
         shown = scene or (learned if learned in SCENES else "box")
         note = ""
         if scene is not None and learned not in (None, scene):

@@ -30,6 +30,18 @@ from kvae_studio.app.window_commands import WindowCommands
 from kvae_studio.document import opening
 from kvae_studio.document.explore import ExploreDocument
 from kvae_studio.document.opening import OpenError
+from model.model_file import ModelFileError
+
+
+def check_model_in_a_process(path: str) -> None:
+    """Load a user's model file whole in a process of its own before it is opened, so
+    that one with bad weights is refused and torch stays out of the window's process."""
+    from kvae_studio.app.panels.jobs import JobFailed, run_and_wait
+
+    try:
+        run_and_wait("kvae_studio.services.model_loading:check_model_job", path)
+    except JobFailed as err:
+        raise ModelFileError(str(err)) from None
 
 
 class MainWindow(QMainWindow):
@@ -52,7 +64,7 @@ class MainWindow(QMainWindow):
         self.notice_box: QMessageBox | None = None
         self.errors: list[str] = []  # every message shown, newest last (tests, logs)
 
-        self.document = ExploreDocument(model, model_path)
+        self.document = ExploreDocument(model, model_path, model_check=check_model_in_a_process)
         self.explore = ExploreView(self.document)
         self.commands = WindowCommands(self)
         self.tabs = QTabWidget()

@@ -130,21 +130,23 @@ class WindowCommands:
     ) -> bool:  # fmt: skip
         """The paper's imputation or generation video of the sequence on screen, as
         `kvae-studio export` makes it (the mask painted here plays no part)."""
-        from kvae_studio.services.export import ExportError, write_video
-        from kvae_studio.services.paper_videos import paper_video
+        from kvae_studio.app.panels.jobs import JobFailed, run_and_wait
 
         w, doc = self.window, self.window.document
+        model = doc.model if isinstance(doc.model, ModelRef) else ("payload", *doc.model.payload())
+        fps = fps or w.explore.timeline.fps.value()
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            model = doc.model.load() if isinstance(doc.model, ModelRef) else doc.model
-            frames = paper_video(model, doc.images, kind, drop_prob, seed, steps)
-            written = write_video(path, frames, fps or w.explore.timeline.fps.value())
-        except (ExportError, OSError, ValueError) as err:
-            return w.show_error("Cannot export", str(err).splitlines()[0])
+        try:  # a process of its own: torch stays out of the window's
+            count, written = run_and_wait(
+                "kvae_studio.services.paper_videos:write_paper_video",
+                model, doc.images, kind, str(path), drop_prob, seed, steps, fps, parent=w,
+            )  # fmt: skip
+        except JobFailed as err:
+            return w.show_error("Cannot export", str(err))
         finally:
             QApplication.restoreOverrideCursor()
         w.statusBar().showMessage(
-            f"Exported {Path(path).name}: {kind}, {len(frames)} frames, {written}", 8000
+            f"Exported {Path(path).name}: {kind}, {count} frames, {written}", 8000
         )
         return True
 

@@ -72,7 +72,13 @@ class ExploreDocument:
     mask_changed = Signal(object)
     frame_changed = Signal(int)
 
-    def __init__(self, model: Any, model_path: str | None = None):
+    def __init__(
+        self, model: Any, model_path: str | None = None,
+        model_check: opening.ModelCheck | None = None,
+    ):  # fmt: skip
+        """`model_check` loads a user's model file whole before it is opened (the window
+        runs it in a job's process); without one, only the file's header is checked."""
+        self.model_check = model_check
         size = model.config.frame_size
         images = np.zeros((1, size, size), np.float32)
         self.mask = MaskModel(*images.shape)
@@ -261,7 +267,7 @@ class ExploreDocument:
     def open_model(self, path: str | os.PathLike) -> None:
         """Explore the current sequence with the model in `path`; a simulated sequence is
         simulated again at the model's frame size when it differs."""
-        model = opening.open_model(path)
+        model = opening.open_model(path, self.model_check)
         resolved = str(Path(path).resolve())
         problem = frames_problem(self.images.shape, model.config.frame_size)
         if not problem:
@@ -292,7 +298,7 @@ class ExploreDocument:
         if wanted and wanted != model_path:
             if Path(wanted).is_file():
                 try:
-                    model, model_path = opening.open_model(wanted), wanted
+                    model, model_path = opening.open_model(wanted, self.model_check), wanted
                 except OpenError as err:
                     note = f"its model could not be loaded ({err}), kept the current one"
             else:

@@ -9,6 +9,7 @@ session; the window applies a loaded document only once it is known to be usable
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,35 +31,28 @@ def one_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
-def open_model(path: str | os.PathLike) -> Any:
-    """The model to explore in `path`: a shipped model by reference (its header is read
-    here, its weights by the model's process; the test suite checks every shipped file),
-    any other file loaded and checked whole, so that a bad one changes nothing."""
+ModelCheck = Callable[[str], None]
+"""Loads a model file whole somewhere with torch and raises (ModelFileError, ValueError,
+OSError) if its weights cannot be used; the window runs it in a job's process."""
+
+
+def open_model(path: str | os.PathLike, check: ModelCheck | None = None) -> Any:
+    """The model to explore in `path`, as a reference the model's process loads: its
+    header is read here; a user's file is also loaded whole by `check` first (a shipped
+    one is not: the test suite checks every shipped file), so that a file whose weights
+    are bad is refused before anything changes. No torch in this process either way."""
     from kvae_studio.services.resources import shipped_scene
 
-    if shipped_scene(path) is not None:
-        return describe_model_file(path)
-    return open_model_file(path)
-
-
-def open_model_file(path: str | os.PathLike) -> Any:
-    """A model rebuilt from its file, in eval mode (weights checked; imports torch)."""
-    path = Path(path)
-    if path.suffix.lower() not in MODEL_SUFFIXES:
-        raise OpenError(f"{path.name}: models are .safetensors files")
-    try:
-        from model.checkpoint import load_model
-
-        return load_model(path).eval()
-    except ModelFileError as err:
-        raise OpenError(one_line(err)) from None
-    except (OSError, RuntimeError, ValueError) as err:
-        raise OpenError(f"{path.name}: cannot be read as a model ({one_line(err)})") from None
-
-
-def fresh_model(config: KVAEConfig | None = None, seed: int = 0) -> Any:
-    """An untrained model (the fallback when no trained file is available; imports torch)."""
-    return model_ref.fresh_model(config, seed)
+    ref = describe_model_file(path)
+    if check is not None and shipped_scene(path) is None:
+        try:
+            check(str(Path(path).resolve()))
+        except ModelFileError as err:
+            raise OpenError(one_line(err)) from None
+        except (OSError, RuntimeError, ValueError) as err:
+            name = Path(path).name
+            raise OpenError(f"{name}: cannot be read as a model ({one_line(err)})") from None
+    return ref
 
 
 def describe_model_file(path: str | os.PathLike) -> model_ref.ModelRef:

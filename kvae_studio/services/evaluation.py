@@ -19,13 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from kvae_studio.services.model_names import display_name
-
-SweepRows = list[dict]
-"""One model's sweep (model.evaluation.sweep): per point, protocol, kind, x and the four
-Hamming distances."""
-SweepResults = dict[str, SweepRows]
-"""Sweeps by model label, in the order swept: what the panel draws and the CSV holds."""
+from kvae_studio.services.sweep_results import SweepResults, SweepRows, sweep_labels
 
 
 @dataclass(frozen=True)
@@ -34,20 +28,6 @@ class SweepInputs:
 
     images: np.ndarray
     models: list[tuple[str, Any]]  # (label, model.kvae.KVAE), every one able to score images
-
-
-def sweep_labels(paths: Sequence[str | os.PathLike]) -> list[str]:
-    """The models' names in the results and the CSV (`display_name`); a name given twice
-    gets ' (2)', ' (3)'... so that two models never share a column of the CSV."""
-    labels: list[str] = []
-    for path in paths:
-        label = display_name(path)
-        n = 2
-        while label in labels:
-            label = f"{display_name(path)} ({n})"
-            n += 1
-        labels.append(label)
-    return labels
 
 
 def load_sweep_inputs(

@@ -24,7 +24,6 @@ import atexit
 import contextlib
 import multiprocessing
 import threading
-import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
@@ -51,14 +50,6 @@ def _one_line(err: BaseException) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def model_payload(model) -> tuple[str, bytes]:
-    """A model as (config JSON, safetensors bytes of its weights): no pickle needed."""
-    from safetensors.torch import save
-
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    return model.config.to_json(), save(tensors)
-
-
 def model_message(model: Any) -> tuple:
     """What the child is sent to hold `model`: a reference's file or seed (no weights
     travel, and the parent needs no torch), or a model object's weights."""
@@ -66,65 +57,15 @@ def model_message(model: Any) -> tuple:
 
     if isinstance(model, ModelRef):
         return model.message()
-    return ("model", *model_payload(model))
+    return ("model", *model.payload())  # a model object: torch is here already
 
 
-def model_from_payload(config_json: str, weights: bytes):
-    from safetensors.torch import load
+def _serve(conn: Connection) -> None:
+    """The child's entry point, by name: this module (which the window imports) must not
+    import the model's code, so the child looks `inference_child.serve` up itself."""
+    import importlib
 
-    from model.config import KVAEConfig
-    from model.kvae import KVAE
-
-    model = KVAE(KVAEConfig.from_json(config_json))
-    model.load_state_dict(load(weights))
-    return model.eval()
-
-
-def serve(conn: Connection) -> None:
-    """The child's loop: a model, then requests; one reply per request. Any message that
-    arrives while a request runs (a newer request, or a cancel) makes it stop after the
-    imputation with a "skipped" reply: its result would be dropped anyway."""
-    import torch
-
-    from kvae_studio.services.inference import InferenceRequest, run_inference
-    from kvae_studio.services.model_ref import model_from_message
-    from model.imputation import ImputeMemo
-
-    torch.set_num_threads(CHILD_THREADS)
-    model, memo, model_problem = None, ImputeMemo(), "no model was sent before the request"
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):  # the studio has gone
-            return
-        if message is None:
-            return
-        kind = message[0]
-        if kind in ("model", "model_file", "model_fresh"):
-            try:
-                if kind == "model":
-                    model = model_from_payload(*message[1:])
-                else:
-                    model = model_from_message(message)
-                memo = ImputeMemo()
-            except Exception as err:  # every request says why until another model comes
-                model = None
-                model_problem = f"the model could not be rebuilt for inference: {_one_line(err)}"
-        elif kind == "infer":
-            _, seq, images, frame_visible, pixel_visible = message
-            try:
-                if model is None:
-                    raise InferenceProcessError(model_problem)
-                request = InferenceRequest(seq, model, images, frame_visible, pixel_visible)
-                result = run_inference(request, superseded=conn.poll, memo=memo)
-            except Exception as err:
-                conn.send(("failed", seq, _one_line(err), traceback.format_exc()))
-                continue
-            if result is None:
-                conn.send(("skipped", seq))
-            else:
-                conn.send(("done", result, torch.get_num_threads()))
-        # "cancel" needs no answer: its arrival is what `conn.poll` noticed
+    importlib.import_module("kvae_studio.services.inference_child").serve(conn)
 
 
 class _Child:
@@ -134,7 +75,7 @@ class _Child:
         context = multiprocessing.get_context("spawn")
         self.conn, child_end = context.Pipe()
         self.process = context.Process(
-            target=serve, args=(child_end,), name="kvae-inference", daemon=True
+            target=_serve, args=(child_end,), name="kvae-inference", daemon=True
         )
         self.process.start()
         child_end.close()

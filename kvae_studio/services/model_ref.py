@@ -4,8 +4,8 @@ Why: torch takes about a second to import, longer than Qt and pyqtgraph together
 window needs a model's config (frame size, dimensions), its summary and its size, all of
 which the file's header says (`model.model_file.describe_model`); only the model's
 process needs the weights. A `ModelRef` names the file to load (or, for the untrained
-model, its config and seed), and `load()` builds the model in the calling process for
-the few commands that need it there (video export), importing torch then.
+model, its config and seed); `services.model_loading` builds the model it names, in a
+process that has torch.
 """
 
 from __future__ import annotations
@@ -38,14 +38,6 @@ class ModelRef:
             return ("model_file", self.path)
         return ("model_fresh", self.config.to_json(), self.seed)
 
-    def load(self) -> Any:
-        """The model itself, in this process (imports torch)."""
-        if self.path is not None:
-            from model.checkpoint import load_model
-
-            return load_model(self.path).eval()
-        return fresh_model(self.config, self.seed)
-
 
 def model_ref_of_file(path: str | os.PathLike) -> ModelRef:
     """A reference to the model in `path`, from its header (raises ModelFileError)."""
@@ -54,27 +46,3 @@ def model_ref_of_file(path: str | os.PathLike) -> ModelRef:
     described = describe_model(path)
     resolved = str(Path(path).resolve())
     return ModelRef(described.config, resolved, 0, described.weights, described.summary)
-
-
-def fresh_model(config: KVAEConfig | None = None, seed: int = 0) -> Any:
-    """An untrained KVAE, the same for the same config and seed in every process (the
-    global random state is left as it was)."""
-    import torch
-
-    from model.kvae import KVAE
-
-    generator_state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(seed)  # the same untrained model every time: stable screenshots
-        return KVAE(config or KVAEConfig()).eval()
-    finally:
-        torch.random.set_rng_state(generator_state)
-
-
-def model_from_message(message: tuple) -> Any:
-    """The model a ("model_file", path) or ("model_fresh", config JSON, seed) message names."""
-    if message[0] == "model_file":
-        from model.checkpoint import load_model
-
-        return load_model(message[1]).eval()
-    return fresh_model(KVAEConfig.from_json(message[1]), int(message[2]))

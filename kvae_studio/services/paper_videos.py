@@ -13,7 +13,7 @@ model's maths is `model.imputation` and `model.masks`, the drawing is `export`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -106,3 +106,22 @@ def paper_video(
     if kind == "generation":
         return generation_frames(model, images, steps, scale)
     raise ValueError(f"unknown video {kind!r}; choose from {', '.join(KINDS)}")
+
+
+def write_paper_video(
+    ctx: Any, model: Any, images: np.ndarray, kind: str, path: str,
+    drop_prob: float = DROP_PROB, seed: int = 0, steps: int | None = None, fps: float = 5.0,
+) -> tuple[int, str]:  # fmt: skip
+    """The window's export of a paper video, as a job in a process of its own (torch
+    stays out of the window): `model` is a `ModelRef` or ("payload", config, weights).
+    Returns (frames written, the format)."""
+    from kvae_studio.services.export import write_video
+    from kvae_studio.services.model_loading import load
+
+    if isinstance(model, tuple) and model and model[0] == "payload":
+        from model.kvae import KVAE
+
+        model = KVAE.from_payload(*model[1:])
+    frames = paper_video(load(model), images, kind, drop_prob, seed, steps)
+    ctx.check()
+    return len(frames), write_video(path, frames, fps)

@@ -20,13 +20,17 @@ the status line redraw on one-shot timers armed by new data (at most 10 and 4 Hz
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
+from kvae_studio.services.run_records import (  # noqa: F401  (re-exported)
+    RunState,
+    Started,
+    as_record,
+    read_log,
+    read_run,
+)
 from kvae_studio.services.training import (
     TrainRequest,
     build_trainer,
@@ -35,8 +39,7 @@ from kvae_studio.services.training import (
     training_events,
     write_studio_file,
 )
-from model.config import KVAEConfig
-from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, RunFolder
+from model.run_folder import RunFolder
 
 
 def run_training(ctx: Any, request: TrainRequest) -> Iterator[Any]:
@@ -45,20 +48,6 @@ def run_training(ctx: Any, request: TrainRequest) -> Iterator[Any]:
     session = TrainSession(request)
     ctx.controls = session
     yield from session.run(ctx)
-
-
-@dataclass(frozen=True)
-class Started:
-    """The first event of a session: where the run starts and how long it is."""
-
-    run_dir: str
-    epoch: int
-    step: int
-    epochs: int
-    batches: int
-    sequences: int
-    device: str
-    kind: str = "started"
 
 
 class TrainSession:
@@ -138,81 +127,3 @@ class TrainSession:
             device=str(trainer.device),
         )
         yield from training_events(trainer)
-
-
-@dataclass(frozen=True)
-class RunState:
-    """What a run folder holds: its config, how far it got, and its logged events."""
-
-    run_dir: Path
-    config: KVAEConfig
-    epoch: int
-    step: int
-    can_resume: bool
-    steps: list[dict]
-    epochs: list[dict]
-
-
-def read_run(run_dir: Path) -> RunState:
-    """Config and progress from the model file, and the log trimmed to the checkpoint.
-
-    The log may hold steps past the last checkpoint (a crash between two checkpoints);
-    those will be trained again on resume, so they are dropped to keep the curve single.
-    Raises ModelFileError if the folder has no usable model.
-    """
-    from model.model_file import ModelFileError, read_metadata
-
-    meta = read_metadata(run_dir / MODEL_FILE)
-    try:
-        config = KVAEConfig.from_stored_json(meta["config"])
-        summary = json.loads(meta.get("summary", "{}"))
-    except (KeyError, ValueError) as err:
-        message = f"{run_dir.name}: the model's metadata cannot be read ({err})"
-        raise ModelFileError(message) from None
-    step = int(summary.get("step", 0))
-    epoch = int(summary.get("epoch", 0))
-    steps, epochs = read_log(run_dir / LOG_FILE, upto_step=step)
-    return RunState(
-        run_dir=run_dir,
-        config=config,
-        epoch=epoch,
-        step=step,
-        can_resume=(run_dir / RESUME_FILE).is_file(),
-        steps=steps,
-        epochs=epochs,
-    )
-
-
-def read_log(path: Path, upto_step: int | None = None) -> tuple[list[dict], list[dict]]:
-    """Step and epoch records of a log.jsonl, in step order; unreadable lines are skipped."""
-    steps: list[dict] = []
-    epochs: list[dict] = []
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return steps, epochs
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(record, dict):
-            continue
-        if upto_step is not None and int(record.get("step", 0)) > upto_step:
-            continue
-        kind, step = record.get("kind"), int(record.get("step", 0))
-        # A resumed run re-logs the steps after its last checkpoint: the later lines win.
-        if kind == "step":
-            while steps and int(steps[-1].get("step", 0)) >= step:
-                steps.pop()
-            steps.append(record)
-        elif kind == "epoch":
-            while epochs and int(epochs[-1].get("step", 0)) >= step:
-                epochs.pop()
-            epochs.append(record)
-    return steps, epochs
-
-
-def as_record(event: Any) -> dict:
-    """A Trainer event as the dict log.jsonl would hold, so live and reloaded data match."""
-    return asdict(event)

@@ -16,9 +16,6 @@ Locking the run folder (model.run_folder) and showing progress stay with each fr
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,35 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from model.config import KVAEConfig
-from model.run_folder import STUDIO_FILE
-from model.temp_files import atomic_write_text
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    """Everything decided before a run starts: the command line's options or the Train
-    panel's fields."""
-
-    train_paths: tuple[Path, ...]  # several files are joined into one training set
-    test_path: Path | None
-    run_dir: Path
-    config: KVAEConfig
-    device: str = "auto"
-    seed: int = 0
-    resume: bool = False
-    init_from: Path | None = None  # a model file whose weights a new run starts from
-    checkpoint_every: int = 1
-    eval_sequences: int | None = None
-    epochs: int | None = None
-    threads: int | None = None
-    # KEY=VALUE changes to the schedule of a run that brings its own config (resume,
-    # init_from): the model's architecture stays.
-    schedule_overrides: tuple[str, ...] = ()
-    validation_path: Path | None = None
-    keep_best: str | None = None
-    patience: int | None = None
-    precision: str = "fp32"
+from kvae_studio.services.run_records import (  # noqa: F401  (re-exported)
+    TrainRequest,
+    new_run_dir,
+    read_studio_file,
+    write_studio_file,
+)
 
 
 @dataclass(frozen=True)
@@ -163,46 +137,3 @@ def training_events(trainer: Any) -> Iterator[Any]:
             f"training diverged at step {trainer.step + 1} (epoch {trainer.epoch + 1}): "
             f"the Kalman filter met a singular matrix ({detail}); try a lower init_lr"
         ) from None
-
-
-def write_studio_file(request: TrainRequest) -> None:
-    """Remember which datasets and settings a run used, so Continue can reuse them."""
-    paths = [str(path) for path in request.train_paths]
-    record = {
-        # The Train panel trains on one file: with several (the command line), it keeps its own.
-        "train": paths[0] if len(paths) == 1 else None,
-        "test": str(request.test_path) if request.test_path else None,
-        "device": request.device,
-        "seed": request.seed,
-        "checkpoint_every": request.checkpoint_every,
-        "eval_sequences": request.eval_sequences,
-        "threads": request.threads,
-        "updated": time.strftime("%Y-%m-%d %H:%M:%S"),
-        **({"train_files": paths} if len(paths) > 1 else {}),
-        **({"init_from": str(request.init_from)} if request.init_from else {}),
-        **({"validation": str(request.validation_path)} if request.validation_path else {}),
-        **({"keep_best": request.keep_best} if request.keep_best else {}),
-        **({"patience": request.patience} if request.patience else {}),
-        **({"precision": request.precision} if request.precision != "fp32" else {}),
-    }
-    request.run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(request.run_dir / STUDIO_FILE, json.dumps(record, indent=1))
-
-
-def new_run_dir(runs_dir: Path, name: str) -> Path:
-    """`runs_dir/name`, or `name-2`, `name-3`... if taken: a new run never joins an old one."""
-    base = runs_dir / name
-    path, n = base, 2
-    while path.exists():
-        path = base.with_name(f"{base.name}-{n}")
-        n += 1
-    return path
-
-
-def read_studio_file(run_dir: str | os.PathLike) -> dict[str, Any]:
-    """What `write_studio_file` recorded ({} for a run without a readable record)."""
-    try:
-        data = json.loads((Path(run_dir) / STUDIO_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -152,7 +152,8 @@ def test_presets_set_the_expected_masks(qtbot, window):
 def test_rapid_edits_end_on_the_last_edit_with_no_stale_frame(qtbot, window, monkeypatch):
     import threading
 
-    from kvae_studio.services.inference import InferenceRequest, run_inference
+    from kvae_studio.services.inference import InferenceRequest
+    from kvae_studio.services.inference_run import run_inference
 
     gate, calls = threading.Event(), []
     explore = window.explore

@@ -15,7 +15,8 @@ from kvae_studio.document.session import (
     save_session,
 )
 from kvae_studio.services.export import ExportError, compose_frames, write_video
-from kvae_studio.services.inference import run_inference, sigma_ellipses
+from kvae_studio.services.inference import sigma_ellipses
+from kvae_studio.services.inference_run import run_inference
 from model.masks import planning_mask
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

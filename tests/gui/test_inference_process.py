@@ -11,14 +11,12 @@ import pytest
 import torch
 from window_helpers import request
 
-from kvae_studio.services.inference import run_inference
 from kvae_studio.services.inference_process import (
     CHILD_THREADS,
     InferenceProcess,
     InferenceProcessError,
-    model_from_payload,
-    model_payload,
 )
+from kvae_studio.services.inference_run import run_inference
 from model.config import KVAEConfig
 from model.imputation import ImputeMemo, generate
 from model.kvae import KVAE
@@ -41,7 +39,7 @@ def assert_same_result(a, b) -> None:
 
 
 def test_a_model_travels_as_safetensors_bytes_and_computes_the_same(model, images):
-    copy = model_from_payload(*model_payload(model))
+    copy = KVAE.from_payload(*model.payload())
     assert copy is not model and copy.config == model.config
     for key, value in model.state_dict().items():
         assert torch.equal(copy.state_dict()[key], value), key
@@ -165,7 +163,8 @@ def test_a_model_the_child_cannot_rebuild_is_said_on_every_request_until_another
 def test_a_model_reference_is_loaded_by_the_child_and_computes_the_same(backend, images):
     """A file or an untrained model travels as a reference (the window holds no weights):
     the child's answers equal those of the model loaded here."""
-    from kvae_studio.services.model_ref import ModelRef, fresh_model, model_ref_of_file
+    from kvae_studio.services.model_loading import fresh_model
+    from kvae_studio.services.model_ref import ModelRef, model_ref_of_file
     from kvae_studio.services.resources import shipped_models
     from model.checkpoint import load_model
 

@@ -31,10 +31,10 @@ from kvae_studio.app.panels.jobs import Job, ProcessJob
 from kvae_studio.app.panels.sweep_plot import SweepPlot
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
-from kvae_studio.services.evaluation import sweep_labels
 from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_card import dataset_scene, model_file_scene
 from kvae_studio.services.resources import shipped_test_set
+from kvae_studio.services.sweep_results import sweep_labels
 
 PROTOCOLS = (
     (

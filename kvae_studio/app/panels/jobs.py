@@ -259,6 +259,28 @@ class ProcessJob(Job):
         return self._runner.process
 
 
+class JobFailed(Exception):
+    """A job run by `run_and_wait` failed or was cancelled; the message is one line."""
+
+
+def run_and_wait(target: str, *args: Any, parent: QObject | None = None) -> Any:
+    """Run `target` ("module:function") in a process and wait for its result, the
+    window still painting meanwhile (a local event loop); raises JobFailed."""
+    from PySide6.QtCore import QEventLoop
+
+    job = ProcessJob(target, *args, parent=parent)
+    outcome: dict[str, Any] = {}
+    job.result.connect(lambda value: outcome.update(done=value))
+    job.failed.connect(lambda text: outcome.update(error=text))
+    loop = QEventLoop()
+    job.finished.connect(loop.quit)
+    job.start()
+    loop.exec()
+    if "done" not in outcome:
+        raise JobFailed(outcome.get("error", "cancelled"))
+    return outcome["done"]
+
+
 def stop_all(timeout_ms: int = 30_000) -> None:
     """Cancel every running job and wait for its thread (at exit: `panels.shutdown`)."""
     for job in list(_LIVE):

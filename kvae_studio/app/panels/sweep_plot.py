@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from kvae_studio import colors
 from kvae_studio.app.panels.plotting import COLORS, make_plot_widget, pen
-from kvae_studio.services.evaluation import SweepResults, SweepRows
+from kvae_studio.services.sweep_results import SweepResults, SweepRows
 
 METRICS = ("smoothing", "filtering", "generation", "baseline")
 DRAW_ORDER = ("baseline", "generation", "smoothing", "filtering")  # filtering over generation
@@ -211,7 +211,7 @@ class SweepPlot(QWidget):
         """One line per model and point: model, protocol, kind, x, the four Hamming
         distances; the command line's writer (model.evaluation.write_sweep_csv), so the
         same sweep gives the same bytes (tests/gui/test_sweep_csv_same.py)."""
-        from model.evaluation import write_sweep_csv
+        from model.sweep_csv import write_sweep_csv
 
         write_sweep_csv(path, self.results)
 

@@ -34,7 +34,7 @@ from kvae_studio.app.panels.jobs import Job, ProcessJob
 from kvae_studio.app.panels.train_settings import TrainSettings
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
-from kvae_studio.services.train_session import Started, read_run
+from kvae_studio.services.run_records import Started, read_run
 from model.run_folder import MODEL_FILE
 
 PHASES = {

@@ -37,8 +37,7 @@ from kvae_studio.services.resources import (
     shipped_models,
     shipped_scene,
 )
-from kvae_studio.services.train_session import read_run
-from kvae_studio.services.training import TrainRequest, new_run_dir, read_studio_file
+from kvae_studio.services.run_records import TrainRequest, new_run_dir, read_run, read_studio_file
 from model.config import KVAEConfig
 from model.data import frames_problem
 from model.run_folder import MODEL_FILE

@@ -1,0 +1,66 @@
+"""The model's process itself (`services.inference_process` starts it): it receives a
+model, then requests, and answers each with a result, a skip or a failure.
+
+Only this process imports torch and the model's code for Explore; the window imports
+`inference_process`, which names this module without importing it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from multiprocessing.connection import Connection
+
+from kvae_studio.services.inference_process import (
+    CHILD_THREADS,
+    InferenceProcessError,
+    _one_line,
+)
+
+
+def serve(conn: Connection) -> None:
+    """The child's loop: a model, then requests; one reply per request. Any message that
+    arrives while a request runs (a newer request, or a cancel) makes it stop after the
+    imputation with a "skipped" reply: its result would be dropped anyway."""
+    import torch
+
+    from kvae_studio.services.inference import InferenceRequest
+    from kvae_studio.services.inference_run import run_inference
+    from kvae_studio.services.model_loading import model_from_message
+    from model.imputation import ImputeMemo
+    from model.kvae import KVAE
+
+    torch.set_num_threads(CHILD_THREADS)
+    model, memo, model_problem = None, ImputeMemo(), "no model was sent before the request"
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the studio has gone
+            return
+        if message is None:
+            return
+        kind = message[0]
+        if kind in ("model", "model_file", "model_fresh"):
+            try:
+                if kind == "model":
+                    model = KVAE.from_payload(*message[1:])
+                else:
+                    model = model_from_message(message)
+                memo = ImputeMemo()
+            except Exception as err:  # every request says why until another model comes
+                model = None
+                model_problem = f"the model could not be rebuilt for inference: {_one_line(err)}"
+        elif kind == "infer":
+            _, seq, images, frame_visible, pixel_visible = message
+            try:
+                if model is None:
+                    raise InferenceProcessError(model_problem)
+                request = InferenceRequest(seq, model, images, frame_visible, pixel_visible)
+                result = run_inference(request, superseded=conn.poll, memo=memo)
+            except Exception as err:
+                conn.send(("failed", seq, _one_line(err), traceback.format_exc()))
+                continue
+            if result is None:
+                conn.send(("skipped", seq))
+            else:
+                conn.send(("done", result, torch.get_num_threads()))
+        # "cancel" needs no answer: its arrival is what `conn.poll` noticed
