@@ -77,6 +77,29 @@ def test_a_bad_file_shows_one_line_and_leaves_the_session_as_it_was(
     assert_unchanged(window, before)
 
 
+def test_a_model_whose_weights_are_bad_is_refused_by_the_check_in_a_process(window, tmp_path):
+    """Its header is fine, so only loading it whole finds the NaN weights: the window has
+    a job's process do that (it imports no torch itself) and refuses the file."""
+    import torch
+
+    from model.checkpoint import save_model
+    from model.config import KVAEConfig
+    from model.kvae import KVAE
+
+    path = tmp_path / "nan.safetensors"
+    save_model(KVAE(KVAEConfig()), path)
+    data = bytearray(path.read_bytes())
+    header = int.from_bytes(data[:8], "little")
+    nan = torch.tensor([float("nan")] * 64, dtype=torch.float32).numpy().tobytes()
+    data[8 + header : 8 + header + len(nan)] = nan  # the first weights become NaN
+    path.write_bytes(bytes(data))
+    before = snapshot(window)
+    assert window.open_model(str(path)) is False
+    text = close_error(window)
+    assert "nan.safetensors" in text and "NaN" in text and "\n" not in text
+    assert_unchanged(window, before)
+
+
 def test_a_dataset_of_another_frame_size_is_refused(window, tmp_path):
     path = tmp_path / "big.npz"
     np.savez(path, images=np.zeros((2, 20, 64, 64), np.float32))
