@@ -221,7 +221,7 @@ def painting_while_training(
             job.finished.connect(loop.quit)
             QTimer.singleShot(30_000, loop.quit)
             loop.exec()
-        window.close()
+        window.shutdown()  # not close(): the painted masks are unsaved edits, and close() asks
     return idle, busy, during
 
 
