@@ -184,6 +184,11 @@ def launched(device: torch.device, timeout: float = DEFAULT_TIMEOUT) -> Iterator
         )
     try:
         yield processes
+        # Every process leaves its last collective before any tears the group down: a
+        # rank that destroyed it while another still talked to it was killed by gloo
+        # ("terminate called without an active exception", SIGABRT) now and then.
+        with processes.guard():
+            dist.barrier()
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
