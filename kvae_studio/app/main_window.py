@@ -38,10 +38,13 @@ def check_model_in_a_process(path: str) -> None:
     that one with bad weights is refused and torch stays out of the window's process."""
     from kvae_studio.app.panels.jobs import JobFailed, run_and_wait
 
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # about a second: torch loads
     try:
         run_and_wait("kvae_studio.services.model_loading:check_model_job", path)
     except JobFailed as err:
         raise ModelFileError(str(err)) from None
+    finally:
+        QApplication.restoreOverrideCursor()
 
 
 class MainWindow(QMainWindow):
