@@ -38,33 +38,60 @@ def job_message(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}"
 
 
-class ChildContext:
-    """What the work sees of its job in the child: as `JobContext` in a thread."""
+class WorkContext:
+    """What the work sees of its job: progress reports, items, and the cancel flag; the
+    subclass says how they travel (signals of a thread, or a pipe from a process)."""
 
-    def __init__(self, conn: Connection, min_interval: float = 0.05):
-        self._conn = conn
-        self._send_lock = threading.Lock()
+    def __init__(self, min_interval: float = 0.05):
         self._cancel = threading.Event()
         self._min_interval = min_interval
         self._last_progress = 0.0
-        self.controls: Any = None  # set by the work: the target of ("call", name)
 
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
     def check(self) -> None:
+        """Raise `Cancelled` if the job was asked to stop."""
         if self._cancel.is_set():
             raise Cancelled
 
     def progress(self, done: int, total: int) -> bool:
+        """Report progress; returns False once cancelled (stop as soon as convenient).
+
+        Reports closer together than `min_interval` are dropped (but never the last one),
+        so a callback called per item does not flood the GUI's event queue.
+        """
         now = time.monotonic()
         if done >= total or now - self._last_progress >= self._min_interval:
             self._last_progress = now
-            self.send(("progress", int(done), int(total)))
+            self._send_progress(int(done), int(total))
         return not self._cancel.is_set()
 
     def emit(self, item: Any) -> None:
+        """Send an intermediate result (a training event, a preview frame) to the GUI."""
+        self._send_item(item)
+
+    def _send_progress(self, done: int, total: int) -> None:
+        raise NotImplementedError
+
+    def _send_item(self, item: Any) -> None:
+        raise NotImplementedError
+
+
+class ChildContext(WorkContext):
+    """The context of work in a job's process: reports go over the pipe."""
+
+    def __init__(self, conn: Connection, min_interval: float = 0.05):
+        super().__init__(min_interval)
+        self._conn = conn
+        self._send_lock = threading.Lock()
+        self.controls: Any = None  # set by the work: the target of ("call", name)
+
+    def _send_progress(self, done: int, total: int) -> None:
+        self.send(("progress", done, total))
+
+    def _send_item(self, item: Any) -> None:
         self.send(("item", item))
 
     def send(self, message: tuple) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kvae_studio.services.cancelled import Cancelled
-from kvae_studio.services.job_process import child_main, job_message
+from kvae_studio.services.job_process import WorkContext, child_main, job_message
 
 log = logging.getLogger(__name__)
 
@@ -40,38 +40,17 @@ _LIVE: set[Job] = set()
 """Running jobs, kept alive here so that a QThread is never garbage-collected while running."""
 
 
-class JobContext:
-    """What the work sees of its job: progress reports, items, and the cancel flag."""
+class JobContext(WorkContext):
+    """What work on a thread sees of its job: reports are the runner's queued signals."""
 
     def __init__(self, runner: _Runner, min_interval: float = 0.05):
+        super().__init__(min_interval)
         self._runner = runner
-        self._cancel = threading.Event()
-        self._min_interval = min_interval
-        self._last_progress = 0.0
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
+    def _send_progress(self, done: int, total: int) -> None:
+        self._runner.progressed.emit(done, total)
 
-    def check(self) -> None:
-        """Raise `Cancelled` if the job was asked to stop."""
-        if self._cancel.is_set():
-            raise Cancelled
-
-    def progress(self, done: int, total: int) -> bool:
-        """Report progress; returns False once cancelled (stop as soon as convenient).
-
-        Reports closer together than `min_interval` are dropped (but never the last one),
-        so a callback called per item does not flood the GUI's event queue.
-        """
-        now = time.monotonic()
-        if done >= total or now - self._last_progress >= self._min_interval:
-            self._last_progress = now
-            self._runner.progressed.emit(int(done), int(total))
-        return not self._cancel.is_set()
-
-    def emit(self, item: Any) -> None:
-        """Send an intermediate result (a training event, a preview frame) to the GUI."""
+    def _send_item(self, item: Any) -> None:
         self._runner.produced.emit(item)
 
 
