@@ -104,6 +104,8 @@ def test_sigint_while_train_starts_is_one_line(folder):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert "Traceback" not in err, err
-    assert process.returncode in (130, 0), err
-    if process.returncode == 130:
+    # 130, or ended by the SIGINT itself (-2: a shell shows 130 for both); seen once in
+    # a loaded full run after the one line had been printed, never reproduced alone
+    assert process.returncode in (130, 0, -signal.SIGINT), err
+    if process.returncode in (130, -signal.SIGINT):
         assert err.strip().splitlines()[-1].startswith(("interrupted", "stopped"))
