@@ -60,3 +60,55 @@ def test_a_killed_child_is_reported(qtbot):
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
         os.kill(job.process.pid, signal.SIGKILL)
     assert seen["failed"] == "the job's process stopped (exit code -9)"
+
+
+_PARENT = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+sys.path.insert(0, sys.argv[1])
+
+def main():
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    from kvae_studio.app.panels.jobs import ProcessJob
+    app = QCoreApplication([])
+    job = ProcessJob("job_targets:wait_for_cancel")
+    job.item.connect(lambda item: print(item[1], flush=True))
+    job.start()
+    loop = QEventLoop()
+    QTimer.singleShot(60_000, loop.quit)
+    loop.exec()
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_job_ends_when_the_window_s_process_dies(tmp_path):
+    """A killed studio leaves no orphan job burning a core: the child sees its pipe
+    close and stops as on Stop."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT)
+    here = str(Path(__file__).parent)
+    parent = subprocess.Popen(
+        [sys.executable, str(script), here], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(here).parents[1])},
+    )  # fmt: skip
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        if Path(f"/proc/{child}/stat").read_text().split()[2] == "Z":
+            return  # ended, not yet reaped (its parent is gone)
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the job's process outlived the window's")
