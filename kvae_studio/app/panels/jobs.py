@@ -244,7 +244,8 @@ class JobFailed(Exception):
 
 def run_and_wait(target: str, *args: Any, parent: QObject | None = None) -> Any:
     """Run `target` ("module:function") in a process and wait for its result, the
-    window still painting meanwhile (a local event loop); raises JobFailed."""
+    window still painting meanwhile (a local event loop that takes no mouse or key
+    input, so nothing can start a second open or export meanwhile); raises JobFailed."""
     from PySide6.QtCore import QEventLoop
 
     job = ProcessJob(target, *args, parent=parent)
@@ -254,7 +255,7 @@ def run_and_wait(target: str, *args: Any, parent: QObject | None = None) -> Any:
     loop = QEventLoop()
     job.finished.connect(loop.quit)
     job.start()
-    loop.exec()
+    loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     if "done" not in outcome:
         raise JobFailed(outcome.get("error", "cancelled"))
     return outcome["done"]
