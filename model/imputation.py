@@ -16,7 +16,7 @@ from torch import Tensor
 
 from model import lgssm
 from model.kvae import KVAE, KalmanPass
-from model.occlusion import laplace_observations
+from model.occlusion import NEWTON_STEPS, laplace_observations
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def impute(
     x: Tensor,
     mask: Tensor | None = None,
     pixel_mask: Tensor | None = None,
-    newton_steps: int = 6,
+    newton_steps: int = NEWTON_STEPS,
     memo: ImputeMemo | None = None,
     codes: Tensor | None = None,
 ) -> Imputation:

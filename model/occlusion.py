@@ -7,7 +7,9 @@ give, p(a_t | rest) = N(m, P^{-1}):
 
     a* = argmax_a  log p(x_visible | a) - 1/2 (a - m)^T P (a - m)
 
-by Gauss-Newton steps on the 2-D variable. Around a*, the visible-pixel
+by damped Gauss-Newton steps (Levenberg-Marquardt: a step is kept only if it
+raises the objective, so more steps never give a worse answer), from the best code on
+a table of the decoder (model.code_grid) where there is one. Around a*, the visible-pixel
 likelihood is approximately Gaussian in a with precision H (the Gauss-Newton
 curvature J^T W J) and mode y = a* + H^{-1} P (a* - m). Since a_t = C z_t + delta,
 the frame then says about z_t what an observation y with noise R + H^{-1}
@@ -21,7 +23,12 @@ import torch
 from torch import Tensor
 from torch.func import jacfwd, vmap
 
+from model.code_grid import code_grid, grid_start
+
 RIDGE = 1e-4  # keeps H invertible when the visible pixels say nothing about a
+MAX_DAMPING = 1.0  # a row whose steps were refused this often stops where it is
+NEWTON_STEPS = 8  # the most steps per start; most frames stop after one or two
+GAIN_TOLERANCE = 0.05  # nats: a step that promises less than this is not taken
 
 
 def _decoder_logits_and_jacobian(model, a: Tensor) -> tuple[Tensor, Tensor]:
@@ -70,45 +77,102 @@ def laplace_observations(
     prior_mean: Tensor,
     prior_cov: Tensor,
     init: Tensor,
-    steps: int = 6,
+    steps: int = NEWTON_STEPS,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Return (a*, pseudo-observation y, its covariance R + H^{-1}) for N frames.
 
     frames, visible (N, H, W); prior_mean (N, da); prior_cov (N, da, da); init (N, da),
     a second starting point beside the prior mean (the encoder's code), since the
-    likelihood of a small object is multimodal; the better posterior wins.
+    likelihood of a small object is multimodal; the better posterior wins. Where the
+    decoder is tabulated (dim_a <= 3) the grid's best code is the start, and the prior
+    mean and init are added only where they lie outside the grid.
+    steps: the most Newton steps per start; a start stops earlier once converged.
     """
     n, da = prior_mean.shape
-    x = frames.flatten(1).repeat(2, 1)
-    vis = visible.flatten(1).repeat(2, 1)
-    m = prior_mean.repeat(2, 1)
+    x = frames.flatten(1)
+    vis = visible.flatten(1)
     eye = torch.eye(da, device=frames.device, dtype=prior_mean.dtype)
     # eye given as a batch of matrices: a bare (da, da) right-hand side is read as a
     # batch of da vectors when there are exactly da frames (N == da)
-    precision = torch.linalg.solve(prior_cov, eye.expand(n, da, da)).repeat(2, 1, 1)
-    a = torch.cat([prior_mean, init], 0)
-    for _ in range(steps):
-        out, jac = _decoder_logits_and_jacobian(model, a)  # jac (2N, da, P)
-        grad_out, weight = _likelihood_grad_and_weights(model, out, x, vis)
-        g_lik = (jac @ grad_out.unsqueeze(-1)).squeeze(-1)
-        h_lik = (jac * weight.unsqueeze(1)) @ jac.transpose(1, 2)
-        diff = a - m
-        grad = g_lik - (precision @ diff.unsqueeze(-1)).squeeze(-1)
-        hess = h_lik + precision + RIDGE * eye
-        step = torch.linalg.solve(hess, grad.unsqueeze(-1)).squeeze(-1)
-        a = a + step.clamp(-1.0, 1.0)
+    precision = torch.linalg.solve(prior_cov, eye.expand(n, da, da))
 
-    out, jac = _decoder_logits_and_jacobian(model, a)
-    _, weight = _likelihood_grad_and_weights(model, out, x, vis)
-    ll = _likelihood(model, out, x, vis)
-    diff = a - m
-    objective = ll - 0.5 * (diff.unsqueeze(1) @ precision @ diff.unsqueeze(-1)).flatten()
-    best = torch.where(objective[:n] >= objective[n:], 0, 1)
-    rows = best * n + torch.arange(n, device=a.device)
+    frame_of = torch.arange(n, device=frames.device)
+    grid = code_grid(model)
+    if grid is None:
+        starts, owners = torch.cat([prior_mean, init]), frame_of.repeat(2)
+    else:
+        outside = [~grid.covers(s) for s in (prior_mean, init)]
+        found = grid_start(model, grid, x, vis, prior_mean, precision)
+        starts = torch.cat([found, prior_mean[outside[0]], init[outside[1]]])
+        owners = torch.cat([frame_of, frame_of[outside[0]], frame_of[outside[1]]])
+
+    m, p = prior_mean[owners], precision[owners]
+    a, out, jac, objective = _damped_newton(model, x[owners], vis[owners], m, p, starts, steps)
+    # each frame's best start; the first one listed on a tie
+    best = torch.full((n,), -torch.inf, dtype=objective.dtype, device=a.device)
+    best = best.scatter_reduce(0, owners, objective, "amax")
+    index = torch.arange(len(owners), device=a.device)
+    index = torch.where(objective == best[owners], index, len(owners))
+    rows = torch.full((n,), len(owners), device=a.device).scatter_reduce(0, owners, index, "amin")
+
     a_star = a[rows]
-    h_lik = ((jac * weight.unsqueeze(1)) @ jac.transpose(1, 2))[rows] + RIDGE * eye
-    shift = (precision[rows] @ diff[rows].unsqueeze(-1)).squeeze(-1)
+    _, weight = _likelihood_grad_and_weights(model, out[rows], x, vis)
+    h_lik = (jac[rows] * weight.unsqueeze(1)) @ jac[rows].transpose(1, 2) + RIDGE * eye
+    shift = (precision @ (a_star - prior_mean).unsqueeze(-1)).squeeze(-1)
     pseudo = a_star + torch.linalg.solve(h_lik, shift.unsqueeze(-1)).squeeze(-1)
     pseudo_cov = model.R + torch.linalg.solve(h_lik, eye.expand(n, da, da))
     pseudo_cov = 0.5 * (pseudo_cov + pseudo_cov.transpose(-1, -2))
     return a_star, pseudo, pseudo_cov
+
+
+def _damped_newton(model, x, vis, m, precision, a, steps: int):
+    """Levenberg-Marquardt on each row from `a`: (a, decoder outputs, Jacobian, objective)
+    at the last accepted code. A step is kept only if it raises the objective; a rejected
+    one raises the damping, an accepted one lowers it. A row stops when an undamped step
+    is below STEP_TOLERANCE on every axis, or after `steps` steps."""
+    rows, da = a.shape
+    eye = torch.eye(da, device=a.device, dtype=a.dtype)
+    out, jac = _decoder_logits_and_jacobian(model, a)
+    objective = _objective(model, out, x, vis, a, m, precision)
+    damping = torch.zeros(rows, device=a.device, dtype=a.dtype)
+    active = torch.arange(rows, device=a.device)
+    for _ in range(steps):
+        if len(active) == 0:
+            break
+        j = jac[active]
+        grad_out, weight = _likelihood_grad_and_weights(model, out[active], x[active], vis[active])
+        diff = (a[active] - m[active]).unsqueeze(-1)
+        grad = (j @ grad_out.unsqueeze(-1) - precision[active] @ diff).squeeze(-1)
+        hess = (j * weight.unsqueeze(1)) @ j.transpose(1, 2) + precision[active] + RIDGE * eye
+        scale = hess.diagonal(dim1=-2, dim2=-1).mean(-1) * damping[active]
+        step = torch.linalg.solve(hess + scale[:, None, None] * eye, grad.unsqueeze(-1))
+        step = step.squeeze(-1).clamp(-1.0, 1.0)
+        # converged: the quadratic model promises less than GAIN_TOLERANCE from this step
+        promised = (step * grad).sum(-1) - 0.5 * (
+            step.unsqueeze(1) @ hess @ step.unsqueeze(-1)
+        ).flatten()
+        moving = promised >= GAIN_TOLERANCE
+        active, step = active[moving], step[moving]
+        if len(active) == 0:
+            break
+        trial = a[active] + step
+        trial_out, trial_jac = _decoder_logits_and_jacobian(model, trial)
+        trial_objective = _objective(
+            model, trial_out, x[active], vis[active], trial, m[active], precision[active]
+        )
+        better = trial_objective > objective[active]
+        kept = active[better]
+        a[kept], out[kept], jac[kept] = trial[better], trial_out[better], trial_jac[better]
+        objective[kept] = trial_objective[better]
+        damping[kept] = torch.where(damping[kept] > 1e-3, damping[kept] / 10, 0.0)
+        refused = active[~better]
+        damping[refused] = torch.where(damping[refused] > 0, damping[refused] * 10, 1e-2)
+        active = active[(damping[active] <= MAX_DAMPING)]
+    return a, out, jac, objective
+
+
+def _objective(model, out, x, vis, a, m, precision) -> Tensor:
+    """log p(x_visible | a) - (a - m)' P (a - m) / 2, per row."""
+    diff = (a - m).unsqueeze(-1)
+    prior = (diff.transpose(1, 2) @ precision @ diff).flatten()
+    return _likelihood(model, out, x, vis) - 0.5 * prior

@@ -26,12 +26,17 @@ def serve(conn: Connection) -> None:
     from kvae_studio.services.inference import InferenceRequest
     from kvae_studio.services.inference_run import run_inference
     from kvae_studio.services.model_loading import model_from_message
+    from model.code_grid import code_grid
     from model.imputation import ImputeMemo
     from model.kvae import KVAE
 
     torch.set_num_threads(CHILD_THREADS)
     model, memo, model_problem = None, ImputeMemo(), "no model was sent before the request"
     while True:
+        if (
+            model is not None
+        ):  # idle: tabulate the decoder for painted frames, until a message comes
+            code_grid(model, stop=conn.poll)
         try:
             message = conn.recv()
         except (EOFError, OSError):  # the studio has gone
