@@ -70,8 +70,12 @@ class ImputeMemo:
     frames, the prior pass over the frames seen whole (which a stroke on an already
     painted frame leaves as it was), and the last few deterministic roll-outs (which
     depend only on the first n_init frames, so an edit after them leaves them as they
-    were). Results are the same with or without a memo; a memo serves one model at a
-    time and forgets everything when it sees another. `hits` counts reuses by kind."""
+    were), and each painted frame's Laplace estimate, where the next stroke on that frame
+    starts its Newton steps (strokes are small changes: one or two steps instead of a
+    search of the decoder's table). Results are the same with or without a memo, but for
+    painted frames, which agree within the solver's tolerance (tests/model/
+    test_laplace_solver.py). A memo serves one model at a time and forgets everything
+    when it sees another. `hits` counts reuses by kind."""
 
     ROLLOUTS = 4  # roll-outs kept: strokes often alternate between a few values of n_init
 
@@ -80,7 +84,8 @@ class ImputeMemo:
         self._codes: tuple[bytes, Tensor] | None = None
         self._prior: tuple[bytes, KalmanPass] | None = None
         self._rollouts: list[tuple[bytes, Generation]] = []
-        self.hits = {"codes": 0, "prior": 0, "rollout": 0}
+        self._answers: dict[tuple[int, int], Tensor] = {}  # (sequence, frame) -> a*
+        self.hits = {"codes": 0, "prior": 0, "rollout": 0, "laplace": 0}
 
     def codes(self, model: KVAE, frames: Tensor) -> tuple[bytes, Tensor]:
         self._forget_other(model)
@@ -89,7 +94,7 @@ class ImputeMemo:
             self.hits["codes"] += 1
             return self._codes
         self._codes = (key, model.encode(frames)[0])
-        self._prior = None
+        self._prior, self._answers = None, {}
         return self._codes
 
     def prior(self, model: KVAE, codes_key: bytes, a: Tensor, mask: Tensor) -> KalmanPass:
@@ -99,6 +104,22 @@ class ImputeMemo:
             return self._prior[1]
         self._prior = (key, model.kalman_pass(a, mask))
         return self._prior[1]
+
+    def laplace_starts(self, where: tuple[Tensor, Tensor], like: Tensor) -> Tensor:
+        """Last answers for the painted frames at `where` (batch and time indices), (N, da);
+        NaN where a frame has none. Valid for the frames of the last `codes` call."""
+        starts = torch.full_like(like, torch.nan)
+        for row, key in enumerate(zip(*(i.tolist() for i in where), strict=True)):
+            if key in self._answers:
+                starts[row] = self._answers[key]
+                self.hits["laplace"] += 1
+        return starts
+
+    def remember_answers(self, where: tuple[Tensor, Tensor], answers: Tensor) -> None:
+        self._answers = {
+            key: answers[row].clone()
+            for row, key in enumerate(zip(*(i.tolist() for i in where), strict=True))
+        }
 
     def rollout(self, model: KVAE, frames: Tensor, steps: int, make) -> Generation:
         """The roll-out of `steps` from `frames` (the first n_init), made by `make()`."""
@@ -116,6 +137,7 @@ class ImputeMemo:
     def _forget_other(self, model: KVAE) -> None:
         if model is not self._model:
             self._model, self._codes, self._prior, self._rollouts = model, None, None, []
+            self._answers = {}
 
 
 def _digest(t: Tensor) -> bytes:
@@ -179,6 +201,7 @@ def impute(
         # The second starting point is the encoder's code of what is visible: the
         # hidden pixels must not leak into the estimate through it.
         a_visible, _ = model.encoder(frames[idx] * visible[idx])
+        warm = None if memo is None else memo.laplace_starts(idx, a_visible)
         a_star, pseudo, pseudo_cov = laplace_observations(
             model,
             frames[idx],
@@ -187,7 +210,10 @@ def impute(
             prior_cov[idx],
             a_visible,
             newton_steps,
+            warm=warm,
         )
+        if memo is not None:
+            memo.remember_answers(idx, a_star)
         a_obs = a_encoded.clone()
         a_obs[idx] = pseudo
         a_fed = a_encoded.clone()

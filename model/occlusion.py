@@ -78,6 +78,7 @@ def laplace_observations(
     prior_cov: Tensor,
     init: Tensor,
     steps: int = NEWTON_STEPS,
+    warm: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Return (a*, pseudo-observation y, its covariance R + H^{-1}) for N frames.
 
@@ -87,6 +88,8 @@ def laplace_observations(
     decoder is tabulated (dim_a <= 3) the grid's best code is the start, and the prior
     mean and init are added only where they lie outside the grid.
     steps: the most Newton steps per start; a start stops earlier once converged.
+    warm (N, da): where finite, the only start of that frame (the answer to a nearby
+    question, e.g. the last stroke on the frame): no search.
     """
     n, da = prior_mean.shape
     x = frames.flatten(1)
@@ -97,14 +100,22 @@ def laplace_observations(
     precision = torch.linalg.solve(prior_cov, eye.expand(n, da, da))
 
     frame_of = torch.arange(n, device=frames.device)
-    grid = code_grid(model)
+    warmed = (
+        torch.zeros(n, dtype=torch.bool, device=frames.device)
+        if warm is None
+        else warm.isfinite().all(-1)
+    )
+    cold = frame_of[~warmed]
+    grid = code_grid(model) if len(cold) else None
     if grid is None:
-        starts, owners = torch.cat([prior_mean, init]), frame_of.repeat(2)
+        starts, owners = torch.cat([prior_mean[cold], init[cold]]), cold.repeat(2)
     else:
-        outside = [~grid.covers(s) for s in (prior_mean, init)]
-        found = grid_start(model, grid, x, vis, prior_mean, precision)
+        outside = [cold[~grid.covers(s[cold])] for s in (prior_mean, init)]
+        found = grid_start(model, grid, x[cold], vis[cold], prior_mean[cold], precision[cold])
         starts = torch.cat([found, prior_mean[outside[0]], init[outside[1]]])
-        owners = torch.cat([frame_of, frame_of[outside[0]], frame_of[outside[1]]])
+        owners = torch.cat([cold, *outside])
+    if warmed.any():
+        starts, owners = torch.cat([starts, warm[warmed]]), torch.cat([owners, frame_of[warmed]])
 
     m, p = prior_mean[owners], precision[owners]
     a, out, jac, objective = _damped_newton(model, x[owners], vis[owners], m, p, starts, steps)
