@@ -328,6 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"where an edit's time goes, {label} (median ms per edit):")
         for name, values in breakdown.parts.items():
             print(f"  {name:56s} {statistics.median(values):10.1f}")
+    model_ms = [
+        statistics.median(b.parts["model's process (its own time)"]) for b in breakdowns.values()
+    ]
+    print(
+        f"{'stroke / thumbnail click, model time (target <= 1.3x)':58s} "
+        f"{model_ms[1] / model_ms[0]:9.2f}x"
+    )
     print(f"{'max event-loop stall while painting (5 ms heartbeat)':58s} {stall:10.1f}")
     print(f"{'  reference: same painting, model switched off':58s} {idle_stall:10.1f}")
     print(

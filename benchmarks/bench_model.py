@@ -225,8 +225,12 @@ def bench_imputation(model: KVAE, device: torch.device, repeats: int) -> list:
     for t in range(6, 11):  # hide the left half of the ball in 5 frames
         cx = round(float(centres[0, t, 0]))
         pix[0, t, :, : max(cx, 0)] = 0
+    frame_mask = ours
+    impute(model, x, pixel_mask=pix)  # the decoder's table is built once per model
     ours = timed(lambda: impute(model, x, pixel_mask=pix), device, repeats)
     rows.append(("(b) impute B=1 T=20 pixel mask 5 frames", fmt_ms(ours), "", "≤ 60 ms"))
+    ratio = f"{ours[0] / frame_mask[0]:.2f}x"
+    rows.append(("(b) pixel mask 5 frames / frame mask", ratio, "1.00x", "≤ 2x"))
     return rows
 
 
