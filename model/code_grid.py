@@ -27,7 +27,7 @@ HALF_WIDTH = (
     24.0  # the grid spans [-24, 24] on every axis: the shipped models' codes lie within +-16
 )
 NODES = {1: 512, 2: 64, 3: 16}  # nodes per axis by dim_a: at most 4096 decoded frames per model
-_CHUNK = 64  # codes decoded at once when building a table (the fastest size per code)
+_CHUNK = 16  # codes decoded at once when building a table: a request waits for at most one piece (about 3 ms)
 
 _grids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from kvae_studio.app import theme
 from kvae_studio.app.elided_label import ElidedLabel
+from kvae_studio.app.layout_firewall import LayoutFirewall
 
 
 class CanvasHeader(QWidget):
@@ -38,9 +39,6 @@ class CanvasHeader(QWidget):
         self.busy_label = QLabel("● updating…")
         self.busy_label.setStyleSheet(f"color: {theme.ACCENT};")
         self.busy_label.setToolTip("The model is working on the latest edit")
-        policy = self.busy_label.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)  # showing it must not re-layout the tab
-        self.busy_label.setSizePolicy(policy)
         self.busy_label.setVisible(False)
         self.timing_label = QLabel()
         self.timing_label.setStyleSheet(f"color: {theme.MUTED};")
@@ -48,6 +46,10 @@ class CanvasHeader(QWidget):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title, 1)
-        for widget in (self.paint_button, self.zoom_button, self.busy_label, self.timing_label):
-            layout.addWidget(widget)
+        # the title, the busy marker and the timing change with every edit: in slots of
+        # their own, so that no edit re-lays out the window (layout_firewall)
+        layout.addWidget(LayoutFirewall(self.title), 1)
+        layout.addWidget(self.paint_button)
+        layout.addWidget(self.zoom_button)
+        layout.addWidget(LayoutFirewall(self.busy_label, "● updating…"))
+        layout.addWidget(LayoutFirewall(self.timing_label, "model 99999 ms"))

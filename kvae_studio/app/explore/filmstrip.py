@@ -67,13 +67,15 @@ class Filmstrip(QWidget):
         are redrawn when given (a brush stroke touches one frame per mouse event)."""
         self._hidden = np.asarray(hidden, dtype=bool).copy()
         self._partial = occluded.any(axis=(1, 2)) & ~self._hidden
-        if frames is None or len(self._seen) != len(images):
+        resized = len(self._seen) != len(images)
+        if frames is None or resized:
             frames = tuple(range(len(images)))
             self._seen = [QImage()] * len(images)
         for t in frames:
             covered = np.ones_like(occluded[t]) if self._hidden[t] else occluded[t]
             self._seen[t] = to_qimage(colors.observed_rgb(images[t], covered))
-        self.updateGeometry()
+        if resized:  # only then does the size change: a re-layout repaints the window
+            self.updateGeometry()
         self.update()
 
     def set_imputed(self, frames: np.ndarray | None) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from kvae_studio import colors
 from kvae_studio.app.elided_label import ElidedLabel
+from kvae_studio.app.layout_firewall import LayoutFirewall
 from kvae_studio.services.inference import Metrics
 
 ROWS = (
@@ -82,7 +83,9 @@ class MetricsPanel(QWidget):
         layout.setSpacing(2)
         layout.addWidget(title)
         layout.addWidget(self.bars)
-        layout.addWidget(self.note)
+        note_slot = LayoutFirewall(self.note)  # a new note must not re-lay out the window
+        note_slot.setFixedHeight(self.note.minimumHeight())
+        layout.addWidget(note_slot)
         self.setToolTip(
             "Fraction of pixels wrong (binarised at 0.5) on the frames the model did not\n"
             "see whole, as in the KVAE paper. Baseline: the largest distance between early\n"

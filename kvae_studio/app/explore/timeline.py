@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.icons import media_icon
+from kvae_studio.app.layout_firewall import LayoutFirewall
 
 STATUSES = ("hidden", "painted")  # what the Explore view says of a frame beside its number
 
@@ -80,7 +81,8 @@ class Timeline(QWidget):
         for w in buttons:
             layout.addWidget(w)
         layout.addWidget(self.slider, 1)
-        layout.addWidget(self.label)
+        self._label_slot = LayoutFirewall(self.label)  # a new frame must not re-lay out
+        layout.addWidget(self._label_slot)
         layout.addWidget(self.fps)
         self.set_steps(1)
         self.set_status("")
@@ -112,8 +114,8 @@ class Timeline(QWidget):
         # As wide as its longest text, so it does not shift the slider during playback.
         last = self._steps - 1
         metrics = self.label.fontMetrics()
-        widest = max(metrics.horizontalAdvance(self._text(last, s)) for s in STATUSES)
-        self.label.setFixedWidth(widest + 8)
+        widest = max((self._text(last, s) for s in STATUSES), key=metrics.horizontalAdvance)
+        self._label_slot.set_longest(widest)
 
     def set_frame(self, frame: int) -> None:
         self.slider.setValue(max(0, min(int(frame), self._steps - 1)))
