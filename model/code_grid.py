@@ -15,7 +15,7 @@ asked with it.
 
 from __future__ import annotations
 
-import itertools
+import math
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +27,8 @@ HALF_WIDTH = (
     24.0  # the grid spans [-24, 24] on every axis: the shipped models' codes lie within +-16
 )
 NODES = {1: 512, 2: 64, 3: 16}  # nodes per axis by dim_a: at most 4096 decoded frames per model
-_CHUNK = 16  # codes decoded at once when building a table: a request waits for at most one piece (about 3 ms)
+COARSE_CANDIDATES = 3  # coarse nodes whose surroundings are searched at full resolution
+_CHUNK = 16  # codes decoded at a time while building: a request waits at most that (3 ms)
 
 _grids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -41,6 +42,13 @@ class CodeGrid:
     spacing: float
     codes: Tensor
     table: Tensor  # (G, 2P): logits and softplus(logits) (Bernoulli), or means and squares
+    coarse: Tensor  # (G', ) every other node on each axis: where the search looks first
+    coarse_table: Tensor  # table[coarse], contiguous
+
+    @property
+    def strides(self) -> Tensor:
+        da = self.codes.shape[1]
+        return torch.tensor([self.nodes**k for k in reversed(range(da))], device=self.codes.device)
 
     def covers(self, codes: Tensor) -> Tensor:
         """Whether each code (N, da) lies inside the grid's range, (N,)."""
@@ -82,7 +90,11 @@ def code_grid(model, stop: Callable[[], bool] | None = None) -> CodeGrid | None:
         # softplus of the background's logits is often denormal, which slows every
         # product with the table by half; such terms are far below what the search sees
         table = torch.where(table.abs() < 1e-30, 0.0, table)
-    built = CodeGrid(key, NODES[da], 2 * HALF_WIDTH / (NODES[da] - 1), grid.codes, table)
+    nodes = NODES[da]
+    even = torch.arange(0, nodes, 2, device=table.device)
+    coarse = (torch.cartesian_prod(*([even] * da)).reshape(-1, da) * _strides(nodes, da)).sum(-1)
+    spacing = 2 * HALF_WIDTH / (nodes - 1)
+    built = CodeGrid(key, nodes, spacing, grid.codes, table, coarse, table[coarse].contiguous())
     _grids[model] = built
     return built
 
@@ -110,49 +122,84 @@ def grid_start(
 
     x, vis (N, P) flattened frames and visible pixels; prior_mean (N, da); precision
     (N, da, da). The objective is the one the Newton steps maximise: the visible pixels'
-    log-likelihood minus half the prior's Mahalanobis distance.
+    log-likelihood minus half the prior's Mahalanobis distance. The search reads every
+    other node first (a quarter of the table: the product is bound by memory), then
+    every node within two of the COARSE_CANDIDATES best, then fits the best one's
+    neighbours.
     """
-    objective = _likelihood_table(model, grid, x, vis)
-    diff = grid.codes.unsqueeze(0) - prior_mean.unsqueeze(1)  # (N, G, da)
-    objective = objective - 0.5 * torch.einsum("ngd,nde,nge->ng", diff, precision, diff)
-    best = objective.argmax(-1)
-    return grid.codes[best] + grid.spacing * _refine(
-        objective, best, grid.nodes, grid.codes.shape[1]
+    weights = _pixel_weights(model, x, vis)
+    objective = (grid.coarse_table @ weights.T).T + _prior_term(
+        grid, grid.coarse, prior_mean, precision
     )
+    top = objective.topk(min(COARSE_CANDIDATES, objective.shape[1]), dim=-1).indices
+    near = _around(grid, grid.coarse[top], 1)  # (N, candidates * 3^da): every node is near one
+    best = near.gather(
+        1, _objective_at(grid, near, weights, prior_mean, precision).argmax(-1, keepdim=True)
+    )
+    around = _around(grid, best, 1)  # (N, 3^da), the best in the middle
+    values = _objective_at(grid, around, weights, prior_mean, precision)
+    inside = (_positions(grid, best.squeeze(1)) % (grid.nodes - 1) != 0).all(-1)
+    return grid.codes[best.squeeze(1)] + grid.spacing * _refine(values, inside)
 
 
-def _likelihood_table(model, grid: CodeGrid, x: Tensor, vis: Tensor) -> Tensor:
-    """log p(x_visible | a) at every node, up to a constant per frame, (N, G): one
-    product (G, 2P) @ (2P, N), the fast layout for a few frames."""
+def _pixel_weights(model, x: Tensor, vis: Tensor) -> Tensor:
+    """(N, 2P) weights w such that table @ w = log p(x_visible | a) up to a constant."""
     if model.config.output == "bernoulli":  # x log s(l) + (1 - x) log s(-l) = x l - softplus(l)
-        weights = torch.cat([x * vis, -vis], 1)
-        return (grid.table @ weights.T).T
-    weights = torch.cat([x * vis, -0.5 * vis], 1) / model.config.noise_pixel_var
-    return (grid.table @ weights.T).T
+        return torch.cat([x * vis, -vis], 1)
+    return torch.cat([x * vis, -0.5 * vis], 1) / model.config.noise_pixel_var
 
 
-def _refine(objective: Tensor, best: Tensor, nodes: int, da: int) -> Tensor:
-    """Offsets from the best node, in units of the spacing (N, da), of the maximum of a
-    quadratic fitted to the objective on the node and its 3^da neighbours; zero where
-    the node is on the grid's edge or the fit has no maximum."""
-    n = objective.shape[0]
-    offsets = torch.tensor(list(itertools.product((-1, 0, 1), repeat=da)), device=best.device)
-    strides = torch.tensor([nodes**k for k in reversed(range(da))], device=best.device)
-    position = torch.stack([(best // s) % nodes for s in strides], -1)  # (N, da)
-    inside = ((position > 0) & (position < nodes - 1)).all(-1)
-    neighbours = (best.unsqueeze(1) + offsets @ strides).clamp(0, objective.shape[1] - 1)
-    values = objective.gather(1, neighbours)  # (N, 3^da)
+def _prior_term(grid: CodeGrid, nodes: Tensor, mean: Tensor, precision: Tensor) -> Tensor:
+    """-(a - m)' P (a - m) / 2 at the given nodes, (N, G) for nodes (G,) or (N, G)."""
+    codes = grid.codes[nodes]
+    diff = (codes if codes.dim() == 3 else codes.unsqueeze(0)) - mean.unsqueeze(1)
+    return -0.5 * ((diff @ precision) * diff).sum(-1)
+
+
+def _objective_at(grid: CodeGrid, nodes: Tensor, weights: Tensor, mean, precision) -> Tensor:
+    """The objective at nodes (N, K) of each frame's own, (N, K)."""
+    likelihood = (grid.table[nodes] @ weights.unsqueeze(-1)).squeeze(-1)
+    return likelihood + _prior_term(grid, nodes, mean, precision)
+
+
+def _positions(grid: CodeGrid, nodes: Tensor) -> Tensor:
+    """Grid coordinates (..., da) of node indices (...)."""
+    return (nodes.unsqueeze(-1) // grid.strides) % grid.nodes
+
+
+def _around(grid: CodeGrid, nodes: Tensor, reach: int) -> Tensor:
+    """Indices of every node within `reach` of each of `nodes` (N, K) on every axis,
+    clamped to the grid, (N, K * (2 reach + 1)^da); the middle one is the node itself."""
+    da = grid.codes.shape[1]
+    steps = torch.arange(-reach, reach + 1, device=nodes.device)
+    offsets = torch.cartesian_prod(*([steps] * da)).reshape(-1, da)  # (M, da)
+    pos = _positions(grid, nodes).unsqueeze(-2) + offsets  # (N, K, M, da)
+    pos = pos.clamp(0, grid.nodes - 1)
+    return (pos * grid.strides).sum(-1).flatten(1)
+
+
+def _strides(nodes: int, da: int) -> Tensor:
+    return torch.tensor([nodes**k for k in reversed(range(da))])
+
+
+def _refine(values: Tensor, inside: Tensor) -> Tensor:
+    """Offsets from the middle node, in units of the spacing (N, da), of the maximum of a
+    quadratic fitted to the objective `values` (N, 3^da) on the node and its neighbours
+    (in `_around`'s order); zero where the node is on the grid's edge (`inside` false)
+    or the fit has no maximum."""
+    n = values.shape[0]
+    da = round(math.log(values.shape[1], 3))
+    u = torch.cartesian_prod(*([torch.arange(-1.0, 2.0, dtype=values.dtype)] * da)).reshape(-1, da)
     # least squares for f(u) = c + g.u + u'Qu/2 over the 3^da offsets u
-    u = offsets.to(objective.dtype)
     pairs = [(i, j) for i in range(da) for j in range(i, da)]
     design = torch.cat(
-        [torch.ones(len(u), 1, dtype=u.dtype, device=u.device), u]
+        [torch.ones(len(u), 1, dtype=u.dtype), u]
         + [(u[:, i] * u[:, j]).unsqueeze(1) for i, j in pairs],
         1,
-    )
+    ).to(values.device)
     coef = values @ torch.linalg.pinv(design).T  # (N, 1 + da + len(pairs))
     g = coef[:, 1 : 1 + da]
-    hess = torch.zeros(n, da, da, dtype=u.dtype, device=u.device)
+    hess = torch.zeros(n, da, da, dtype=values.dtype, device=values.device)
     for k, (i, j) in enumerate(pairs):
         c = coef[:, 1 + da + k]
         if i == j:
@@ -160,7 +207,8 @@ def _refine(objective: Tensor, best: Tensor, nodes: int, da: int) -> Tensor:
         else:
             hess[:, i, j] = hess[:, j, i] = c
     concave = torch.linalg.eigvalsh(hess).amax(-1) < 0
-    safe = torch.where(concave[:, None, None], hess, -torch.eye(da, dtype=u.dtype, device=u.device))
+    eye = torch.eye(da, dtype=values.dtype, device=values.device)
+    safe = torch.where(concave[:, None, None], hess, -eye)
     step = -torch.linalg.solve(safe, g.unsqueeze(-1)).squeeze(-1)
     step = step.clamp(-1.0, 1.0)
     return torch.where((inside & concave).unsqueeze(1), step, torch.zeros_like(step))

@@ -198,17 +198,20 @@ def impute(
             prior_pass.smoothed_mean, prior_pass.smoothed_cov, prior_pass.C, model.R
         )
         idx = partial.nonzero(as_tuple=True)
+
         # The second starting point is the encoder's code of what is visible: the
         # hidden pixels must not leak into the estimate through it.
-        a_visible, _ = model.encoder(frames[idx] * visible[idx])
-        warm = None if memo is None else memo.laplace_starts(idx, a_visible)
+        def visible_codes() -> Tensor:
+            return model.encoder(frames[idx] * visible[idx])[0]
+
+        warm = None if memo is None else memo.laplace_starts(idx, prior_mean[idx])
         a_star, pseudo, pseudo_cov = laplace_observations(
             model,
             frames[idx],
             visible[idx],
             prior_mean[idx],
             prior_cov[idx],
-            a_visible,
+            visible_codes,
             newton_steps,
             warm=warm,
         )

@@ -19,6 +19,8 @@ gives H ~ 0 and a huge noise: the frame becomes, smoothly, a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 from torch.func import jacfwd, vmap
@@ -76,7 +78,7 @@ def laplace_observations(
     visible: Tensor,
     prior_mean: Tensor,
     prior_cov: Tensor,
-    init: Tensor,
+    init: Tensor | Callable[[], Tensor],
     steps: int = NEWTON_STEPS,
     warm: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -86,7 +88,8 @@ def laplace_observations(
     a second starting point beside the prior mean (the encoder's code), since the
     likelihood of a small object is multimodal; the better posterior wins. Where the
     decoder is tabulated (dim_a <= 3) the grid's best code is the start, and the prior
-    mean and init are added only where they lie outside the grid.
+    mean and init are added only where they lie outside the grid; init may be a function
+    that makes it, called only when the grid does not cover every prior mean.
     steps: the most Newton steps per start; a start stops earlier once converged.
     warm (N, da): where finite, the only start of that frame (the answer to a nearby
     question, e.g. the last stroke on the frame): no search.
@@ -108,12 +111,17 @@ def laplace_observations(
     cold = frame_of[~warmed]
     grid = code_grid(model) if len(cold) else None
     if grid is None:
+        init = init() if callable(init) else init
         starts, owners = torch.cat([prior_mean[cold], init[cold]]), cold.repeat(2)
     else:
-        outside = [cold[~grid.covers(s[cold])] for s in (prior_mean, init)]
         found = grid_start(model, grid, x[cold], vis[cold], prior_mean[cold], precision[cold])
-        starts = torch.cat([found, prior_mean[outside[0]], init[outside[1]]])
-        owners = torch.cat([cold, *outside])
+        starts, owners = found, cold
+        far = cold[~grid.covers(prior_mean[cold])]
+        if len(far):
+            init = init() if callable(init) else init
+            extra = torch.cat([far, far[~grid.covers(init[far])]])
+            starts = torch.cat([starts, prior_mean[far], init[extra[len(far) :]]])
+            owners = torch.cat([owners, extra])
     if warmed.any():
         starts, owners = torch.cat([starts, warm[warmed]]), torch.cat([owners, frame_of[warmed]])
 

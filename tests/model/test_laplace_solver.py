@@ -98,7 +98,7 @@ def test_the_table_holds_the_decoders_outputs_and_the_objective(painted):
     with torch.no_grad():
         logits = model.decoder(grid.codes[nodes]).flatten(1)
     torch.testing.assert_close(grid.table[nodes, :1024], logits, atol=1e-4, rtol=1e-4)
-    table = code_grid._likelihood_table(model, grid, frames, vis)[:, nodes]
+    table = (grid.table[nodes] @ code_grid._pixel_weights(model, frames, vis).T).T
     for i in range(len(frames)):
         rows = frames[i].expand(len(nodes), -1), vis[i].expand(len(nodes), -1)
         plain = occlusion._likelihood(model, logits, *rows)
