@@ -7,6 +7,7 @@ Only this process imports torch and the model's code for Explore; the window imp
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from multiprocessing.connection import Connection
 
@@ -66,6 +67,7 @@ def serve(conn: Connection) -> None:
                 continue
             if result is None:
                 conn.send(("skipped", seq))
-            else:
-                conn.send(("done", result, torch.get_num_threads()))
+            else:  # without what the window sent: it has them (a third of the bytes)
+                echo = {"images": None, "frame_visible": None, "pixel_visible": None}
+                conn.send(("done", dataclasses.replace(result, **echo), torch.get_num_threads()))
         # "cancel" needs no answer: its arrival is what `conn.poll` noticed

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -171,8 +172,13 @@ class InferenceProcess:
             child.stop()
             self._child = None
             raise
-        if reply[0] == "done":
-            return reply[1], reply[2]
+        if reply[0] == "done":  # the child leaves out the arrays it was sent
+            sent = {
+                "images": request.images,
+                "frame_visible": request.frame_visible,
+                "pixel_visible": request.pixel_visible,
+            }
+            return dataclasses.replace(reply[1], **sent), reply[2]
         if reply[0] == "skipped":
             return None, 0
         raise InferenceProcessError(reply[2], details=reply[3])

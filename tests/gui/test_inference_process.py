@@ -57,6 +57,9 @@ def test_the_child_gives_what_run_inference_gives_here(backend, model, images):
         result, threads = backend.run(req)
         assert result.seq == req.seq and threads == CHILD_THREADS
         assert_same_result(result, run_inference(req))
+        # what the window sent does not travel back: the result carries the request's own
+        assert result.images is req.images and result.frame_visible is req.frame_visible
+        assert result.pixel_visible is req.pixel_visible
 
 
 def test_another_model_is_sent_before_its_first_request(backend, model, images):
