@@ -16,7 +16,7 @@ from torch import Tensor
 
 from model import lgssm
 from model.kvae import KVAE, KalmanPass
-from model.occlusion import NEWTON_STEPS, laplace_observations
+from model.occlusion import NEWTON_STEPS, Decoded, laplace_estimates
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class ImputeMemo:
         self._codes: tuple[bytes, Tensor] | None = None
         self._prior: tuple[bytes, KalmanPass] | None = None
         self._rollouts: list[tuple[bytes, Generation]] = []
-        self._answers: dict[tuple[int, int], Tensor] = {}  # (sequence, frame) -> a*
+        self._answers: dict[tuple[int, int], Decoded] = {}  # (sequence, frame) -> at a*
         self.hits = {"codes": 0, "prior": 0, "rollout": 0, "laplace": 0}
 
     def codes(self, model: KVAE, frames: Tensor) -> tuple[bytes, Tensor]:
@@ -105,20 +105,31 @@ class ImputeMemo:
         self._prior = (key, model.kalman_pass(a, mask))
         return self._prior[1]
 
-    def laplace_starts(self, where: tuple[Tensor, Tensor], like: Tensor) -> Tensor:
-        """Last answers for the painted frames at `where` (batch and time indices), (N, da);
-        NaN where a frame has none. Valid for the frames of the last `codes` call."""
-        starts = torch.full_like(like, torch.nan)
-        for row, key in enumerate(zip(*(i.tolist() for i in where), strict=True)):
-            if key in self._answers:
-                starts[row] = self._answers[key]
-                self.hits["laplace"] += 1
-        return starts
+    def has_answers(self) -> bool:
+        return bool(self._answers)
 
-    def remember_answers(self, where: tuple[Tensor, Tensor], answers: Tensor) -> None:
+    def laplace_starts(self, where: tuple[Tensor, Tensor]) -> Decoded:
+        """Last answers for the painted frames at `where` (batch and time indices), with
+        the decoder there; NaN codes where a frame has none. Valid for the frames of the
+        last `codes` call, and only when `has_answers`."""
+        keys = list(zip(*(i.tolist() for i in where), strict=True))
+        n = len(keys)
+        like = next(iter(self._answers.values()))
+        codes = like.codes.new_full((n, *like.codes.shape), torch.nan)
+        out = like.out.new_zeros((n, *like.out.shape))
+        jac = like.jac.new_zeros((n, *like.jac.shape))
+        for row, key in enumerate(keys):
+            if key in self._answers:
+                known = self._answers[key]
+                codes[row], out[row], jac[row] = known.codes, known.out, known.jac
+                self.hits["laplace"] += 1
+        return Decoded(codes, out, jac)
+
+    def remember_answers(self, where: tuple[Tensor, Tensor], answers: Decoded) -> None:
+        keys = zip(*(i.tolist() for i in where), strict=True)
         self._answers = {
-            key: answers[row].clone()
-            for row, key in enumerate(zip(*(i.tolist() for i in where), strict=True))
+            key: Decoded(answers.codes[row], answers.out[row], answers.jac[row])
+            for row, key in enumerate(keys)
         }
 
     def rollout(self, model: KVAE, frames: Tensor, steps: int, make) -> Generation:
@@ -204,8 +215,8 @@ def impute(
         def visible_codes() -> Tensor:
             return model.encoder(frames[idx] * visible[idx])[0]
 
-        warm = None if memo is None else memo.laplace_starts(idx, prior_mean[idx])
-        a_star, pseudo, pseudo_cov = laplace_observations(
+        warm = None if memo is None or not memo.has_answers() else memo.laplace_starts(idx)
+        found = laplace_estimates(
             model,
             frames[idx],
             visible[idx],
@@ -216,7 +227,8 @@ def impute(
             warm=warm,
         )
         if memo is not None:
-            memo.remember_answers(idx, a_star)
+            memo.remember_answers(idx, found.decoded)
+        a_star, pseudo, pseudo_cov = found.a_star, found.pseudo, found.pseudo_cov
         a_obs = a_encoded.clone()
         a_obs[idx] = pseudo
         a_fed = a_encoded.clone()

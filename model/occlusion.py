@@ -20,6 +20,7 @@ gives H ~ 0 and a huge noise: the frame becomes, smoothly, a missing one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -80,9 +81,43 @@ def laplace_observations(
     prior_cov: Tensor,
     init: Tensor | Callable[[], Tensor],
     steps: int = NEWTON_STEPS,
-    warm: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Return (a*, pseudo-observation y, its covariance R + H^{-1}) for N frames.
+    """Return (a*, pseudo-observation y, its covariance R + H^{-1}) for N frames: see
+    `laplace_estimates`, which also takes warm starts and returns the decoder there."""
+    found = laplace_estimates(model, frames, visible, prior_mean, prior_cov, init, steps)
+    return found.a_star, found.pseudo, found.pseudo_cov
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Codes (N, da) with the decoder's outputs (N, P) and Jacobians (N, da, P) there:
+    what a Newton step needs of the decoder, which does not depend on the visible pixels,
+    so a later stroke on the same frame can start from it without a decoder pass."""
+
+    codes: Tensor
+    out: Tensor
+    jac: Tensor
+
+
+@dataclass(frozen=True)
+class LaplaceEstimate:
+    a_star: Tensor  # (N, da)
+    pseudo: Tensor  # (N, da) the pseudo-observation y
+    pseudo_cov: Tensor  # (N, da, da) R + H^{-1}
+    decoded: Decoded  # at a*
+
+
+def laplace_estimates(
+    model,
+    frames: Tensor,
+    visible: Tensor,
+    prior_mean: Tensor,
+    prior_cov: Tensor,
+    init: Tensor | Callable[[], Tensor],
+    steps: int = NEWTON_STEPS,
+    warm: Decoded | None = None,
+) -> LaplaceEstimate:
+    """The Laplace estimate of each of N partly hidden frames.
 
     frames, visible (N, H, W); prior_mean (N, da); prior_cov (N, da, da); init (N, da),
     a second starting point beside the prior mean (the encoder's code), since the
@@ -91,8 +126,8 @@ def laplace_observations(
     mean and init are added only where they lie outside the grid; init may be a function
     that makes it, called only when the grid does not cover every prior mean.
     steps: the most Newton steps per start; a start stops earlier once converged.
-    warm (N, da): where finite, the only start of that frame (the answer to a nearby
-    question, e.g. the last stroke on the frame): no search.
+    warm: where its codes are finite, the only start of that frame (the answer to a
+    nearby question, e.g. the last stroke on the frame): no search, no decoder pass.
     """
     n, da = prior_mean.shape
     x = frames.flatten(1)
@@ -106,11 +141,13 @@ def laplace_observations(
     warmed = (
         torch.zeros(n, dtype=torch.bool, device=frames.device)
         if warm is None
-        else warm.isfinite().all(-1)
+        else warm.codes.isfinite().all(-1)
     )
     cold = frame_of[~warmed]
     grid = code_grid(model) if len(cold) else None
-    if grid is None:
+    if len(cold) == 0:
+        starts, owners = prior_mean[:0], cold
+    elif grid is None:
         init = init() if callable(init) else init
         starts, owners = torch.cat([prior_mean[cold], init[cold]]), cold.repeat(2)
     else:
@@ -122,11 +159,15 @@ def laplace_observations(
             extra = torch.cat([far, far[~grid.covers(init[far])]])
             starts = torch.cat([starts, prior_mean[far], init[extra[len(far) :]]])
             owners = torch.cat([owners, extra])
-    if warmed.any():
-        starts, owners = torch.cat([starts, warm[warmed]]), torch.cat([owners, frame_of[warmed]])
+    known = None
+    if warm is not None and warmed.any():
+        known = Decoded(warm.codes[warmed], warm.out[warmed], warm.jac[warmed])
+        owners = torch.cat([owners, frame_of[warmed]])
 
     m, p = prior_mean[owners], precision[owners]
-    a, out, jac, objective = _damped_newton(model, x[owners], vis[owners], m, p, starts, steps)
+    a, out, jac, objective = _damped_newton(
+        model, x[owners], vis[owners], m, p, starts, steps, known
+    )
     # each frame's best start; the first one listed on a tie
     best = torch.full((n,), -torch.inf, dtype=objective.dtype, device=a.device)
     best = best.scatter_reduce(0, owners, objective, "amax")
@@ -141,17 +182,24 @@ def laplace_observations(
     pseudo = a_star + torch.linalg.solve(h_lik, shift.unsqueeze(-1)).squeeze(-1)
     pseudo_cov = model.R + torch.linalg.solve(h_lik, eye.expand(n, da, da))
     pseudo_cov = 0.5 * (pseudo_cov + pseudo_cov.transpose(-1, -2))
-    return a_star, pseudo, pseudo_cov
+    return LaplaceEstimate(a_star, pseudo, pseudo_cov, Decoded(a_star, out[rows], jac[rows]))
 
 
-def _damped_newton(model, x, vis, m, precision, a, steps: int):
-    """Levenberg-Marquardt on each row from `a`: (a, decoder outputs, Jacobian, objective)
-    at the last accepted code. A step is kept only if it raises the objective; a rejected
-    one raises the damping, an accepted one lowers it. A row stops when an undamped step
-    is below STEP_TOLERANCE on every axis, or after `steps` steps."""
+def _damped_newton(model, x, vis, m, precision, a, steps: int, known: Decoded | None = None):
+    """Levenberg-Marquardt on each row from `a`, then from `known`'s codes (whose decoder
+    outputs come with them): (a, decoder outputs, Jacobian, objective) at the last
+    accepted code. A step is kept only if it raises the objective; a rejected
+    one raises the damping, an accepted one lowers it. A row stops when its next step
+    promises less than GAIN_TOLERANCE, when it was refused too often, or after `steps`."""
+    if len(a) == 0 and known is not None:
+        out, jac = known.out[:0], known.jac[:0]
+    else:
+        out, jac = _decoder_logits_and_jacobian(model, a)
+    if known is not None:
+        a = torch.cat([a, known.codes])
+        out, jac = torch.cat([out, known.out]), torch.cat([jac, known.jac])
     rows, da = a.shape
     eye = torch.eye(da, device=a.device, dtype=a.dtype)
-    out, jac = _decoder_logits_and_jacobian(model, a)
     objective = _objective(model, out, x, vis, a, m, precision)
     damping = torch.zeros(rows, device=a.device, dtype=a.dtype)
     active = torch.arange(rows, device=a.device)
