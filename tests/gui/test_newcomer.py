@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtTest import QTest
 from window_helpers import RESULT_TIMEOUT_MS, wait_idle
 
@@ -58,7 +58,8 @@ def test_every_frame_seen_blanks_the_scores_and_its_hint_covers_none(qtbot, wind
     assert [panel.value_text(k) for k in ("smoothing", "baseline")] == ["–", "–"]
     window.resize(1024, 700)
     qtbot.wait(50)
-    assert not panel.note.geometry().intersects(panel.bars.geometry())
+    note = QRect(panel.note.mapTo(panel, QPoint(0, 0)), panel.note.size())  # in the panel
+    assert not note.intersects(panel.bars.geometry())
     assert panel.note.height() >= 2 * panel.note.fontMetrics().lineSpacing()
 
 
