@@ -166,3 +166,30 @@ def test_a_stroke_started_from_the_last_answer_is_near_the_converged_one(painted
     for name, tolerance in (("x_smoothed", 0.005), ("x_filtered", 0.015)):
         per_frame = (getattr(warm, name) - getattr(slow, name)).abs().mean((-1, -2))
         assert per_frame.max() <= tolerance, (name, per_frame.max())
+
+
+def test_a_code_outside_the_grid_is_reached_from_the_prior_mean(monkeypatch):
+    """The grid covers a fixed range of codes; where a frame's prior mean lies outside
+    it, the prior mean and the visible pixels' code start Newton steps as well, so a
+    model whose codes reach further still finds the ball."""
+    from tests.model.test_pixel_masks import analytic_model, render
+
+    monkeypatch.setattr(code_grid, "HALF_WIDTH", 0.5)  # the grid: codes within +-0.5
+    model = analytic_model()
+    size = model.config.frame_size
+    track = np.array([[[size / 2 + 6.0, size / 2 - 5.0]]])  # code (1.5, -1.25): outside
+    frame = torch.as_tensor(render(track))[0, 0][None]
+    vis = torch.ones_like(frame)
+    vis[:, size // 2 :, :] = 0  # the lower half painted over; the ball is in the upper
+    truth = (torch.as_tensor(track[0, 0], dtype=torch.float32) - size / 2) / 4.0
+    mean, cov = truth[None] + 0.3, 0.5 * torch.eye(2)[None]
+    calls = []
+
+    def visible_codes():
+        calls.append(1)
+        return model.encoder(frame * vis)[0]
+
+    with torch.no_grad():
+        found = occlusion.laplace_estimates(model, frame, vis, mean, cov, visible_codes)
+    assert calls == [1], "the visible pixels' code is made when the grid may not reach"
+    assert (found.a_star[0] - truth).norm() < 0.2, (found.a_star, truth)
