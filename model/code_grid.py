@@ -3,10 +3,11 @@
 The visible pixels' likelihood of a small object is multimodal in its code a_t, and
 Newton steps from a local guess can end in the wrong mode or take many steps. When a_t
 is low-dimensional (the paper's dim_a = 2) the decoder can be tabulated once per model
-on a fixed grid; the objective at every node, for every partly hidden frame, is then two
-matrix products, and a quadratic fitted to the best node's neighbours places the guess
-between nodes. Newton steps from there (model.occlusion) converge in one or two decoder
-evaluations instead of six or more.
+on a fixed grid; the objective at every node, for every partly hidden frame, is then a
+matrix product, and a quadratic fitted to the best node's neighbours places the guess
+between nodes. Newton steps from there (model.occlusion) converge in about three
+decoder evaluations per frame, where plain Gauss-Newton steps from local guesses took 14
+and did not converge.
 
 The grid is a fixed function of the model (its range does not depend on any request),
 so an answer never depends on what was asked before or on which other frames were
@@ -23,9 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-HALF_WIDTH = (
-    24.0  # the grid spans [-24, 24] on every axis: the shipped models' codes lie within +-16
-)
+HALF_WIDTH = 24.0  # the grid's range on every axis; the shipped models' codes lie within +-16
 NODES = {1: 512, 2: 64, 3: 16}  # nodes per axis by dim_a: at most 4096 decoded frames per model
 COARSE_CANDIDATES = 3  # coarse nodes whose surroundings are searched at full resolution
 _CHUNK = 16  # codes decoded at a time while building: a request waits at most that (3 ms)
@@ -47,8 +46,7 @@ class CodeGrid:
 
     @property
     def strides(self) -> Tensor:
-        da = self.codes.shape[1]
-        return torch.tensor([self.nodes**k for k in reversed(range(da))], device=self.codes.device)
+        return _strides(self.nodes, self.codes.shape[1]).to(self.codes.device)
 
     def covers(self, codes: Tensor) -> Tensor:
         """Whether each code (N, da) lies inside the grid's range, (N,)."""
@@ -124,8 +122,8 @@ def grid_start(
     (N, da, da). The objective is the one the Newton steps maximise: the visible pixels'
     log-likelihood minus half the prior's Mahalanobis distance. The search reads every
     other node first (a quarter of the table: the product is bound by memory), then
-    every node within two of the COARSE_CANDIDATES best, then fits the best one's
-    neighbours.
+    the nodes next to the COARSE_CANDIDATES best coarse ones (every node is next to a
+    coarse one), then fits the best node's neighbours.
     """
     weights = _pixel_weights(model, x, vis)
     objective = (grid.coarse_table @ weights.T).T + _prior_term(
