@@ -20,7 +20,10 @@ from model.config import LEGACY_VALUES, KVAEConfig
 from model.kvae import KVAE
 from model.training import Trainer
 
-SHIPPED_BOX = Path(__file__).parents[2] / "resources" / "models" / "box.safetensors"
+MODELS = Path(__file__).parents[2] / "resources" / "models"
+SHIPPED_BOX = MODELS / "box.safetensors"
+# fine-tuned from the first box model, which predates the recipe's options
+SHIPPED_OLD_RECIPE = MODELS / "pong.safetensors"
 
 SMALL = dict(frame_size=16, filters=(4, 4), alpha_units=8, batch_size=4, kf_update_steps=1)
 
@@ -173,14 +176,28 @@ def test_a_model_saved_before_the_options_keeps_its_behaviour(tmp_path):
         assert torch.equal(loaded.decode_logits(a), old.decode_logits(a))
 
 
-def test_the_shipped_box_model_decodes_as_it_was_trained():
-    """box.safetensors predates the options: dense + ReLU, checked against plain layers."""
-    model = load_model(SHIPPED_BOX)
+def test_a_shipped_model_of_the_old_recipe_decodes_as_it_was_trained():
+    """pong.safetensors comes from a model that predates the options: dense + ReLU,
+    checked against plain layers."""
+    model = load_model(SHIPPED_OLD_RECIPE)
     assert model.config.decoder_dense_activation == "relu"
     assert model.config.ll_clip == 0.0 and model.config.optimizer_per_phase is False
     d = model.decoder
     a = torch.randn(5, 2)
     with torch.no_grad():
         h = torch.relu(F.linear(a, d.dense[0].weight, d.dense[0].bias))
+        reference = d.body(h.view(-1, d.channels, d.base, d.base)).view(-1, 32, 32)
+        torch.testing.assert_close(d(a), reference, rtol=1e-5, atol=1e-4)
+
+
+def test_the_shipped_box_model_has_the_original_recipe():
+    """box.safetensors was retrained with the original's recipe: no activation after the
+    decoder's dense layer, checked against plain layers."""
+    model = load_model(SHIPPED_BOX)
+    assert model.config.decoder_dense_activation == "none" and model.config.init == "xavier"
+    d = model.decoder
+    a = torch.randn(5, 2)
+    with torch.no_grad():
+        h = F.linear(a, d.dense[0].weight, d.dense[0].bias)
         reference = d.body(h.view(-1, d.channels, d.base, d.base)).view(-1, 32, 32)
         torch.testing.assert_close(d(a), reference, rtol=1e-5, atol=1e-4)
