@@ -73,21 +73,6 @@ def _likelihood(model, out: Tensor, x: Tensor, vis: Tensor) -> Tensor:
     return (ll * vis).sum(-1)
 
 
-def laplace_observations(
-    model,
-    frames: Tensor,
-    visible: Tensor,
-    prior_mean: Tensor,
-    prior_cov: Tensor,
-    init: Tensor | Callable[[], Tensor],
-    steps: int = NEWTON_STEPS,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Return (a*, pseudo-observation y, its covariance R + H^{-1}) for N frames: see
-    `laplace_estimates`, which also takes warm starts and returns the decoder there."""
-    found = laplace_estimates(model, frames, visible, prior_mean, prior_cov, init, steps)
-    return found.a_star, found.pseudo, found.pseudo_cov
-
-
 @dataclass(frozen=True)
 class Decoded:
     """Codes (N, da) with the decoder's outputs (N, P) and Jacobians (N, da, P) there:
@@ -117,7 +102,8 @@ def laplace_estimates(
     steps: int = NEWTON_STEPS,
     warm: Decoded | None = None,
 ) -> LaplaceEstimate:
-    """The Laplace estimate of each of N partly hidden frames.
+    """The Laplace estimate of each of N partly hidden frames: a*, the pseudo-observation
+    y and its covariance R + H^{-1}, and the decoder at a*.
 
     frames, visible (N, H, W); prior_mean (N, da); prior_cov (N, da, da); init (N, da),
     a second starting point beside the prior mean (the encoder's code), since the
