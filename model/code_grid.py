@@ -26,6 +26,8 @@ from torch import Tensor
 
 HALF_WIDTH = 24.0  # the grid's range on every axis; the shipped models' codes lie within +-16
 NODES = {1: 512, 2: 64, 3: 16}  # nodes per axis by dim_a: at most 4096 decoded frames per model
+TABLE_BUDGET = 4096 * 1024  # nodes x pixels at most (32 MB with the softplus half): larger
+# frames get fewer nodes (64 x 64 frames: 32 per axis) rather than a table of 128 MB
 COARSE_CANDIDATES = 3  # coarse nodes whose surroundings are searched at full resolution
 _CHUNK = 16  # codes decoded at a time while building: a request waits at most that (3 ms)
 
@@ -69,7 +71,7 @@ def code_grid(model, stop: Callable[[], bool] | None = None) -> CodeGrid | None:
     if isinstance(grid, CodeGrid) and grid.key == key:
         return grid
     if grid is None or grid.key != key:
-        grid = _Building(key, _nodes(model, NODES[da]), [])
+        grid = _Building(key, _nodes(model, _nodes_per_axis(model)), [])
         _grids[model] = grid
     # a plain tensor even when called under inference mode, so that callers outside it
     # (with autograd on) may multiply with the tables
@@ -88,13 +90,18 @@ def code_grid(model, stop: Callable[[], bool] | None = None) -> CodeGrid | None:
         # softplus of the background's logits is often denormal, which slows every
         # product with the table by half; such terms are far below what the search sees
         table = torch.where(table.abs() < 1e-30, 0.0, table)
-    nodes = NODES[da]
+    nodes = _nodes_per_axis(model)
     even = torch.arange(0, nodes, 2, device=table.device)
     coarse = (torch.cartesian_prod(*([even] * da)).reshape(-1, da) * _strides(nodes, da)).sum(-1)
     spacing = 2 * HALF_WIDTH / (nodes - 1)
     built = CodeGrid(key, nodes, spacing, grid.codes, table, coarse, table[coarse].contiguous())
     _grids[model] = built
     return built
+
+
+def _nodes_per_axis(model) -> int:
+    da, pixels = model.config.dim_a, model.config.frame_size**2
+    return max(3, min(NODES[da], int((TABLE_BUDGET / pixels) ** (1 / da) + 1e-9)))
 
 
 @dataclass

@@ -82,7 +82,7 @@ def test_more_steps_never_lower_the_objective(painted):
     previous = None
     for steps in range(5):
         with torch.no_grad():
-            a, _, _ = occlusion.laplace_observations(model, frames, vis, mean, cov, init, steps)
+            a = occlusion.laplace_estimates(model, frames, vis, mean, cov, init, steps).a_star
         value = objective_of(model, frames, vis, a, mean, cov)
         if previous is not None:
             assert (value >= previous - 1e-4).all(), (steps, (previous - value).max())
@@ -125,9 +125,9 @@ def test_the_grid_start_finds_the_far_mode_local_starts_miss(painted, monkeypatc
     with torch.no_grad():
         codes, _ = model.encoder(frames[[left, right]])
         mean, cov, init = codes[1:], 100 * torch.eye(2)[None], codes[1:]
-        found, _, _ = occlusion.laplace_observations(model, frame, vis, mean, cov, init)
+        found = occlusion.laplace_estimates(model, frame, vis, mean, cov, init).a_star
         monkeypatch.setattr(occlusion, "code_grid", lambda model: None)  # local starts only
-        local, _, _ = occlusion.laplace_observations(model, frame, vis, mean, cov, init)
+        local = occlusion.laplace_estimates(model, frame, vis, mean, cov, init).a_star
     assert (found[0] - codes[0]).norm() < 1.0, (found, codes[0])
     assert (local[0] - codes[0]).norm() > 5.0, (local, codes[0])
 
@@ -148,6 +148,10 @@ def test_the_table_follows_the_weights_and_is_built_in_pieces():
         fresh = model.decoder(second.codes[:3]).flatten(1)
     torch.testing.assert_close(second.table[:3, : fresh.shape[1]], fresh)
     assert code_grid.code_grid(KVAE(KVAEConfig(frame_size=16, filters=(4, 4), dim_a=4))) is None
+    # larger frames get fewer nodes, so that the table stays within its budget
+    per_axis = [code_grid._nodes_per_axis(KVAE(KVAEConfig(frame_size=n))) for n in (32, 64)]
+    assert per_axis == [64, 32]
+    assert code_grid._nodes_per_axis(KVAE(KVAEConfig(frame_size=32, dim_a=3))) == 16
 
 
 def test_a_stroke_started_from_the_last_answer_is_near_the_converged_one(painted, monkeypatch):
