@@ -7,6 +7,7 @@ Only this process imports torch and the model's code for Explore; the window imp
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import traceback
 from multiprocessing.connection import Connection
@@ -34,10 +35,10 @@ def serve(conn: Connection) -> None:
     torch.set_num_threads(CHILD_THREADS)
     model, memo, model_problem = None, ImputeMemo(), "no model was sent before the request"
     while True:
-        if (
-            model is not None
-        ):  # idle: tabulate the decoder for painted frames, until a message comes
-            code_grid(model, stop=conn.poll)
+        if model is not None:  # idle: tabulate the decoder, until a message comes
+            # a failure here is a painted frame's request's to report; the loop goes on
+            with contextlib.suppress(Exception):
+                code_grid(model, stop=conn.poll)
         try:
             message = conn.recv()
         except (EOFError, OSError):  # the studio has gone
