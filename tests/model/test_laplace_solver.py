@@ -27,15 +27,13 @@ from model.kvae import KVAE
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_BOX = ROOT / "resources" / "models" / "box.safetensors"
-ORIGINAL_BOX = ROOT.parent / "shared" / "data" / "original-box.npz"
+ORIGINAL_BOX = ROOT / "tests" / "data" / "original-box.npz"
 
 
 @pytest.fixture(scope="module")
 def painted():
     """The shipped box model and 8 original sequences with a 12 x 12 square painted over
     frames 6-10 (40 painted frames, the ball partly or wholly under the square in many)."""
-    if not ORIGINAL_BOX.exists():
-        pytest.skip("the original box file is not beside the checkout")
     model = load_model(SHIPPED_BOX).eval()
     x = torch.as_tensor(np.load(ORIGINAL_BOX)["images"][:8].astype(np.float32))
     pixels = torch.ones_like(x)
