@@ -29,7 +29,7 @@ NODES = {1: 512, 2: 64, 3: 16}  # nodes per axis by dim_a: at most 4096 decoded 
 TABLE_BUDGET = 4096 * 1024  # nodes x pixels at most (32 MB with the softplus half): larger
 # frames get fewer nodes (64 x 64 frames: 32 per axis) rather than a table of 128 MB
 COARSE_CANDIDATES = 3  # coarse nodes whose surroundings are searched at full resolution
-_CHUNK = 16  # codes decoded at a time while building: a request waits at most that (3 ms)
+_CHUNK = 8  # codes decoded at a time while building: a request waits at most that (2 ms)
 
 _grids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -18,6 +18,8 @@ from kvae_studio.services.inference_process import (
     _one_line,
 )
 
+QUIET_SECONDS = 0.05  # longer than the gaps within a stroke (16 ms at 60 Hz) or a burst
+
 
 def serve(conn: Connection) -> None:
     """The child's loop: a model, then requests; one reply per request. Any message that
@@ -35,8 +37,11 @@ def serve(conn: Connection) -> None:
     torch.set_num_threads(CHILD_THREADS)
     model, memo, model_problem = None, ImputeMemo(), "no model was sent before the request"
     while True:
-        if model is not None:  # idle: tabulate the decoder, until a message comes
-            # a failure here is a painted frame's request's to report; the loop goes on
+        # Idle (no message for QUIET_SECONDS): tabulate the decoder until a message comes.
+        # Not between the requests of a burst of edits, which would each wait for the
+        # decoder call in progress (up to a few ms); a failure here is a painted frame's
+        # request's to report, and the loop goes on.
+        if model is not None and not conn.poll(QUIET_SECONDS):
             with contextlib.suppress(Exception):
                 code_grid(model, stop=conn.poll)
         try:
