@@ -214,7 +214,7 @@ def test_timeline_keys_and_playback(qtbot, window):
     frame = timeline.frame
     assert explore.canvas.frame.image is not None
     assert np.array_equal(explore.grid.image("truth"), explore.images[frame])
-    assert explore.a_plot.marker.data["x"][0] == explore.result.a_smoothed[frame, 0]
+    assert explore.a_plot.marker.getData()[0][0] == explore.result.a_smoothed[frame, 0]
 
 
 def test_hide_key_and_clear_keys(qtbot, window):

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from kvae_studio import colors
+from kvae_studio.app.explore.marker_layer import MarkerLayer
 from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.plot_ranges import settled_box
 from kvae_studio.app.qtsetup import pg
@@ -51,38 +52,31 @@ class ASpacePlot(pg.PlotWidget):
             "seen, hollow squares = hidden. Orange dashes: filtered. Green: free-running\n"
             "generation. The ring marks the current frame."
         )
-        # Curves and scatters with one style each (no per-point pens or brushes): an
-        # update is then only setData, the cheapest path through pyqtgraph.
+        # Curves with one style each (no per-point pens): an update is only setData, the
+        # cheapest path through pyqtgraph; the point sets share one item (marker_layer).
         self.ellipses_seen = self._curve(pg.mkPen(colors.SMOOTHED + "55", width=1), "finite")
         self.ellipses_hidden = self._curve(pg.mkPen(colors.HIDDEN + "66", width=1), "finite")
         dotted, dashed = pg.QtCore.Qt.PenStyle.DotLine, pg.QtCore.Qt.PenStyle.DashLine
         self.generated = self._curve(pg.mkPen(colors.GENERATED, width=1.6, style=dotted))
         self.filtered = self._curve(pg.mkPen(colors.FILTERED, width=1.4, style=dashed))
         self.smoothed_line = self._curve(pg.mkPen(colors.SMOOTHED, width=1.8))
-        self.smoothed_seen = self._scatter(
+        markers = self.markers = MarkerLayer()  # every point set in one item: cheaper
+        self.getPlotItem().addItem(markers)
+        self.smoothed_seen = markers.add(
             8, pg.mkPen(colors.SMOOTHED, width=1.5), pg.mkBrush(colors.SMOOTHED), "o"
         )
-        self.smoothed_hidden = self._scatter(
+        self.smoothed_hidden = markers.add(
             8, pg.mkPen(colors.HIDDEN, width=1.5), pg.mkBrush(None), "s"
         )
-        self.encoder_hidden = self._scatter(
-            7, pg.mkPen(colors.BASELINE, width=1), pg.mkBrush(None), "o"
-        )
-        self.encoder = self._scatter(6, pg.mkPen(None), pg.mkBrush(colors.ENCODER), "o")
-        self.marker = self._scatter(18, pg.mkPen(colors.CURRENT, width=2), pg.mkBrush(None), "o")
-        self.marker.setZValue(10)
+        self.encoder_hidden = markers.add(7, pg.mkPen(colors.BASELINE, width=1), None, "o")
+        self.encoder = markers.add(6, pg.mkPen(None), pg.mkBrush(colors.ENCODER), "o")
+        self.marker = markers.add(18, pg.mkPen(colors.CURRENT, width=2), None, "o")  # on top
         self._result: InferenceResult | None = None
 
     def _curve(self, pen, connect: str = "all") -> pg.PlotCurveItem:
         curve = pg.PlotCurveItem(pen=pen, antialias=True, connect=connect)
         self.getPlotItem().addItem(curve)
         return curve
-
-    def _scatter(self, size: float, pen, brush, symbol: str) -> pg.ScatterPlotItem:
-        scatter = pg.ScatterPlotItem(size=size, pen=pen, brush=brush, symbol=symbol, antialias=True)
-        scatter.setData([], [])
-        self.getPlotItem().addItem(scatter)
-        return scatter
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
