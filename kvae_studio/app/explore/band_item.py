@@ -12,9 +12,11 @@ millisecond each repaint to clip; these columns span the plot's current range on
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QPainterPath, QPen, QPolygonF
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
+
+from kvae_studio.app.qtsetup import pg
 
 
 class BandItem(QGraphicsPathItem):
@@ -30,9 +32,12 @@ class BandItem(QGraphicsPathItem):
         x, lower, upper = x[ok], lower[ok], upper[ok]
         path = QPainterPath()
         if len(x) > 1:
-            xs = np.concatenate([x, x[::-1]])
-            ys = np.concatenate([upper, lower[::-1]])
-            path.addPolygon(QPolygonF([QPointF(a, b) for a, b in zip(xs, ys, strict=True)]))
+            # the outline written into the polygon's memory (no QPointF per point)
+            polygon = pg.functions.create_qpolygonf(2 * len(x))
+            points = pg.functions.ndarray_from_qpolygonf(polygon)
+            points[:, 0] = np.concatenate([x, x[::-1]])
+            points[:, 1] = np.concatenate([upper, lower[::-1]])
+            path.addPolygon(polygon)
             path.closeSubpath()
         self.setPath(path)
 
