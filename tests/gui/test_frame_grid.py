@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtGui import QColor, QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
+from kvae_studio.app.explore.filmstrip import grey_qimages
 from kvae_studio.app.explore.frame_grid import FrameGrid
 
 
@@ -53,3 +54,15 @@ def test_titles_take_a_suffix_and_each_cell_its_own_tooltip(qtbot):
     qtbot.waitUntil(QToolTip.isVisible)
     assert QToolTip.text() == "the model's frame\nClick to show it large."
     assert grid.cell_at(QPoint(-5, -5)) is None
+
+
+def test_grey_images_keep_each_frames_levels(qapp):
+    frames = np.random.default_rng(0).random((3, 5, 7)).astype(np.float32)
+    frames[1, 2, 3] = 1.5  # clipped to white
+    images = grey_qimages(frames)
+    assert len(images) == 3
+    for frame, image in zip(np.clip(frames, 0, 1), images, strict=True):
+        assert (image.width(), image.height()) == (7, 5)
+        levels = [[QColor(image.pixel(c, r)).getRgb()[:3] for c in range(7)] for r in range(5)]
+        expected = (frame * 255).astype(int)
+        assert np.array_equal(np.array(levels), np.repeat(expected[..., None], 3, axis=-1))

@@ -36,6 +36,15 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(data.data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
 
 
+def grey_qimages(frames: np.ndarray) -> list[QImage]:
+    """float (N, H, W) in [0, 1] -> N grey RGB32 QImages, converted in one numpy pass
+    (the imputed row is twenty frames per edit)."""
+    levels = (np.clip(frames, 0.0, 1.0) * 255).astype(np.uint32)
+    packed = np.ascontiguousarray(0xFF000000 | (levels << 16) | (levels << 8) | levels)
+    h, w = packed.shape[1:]
+    return [QImage(f.data, w, h, 4 * w, QImage.Format.Format_RGB32).copy() for f in packed]
+
+
 class Filmstrip(QWidget):
     """Thumbnails of every frame in two rows; `frameClicked(t)` on a click."""
 
@@ -86,7 +95,7 @@ class Filmstrip(QWidget):
         if frames is None:
             self._imputed = []
         else:
-            self._imputed = [to_qimage(np.repeat(f[..., None], 3, axis=-1)) for f in frames]
+            self._imputed = grey_qimages(np.asarray(frames))
         self.update()
 
     def set_current(self, frame: int) -> None:

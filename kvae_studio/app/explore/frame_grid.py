@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from kvae_studio import colors
-from kvae_studio.app.explore.filmstrip import to_qimage
+from kvae_studio.app.explore.filmstrip import grey_qimages, to_qimage
 
 TITLE_H = 18
 GAP = 4
@@ -74,8 +74,10 @@ class FrameGrid(QWidget):
             cell.frame, cell.image = None, QImage()
         else:
             cell.frame = np.asarray(frame)
-            rgb = cell.frame if cell.frame.ndim == 3 else cell.frame[..., None].repeat(3, -1)
-            cell.image = to_qimage(rgb)
+            if cell.frame.ndim == 3:
+                cell.image = to_qimage(cell.frame)
+            else:
+                cell.image = grey_qimages(cell.frame[None])[0]
         self.update(self.cell_rect(name))
 
     def set_large(self, name: str | None) -> None:
