@@ -2,12 +2,15 @@
 
 One worker object lives in one QThread for the window's lifetime and hands each request
 to the model's own process (`inference_process`), so the model computes on its own core
-and interpreter while the window paints. The GUI thread `submit`s a snapshot; the worker
-keeps only the newest pending one, so a burst of edits while the model runs costs one
-extra inference, not one per edit. Each request has a sequence number; a result is
-passed on only if no newer request was submitted since, so the view never goes back to
-an older mask. A request that a newer one has overtaken is abandoned between imputation
-and generation (cooperative cancellation: torch calls are not interrupted).
+and interpreter while the window paints. The GUI thread `submit`s a snapshot and, when
+the model's process is free, sends it at once (before the window draws the edit: handing
+it to the worker thread first cost up to 2 ms of waiting for the interpreter lock while
+the window drew); while a request is out, the worker keeps only the newest pending one,
+so a burst of edits while the model runs costs one extra inference, not one per edit.
+Each request has a sequence number; a result is passed on only if no newer request was
+submitted since, so the view never goes back to an older mask. A request that a newer
+one has overtaken is abandoned between imputation and generation (cooperative
+cancellation: torch calls are not interrupted).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 class _Worker(QObject):
-    """Lives in the worker thread; `process` takes the newest pending request, if any."""
+    """Lives in the worker thread; `process` waits for the answer to the request in flight,
+    or sends the newest pending one and waits for its answer."""
 
     done = Signal(object)  # InferenceResult
     failed = Signal(int, str)
@@ -37,13 +41,26 @@ class _Worker(QObject):
         super().__init__()
         self._lock = threading.Lock()
         self._pending: InferenceRequest | None = None
+        self._sent: InferenceRequest | None = None  # sent by the GUI thread, not answered
+        self._in_flight = False  # a request is out (or about to go) and not answered
         self.backend = InferenceProcess()
         self.threads = 0  # torch threads the last inference ran on (checked by tests)
 
     def post(self, request: InferenceRequest) -> None:
-        """Called on the GUI thread: replace whatever was waiting."""
+        """Called on the GUI thread: send `request` at once if the model's process is
+        free, else let it replace whatever was waiting."""
         with self._lock:
-            self._pending = request
+            if self._in_flight:
+                self._pending = request
+                return
+            self._in_flight = True
+            self._pending = None
+        if self.backend.send_now(request):
+            with self._lock:
+                self._sent = request
+        else:  # not ready (starting, another model, stopped): the worker thread sends it
+            with self._lock:
+                self._pending, self._in_flight = request, False
 
     def has_pending(self) -> bool:
         with self._lock:
@@ -60,11 +77,20 @@ class _Worker(QObject):
     @Slot()
     def process(self) -> None:
         with self._lock:
-            request, self._pending = self._pending, None
-        if request is None:
-            return  # an earlier wake-up already took it
+            if self._sent is not None:  # the GUI thread sent it: wait for its answer
+                request, sent, self._sent = self._sent, True, None
+            elif self._in_flight:
+                return  # the GUI thread is sending one now; its own wake-up follows
+            else:
+                request, sent, self._pending = self._pending, False, None
+                if request is None:
+                    return  # an earlier wake-up already took it
+                self._in_flight = True
         try:
-            result, threads = self.backend.run(request, superseded=self.has_pending)
+            if sent:
+                result, threads = self.backend.receive(request, superseded=self.has_pending)
+            else:
+                result, threads = self.backend.run(request, superseded=self.has_pending)
         except Exception as err:  # report, never kill the thread
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             details = getattr(err, "details", "")  # the model process's own traceback
@@ -74,6 +100,9 @@ class _Worker(QObject):
                 log.exception("inference %d failed", request.seq)
             self.failed.emit(request.seq, message)
             return
+        finally:
+            with self._lock:
+                self._in_flight = False
         if result is None:
             self.skipped.emit(request.seq)
         else:

@@ -157,20 +157,46 @@ class InferenceProcess:
     ) -> tuple[InferenceResult | None, int]:
         """(result, torch threads the child used); result None if a newer request came
         first. Raises InferenceProcessError with a one-line reason on failure."""
+        if self._child is not None and not self._child.alive:  # said, then replaced
+            error = self._child.died()
+            self._drop_child()
+            raise error
         self.start()
+        try:
+            if self._child.model is not request.model:
+                self._child.send(model_message(request.model))
+                self._child.model = request.model
+        except InferenceProcessError:
+            self._drop_child()
+            raise
+        self._send_request(request)
+        return self.receive(request, superseded)
+
+    def send_now(self, request: InferenceRequest) -> bool:
+        """Send `request` to a child that is ready for it (started, alive, holding its
+        model, no answer outstanding) and say whether it went; `receive` then waits for
+        the answer. Cheap enough for the GUI thread: the request leaves before the window
+        draws the edit, instead of after a hand-over to another thread that has to wait
+        for the interpreter lock while the window draws."""
+        child = self._child
+        if child is None or child.busy or child.model is not request.model or not child.alive:
+            return False
+        try:
+            self._send_request(request)
+        except InferenceProcessError:
+            return False  # `run` will meet the dead child and say so
+        return True
+
+    def receive(
+        self, request: InferenceRequest, superseded: Callable[[], bool] | None = None
+    ) -> tuple[InferenceResult | None, int]:
+        """Wait for the answer to `request`, sent by `run` or `send_now`."""
         child = self._child
         try:
-            if child.model is not request.model:
-                child.send(model_message(request.model))
-                child.model = request.model
-            pixels = request.pixel_visible
-            child.send(("infer", request.seq, request.images, request.frame_visible, pixels))
-            child.busy = True
             reply = child.reply(request.seq, superseded)
             child.busy = False
         except InferenceProcessError:
-            child.stop()
-            self._child = None
+            self._drop_child()
             raise
         if reply[0] == "done":  # the child leaves out the arrays it was sent
             sent = {
@@ -182,6 +208,21 @@ class InferenceProcess:
         if reply[0] == "skipped":
             return None, 0
         raise InferenceProcessError(reply[2], details=reply[3])
+
+    def _send_request(self, request: InferenceRequest) -> None:
+        child = self._child
+        message = ("infer", request.seq, request.images, request.frame_visible)
+        try:
+            child.send((*message, request.pixel_visible))
+        except InferenceProcessError:
+            self._drop_child()
+            raise
+        child.busy = True
+
+    def _drop_child(self) -> None:
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
 
     def close(self) -> None:
         """Keep a healthy child as a spare for the next runner; stop any other."""

@@ -155,23 +155,28 @@ def test_rapid_edits_end_on_the_last_edit_with_no_stale_frame(qtbot, window, mon
     from kvae_studio.services.inference import InferenceRequest
     from kvae_studio.services.inference_run import run_inference
 
-    gate, calls = threading.Event(), []
+    gate, calls, waits = threading.Event(), [], []
     explore = window.explore
     backend = explore.runner._worker.backend
-    run_in_process = backend.run
+    send, receive = backend._send_request, backend.receive
 
-    def held_first(request, superseded=None):  # the first edit's inference runs "long"
+    def counted(request):  # every request that reaches the model's process
         calls.append(request.seq)
-        if len(calls) == 1:
-            gate.wait(10)
-        return run_in_process(request, superseded)
+        send(request)
 
-    monkeypatch.setattr(backend, "run", held_first)
+    def held_first(request, superseded=None):  # the first edit's answer comes "late"
+        waits.append(request.seq)
+        if len(waits) == 1:
+            gate.wait(10)
+        return receive(request, superseded)
+
+    monkeypatch.setattr(backend, "_send_request", counted)
+    monkeypatch.setattr(backend, "receive", held_first)
     strip = explore.filmstrip
     shown = []
     explore.resultShown.connect(shown.append)
     QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(16).center())
-    qtbot.waitUntil(lambda: len(calls) == 1)
+    qtbot.waitUntil(lambda: len(waits) == 1)
     for t in (17, 18, 19, 17, 2):  # while the model is busy with the first edit
         QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(t).center())
     assert explore.busy and explore.busy_label.isVisibleTo(explore)

@@ -67,3 +67,30 @@ def test_a_killed_model_process_is_reported_and_the_next_edit_recovers(qtbot, wi
     wait_idle(qtbot, window)
     assert explore.runner.process_id not in (None, old)
     assert explore.result.frame_visible[17] == 0 and explore.result.frame_visible[18] == 0
+
+
+def test_a_free_process_gets_the_request_from_the_gui_thread_before_any_event(qtbot, model):
+    """The request leaves inside `submit` when the model's process is free (and holds the
+    model), so the window's drawing of the edit does not delay it; otherwise the worker
+    thread sends it, and a burst while one is out still costs one more inference."""
+    runner = InferenceRunner()
+    backend = runner._worker.backend
+    try:
+        images = np.zeros((20, 32, 32), np.float32)
+        visible = np.ones(20, np.float32)
+        with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS):
+            runner.submit(model, images, visible, None)  # a new model: the worker sends it
+        sent = []
+        send = backend._send_request
+        backend._send_request = lambda request: (sent.append(threading.get_ident()), send(request))
+        with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS) as got:
+            first = runner.submit(model, images, visible * 0, None)
+            assert sent == [threading.get_ident()], "sent on this thread, inside submit"
+            runner.submit(model, images, visible, None)  # while the first is out: waits
+            last = runner.submit(model, images, visible, None)  # replaces the waiting one
+            assert len(sent) == 1
+        qtbot.waitUntil(lambda: not runner.busy, timeout=RESULT_TIMEOUT_MS)
+        assert got.args[0].seq == last and first < last
+        assert len(sent) == 2 and sent[1] != threading.get_ident(), "the worker sent the last"
+    finally:
+        runner.shutdown()

@@ -275,10 +275,11 @@ class ExploreView(QWidget):
         self.filmstrip.set_imputed(None)
 
     def _on_mask_event(self, event: MaskEvent) -> None:
+        if event.committed:  # first: the model computes while the window draws the edit
+            self.request_inference()
         self._draw_mask(event.frames)
         if event.committed:
             self._update_undo()
-            self.request_inference()
 
     def _on_frame(self, frame: int) -> None:
         self.timeline.blockSignals(True)
@@ -302,8 +303,8 @@ class ExploreView(QWidget):
         self.show_large("observed" if name == self.large_view else name)
 
     def _on_thumbnail(self, frame: int) -> None:
+        self.mask.toggle_hidden(frame)  # first: its request leaves before the frame is drawn
         self.document.set_frame(frame)
-        self.mask.toggle_hidden(frame)
 
     def _on_busy(self, busy: bool) -> None:
         self.busy_label.setVisible(busy)
