@@ -22,6 +22,8 @@ class ElidedLabel(QLabel):
         self.setText(text)
 
     def setText(self, text: str) -> None:
+        if text == self._full:  # every mouse move of a stroke sets the same title
+            return
         self._full = text
         self._fit()
 
