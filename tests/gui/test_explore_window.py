@@ -72,6 +72,32 @@ def test_a_stroke_paints_where_it_passed_runs_the_model_once_and_undo_redo(qtbot
     assert explore.result.pixel_visible is not None
 
 
+def test_a_stroke_shows_while_it_is_drawn_and_asks_the_model_only_at_release(qtbot, window):
+    explore = window.explore
+    explore.timeline.set_frame(3)
+    explore.mask_controls.size.setValue(3)
+    canvas, viewport = explore.canvas, explore.canvas.viewport()
+    requests = explore.requests
+    overlay_before = canvas.overlay.image[..., 3].copy()
+    QTest.mousePress(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+        canvas.widget_position(4.5, 20.5).toPoint(),
+    )  # fmt: skip
+    QTest.mouseMove(viewport, canvas.widget_position(20.5, 20.5).toPoint())
+    qtbot.wait(20)  # a turn of the event loop, as between two real mouse moves
+    overlay = canvas.overlay.image[..., 3]
+    assert (overlay[20, 4:21] > overlay_before[20, 4:21]).all(), "the stroke so far is shown"
+    assert explore.filmstrip._partial[3], "and its frame is marked in the strip"
+    assert explore.requests == requests, "no inference while the stroke goes on"
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+        canvas.widget_position(20.5, 20.5).toPoint(),
+    )  # fmt: skip
+    assert explore.requests == requests + 1
+    wait_idle(qtbot, window)
+    assert explore.result.evaluated[3]
+
+
 def test_right_drag_erases_and_all_frames_paints_every_frame(qtbot, window):
     explore = window.explore
     explore.mask_controls.all_frames_action.setChecked(True)

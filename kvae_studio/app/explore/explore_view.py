@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -59,6 +59,10 @@ class ExploreView(QWidget):
         self.result: InferenceResult | None = None  # newest result, frames drawn
         self.shown: InferenceResult | None = None  # newest result drawn everywhere
         self.requests = 0  # inference requests made (tests count them)
+        # A stroke's mask is drawn once per turn of the event loop, not per mouse event
+        self._mask_dirty: set[int] = set()
+        self._mask_all_dirty = False
+        self._mask_draw_queued = False
         self.large_view = "observed"  # what the canvas shows: the observed frame or a cell
 
         self.runner = InferenceRunner(self)
@@ -275,11 +279,28 @@ class ExploreView(QWidget):
         self.filmstrip.set_imputed(None)
 
     def _on_mask_event(self, event: MaskEvent) -> None:
-        if event.committed:  # first: the model computes while the window draws the edit
-            self.request_inference()
-        self._draw_mask(event.frames)
+        self._queue_mask_draw(event.frames)
         if event.committed:
+            self.request_inference()  # first: the model computes while the window draws
+            self._draw_queued_mask()
             self._update_undo()
+
+    def _queue_mask_draw(self, frames: tuple[int, ...] | None) -> None:
+        """Draw the mask at the next turn of the event loop: mouse events that arrive
+        together (a stroke's moves, its release) draw it once, after the release's request
+        has left."""
+        self._mask_all_dirty |= frames is None
+        self._mask_dirty.update(frames or ())
+        if not self._mask_draw_queued:
+            self._mask_draw_queued = True
+            QTimer.singleShot(0, self, self._draw_queued_mask)
+
+    def _draw_queued_mask(self) -> None:
+        if not self._mask_draw_queued:
+            return  # drawn already
+        frames = None if self._mask_all_dirty else tuple(sorted(self._mask_dirty))
+        self._mask_dirty, self._mask_all_dirty, self._mask_draw_queued = set(), False, False
+        self._draw_mask(frames)
 
     def _on_frame(self, frame: int) -> None:
         self.timeline.blockSignals(True)
