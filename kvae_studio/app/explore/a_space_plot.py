@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from kvae_studio import colors
 from kvae_studio.app.explore.marker_layer import MarkerLayer
 from kvae_studio.app.fast_axes import cache_axes
+from kvae_studio.app.fast_curve import FastCurveItem
 from kvae_studio.app.plot_ranges import settled_box
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.inference import InferenceResult
@@ -74,7 +75,7 @@ class ASpacePlot(pg.PlotWidget):
         self._result: InferenceResult | None = None
 
     def _curve(self, pen, connect: str = "all") -> pg.PlotCurveItem:
-        curve = pg.PlotCurveItem(pen=pen, antialias=True, connect=connect)
+        curve = FastCurveItem(pen=pen, antialias=True, connect=connect)
         self.getPlotItem().addItem(curve)
         return curve
 

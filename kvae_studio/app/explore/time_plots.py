@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from kvae_studio import colors
 from kvae_studio.app.explore.band_item import BandItem, ColumnShade
 from kvae_studio.app.fast_axes import cache_axes
+from kvae_studio.app.fast_curve import FastCurveItem
 from kvae_studio.app.plot_ranges import settled
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.inference import InferenceResult
@@ -128,7 +129,7 @@ def _replace_series(
     for i in range(count):
         colour = palette[i % len(palette)]
         band = BandItem(pg.mkBrush(colour + fill_alpha))
-        curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=width), antialias=True)
+        curve = FastCurveItem(pen=pg.mkPen(colour, width=width), antialias=True)
         plot.addItem(band)
         plot.addItem(curve)
         bands.append(band)
