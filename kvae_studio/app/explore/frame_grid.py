@@ -78,7 +78,7 @@ class FrameGrid(QWidget):
                 cell.image = to_qimage(cell.frame)
             else:
                 cell.image = grey_qimages(cell.frame[None])[0]
-        self.update(self.cell_rect(name))
+        self.update(self.frame_rect(name).adjusted(-1, -1, 1, 1))  # not the title line
 
     def set_large(self, name: str | None) -> None:
         if name != self.large:
@@ -149,7 +149,8 @@ class FrameGrid(QWidget):
             rect = self.cell_rect(name)
             if not rect.intersects(ev.rect()):
                 continue
-            self._draw_title(painter, metrics, rect, cell)
+            if ev.region().intersects(QRect(rect.left(), rect.top(), rect.width(), TITLE_H)):
+                self._draw_title(painter, metrics, rect, cell)
             target = self.frame_rect(name)
             if not cell.image.isNull():
                 painter.drawImage(target, cell.image)  # no smoothing: nearest neighbour
