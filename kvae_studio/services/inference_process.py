@@ -166,10 +166,10 @@ class InferenceProcess:
             if self._child.model is not request.model:
                 self._child.send(model_message(request.model))
                 self._child.model = request.model
+            self._send_request(request)
         except InferenceProcessError:
             self._drop_child()
             raise
-        self._send_request(request)
         return self.receive(request, superseded)
 
     def send_now(self, request: InferenceRequest) -> bool:
@@ -184,7 +184,7 @@ class InferenceProcess:
         try:
             self._send_request(request)
         except InferenceProcessError:
-            return False  # `run` will meet the dead child and say so
+            return False  # left for `run`, which meets the dead child and says so
         return True
 
     def receive(
@@ -212,11 +212,7 @@ class InferenceProcess:
     def _send_request(self, request: InferenceRequest) -> None:
         child = self._child
         message = ("infer", request.seq, request.images, request.frame_visible)
-        try:
-            child.send((*message, request.pixel_visible))
-        except InferenceProcessError:
-            self._drop_child()
-            raise
+        child.send((*message, request.pixel_visible))
         child.busy = True
 
     def _drop_child(self) -> None:

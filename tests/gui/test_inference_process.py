@@ -92,6 +92,29 @@ def test_a_killed_child_is_reported_and_replaced_on_the_next_request(backend, mo
     assert result.seq == 3 and backend.pid not in (None, old)
 
 
+def test_sending_at_once_needs_a_ready_child_and_leaves_a_dead_one_to_be_reported(
+    backend, model, images
+):
+    first = request(model, images, planning_mask(20))
+    assert not backend.send_now(first), "no child yet, and none holding this model"
+    backend.run(first)
+    second = request(model, images, planning_mask(20), seq=2)
+    assert backend.send_now(second)
+    assert not backend.send_now(request(model, images, planning_mask(20), seq=3)), "busy"
+    result, _ = backend.receive(second)
+    assert result.seq == 2
+    old = backend.pid
+    os.kill(old, signal.SIGKILL)
+    fourth = request(model, images, planning_mask(20), seq=4)
+    with pytest.raises(InferenceProcessError, match="inference process stopped"):
+        if backend.send_now(fourth):  # the kernel may still take the bytes of a dying child
+            backend.receive(fourth)
+        else:
+            backend.run(request(model, images, planning_mask(20), seq=5))
+    result, _ = backend.run(request(model, images, planning_mask(20), seq=6))
+    assert result.seq == 6 and backend.pid not in (None, old)
+
+
 def test_a_request_overtaken_while_it_runs_comes_back_skipped(backend, model, images):
     backend.run(request(model, images, planning_mask(20)))  # warm: the model is there
     result, _ = backend.run(request(model, images, planning_mask(20), seq=2), lambda: True)
