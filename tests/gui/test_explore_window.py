@@ -287,3 +287,29 @@ def test_painting_two_frames_imputes_both(qtbot, window):
     assert not messages, messages
     assert explore.result.evaluated[[1, 17]].all()
     assert explore.result.metrics.frames == 14
+
+
+def test_what_is_painted_after_edits_is_what_a_full_repaint_draws(qtbot, window):
+    """The views repaint only what changed (the grid's pictures without their titles, the
+    markers as one item): the window's backing store after a click and a stroke must
+    equal a fresh rendering of the whole window."""
+    explore = window.explore
+    explore.timeline.set_frame(2)
+    strip = explore.filmstrip
+    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(17).center())
+    wait_idle(qtbot, window)
+    explore.timeline.set_frame(2)
+    drag(explore.canvas, [(3.5, 10.5), (12.5, 12.5), (24.5, 10.5)])
+    wait_idle(qtbot, window)
+    qtbot.wait(50)  # the pending paints
+    on_screen = window.screen().grabWindow(window.winId()).toImage()
+    rendered = window.grab().toImage()
+    assert on_screen.size() == rendered.size()
+    rect = explore.geometry().translated(explore.mapTo(window, QPoint(0, 0)) - explore.pos())
+    differ = [
+        (x, y)
+        for x in range(rect.left(), rect.right(), 2)
+        for y in range(rect.top(), rect.bottom(), 2)
+        if on_screen.pixel(x, y) != rendered.pixel(x, y)
+    ]
+    assert not differ, f"{len(differ)} pixels differ, e.g. {differ[:5]}"
