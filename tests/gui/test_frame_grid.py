@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint
-from PySide6.QtGui import QColor, QHelpEvent
+from PySide6.QtGui import QColor, QHelpEvent, QImage
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from kvae_studio.app.explore.filmstrip import grey_qimages
+from kvae_studio.app.explore.filmstrip import grey_qimages, to_qimage
 from kvae_studio.app.explore.frame_grid import FrameGrid
 
 
@@ -66,3 +66,11 @@ def test_grey_images_keep_each_frames_levels(qapp):
         levels = [[QColor(image.pixel(c, r)).getRgb()[:3] for c in range(7)] for r in range(5)]
         expected = (frame * 255).astype(int)
         assert np.array_equal(np.array(levels), np.repeat(expected[..., None], 3, axis=-1))
+
+
+def test_colour_frames_become_the_same_pixels_as_an_rgb888_image(qapp):
+    rgb = np.random.default_rng(1).random((5, 7, 3)).astype(np.float32)
+    rgb[0, 0] = (1.2, -0.1, 0.5)  # clipped
+    levels = np.ascontiguousarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    reference = QImage(levels.data, 7, 5, 21, QImage.Format.Format_RGB888)
+    assert to_qimage(rgb) == reference.convertToFormat(QImage.Format.Format_RGB32)
