@@ -55,7 +55,12 @@ class _Worker(QObject):
                 return
             self._in_flight = True
             self._pending = None
-        if self.backend.send_now(request):
+        try:
+            sent = self.backend.send_now(request)
+        except Exception:  # never leave a request marked in flight: the worker retries it
+            log.exception("could not send inference %d from the GUI thread", request.seq)
+            sent = False
+        if sent:
             with self._lock:
                 self._sent = request
         else:  # not ready (starting, another model, stopped): the worker thread sends it

@@ -94,3 +94,24 @@ def test_a_free_process_gets_the_request_from_the_gui_thread_before_any_event(qt
         assert len(sent) == 2 and sent[1] != threading.get_ident(), "the worker sent the last"
     finally:
         runner.shutdown()
+
+
+def test_a_request_the_gui_thread_cannot_send_goes_by_the_worker(qtbot, model):
+    """An unexpected error while sending from the GUI thread must not leave the runner
+    waiting for an answer that never comes."""
+    runner = InferenceRunner()
+    try:
+        images, visible = np.zeros((20, 32, 32), np.float32), np.ones(20, np.float32)
+        with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS):
+            runner.submit(model, images, visible, None)
+
+        def broken(request):
+            raise MemoryError("no room to pickle")
+
+        runner._worker.backend.send_now = broken
+        with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS) as got:
+            seq = runner.submit(model, images, visible, None)
+        assert got.args[0].seq == seq
+        qtbot.waitUntil(lambda: not runner.busy, timeout=RESULT_TIMEOUT_MS)
+    finally:
+        runner.shutdown()
