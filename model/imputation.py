@@ -236,7 +236,10 @@ def impute(
         R_steps = model.R.expand(batch, steps, -1, -1).clone()
         R_steps[idx] = pseudo_cov
         a_used = a_fed
-        kp = model.kalman_pass(a_obs, mask, R_steps=R_steps, alpha_inputs=a_fed)
+        # before the first painted frame both passes saw the same: filter only the rest
+        first = int(partial.any(0).nonzero()[0])
+        prefix = lgssm.FilteredPosterior(*(p[:, :first] for p in prior_pass.filtered))
+        kp = model.kalman_pass(a_obs, mask, R_steps=R_steps, alpha_inputs=a_fed, prefix=prefix)
     else:
         kp = model.kalman_pass(a_encoded, mask)
 

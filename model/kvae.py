@@ -188,12 +188,16 @@ class KVAE(nn.Module):
         mask: Tensor,
         R_steps: Tensor | None = None,
         alpha_inputs: Tensor | None = None,
+        prefix: lgssm.FilteredPosterior | None = None,
     ) -> KalmanPass:
         """Filter and smooth codes a (B, T, da) under mask (B, T), 1 = observed.
 
         R_steps (B, T, da, da) replaces R per step (partly occluded frames carry
         their own uncertainty); alpha_inputs (B, T, da) replaces the codes fed to
-        the dynamics network at observed steps.
+        the dynamics network at observed steps. prefix: the filtered posterior of the
+        first steps from an earlier pass with the same inputs there (codes, mask, R,
+        network inputs), which the filter then skips; a hint, used when every step
+        is observed (with a gap the network is stepped inside the filter).
         """
         mask = mask.to(a.dtype)
         R = self.R if R_steps is None else R_steps
@@ -210,7 +214,7 @@ class KVAE(nn.Module):
             A, B, C = self._split_mix(alpha @ weights)
             offsets = self._offsets(B, u)
             ssm = lgssm.StateSpace(A, C, self.Q, R, self.mu0, self.Sigma0, offsets)
-            filtered = lgssm.kalman_filter(a, mask, ssm)
+            filtered = lgssm.kalman_filter(a, mask, ssm, prefix)
         else:
             alpha, A, C, offsets, filtered = self._interleaved_filter(
                 a, mask, R, fed, inputs, weights, every, some

@@ -148,8 +148,15 @@ def step_flags(mask: Tensor) -> tuple[list[bool], list[bool]]:
     return (m == 1).all(0).tolist(), (m != 0).any(0).tolist()
 
 
-def kalman_filter(a: Tensor, mask: Tensor, ssm: StateSpace) -> FilteredPosterior:
-    """Forward pass for given matrices: a (B, T, da); mask (B, T), 1 = observed."""
+def kalman_filter(
+    a: Tensor, mask: Tensor, ssm: StateSpace, prefix: FilteredPosterior | None = None
+) -> FilteredPosterior:
+    """Forward pass for given matrices: a (B, T, da); mask (B, T), 1 = observed.
+
+    prefix: the posterior of the first steps, already filtered by a pass whose inputs
+    there were the same (codes, mask, matrices); the loop starts after them, so a
+    second pass that differs only from some step on redoes only the rest.
+    """
     A, C, Q, R, mu0, Sigma0, offsets = ssm
     batch, steps = a.shape[:2]
     every, some = step_flags(mask)
@@ -162,7 +169,15 @@ def kalman_filter(a: Tensor, mask: Tensor, ssm: StateSpace) -> FilteredPosterior
     col = mu0.expand(batch, -1).unsqueeze(-1)
     cov = Sigma0.expand(batch, -1, -1)
     pm, pc, fm, fc = [], [], [], []
-    for t in range(steps):
+    first = 0
+    if prefix is not None and prefix.filtered_mean.shape[1] > 0:
+        first = prefix.filtered_mean.shape[1]
+        pm = list(prefix.predicted_mean.unsqueeze(-1).unbind(1))
+        pc = list(prefix.predicted_cov.unbind(1))
+        fm = list(prefix.filtered_mean.unsqueeze(-1).unbind(1))
+        fc = list(prefix.filtered_cov.unbind(1))
+        col, cov = fm[-1], fc[-1]
+    for t in range(first, steps):
         if t > 0:
             col, cov = predict_column(col, cov, As[t], Q, offs[t])
         pm.append(col)

@@ -140,6 +140,26 @@ def test_missing_step_keeps_the_prediction():
     )
 
 
+def test_a_filtered_prefix_is_taken_as_given_and_the_rest_is_filtered_after_it():
+    p = random_problem(seed=2, per_step_R=True, with_offsets=True)
+    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    names = ("A", "C", "Q", "R", "mu0", "Sigma0", "offsets")
+    ssm = lgssm.StateSpace(*(t(p[name]) for name in names))
+    a, mask = t(p["a"]), t(p["mask"])
+    whole = lgssm.kalman_filter(a, mask, ssm)
+    for first in (1, 5, a.shape[1]):
+        prefix = lgssm.FilteredPosterior(*(q[:, :first] for q in whole))
+        again = lgssm.kalman_filter(a, mask, ssm, prefix)
+        for got, want in zip(again, whole, strict=True):
+            assert torch.equal(got, want)
+    # the prefix is used, not recomputed: a different last filtered mean moves what follows
+    prefix = lgssm.FilteredPosterior(*(q[:, :5].clone() for q in whole))
+    prefix.filtered_mean[:, -1] += 1.0
+    moved = lgssm.kalman_filter(a, mask, ssm, prefix)
+    assert torch.equal(moved.filtered_mean[:, :4], whole.filtered_mean[:, :4])
+    assert not torch.allclose(moved.predicted_mean[:, 5], whole.predicted_mean[:, 5])
+
+
 def test_covariances_stay_symmetric_positive_definite_in_float32():
     """A long, sharply observed sequence: the Joseph form keeps every covariance SPD."""
     rng = np.random.default_rng(7)

@@ -281,6 +281,38 @@ def test_a_memo_changes_no_number_and_is_reused_by_edits_that_allow_it():
     assert memo.hits["laplace"] == 2, "nor its answers"
 
 
+def test_the_pass_after_the_laplace_step_reuses_the_filter_before_the_first_painted_frame(
+    monkeypatch,
+):
+    """The final pass takes the prior pass's filter up to the first painted frame instead
+    of filtering those steps again; the answer is the one of a pass over every step."""
+    from model import lgssm
+
+    torch.manual_seed(5)
+    model = KVAE(KVAEConfig(frame_size=16, filters=(4, 4))).eval()
+    x = (torch.rand(2, 10, SIZE, SIZE) > 0.8).float()
+    pixels = torch.ones(2, 10, SIZE, SIZE)
+    pixels[0, 6, 2:9, 2:12] = 0
+    pixels[1, 4, 0:8, :] = 0  # the earliest painted frame of the batch: step 4
+    filter_alone = lgssm.kalman_filter
+    prefixes = []
+
+    def spy(a, mask, ssm, prefix=None):
+        prefixes.append(None if prefix is None else prefix.filtered_mean.shape[1])
+        return filter_alone(a, mask, ssm, prefix)
+
+    monkeypatch.setattr(lgssm, "kalman_filter", spy)
+    reused = impute(model, x, pixel_mask=pixels)
+    assert prefixes == [4]
+
+    monkeypatch.setattr(lgssm, "kalman_filter", lambda a, mask, ssm, prefix=None: spy(a, mask, ssm))
+    prefixes.clear()
+    whole = impute(model, x, pixel_mask=pixels)
+    assert prefixes == [None]
+    for name in ("a_smoothed_mean", "a_smoothed_cov", "a_filtered_mean", "x_smoothed", "alpha"):
+        torch.testing.assert_close(getattr(reused, name), getattr(whole, name), rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("frames", [1, 2, 3])
 def test_laplace_rows_are_independent_whatever_their_number(frames):
     """Each partly hidden frame's estimate depends on its own pixels and prior only, so
