@@ -16,6 +16,7 @@ asked with it.
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from collections.abc import Callable
@@ -187,6 +188,23 @@ def _strides(nodes: int, da: int) -> Tensor:
     return torch.tensor([nodes**k for k in reversed(range(da))])
 
 
+@functools.cache
+def _fit_matrix(da: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """(1 + da + da(da+1)/2, 3^da): the least-squares fit of f(u) = c + g.u + u'Qu/2 to
+    values at the 3^da offsets u of `_around`, as one product (a pseudo-inverse, computed
+    once: it costs a tenth of a millisecond, more than the rest of the fit)."""
+    with torch.inference_mode(False):
+        u = torch.cartesian_prod(*([torch.arange(-1.0, 2.0, dtype=dtype)] * da))
+        u = u.reshape(-1, da)
+        pairs = [(i, j) for i in range(da) for j in range(i, da)]
+        design = torch.cat(
+            [torch.ones(len(u), 1, dtype=u.dtype), u]
+            + [(u[:, i] * u[:, j]).unsqueeze(1) for i, j in pairs],
+            1,
+        )
+        return torch.linalg.pinv(design.to(device))
+
+
 def _refine(values: Tensor, inside: Tensor) -> Tensor:
     """Offsets from the middle node, in units of the spacing (N, da), of the maximum of a
     quadratic fitted to the objective `values` (N, 3^da) on the node and its neighbours
@@ -194,15 +212,8 @@ def _refine(values: Tensor, inside: Tensor) -> Tensor:
     or the fit has no maximum."""
     n = values.shape[0]
     da = round(math.log(values.shape[1], 3))
-    u = torch.cartesian_prod(*([torch.arange(-1.0, 2.0, dtype=values.dtype)] * da)).reshape(-1, da)
-    # least squares for f(u) = c + g.u + u'Qu/2 over the 3^da offsets u
     pairs = [(i, j) for i in range(da) for j in range(i, da)]
-    design = torch.cat(
-        [torch.ones(len(u), 1, dtype=u.dtype), u]
-        + [(u[:, i] * u[:, j]).unsqueeze(1) for i, j in pairs],
-        1,
-    ).to(values.device)
-    coef = values @ torch.linalg.pinv(design).T  # (N, 1 + da + len(pairs))
+    coef = values @ _fit_matrix(da, values.dtype, values.device).T  # (N, 1 + da + len(pairs))
     g = coef[:, 1 : 1 + da]
     hess = torch.zeros(n, da, da, dtype=values.dtype, device=values.device)
     for k, (i, j) in enumerate(pairs):
