@@ -278,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--stall-seconds", type=float, default=4.0)
     parser.add_argument("--model", help="a .safetensors model (default: untrained, seeded)")
+    parser.add_argument(
+        "--dark-theme",
+        action="store_true",
+        help="the studio's own theme (Fusion, a dark palette, a few style rules), as a user "
+        "sees it; without it Qt's default style, as the figures before it were taken",
+    )
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -287,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     from model.checkpoint import load_model
 
     app = QApplication.instance() or QApplication([])
-    qtsetup.start(app, dark_theme=False)  # as before: Qt's own style
+    qtsetup.start(app, dark_theme=args.dark_theme)
     model = load_model(args.model).eval() if args.model else fresh_model()
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "kvae-bench", "b")
     window = MainWindow(model, args.model, settings=settings, panels=False, restore_layout=False)

@@ -79,31 +79,40 @@ class Filmstrip(QWidget):
         frames: tuple[int, ...] | None = None,
     ) -> None:
         """Truth (T, H, W), hidden frames (T,), painted pixels (T, H, W); only `frames`
-        are redrawn when given (a brush stroke touches one frame per mouse event)."""
-        self._hidden = np.asarray(hidden, dtype=bool).copy()
-        self._partial = occluded.any(axis=(1, 2)) & ~self._hidden
+        are redrawn when given (a brush stroke touches one frame per mouse event), and
+        those whose marks (hidden, painted) changed."""
+        hidden = np.asarray(hidden, dtype=bool).copy()
+        partial = occluded.any(axis=(1, 2)) & ~hidden
         resized = len(self._seen) != len(images)
         if frames is None or resized:
             frames = tuple(range(len(images)))
             self._seen = [QImage()] * len(images)
+        else:
+            marked = (hidden != self._hidden) | (partial != self._partial)
+            frames = tuple(sorted({*frames, *np.flatnonzero(marked).tolist()}))
+        self._hidden, self._partial = hidden, partial
         for t in frames:
             covered = np.ones_like(occluded[t]) if self._hidden[t] else occluded[t]
             self._seen[t] = to_qimage(colors.observed_rgb(images[t], covered))
         if resized:  # only then does the size change: a re-layout repaints the window
             self.updateGeometry()
-        self.update()
+            self.update()
+        else:  # the frames' columns only: a stroke repaints one thumbnail, not forty
+            for t in frames:
+                self.update(self._column_rect(t))
 
     def set_imputed(self, frames: np.ndarray | None) -> None:
         if frames is None:
             self._imputed = []
         else:
             self._imputed = grey_qimages(frames)
-        self.update()
+        self.update(self._row_rect(1))
 
     def set_current(self, frame: int) -> None:
         if frame != self._current:
+            for t in (self._current, frame):
+                self.update(self._column_rect(t))
             self._current = frame
-            self.update()
         if self._scroller is not None and 0 <= frame < self.steps:
             rect = self.thumb_rect(frame)
             self._scroller.ensureVisible(rect.center().x(), rect.center().y(), rect.width(), 0)
@@ -140,6 +149,16 @@ class Filmstrip(QWidget):
         x = LABEL_W + GAP + frame * (s + GAP)
         y = GAP + row * (s + GAP)
         return QRect(x, y, s, s)
+
+    def _row_rect(self, row: int) -> QRect:
+        """Where row `row` and the current frame's outline around it are drawn."""
+        s = self._thumb()
+        return QRect(0, row * (s + GAP), self.width(), s + 2 * GAP)
+
+    def _column_rect(self, frame: int) -> QRect:
+        """Where frame `frame`'s thumbnails, number and outline are drawn."""
+        top = self.thumb_rect(frame, 0)  # the number's box is the widest: 4 px either side
+        return QRect(top.x() - GAP - 1, 0, top.width() + 2 * GAP + 2, self.height())
 
     def frame_at(self, x: float, y: float) -> int | None:
         for row in range(len(ROW_LABELS)):
@@ -181,7 +200,8 @@ class Filmstrip(QWidget):
     def paintEvent(self, ev: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.fillRect(self.rect(), QColor(colors.BASE))
+        region = ev.rect()  # only what was asked for: a result repaints one row
+        painter.fillRect(region, QColor(colors.BASE))
         muted = QColor(colors.MUTED)
         hidden = QColor(colors.HIDDEN)
         s = self._thumb()
@@ -196,6 +216,8 @@ class Filmstrip(QWidget):
             )
             for t, image in enumerate(images):
                 rect = self.thumb_rect(t, row)
+                if not rect.intersects(region):
+                    continue
                 painter.drawImage(QRectF(rect), image)
                 if row == 0 and t < len(self._hidden) and self._hidden[t]:
                     painter.fillRect(QRect(rect.x(), rect.y(), rect.width(), 3), hidden)
@@ -203,13 +225,10 @@ class Filmstrip(QWidget):
                     painter.fillRect(QRect(rect.right() - 5, rect.y(), 6, 6), hidden)
         for t in range(self.steps):
             top = self.thumb_rect(t, 0)
-            colour = QColor(colors.TEXT) if t == self._current else muted
-            painter.setPen(colour)
-            painter.drawText(
-                QRect(top.x() - 4, GAP + 2 * (s + GAP) - 1, s + 8, NUMBER_H),
-                Qt.AlignmentFlag.AlignCenter,
-                str(t),
-            )
+            number = QRect(top.x() - 4, GAP + 2 * (s + GAP) - 1, s + 8, NUMBER_H)
+            if number.intersects(region):
+                painter.setPen(QColor(colors.TEXT) if t == self._current else muted)
+                painter.drawText(number, Qt.AlignmentFlag.AlignCenter, str(t))
             if t == self._current:
                 painter.setPen(QPen(QColor(colors.ACCENT), 2))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
