@@ -74,3 +74,20 @@ def test_colour_frames_become_the_same_pixels_as_an_rgb888_image(qapp):
     levels = np.ascontiguousarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
     reference = QImage(levels.data, 7, 5, 21, QImage.Format.Format_RGB888)
     assert to_qimage(rgb) == reference.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_a_frame_shown_again_unchanged_is_not_repainted(qtbot):
+    grid = make_grid(qtbot)
+    frame = np.zeros((4, 4))
+    grid.show_frame("a", frame)
+    qtbot.wait(20)
+    painted = []
+    grid.paintEvent = lambda ev: painted.append(ev.rect())  # a probe: what gets painted
+    grid.show_frame("a", frame.copy())
+    qtbot.wait(20)
+    assert painted == []
+    frame[1, 1] = 1.0  # the caller's array changed in place: a new picture all the same
+    grid.show_frame("a", frame)
+    qtbot.wait(20)
+    assert len(painted) == 1
+    assert grid.image("a")[1, 1] == 1.0

@@ -69,11 +69,13 @@ class FrameGrid(QWidget):
         """Grey (H, W) or RGB (H, W, 3) in [0, 1]; None blanks the cell, where `note`
         says why."""
         cell = self.cells[name]
+        if frame is not None and cell.frame is not None and np.array_equal(frame, cell.frame):
+            return  # the same picture (the truth, a roll-out an edit left alone): no repaint
         cell.note = note if frame is None else ""
         if frame is None:
             cell.frame, cell.image = None, QImage()
         else:
-            cell.frame = np.asarray(frame)
+            cell.frame = np.array(frame)  # a copy: the comparison above must not alias
             if cell.frame.ndim == 3:
                 cell.image = to_qimage(cell.frame)
             else:
