@@ -8,7 +8,8 @@ stays inside it and fills enough of it; otherwise it is refitted with some room 
 
 from __future__ import annotations
 
-FILL = 0.5  # refit when the data spans less than this fraction of the range
+FILL = 0.3  # refit when the data spans less than this fraction of the range (at 0.5, a frame
+# hidden and shown again at the end of a sequence refitted the plots on every other click)
 ROOM = 0.08  # fraction of the data span added on each side when refitting
 
 
