@@ -29,10 +29,9 @@ from torch.func import jacfwd, vmap
 from model.code_grid import code_grid, grid_start
 
 RIDGE = 1e-4  # keeps H invertible when the visible pixels say nothing about a
-MAX_DAMPING = 10.0  # a row whose steps were refused this often stops where it is (1.0 stopped
-# rows of a model fine-tuned with missing frames 0.03 per filtered frame from converged)
+MAX_DAMPING = 1.0  # a row whose steps were refused this often stops where it is
 NEWTON_STEPS = 8  # the most steps per start; most frames stop after one or two
-GAIN_TOLERANCE = 0.01  # nats: a step that promises less than this is not taken
+GAIN_TOLERANCE = 0.05  # nats: a step that promises less than this is not taken
 
 
 def _decoder_logits_and_jacobian(model, a: Tensor) -> tuple[Tensor, Tensor]:

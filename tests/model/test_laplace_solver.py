@@ -3,12 +3,8 @@ and how close the fast answer is to a converged one.
 
 The stated tolerance (docs/display-rate.md): on 40 painted frames of the original box
 file, with the shipped box model, the imputed frames differ from those of a solver run
-to convergence (200 steps, no early stop) by at most 0.003 per frame smoothed and 0.01
-filtered (mean absolute pixel difference; measured 0.0015 and 0.0024 with the box model
-shipped since its fine-tune with missing frames, 0.0011 and 0.0072 with the epoch it was
-fine-tuned from). Until the solver stopped at a promised gain of 0.01 nats and a damping
-of 10 (it was 0.05 and 1) the tolerance was 0.005 and 0.02 (measured 0.0032 and 0.0090
-with that epoch); the fine-tuned model was 0.0097 and 0.0337 away with those. The solver
+to convergence (200 steps, no early stop) by at most 0.005 per frame smoothed and 0.02
+filtered (mean absolute pixel difference; measured 0.0032 and 0.0090). The solver
 before the table, 6 plain Gauss-Newton steps from two starts, was 0.0104 and 0.0132
 away from the same converged answer (with the box model shipped before: 0.011 and
 0.014, against 0.0012 and 0.0035 now). A filtered frame after a painted one
@@ -57,7 +53,7 @@ def test_the_fast_answer_is_within_the_stated_tolerance_of_a_converged_one(paint
     model, x, pixels = painted
     fast = impute(model, x, pixel_mask=pixels)
     slow = converged(monkeypatch, model, x, pixels)
-    for name, tolerance in (("x_smoothed", 0.003), ("x_filtered", 0.01)):
+    for name, tolerance in (("x_smoothed", 0.005), ("x_filtered", 0.02)):
         per_frame = (getattr(fast, name) - getattr(slow, name)).abs().mean((-1, -2))
         assert per_frame.max() <= tolerance, (name, per_frame.max())
     # and it is the same answer, not a lucky one: the codes the filter saw agree
@@ -159,7 +155,7 @@ def test_the_table_follows_the_weights_and_is_built_in_pieces():
 def test_a_stroke_started_from_the_last_answer_is_near_the_converged_one(painted, monkeypatch):
     """With a memo, a second stroke on painted frames starts from their last answers and
     skips the table's search. Its frames are within the tolerance of a converged
-    solution (measured 0.0005 smoothed, 0.0064 filtered)."""
+    solution (measured 0.0015 smoothed, 0.0094 filtered)."""
     from model.imputation import ImputeMemo
 
     model, x, pixels = painted
@@ -170,7 +166,7 @@ def test_a_stroke_started_from_the_last_answer_is_near_the_converged_one(painted
     warm = impute(model, x, pixel_mask=grown, memo=memo)
     assert memo.hits["laplace"] == 40
     slow = converged(monkeypatch, model, x, grown)
-    for name, tolerance in (("x_smoothed", 0.003), ("x_filtered", 0.01)):
+    for name, tolerance in (("x_smoothed", 0.005), ("x_filtered", 0.02)):
         per_frame = (getattr(warm, name) - getattr(slow, name)).abs().mean((-1, -2))
         assert per_frame.max() <= tolerance, (name, per_frame.max())
 
