@@ -29,9 +29,13 @@ from torch.func import jacfwd, vmap
 from model.code_grid import code_grid, grid_start
 
 RIDGE = 1e-4  # keeps H invertible when the visible pixels say nothing about a
-MAX_DAMPING = 1.0  # a row whose steps were refused this often stops where it is
+MAX_DAMPING = 10.0  # a row whose steps were refused this often stops where it is
 NEWTON_STEPS = 8  # the most steps per start; most frames stop after one or two
-GAIN_TOLERANCE = 0.05  # nats: a step that promises less than this is not taken
+GAIN_TOLERANCE = 0.02  # nats: a step that promises less than this is not taken
+SMALL_REFUSAL = 0.1  # nats: a refused step that promised less than this ends its row
+# (the quadratic model is then wrong by more than is left to gain). With it the tolerance
+# and the damping could tighten (from 0.05 and 1.0) without flat likelihoods, such as an
+# untrained decoder's, spending a refused step per damping level on every stroke.
 
 
 def _decoder_logits_and_jacobian(model, a: Tensor) -> tuple[Tensor, Tensor]:
@@ -176,7 +180,8 @@ def _damped_newton(model, x, vis, m, precision, a, steps: int, known: Decoded | 
     outputs come with them): (a, decoder outputs, Jacobian, objective) at the last
     accepted code. A step is kept only if it raises the objective; a rejected
     one raises the damping, an accepted one lowers it. A row stops when its next step
-    promises less than GAIN_TOLERANCE, when it was refused too often, or after `steps`."""
+    promises less than GAIN_TOLERANCE, when it was refused too often or refused after
+    promising less than SMALL_REFUSAL, or after `steps`."""
     if len(a) == 0 and known is not None:
         out, jac = known.out[:0], known.jac[:0]
     else:
@@ -205,7 +210,7 @@ def _damped_newton(model, x, vis, m, precision, a, steps: int, known: Decoded | 
             step.unsqueeze(1) @ hess @ step.unsqueeze(-1)
         ).flatten()
         moving = promised >= GAIN_TOLERANCE
-        active, step = active[moving], step[moving]
+        active, step, promised = active[moving], step[moving], promised[moving]
         if len(active) == 0:
             break
         trial = a[active] + step
@@ -220,6 +225,7 @@ def _damped_newton(model, x, vis, m, precision, a, steps: int, known: Decoded | 
         damping[kept] = torch.where(damping[kept] > 1e-3, damping[kept] / 10, 0.0)
         refused = active[~better]
         damping[refused] = torch.where(damping[refused] > 0, damping[refused] * 10, 1e-2)
+        damping[refused[promised[~better] < SMALL_REFUSAL]] = torch.inf
         active = active[(damping[active] <= MAX_DAMPING)]
     return a, out, jac, objective
 

@@ -3,11 +3,14 @@ and how close the fast answer is to a converged one.
 
 The stated tolerance (docs/display-rate.md): on 40 painted frames of the original box
 file, with the shipped box model, the imputed frames differ from those of a solver run
-to convergence (200 steps, no early stop) by at most 0.005 per frame smoothed and 0.02
-filtered (mean absolute pixel difference; measured 0.0032 and 0.0090). The solver
-before the table, 6 plain Gauss-Newton steps from two starts, was 0.0104 and 0.0132
-away from the same converged answer (with the box model shipped before: 0.011 and
-0.014, against 0.0012 and 0.0035 now). A filtered frame after a painted one
+to convergence (200 steps, no early stop) by at most 0.003 per frame smoothed and 0.01
+filtered (mean absolute pixel difference; measured 0.0016 and 0.0072). It was 0.005 and
+0.02 (measured 0.0032 and 0.0090) until the solver stopped at 0.02 nats instead of 0.05,
+with a damping cap of 10 instead of 1 and a refused step of small promise ending its row;
+a box model fine-tuned with missing frames was 0.0097 and 0.0337 away under the old rule,
+0.0015 and 0.0024 under the new one. The solver before the table, 6 plain Gauss-Newton
+steps from two starts, was 0.0104 and 0.0132 away from the same converged answer (with
+the box model shipped before: 0.011 and 0.014). A filtered frame after a painted one
 extrapolates its code, so small differences grow there.
 """
 
@@ -22,7 +25,7 @@ import torch
 from model import code_grid, occlusion
 from model.checkpoint import load_model
 from model.config import KVAEConfig
-from model.imputation import impute
+from model.imputation import ImputeMemo, impute
 from model.kvae import KVAE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +47,7 @@ def painted():
 def converged(monkeypatch, model, x, pixels):
     monkeypatch.setattr(occlusion, "GAIN_TOLERANCE", 1e-7)
     monkeypatch.setattr(occlusion, "MAX_DAMPING", 1e8)
+    monkeypatch.setattr(occlusion, "SMALL_REFUSAL", -1.0)  # no refusal ends a row
     answer = impute(model, x, pixel_mask=pixels, newton_steps=200)
     monkeypatch.undo()
     return answer
@@ -53,7 +57,7 @@ def test_the_fast_answer_is_within_the_stated_tolerance_of_a_converged_one(paint
     model, x, pixels = painted
     fast = impute(model, x, pixel_mask=pixels)
     slow = converged(monkeypatch, model, x, pixels)
-    for name, tolerance in (("x_smoothed", 0.005), ("x_filtered", 0.02)):
+    for name, tolerance in (("x_smoothed", 0.003), ("x_filtered", 0.01)):
         per_frame = (getattr(fast, name) - getattr(slow, name)).abs().mean((-1, -2))
         assert per_frame.max() <= tolerance, (name, per_frame.max())
     # and it is the same answer, not a lucky one: the codes the filter saw agree
@@ -155,8 +159,7 @@ def test_the_table_follows_the_weights_and_is_built_in_pieces():
 def test_a_stroke_started_from_the_last_answer_is_near_the_converged_one(painted, monkeypatch):
     """With a memo, a second stroke on painted frames starts from their last answers and
     skips the table's search. Its frames are within the tolerance of a converged
-    solution (measured 0.0015 smoothed, 0.0094 filtered)."""
-    from model.imputation import ImputeMemo
+    solution (measured 0.0011 smoothed, 0.0063 filtered)."""
 
     model, x, pixels = painted
     memo = ImputeMemo()
@@ -166,7 +169,7 @@ def test_a_stroke_started_from_the_last_answer_is_near_the_converged_one(painted
     warm = impute(model, x, pixel_mask=grown, memo=memo)
     assert memo.hits["laplace"] == 40
     slow = converged(monkeypatch, model, x, grown)
-    for name, tolerance in (("x_smoothed", 0.005), ("x_filtered", 0.02)):
+    for name, tolerance in (("x_smoothed", 0.003), ("x_filtered", 0.01)):
         per_frame = (getattr(warm, name) - getattr(slow, name)).abs().mean((-1, -2))
         assert per_frame.max() <= tolerance, (name, per_frame.max())
 
@@ -196,3 +199,38 @@ def test_a_code_outside_the_grid_is_reached_from_the_prior_mean(monkeypatch):
         found = occlusion.laplace_estimates(model, frame, vis, mean, cov, visible_codes)
     assert calls == [1], "the visible pixels' code is made when the grid may not reach"
     assert (found.a_star[0] - truth).norm() < 0.2, (found.a_star, truth)
+
+
+def test_a_refused_step_of_small_promise_ends_its_row(monkeypatch):
+    """On a flat likelihood (an untrained decoder) the quadratic model keeps promising a
+    few hundredths of a nat that the steps do not deliver: a warm stroke then spent one
+    refused step per damping level. A refusal of small promise now ends the row: at most
+    one decoder pass per warm stroke, where the rule switched off takes several."""
+    torch.manual_seed(0)
+    model = KVAE(KVAEConfig()).eval()
+    x = torch.zeros(1, 20, 32, 32)
+    for t in range(20):  # a 4-pixel square crossing the frame
+        x[0, t, 14:18, 4 + t : 8 + t] = 1.0
+    passes = []
+    decode = occlusion._decoder_logits_and_jacobian
+
+    def counted(*args, **kwargs):
+        passes[-1] += 1
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(occlusion, "_decoder_logits_and_jacobian", counted)
+
+    def warm_strokes() -> list[int]:
+        memo = ImputeMemo()
+        pixels = torch.ones_like(x)
+        counts = []
+        for k in range(6):
+            pixels[0, 2, 4 + 3 * k : 7 + 3 * k, 3:25] = 0
+            passes.append(0)
+            impute(model, x, pixel_mask=pixels, memo=memo)
+            counts.append(passes[-1])
+        return counts[1:]  # the first stroke is cold
+
+    assert max(warm_strokes()) <= 1
+    monkeypatch.setattr(occlusion, "SMALL_REFUSAL", -1.0)
+    assert max(warm_strokes()) > 1, "the case must exercise refused steps"
