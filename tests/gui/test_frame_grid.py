@@ -79,15 +79,18 @@ def test_colour_frames_become_the_same_pixels_as_an_rgb888_image(qapp):
 def test_a_frame_shown_again_unchanged_is_not_repainted(qtbot):
     grid = make_grid(qtbot)
     frame = np.zeros((4, 4))
-    grid.show_frame("a", frame)
-    qtbot.wait(20)
     painted = []
     grid.paintEvent = lambda ev: painted.append(ev.rect())  # a probe: what gets painted
-    grid.show_frame("a", frame.copy())
+    grid.show_frame("a", frame)
+    qtbot.waitUntil(lambda: len(painted) >= 1)  # the first picture is painted
     qtbot.wait(20)
+    painted.clear()
+    grid.show_frame("a", frame.copy())
+    qtbot.wait(50)
     assert painted == []
     frame[1, 1] = 1.0  # the caller's array changed in place: a new picture all the same
     grid.show_frame("a", frame)
+    qtbot.waitUntil(lambda: len(painted) >= 1)
     qtbot.wait(20)
     assert len(painted) == 1
     assert grid.image("a")[1, 1] == 1.0
