@@ -59,7 +59,7 @@ def test_a_killed_child_is_reported(qtbot):
     qtbot.waitUntil(lambda: len(seen["items"]) == 1, timeout=TIMEOUT)
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
         os.kill(job.process.pid, signal.SIGKILL)
-    assert seen["failed"] == "the job's process stopped (exit code -9)"
+    assert seen["failed"] == "the work process stopped (exit code -9)"
 
 
 _PARENT = """

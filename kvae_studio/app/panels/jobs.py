@@ -19,20 +19,16 @@ rules live here once:
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import logging
-import multiprocessing
-import threading
 import time
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import wait
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from kvae_studio.services.cancelled import Cancelled
-from kvae_studio.services.job_process import WorkContext, child_main, job_message
+from kvae_studio.services.job_process import WorkContext, job_message
 
 log = logging.getLogger(__name__)
 
@@ -155,87 +151,77 @@ class Job(QObject):
         self.finished.emit()
 
 
-class _ProcessControl:
-    """The cancel flag of a job in a process, as `JobContext` has it."""
-
-    def __init__(self) -> None:
-        self._cancel = threading.Event()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-
-class _ProcessRunner(QThread):
-    """Starts the job's process and relays its messages as `_Runner` emits its own; sends
-    the cancel flag and the panel's calls over the pipe (`services.job_process`)."""
-
-    progressed = Signal(int, int)
-    produced = Signal(object)
-    ended = Signal(str, object)
-
-    def __init__(self, target: str, args: tuple, kwargs: dict):
-        super().__init__()
-        context = multiprocessing.get_context("spawn")
-        self.conn, self._child_end = context.Pipe()
-        self.process = context.Process(
-            target=child_main, args=(target, args, kwargs, self._child_end),
-            name="kvae-job", daemon=True,
-        )  # fmt: skip
-        self.context = _ProcessControl()
-        self._send_lock = threading.Lock()
-
-    def send(self, message: tuple) -> None:
-        with self._send_lock, contextlib.suppress(BrokenPipeError, OSError):
-            self.conn.send(message)  # a child that has ended is reported by run()
-
-    def run(self) -> None:
-        self.process.start()
-        self._child_end.close()
-        cancel_sent = False
-        ended = False
-        while not ended:
-            if self.context.cancelled and not cancel_sent:
-                self.send(("cancel",))
-                cancel_sent = True
-            ready = wait([self.conn, self.process.sentinel], 0.1)
-            if self.conn in ready:
-                try:
-                    message = self.conn.recv()
-                except (EOFError, OSError):
-                    break
-                if message[0] == "progress":
-                    self.progressed.emit(message[1], message[2])
-                elif message[0] == "item":
-                    self.produced.emit(message[1])
-                elif message[0] == "ended":
-                    self.ended.emit(message[1], message[2])
-                    ended = True
-            elif ready:  # the process ended without a word
-                break
-        self.process.join(10.0)
-        if not ended:
-            code = self.process.exitcode
-            self.ended.emit("failed", f"the job's process stopped (exit code {code})")
-        self.conn.close()
-
-
-class ProcessJob(Job):
-    """`Job` whose work runs in a spawned process: `target` names it as
+class ProcessJob(QObject):
+    """One task in a work process of its own (`services.work`, through the window's one
+    bridge, `app.work_bridge`), with `Job`'s signals: `target` names the work as
     "module:function" (called as `function(ctx, *args, **kwargs)`), so the window never
-    imports it; args and what it yields travel pickled. `call(name)` asks the child to
-    call `ctx.controls.name()` (a training's pause, resume and stop)."""
+    imports it. `call(name)` asks the task's controls to run `name` (a training's pause,
+    resume and stop). The process ends with the job."""
+
+    progress = Signal(int, int)
+    item = Signal(object)
+    result = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
 
     def __init__(self, target: str, *args: Any, parent: QObject | None = None, **kwargs):
-        QObject.__init__(self, parent)
-        self._attach(_ProcessRunner(target, args, kwargs))
+        super().__init__(parent)
+        from kvae_studio.app.work_bridge import WorkBridge
+
+        self._target, self._args, self._kwargs = target, args, kwargs
+        self._bridge = WorkBridge(name="kvae-job", parent=self)
+        self._task: Any = None
+        self._cancel_requested = False
+        self.started_at: float | None = None
+
+    def start(self) -> ProcessJob:
+        self.started_at = time.monotonic()
+        _LIVE.add(self)
+        task = self._bridge.submit(self._target, *self._args, **self._kwargs)
+        task.progress.connect(self.progress)
+        task.item.connect(self.item)
+        task.result.connect(self.result)
+        task.failed.connect(self.failed)
+        task.cancelled.connect(self.cancelled)
+        task.finished.connect(self._on_finished)
+        self._task = task
+        if self._cancel_requested:
+            task.cancel()
+        return self
+
+    def _on_finished(self) -> None:
+        _LIVE.discard(self)
+        self._bridge.close()
+        self.finished.emit()
+
+    def cancel(self) -> None:
+        self._cancel_requested = True
+        if self._task is not None:
+            self._task.cancel()
 
     def call(self, name: str) -> None:
-        self._runner.send(("call", name))
+        if self._task is not None:
+            self._task.call(name)
+
+    @property
+    def is_cancelling(self) -> bool:
+        return self._cancel_requested
+
+    def is_running(self) -> bool:
+        return self._task is not None and not self._task.done
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until the job's process ends (for shutdown and tests)."""
+        process = self._bridge.process._process
+        if process is not None:
+            process.join(msecs / 1000)
+            return not process.is_alive()
+        return True
 
     @property
     def process(self) -> Any:
-        return self._runner.process
+        return self._bridge.process
 
 
 class JobFailed(Exception):

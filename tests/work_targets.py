@@ -1,0 +1,63 @@
+"""Tasks the work-process tests run in a child (importable by name there)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+class Controls:
+    def __init__(self) -> None:
+        self.paused = False
+
+    def pause(self) -> None:
+        self.paused = True
+
+
+def count_up(ctx, upto: int):
+    """Yield (pid, i) for i < upto, reporting progress."""
+    for i in range(upto):
+        ctx.progress(i + 1, upto)
+        yield os.getpid(), i
+
+
+def echo(ctx, value):
+    return value
+
+
+def wait_for_cancel(ctx, tag: str = ""):
+    """Run until cancelled, with a `pause` the parent may call."""
+    ctx.controls = Controls()
+    ctx.emit(("started", tag, os.getpid()))
+    while not ctx.cancelled:
+        if ctx.controls.paused:
+            ctx.emit(("paused", tag, os.getpid()))
+            ctx.controls.paused = False
+        time.sleep(0.005)
+    return "never"
+
+
+def slow_items(ctx, tag: str, count: int = 50):
+    """Items until cancelled or done, one every few milliseconds."""
+    for i in range(count):
+        if ctx.cancelled:
+            return
+        yield tag, i
+        time.sleep(0.005)
+
+
+def fail(ctx, text: str):
+    raise ValueError(text)
+
+
+def crash(ctx, text: str):
+    raise ZeroDivisionError(text)
+
+
+remembered: dict = {}
+
+
+def remember(ctx, key, value):
+    """State kept in the child between tasks, as a loaded model is."""
+    remembered[key] = value
+    return sorted(remembered)
