@@ -39,6 +39,15 @@ class Imputation:
     x_smoothed: Tensor
     x_composite: Tensor  # smoothed frame where hidden, the observed pixels elsewhere
 
+    @property
+    def kalman(self) -> KalmanPass | None:
+        """The Kalman pass that made these results (its filtered posterior and A_t, C_t:
+        what joint posterior samples need, model.dynamics.posterior_samples), or None.
+
+        An attribute beside the fields, not one of them: code that compares or copies the
+        fields' tensors one by one stays as it was (`dataclasses.replace` drops it)."""
+        return self.__dict__.get("_kalman")
+
 
 @dataclass(frozen=True)
 class Generation:
@@ -59,9 +68,22 @@ def _inference(fn):
     def wrapper(*args, **kwargs):
         with torch.inference_mode():
             result = fn(*args, **kwargs)
-        return type(result)(**{f.name: getattr(result, f.name).clone() for f in fields(result)})
+        out = type(result)(**{f.name: getattr(result, f.name).clone() for f in fields(result)})
+        kalman = result.__dict__.get("_kalman")
+        if kalman is not None:
+            object.__setattr__(out, "_kalman", _cloned(kalman))
+        return out
 
     return wrapper
+
+
+def _cloned(value):
+    """A tensor cloned, tuples of them (a KalmanPass) cloned item by item, None as is."""
+    if isinstance(value, Tensor):
+        return value.clone()
+    if isinstance(value, tuple):
+        return type(value)(*(_cloned(v) for v in value))
+    return value
 
 
 class ImputeMemo:
@@ -252,7 +274,7 @@ def impute(
     x_filtered, x_smoothed = decoded.split(batch, 0)
     shown = mask[:, :, None, None] if visible is None else visible
     x_composite = shown * frames + (1 - shown) * x_smoothed
-    return Imputation(
+    result = Imputation(
         frame_mask=mask,
         a_encoded=a_encoded,
         a_used=a_used,
@@ -269,6 +291,8 @@ def impute(
         x_smoothed=x_smoothed,
         x_composite=x_composite,
     )
+    object.__setattr__(result, "_kalman", kp)  # (frozen) the `kalman` property's pass
+    return result
 
 
 @_inference
