@@ -20,13 +20,13 @@ from types import ModuleType
 from kvae_studio import __version__
 from kvae_studio.commands._options import OneLineParser, seed
 
-COMMANDS = ("simulate", "info", "train", "evaluate", "export")
+COMMANDS = ("simulate", "info", "train", "evaluate", "export", "inspect")
 """Subcommand modules in ``kvae_studio.commands``, in the order ``--help`` lists them.
 
 A name whose module does not exist (yet) is left out rather than failing.
 """
 
-_WINDOW_FLAGS = ("window_screenshot", "window_scene", "window_seed", "window_size")
+_WINDOW_FLAGS = ("window_screenshot", "window_scene", "window_seed", "window_size", "window_tab")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--seed", dest="window_seed", type=seed, metavar="N", help="random seed")
     window.add_argument(
         "--size", dest="window_size", metavar="WxH", help="window size of --screenshot (1400x900)"
+    )
+    window.add_argument(
+        "--tab",
+        dest="window_tab",
+        metavar="NAME",
+        help="tab to open on: explore, dynamics, scene, train or evaluate",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 SCREENSHOT_SIZE = (1400, 900)
+TABS = ("explore", "dynamics", "scene", "train", "evaluate")  # in the window's order
 FIRST_RESULT_TIMEOUT_MS = 120_000
 
 
@@ -23,6 +24,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scene", default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--size", type=_size, default=None)
+    parser.add_argument("--tab", default=None)
     args, _ = parser.parse_known_args(argv)
     return args
 
@@ -88,13 +90,15 @@ def run_app(
     scene: str | None = None,
     seed: int = 0,
     size: tuple[int, int] = SCREENSHOT_SIZE,
+    tab: str | None = None,
 ) -> int:
     """Open the studio (blocking until it closes); with `screenshot`, save a PNG and quit.
 
     Without a scene (`--scene`), the first sequence is of the scene of the model opened.
     `argv` holds the command-line arguments after the program name; `--screenshot`,
-    `--scene`, `--seed` and `--size WxH` (the screenshot's window size) found there
-    override the keyword arguments.
+    `--scene`, `--seed`, `--size WxH` (the screenshot's window size) and `--tab NAME`
+    (the tab shown: explore, dynamics, scene, train, evaluate) found there override the
+    keyword arguments.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse(argv)
@@ -102,6 +106,7 @@ def run_app(
     scene = args.scene or scene
     seed = args.seed if args.seed is not None else seed
     size = args.size or size
+    tab = args.tab or tab
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from kvae_studio.app.platform_check import xcb_problem
@@ -121,6 +126,9 @@ def run_app(
     from kvae_studio.app.settings import APPLICATION, ORGANIZATION, AppSettings
     from kvae_studio.sim import SCENES
 
+    if tab is not None and tab.lower() not in TABS:
+        print(f"kvae-studio: unknown tab {tab!r}; choose from {', '.join(TABS)}", file=sys.stderr)
+        return 2
     if scene is not None and scene not in SCENES:
         print(
             f"kvae-studio: unknown scene {scene!r}; choose from {', '.join(SCENES)}",
@@ -146,6 +154,8 @@ def run_app(
     window.explore.focus_hidden()
     if note:
         window.statusBar().showMessage(note)
+    if tab is not None:
+        window.tabs.setCurrentIndex(TABS.index(tab.lower()))
     if screenshot:
         return _screenshot(app, window, screenshot, size)
     window.show()
@@ -159,7 +169,13 @@ def _screenshot(app, window, path: str, size: tuple[int, int] = SCREENSHOT_SIZE)
     window.resize(*size)
     window.show()
     loop = QEventLoop()
-    if window.explore.result is None:
+    if window.tabs.currentWidget() is window.dynamics:
+        controller = window.dynamics.controller
+        if controller.busy:
+            controller.finished.connect(loop.quit)
+            QTimer.singleShot(FIRST_RESULT_TIMEOUT_MS, loop.quit)
+            loop.exec()
+    elif window.explore.result is None:
         window.explore.resultShown.connect(loop.quit)
         QTimer.singleShot(FIRST_RESULT_TIMEOUT_MS, loop.quit)
         loop.exec()

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kvae_studio.app.dynamics.tab import DynamicsTab
 from kvae_studio.app.explore.explore_view import ExploreView
 from kvae_studio.app.settings import AppSettings
 from kvae_studio.app.window_commands import WindowCommands
+from kvae_studio.app.work_bridge import WorkBridge
 from kvae_studio.document import opening
 from kvae_studio.document.explore import ExploreDocument
 from kvae_studio.document.opening import OpenError
@@ -74,6 +76,11 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.explore, "Explore")
         self.tabs.setTabToolTip(0, "Hide parts of a sequence and see what the model imputes")
+        # The analysis process (Dynamics tab, Explore's samples): started on first use.
+        self.analysis = WorkBridge(name="kvae-analysis", parent=self)
+        self.dynamics = DynamicsTab(self, self.analysis)
+        self.tabs.addTab(self.dynamics, "Dynamics")
+        self.tabs.setTabToolTip(1, "What the model has learned across a data set")
         self.panels: list[tuple[str, QWidget]] = self._add_panels() if panels else []
         self.setCentralWidget(self.tabs)
 
@@ -87,6 +94,7 @@ class MainWindow(QMainWindow):
         chooser.user_models = self._user_models
         chooser.show_current(self.document.model_path)
         self.document.swapped.connect(lambda _change: self._update_title())
+        self.document.swapped.connect(lambda _change: self._follow_in_dynamics())
         self._build_menus()
         self._update_title()
         self.resize(1400, 900)
@@ -300,7 +308,12 @@ class MainWindow(QMainWindow):
         from kvae_studio.app.panels import shutdown as stop_panels
 
         self.explore.shutdown()
+        self.dynamics.shutdown()
         stop_panels(self.panels)
+
+    def _follow_in_dynamics(self) -> None:
+        if self.dynamics.isVisible():
+            self.dynamics.refresh()
 
     def _ask_before_closing(self) -> bool:
         """Unsaved mask edits: ask (window-modal, not blocking) to save them before
