@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(0, "Hide parts of a sequence and see what the model imputes")
         # The analysis process (Dynamics tab, Explore's samples): started on first use.
         self.analysis = WorkBridge(name="kvae-analysis", parent=self)
+        self.explore.set_analysis(self.analysis)
         self.dynamics = DynamicsTab(self, self.analysis)
         self.tabs.addTab(self.dynamics, "Dynamics")
         self.tabs.setTabToolTip(1, "What the model has learned across a data set")

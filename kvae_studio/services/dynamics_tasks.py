@@ -46,10 +46,14 @@ def _file_key(path: str) -> tuple:
     return (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
 
 
-def _model(ref: ModelRef) -> Any:
+def _model(ref: Any) -> Any:
+    """The model a reference names, loaded once per file version (a model object, as
+    the tests send, is used as it is)."""
     import torch
 
     torch.set_num_threads(ANALYSIS_THREADS)
+    if not isinstance(ref, ModelRef):
+        return ref
     key = _file_key(ref.path) if ref.path else (ref.config.to_json(), ref.seed)
     if key != _cache.model_key:
         from kvae_studio.services.model_loading import load

@@ -45,6 +45,7 @@ class CanvasHeader(QWidget):
         self.timing_label.setToolTip("Time the model took for the last update (worker thread)")
 
         layout = QHBoxLayout(self)
+        self._layout = layout
         layout.setContentsMargins(0, 0, 0, 0)
         # the title, the busy marker and the timing change with every edit: in slots of
         # their own, so that no edit re-lays out the window (layout_firewall)
@@ -53,3 +54,7 @@ class CanvasHeader(QWidget):
         layout.addWidget(self.zoom_button)
         layout.addWidget(LayoutFirewall(self.busy_label, "● updating…"))
         layout.addWidget(LayoutFirewall(self.timing_label, "model 99999 ms"))
+
+    def add_tool(self, widget: QWidget) -> None:
+        """A control of what the canvas and grid show, before the busy marker."""
+        self._layout.insertWidget(self._layout.indexOf(self.zoom_button) + 1, widget)

@@ -31,6 +31,7 @@ from kvae_studio.app.explore.filmstrip import Filmstrip
 from kvae_studio.app.explore.mask_controls import MaskControls
 from kvae_studio.app.explore.metrics_panel import MetricsPanel
 from kvae_studio.app.explore.paint_canvas import PaintCanvas
+from kvae_studio.app.explore.posterior_samples import PosteriorSamplesView, SamplesControls
 from kvae_studio.app.explore.result_cells import fill_cells, make_grid
 from kvae_studio.app.explore.scene_pairing import ScenePairingBanner
 from kvae_studio.app.explore.sequence_controls import SequenceControls
@@ -106,6 +107,9 @@ class ExploreView(QWidget):
         )
         self.busy_label, self.timing_label = self.header.busy_label, self.header.timing_label
         self.grid = make_grid()
+        self.samples_controls = SamplesControls()
+        self.header.add_tool(self.samples_controls)
+        self.posterior = PosteriorSamplesView(self.grid, self.samples_controls, self)
         frames = QHBoxLayout()
         frames.setSpacing(6)
         frames.addWidget(self.canvas, 1)
@@ -185,6 +189,9 @@ class ExploreView(QWidget):
             (self.sequence_controls.newSequenceRequested, self.new_sequence),
             (self.sequence_controls.datasetIndexChanged, doc.show_dataset_sequence),
             (self.pairing.switchRequested, self.modelWanted),
+            (self.samples_controls.changed, self._samples_changed),
+            (self.posterior.shown, lambda _samples: self._draw_cells()),
+            (self.posterior.failed, lambda m: self.statusMessage.emit(f"Samples failed: {m}")),
         )
         for signal, slot in links:
             signal.connect(slot)
@@ -327,6 +334,15 @@ class ExploreView(QWidget):
         self.mask.toggle_hidden(frame)  # first: its request leaves before the frame is drawn
         self.document.set_frame(frame)
 
+    def _samples_changed(self) -> None:
+        self.posterior.set_on(self.samples_controls.enabled)
+        self.posterior.request(self.model, self.shown)
+        self._draw_cells()
+
+    def set_analysis(self, bridge: Any) -> None:
+        """The window's analysis process, where the samples are drawn."""
+        self.posterior.analysis = bridge
+
     def _on_busy(self, busy: bool) -> None:
         self.busy_label.setVisible(busy)
         self.busyChanged.emit(busy)
@@ -343,6 +359,7 @@ class ExploreView(QWidget):
             plot.show_result(result)
             plot.set_current(self.current_frame)
         self.shown = result
+        self.posterior.request(self.model, result)
         self.resultShown.emit(result)
 
     # Drawing.
@@ -389,6 +406,7 @@ class ExploreView(QWidget):
 
     def _draw_cells(self) -> None:
         fill_cells(self.grid, self.images, self.result, self.current_frame)
+        self.posterior.fill(self.result, self.current_frame)
         if self.large_view != "observed":
             self._draw_large(self.current_frame)
 

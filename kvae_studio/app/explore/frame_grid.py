@@ -65,6 +65,13 @@ class FrameGrid(QWidget):
         self.cells[name] = _Cell(title, tooltip, row, col)
         self.update()
 
+    def remove(self, name: str) -> None:
+        """Take a cell away (the others then share its room)."""
+        if self.cells.pop(name, None) is not None:
+            if self.large == name:
+                self.large = None
+            self.update()
+
     def show_frame(self, name: str, frame: np.ndarray | None, note: str = "") -> None:
         """Grey (H, W) or RGB (H, W, 3) in [0, 1]; None blanks the cell, where `note`
         says why."""
