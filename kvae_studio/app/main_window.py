@@ -84,6 +84,9 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(1, "What the model has learned across a data set")
         self.panels: list[tuple[str, QWidget]] = self._add_panels() if panels else []
         self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(
+            lambda _index: self.explore.set_active(self.tabs.currentWidget() is self.explore)
+        )
 
         self.model_status = QLabel()
         self.statusBar().addPermanentWidget(self.model_status)

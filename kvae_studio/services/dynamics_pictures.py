@@ -93,9 +93,11 @@ def regime_map(
     y = codes[:, 1] if codes.shape[1] > 1 else np.zeros(len(codes))
     py = _plot_xy(y, ymin, ymax, y0, size, flip=True).round().astype(int)
     dots = (np.clip(alpha, 0, 1) @ regime_palette(k) * 255).astype(np.uint8)
-    for dy in (0, 1):  # 2 x 2 pixel dots
-        for dx in (0, 1):
-            img[np.minimum(py + dy, y0 + size - 1), np.minimum(px + dx, x0 + size - 1)] = dots
+    for dy in (-1, 0, 1):  # 3 x 3 pixel dots
+        for dx in (-1, 0, 1):
+            rows = np.clip(py + dy, y0, y0 + size - 1)
+            cols = np.clip(px + dx, x0, x0 + size - 1)
+            img[rows, cols] = dots
     _frame_box(img, x0, y0, size, size)
     _axis_labels(img, bounds, x0, y0, size, size)
     _text(img, f"regime weights at the codes a_t ({len(codes)} frames)", x0, 18)

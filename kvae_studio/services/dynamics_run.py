@@ -242,29 +242,49 @@ def error_over_time(
     `model.dynamics.error_over_time`); NaN at steps no sequence hides. The baseline is a
     figure per sequence: its median and quartiles are repeated at every step. About 2 s
     per 100 sequences of 20 frames (an imputation and a roll-out of each: 8000 frames
-    encoded or decoded).
+    encoded or decoded); `error_over_time_chunks` gives the figures as they grow.
     """
+    *_, last = error_over_time_chunks(model, images, mask_kind, value, seed)
+    return last
+
+
+def error_over_time_chunks(
+    model: Any,
+    images: np.ndarray,
+    mask_kind: str = "planning",
+    value: float | None = None,
+    seed: int = 0,
+    chunk: int = REGIME_CHUNK,
+) -> Iterator[ErrorOverTime]:
+    """`error_over_time` over the first `chunk`, 2 `chunk`, ... sequences: a view draws the
+    curves after the first hundred sequences and refines them as the rest come. The mask
+    is made once for the whole file, so the last figures are `error_over_time`'s."""
     model = load(model)
     n, steps = images.shape[:2]
     cfg = model.config
     if value is None:
         value = cfg.t_steps_mask if mask_kind == "planning" else 0.5
     mask = make_mask(mask_kind, n, steps, cfg.t_init_mask, value, seed, "studio")
-    errors = dynamics.error_over_time(model, images, mask)
-    median, lower, upper = {}, {}, {}
-    for kind in ERROR_KINDS:
-        values = errors[kind]
-        if values.ndim == 1:  # the baseline: one figure per sequence
-            values = np.repeat(values[:, None], steps, axis=1)
-        median[kind], lower[kind], upper[kind] = _quartiles(values)
-    return ErrorOverTime(
-        mask=mask_kind,
-        value=float(value),
-        steps=np.arange(steps),
-        median=median,
-        lower_quartile=lower,
-        upper_quartile=upper,
-    )
+    rows = np.broadcast_to(mask, (n, steps)) if mask.ndim == 1 else mask
+    parts: dict[str, list[np.ndarray]] = {kind: [] for kind in ERROR_KINDS}
+    for first in range(0, n, chunk):
+        piece = slice(first, first + chunk)
+        errors = dynamics.error_over_time(model, images[piece], np.ascontiguousarray(rows[piece]))
+        median, lower, upper = {}, {}, {}
+        for kind in ERROR_KINDS:
+            values = errors[kind]
+            if values.ndim == 1:  # the baseline: one figure per sequence
+                values = np.repeat(values[:, None], steps, axis=1)
+            parts[kind].append(values)
+            median[kind], lower[kind], upper[kind] = _quartiles(np.concatenate(parts[kind]))
+        yield ErrorOverTime(
+            mask=mask_kind,
+            value=float(value),
+            steps=np.arange(steps),
+            median=median,
+            lower_quartile=lower,
+            upper_quartile=upper,
+        )
 
 
 def _quartiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -158,8 +158,12 @@ def imagination(
 def error_over_time(
     ctx: Any, source: Source, mask_kind: str = "planning", value: float | None = None, seed: int = 0
 ):
+    """The curves over the first hundred sequences, then refined as the rest come (items)."""
     model, images = _checked(source)
-    return dynamics_run.error_over_time(model, images, mask_kind, value, seed)
+    for figures in dynamics_run.error_over_time_chunks(model, images, mask_kind, value, seed):
+        if ctx.cancelled:
+            return
+        yield figures
 
 
 def posterior_samples(

@@ -60,6 +60,22 @@ def test_the_tab_computes_hovers_and_opens_a_point_in_explore(qtbot, box_window)
     assert panel.regimes.data is not None and panel.error.data is not None
     assert panel.imagination.data.mean_frames.shape[:2] == (16, 80)
 
+    # the LSTM's alpha map at another step, by a key on the slider
+    alpha = panel.alpha_map
+    assert alpha.step_row.isVisible() and alpha.data.step == 0
+    alpha.slider.setFocus()
+    explore_frame = win.document.frame
+    QTest.keyClick(alpha.slider, Qt.Key.Key_Right)  # not Explore's next-frame key here
+    qtbot.waitUntil(lambda: alpha.data.step == 1, timeout=TIMEOUT_MS)
+    assert win.document.frame == explore_frame
+    # the error curves under random drop, chosen in the view
+    assert panel.error.data.mask == "planning"
+    panel.tabs.setCurrentWidget(panel.error)
+    panel.error.mask.setFocus()
+    QTest.keyClick(panel.error.mask, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: panel.error.data.mask == "random", timeout=TIMEOUT_MS)
+    panel.tabs.setCurrentIndex(0)
+
     # hover a point of the map: it names a sequence and frame whose code is there
     plot = panel.regime_map.plot
     target = 7 * 20 + 5  # sequence 7, frame 5

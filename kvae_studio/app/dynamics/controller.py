@@ -97,7 +97,7 @@ class DynamicsController(QObject):
         self._ask("flow", "regime_flow", source, on_result=self.panel.set_flow)
         self._ask("imagination", "imagination", source, on_result=self.panel.set_imagination)
         kind, value = self.panel.error.mask_choice()
-        self._ask("error", "error_over_time", source, kind, value, on_result=self.panel.set_error)
+        self._ask_error(source, kind, value)
 
     def _ask_alpha(self, source: Source) -> None:
         recurrent = self.summary is not None and self.summary.recurrent
@@ -110,10 +110,12 @@ class DynamicsController(QObject):
 
     def _error_mask(self, kind: str, value: float) -> None:
         if self.computed_for is not None:
-            source = self.computed_for
-            self._ask(
-                "error", "error_over_time", source, kind, value, on_result=self.panel.set_error
-            )
+            self._ask_error(self.computed_for, kind, value)
+
+    def _ask_error(self, source: Source, kind: str, value: float) -> None:
+        """The error curves stream: drawn after the first hundred sequences, refined."""
+        show = self.panel.set_error
+        self._ask("error", "error_over_time", source, kind, value, on_item=show, on_result=_ignore)
 
     def _choose_data(self) -> None:
         if self.data_chooser is None or self.source is None:
@@ -157,6 +159,10 @@ class DynamicsController(QObject):
             self.panel.set_busy(False)
             self.panel.set_progress(0, 0)
             self.finished.emit()
+
+
+def _ignore(_value: Any) -> None:
+    """A streaming task's result: nothing beyond its items."""
 
 
 def _same(a: Source | None, b: Source | None) -> bool:

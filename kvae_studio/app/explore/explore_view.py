@@ -247,6 +247,17 @@ class ExploreView(QWidget):
             self.model, self.images, mask.frame_visible(), mask.pixel_visible()
         )
 
+    def set_active(self, active: bool) -> None:
+        """Explore's keys (the arrows, Space, the painting tools) act window-wide while
+        its tab is shown and not at all while another is: the View and Edit menus hold
+        them too, so without this the arrows of the Dynamics tab's sliders would step
+        Explore's timeline."""
+        context = (
+            Qt.ShortcutContext.WindowShortcut if active else Qt.ShortcutContext.WidgetShortcut
+        )
+        for action in self.actions():
+            action.setShortcutContext(context)
+
     def shutdown(self) -> None:
         self.timeline.play_action.setChecked(False)
         self.runner.shutdown()
