@@ -110,3 +110,24 @@ def test_decoder_still_works_under_vmap():
     a = torch.randn(3, 2)
     jac = vmap(jacfwd(lambda code: decoder(code[None])[0]))(a)
     assert jac.shape == (3, 32, 32, 2)
+
+
+def test_encoding_and_decoding_without_gradients_in_pieces_changes_nothing():
+    """Without gradients the encoder and decoder take their frames INFERENCE_CHUNK at a
+    time (a cache-sized batch): the codes and frames are exactly those of one whole call,
+    in the same order."""
+    from model import kvae as kvae_module
+
+    torch.manual_seed(0)
+    model = KVAE(KVAEConfig()).eval()
+    steps = 7
+    sequences = 2 * kvae_module.INFERENCE_CHUNK // steps + 3  # several pieces, one short
+    x = (torch.rand(sequences, steps, 32, 32) > 0.9).float()
+    with torch.enable_grad():  # one call
+        mean, var = (t.detach() for t in model.encode(x))
+        frames = model.decode_logits(mean).detach()
+    with torch.no_grad():  # in pieces
+        mean_pieces, var_pieces = model.encode(x)
+        frames_pieces = model.decode_logits(mean)
+    assert torch.equal(mean, mean_pieces) and torch.equal(var, var_pieces)
+    assert torch.equal(frames, frames_pieces)
