@@ -1,14 +1,15 @@
 """Model files: safetensors weights with the config in the metadata; no pickle anywhere.
 
 A `.safetensors` model file rebuilds its model from the file alone. Resume state
-(optimiser moments, counters, random generators) lives in a second safetensors
-file beside it, so a stopped run continues the same curve. Every write goes to a
-temporary file in the same folder and is renamed over the target, so a crash
-never leaves half a file behind.
+(optimiser moments, counters, random generators, and the weights and config they go
+with: `model.training_state`) lives in a second safetensors file beside it, so a
+stopped run continues the same curve. Every write goes to a temporary file in the same
+folder and is renamed over the target, so a crash never leaves half a file behind.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -44,8 +45,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     temp_files.atomic_write_bytes(path, data)
 
 
-def save_model(model: KVAE, path: str | os.PathLike, summary: dict[str, Any] | None = None) -> None:
-    """Write weights + config (+ a training summary) atomically. Refuses non-finite weights."""
+def save_model(model: KVAE, path: str | os.PathLike, summary: dict[str, Any] | None = None) -> str:
+    """Write weights + config (+ a training summary) atomically. Refuses non-finite weights.
+
+    Returns the SHA-256 of the bytes written, by which a resume state names its model."""
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
@@ -55,7 +58,21 @@ def save_model(model: KVAE, path: str | os.PathLike, summary: dict[str, Any] | N
         "config": model.config.to_json(),
         "summary": json.dumps(summary or {}, default=_json_default),
     }
-    atomic_write_bytes(path, save(tensors, metadata=metadata))
+    data = save(tensors, metadata=metadata)
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str | None:
+    """The SHA-256 of a file's bytes, or None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KVAE:
@@ -69,16 +86,22 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, RuntimeError) as err:
         raise ModelFileError(f"{path.name}: weights cannot be read ({err})") from None
+    return model_from_tensors(path.name, config, tensors).to(device).eval()
+
+
+def model_from_tensors(name: str, config: KVAEConfig, tensors: dict[str, torch.Tensor]) -> KVAE:
+    """A KVAE of `config` holding `tensors`, or a ModelFileError naming `name` when they do
+    not fit the config or are not finite."""
     model = KVAE(config)
     _check_shapes(
-        path,
+        Path(name),
         {k: tuple(v.shape) for k, v in model.state_dict().items()},
         {k: tuple(v.shape) for k, v in tensors.items()},
     )
     if any(v.is_floating_point() and not torch.isfinite(v).all() for v in tensors.values()):
-        raise ModelFileError(f"{path.name}: the weights contain NaN or infinity")
+        raise ModelFileError(f"{name}: the weights contain NaN or infinity")
     model.load_state_dict(tensors)
-    return model.to(device).eval()
+    return model
 
 
 def _check_declared_shapes(path: Path, config: KVAEConfig, header: dict[str, Any]) -> None:

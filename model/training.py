@@ -55,6 +55,10 @@ class Trainer:
     `processes` (model.distributed) places it in a job of several processes: each
     trains on its share of every batch, and only rank 0 evaluates and writes.
     `precision="bf16"` runs the encoder and decoder under bfloat16 autocast.
+
+    A checkpoint is committed by the one atomic write of its resume state, which holds
+    the weights too (`model.training_state`); `notes` says where a resumed run continues
+    from when the run folder's model file is ahead of its last complete checkpoint.
     """
 
     def __init__(
@@ -98,7 +102,7 @@ class Trainer:
         self.patience = patience
         self.epoch, self.step, self.batch_index = 0, 0, 0
         self.permutation: torch.Tensor | None = None
-        self.model, config, resume_state = starting_model(
+        self.model, config, resume_state, self.notes = starting_model(
             self.device, config, seed, self.run_dir, resume, init_from, schedule_overrides, epochs
         )
         self.config = config
@@ -113,8 +117,14 @@ class Trainer:
         self.shuffle = torch.Generator().manual_seed(seed)
         self.noise = torch.Generator(device=self.device).manual_seed(seed + 1)
         self.miss_rng = np.random.default_rng(seed + 2)
+        self._checkpoint_step: int | None = None  # the step of the files on disk
         if resume_state is not None:
             training_state.restore(self, resume_state)
+            # With a note, the model file is ahead of the checkpoint: written again.
+            self._checkpoint_step = None if self.notes else self.step
+            if self.run_dir is not None and self.processes.writer:
+                # A killed run logged steps past its checkpoint: they are trained again.
+                training_state.trim_log(self.run_dir / LOG_FILE, self.step)
 
     # Control from other threads.
     def stop(self) -> None:
@@ -158,7 +168,7 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             epoch_start = time.perf_counter()
-            elbos = []
+            elbos, taken = [], 0
             while self.batch_index < batches:
                 self._running.wait()
                 if self.processes.any(self._stop.is_set()):
@@ -172,6 +182,7 @@ class Trainer:
                 with self.processes.guard():  # DDP's all-reduce runs inside backward()
                     report = self._train_step(idx, params, phase, lr, batches)
                 self.batch_index += 1
+                taken += 1
                 if report.skipped:
                     bad_steps += 1
                     if bad_steps >= MAX_BAD_STEPS:
@@ -190,13 +201,22 @@ class Trainer:
                 report = with_speed(report, len(idx) / max(time.perf_counter() - start, 1e-9))
                 self._log(asdict(report))
                 yield report
+            if taken == batches and not elbos:  # (a resumed epoch's first part is unknown)
+                raise TrainingError(
+                    f"no step of epoch {self.epoch + 1} could be taken: the loss or the "
+                    f"gradient was not finite at each of its {taken} steps (a model that "
+                    "cannot train, e.g. --init-from a model without usable weights; or "
+                    "try a lower init_lr)"
+                )
             self.epoch += 1
             self.permutation = None
             report = self._end_epoch(elbos, phase, time.perf_counter() - epoch_start)
             if report.checkpoint:
                 last_checkpoint = report.checkpoint
             yield report
-        last_checkpoint = self._checkpoint(stopped=False) or last_checkpoint
+        if self._checkpoint_step != self.step:  # the last epoch's may be written already
+            last_checkpoint = self._checkpoint(stopped=False) or last_checkpoint
+        last_checkpoint = last_checkpoint or self._checkpoint_path()
         reason = "no improvement" if self._out_of_patience() else "completed"
         yield Finished(reason, self.epoch, self.step, last_checkpoint)
 
@@ -281,13 +301,12 @@ class Trainer:
             mask = planning_mask(steps, self.config.t_init_mask, self.config.t_steps_mask)
             hamming = imputation_metrics(self.model, self.test, mask)["hamming"]
         validation = self._validate()
-        checkpoint = None
-        if (
+        commit = (
             self.epoch % self.checkpoint_every == 0
             or self.epoch == self.config.num_epochs
             or self._out_of_patience()
-        ):
-            checkpoint = self._checkpoint(stopped=False)
+        )
+        checkpoint = self._checkpoint_path() if commit else None
         report = EpochReport(
             epoch=self.epoch,
             epochs=self.config.num_epochs,
@@ -300,7 +319,11 @@ class Trainer:
             checkpoint=checkpoint,
             validation=validation,
         )
+        # Logged before the checkpoint: a crash between the two leaves a record past the
+        # last checkpoint's step, which a resumed run drops (trim_log) and writes again.
         self._log({**asdict(report), "world_size": self.processes.world_size})
+        if commit:
+            self._checkpoint(stopped=False)
         return report
 
     def _validate(self) -> dict | None:
@@ -318,13 +341,22 @@ class Trainer:
         return {"score": score, **state}
 
     # Checkpoints.
-    def _checkpoint(self, stopped: bool) -> str | None:
+    def _checkpoint_path(self) -> str | None:
+        """Where this process writes the model (None: it writes nothing)."""
         if self.run_dir is None or not self.processes.writer:
             return None
-        path = self.run_dir / MODEL_FILE
-        save_model(self.model, path, self._summary(stopped))
-        save_resume_state(self.run_dir / RESUME_FILE, training_state.resume_state(self))
-        return str(path)
+        return str(self.run_dir / MODEL_FILE)
+
+    def _checkpoint(self, stopped: bool) -> str | None:
+        """The model file, then the resume state that commits it (weights included)."""
+        path = self._checkpoint_path()
+        if path is None:
+            return None
+        digest = save_model(self.model, path, self._summary(stopped))
+        state = training_state.resume_state(self, model_sha256=digest)
+        save_resume_state(self.run_dir / RESUME_FILE, state)
+        self._checkpoint_step = self.step
+        return path
 
     def _summary(self, stopped: bool) -> dict:
         summary: dict = {

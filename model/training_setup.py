@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.checkpoint import load_model, load_resume_state
+from model.checkpoint import load_model
 from model.config import KVAEConfig
 from model.kvae import KVAE
-from model.run_folder import MODEL_FILE, RESUME_FILE
+from model.run_folder import RESUME_FILE
 from model.selection import METRICS
 from model.training_reports import TrainingError
-from model.training_state import override_schedule
+from model.training_state import load_checkpoint, override_schedule
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -57,18 +57,20 @@ def starting_model(
     init_from: str | Path | None,
     schedule_overrides: list[str] | None,
     epochs: int | None,
-) -> tuple[KVAE, KVAEConfig, dict | None]:
-    """The model a run trains, its config with the schedule's changes, and the resume state.
+) -> tuple[KVAE, KVAEConfig, dict | None, list[str]]:
+    """The model a run trains, its config with the schedule's changes, the resume state,
+    and notes for the user about where it resumes from.
 
-    Resumed: the run folder's model and state. `init_from`: a saved model's weights and
-    architecture with a fresh schedule. Otherwise a new model of `config`, seeded.
+    Resumed: the run folder's last complete checkpoint (`model.training_state`).
+    `init_from`: a saved model's weights and architecture with a fresh schedule.
+    Otherwise a new model of `config`, seeded.
     """
-    resume_state = None
+    resume_state, notes = None, []
     if resume:
-        if run_dir is None or not (run_dir / RESUME_FILE).exists():
-            raise TrainingError(f"nothing to resume in {run_dir}: no {RESUME_FILE}")
-        model = load_model(run_dir / MODEL_FILE, device).train()
-        resume_state = load_resume_state(run_dir / RESUME_FILE)
+        if run_dir is None:
+            raise TrainingError(f"nothing to resume: no run folder (no {RESUME_FILE})")
+        model, resume_state, notes = load_checkpoint(run_dir, device)
+        model.train()
         config = model.config
     elif init_from is not None:
         # A new run from a saved model's weights: its architecture, a fresh schedule.
@@ -84,7 +86,7 @@ def starting_model(
     if epochs is not None:
         config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
         model.config = config
-    return model, config, resume_state
+    return model, config, resume_state, notes
 
 
 def check_sizes(

@@ -148,6 +148,12 @@ def test_killed_mid_epoch_then_resumed_equals_the_uninterrupted_run(folder):
     assert a.keys() == b.keys()
     for key in a:
         assert np.array_equal(a[key], b[key]), key
+    # The killed epoch's steps were trained again: the log holds each step once.
+    steps = [r["step"] for r in _log(log) if r["kind"] == "step"]
+    assert steps == [
+        r["step"] for r in _log(folder / "straight" / "log.jsonl") if r["kind"] == "step"
+    ]
+    assert steps == list(range(1, len(steps) + 1))
 
 
 def _log(path: Path) -> list[dict]:
