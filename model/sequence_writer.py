@@ -21,6 +21,9 @@ from model.temp_files import remove_stale, temporary_path
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _COMPRESS_LEVEL = 3  # about as fast as level 1 on these frames and twice as small
+DEFLATE_MAX_RATIO = 1032
+"""No deflate stream is smaller than 1/1032 of what it holds (its longest match, 258
+bytes, costs at least 2 bits): the bound under which a file cannot fit, whatever it holds."""
 
 
 def save_sequences(
@@ -35,6 +38,18 @@ def save_sequences(
     with SequenceWriter(path, images.shape, compress=compress) as writer:
         writer.write(images)
         writer.finish(state)
+
+
+def least_file_bytes(shape: tuple[int, ...], *, compress: bool = True) -> int:
+    """Fewest bytes a sequence file of images `shape` (N, T, H, W) can take on disk, state
+    included: a check of the free space before any work that never refuses a file that
+    would fit."""
+    n, steps = int(shape[0]), int(shape[1])
+    raw = 4 * n * steps * int(shape[2]) * int(shape[3])
+    state = 4 * n * steps * 4
+    if compress:
+        raw, state = raw // DEFLATE_MAX_RATIO, state // DEFLATE_MAX_RATIO
+    return raw + state
 
 
 class SequenceWriter:
@@ -109,13 +124,16 @@ class SequenceWriter:
                 raise DatasetError(f"{self.path}: state must hold finite numbers")
         self._wait()
         self._worker.shutdown()
-        self._images.close()
-        if state is not None:
-            info = _zip_info("state", self._zip.compression)
-            with self._zip.open(info, "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, state.astype("<f4"), allow_pickle=False)
-        self._zip.close()
-        os.replace(self._tmp, self.path)
+        try:  # the last of the frames, the state and the archive's index reach the disk here
+            self._images.close()
+            if state is not None:
+                info = _zip_info("state", self._zip.compression)
+                with self._zip.open(info, "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, state.astype("<f4"), allow_pickle=False)
+            self._zip.close()
+            os.replace(self._tmp, self.path)
+        except OSError as err:
+            raise DatasetError(f"{self.path}: cannot write: {err.strerror or err}") from None
 
     def abort(self) -> None:
         """Drop the temporary file (safe to call more than once)."""

@@ -21,7 +21,7 @@ SIMULATE = [
     ("negative steps", ["--steps", "-5"], ["--steps", "at least 1"]),
     ("frame size zero", ["--size", "0"], ["size", "[8, 1024]"]),
     ("frame size huge", ["--size", "100000"], ["size", "[8, 1024]"]),
-    ("negative radius", ["--ball-radius", "-1"], ["ball_radius", "positive"]),
+    ("negative radius", ["--ball-radius", "-1"], ["--ball-radius", "[0.1, 16]"]),
     ("not finite", ["--dt", "nan"], ["finite"]),
     (
         "more than memory",

@@ -67,7 +67,7 @@ CASES = {
     ),
     "simulate into a missing folder": (
         ["simulate", "box", "--sequences", "3", "--out", "nodir/x.npz"],
-        ["nodir/x.npz", "No such file"],
+        ["nodir/x.npz", "does not exist"],
     ),
 }
 

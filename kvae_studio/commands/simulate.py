@@ -11,9 +11,12 @@ import dataclasses
 import os
 import sys
 import time
+from pathlib import Path
 
 from kvae_studio.commands import _options
+from kvae_studio.commands._terminal import shown
 from kvae_studio.commands.field_options import add_field_options, given_fields
+from kvae_studio.sim.scene_base import param_problem
 from kvae_studio.sim.scenes import SCENES, param_help
 from model.field_text import show_text
 
@@ -66,10 +69,13 @@ def register(subparsers) -> None:
             f"({_defaults_text(name, owners[name], defaults)})"
         ),
         _PREFIX,
+        param_problem,
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit code 2 when the command is refused before any work (an option, the output path,
+    more memory or disk than there is), 1 when writing fails, 130 when interrupted."""
     import numpy as np
 
     from kvae_studio.commands.progress import count_to, progress_bar
@@ -90,13 +96,10 @@ def run(args: argparse.Namespace) -> int:
     if args.legacy_physics and args.scene == "pong":
         return _error("--legacy-physics is for the scenes with fixed walls, not pong")
     out = args.out or f"{args.scene}.npz"
+    problem = _output_problem(out) or _resources_problem(params, args.sequences, args.steps, out)
+    if problem:
+        return _error(problem)
     n, steps, size = args.sequences, args.steps, params.size
-    needed = n * (steps * 4 * 4 + 4 * 8)  # ball states (float32) and launch draws (float64)
-    if needed > _physical_memory():
-        return _error(
-            f"{n} sequences of {steps} frames need {needed / 1e9:.1f} GB of memory for the "
-            f"ball states alone, more than this machine has; lower --sequences or --steps"
-        )
     bar = progress_bar(args.scene, n, "seq", enabled=not args.quiet and n >= 1000)
     started = time.perf_counter()
     try:
@@ -116,12 +119,13 @@ def run(args: argparse.Namespace) -> int:
             writer.finish(state)
     except DatasetError as err:
         bar.close()
-        return _error(str(err))
+        return _error(f"{err}; nothing written", status=1)
     except MemoryError:
         bar.close()
         return _error(
             f"out of memory making {n} sequences of {steps} frames of {size}x{size} px; "
-            "nothing written (lower --sequences, --steps or --size)"
+            "nothing written (lower --sequences, --steps or --size)",
+            status=1,
         )
     except KeyboardInterrupt:
         bar.close()
@@ -138,13 +142,72 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
+def _error(message: str, status: int = 2) -> int:
+    print(f"error: {shown(message)}", file=sys.stderr)
+    return status
 
 
-def _physical_memory() -> float:
-    """Bytes of RAM, or infinity where the system does not say."""
+def _output_problem(out: str) -> str | None:
+    """Why the data set cannot be written at `out`, before any work; or None."""
+    path = Path(out)
+    if path.is_dir():
+        return f"--out {out} is a folder; give a file name such as {path / 'data.npz'}"
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return f"--out {out}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--out {out}: cannot write in {folder}"
+    return None
+
+
+def _resources_problem(params, sequences: int, steps: int, out: str) -> str | None:
+    """Why this machine cannot make the data set: the memory it holds at its peak (the
+    simulation's, the state of every sequence, and the writer's two copies of a chunk of
+    frames: the one it compresses and the next one), or the least disk space the file
+    takes; None when both fit."""
+    import shutil
+
+    from kvae_studio.sim.simulate import chunk_sequences, memory_needed
+    from model.sequence_writer import least_file_bytes
+
+    size = params.size
+    chunk = min(chunk_sequences(params, steps), sequences) * steps * size * size * 4
+    held = memory_needed(params, sequences, steps) + sequences * steps * 4 * 4 + 2 * chunk
+    what = f"{sequences} sequences of {steps} frames of {size}x{size} px"
+    if held > _available_memory():
+        return (
+            f"{what} need {_bytes(held)} of memory (the ball states of every sequence and "
+            f"{_bytes(chunk)} chunks of frames), more than this machine has free; lower "
+            "--sequences or --steps"
+        )
+    folder = Path(out).parent if str(Path(out).parent) else Path(".")
+    least = least_file_bytes((sequences, steps, size, size))
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if least > free:
+        return (
+            f"{what} take at least {_bytes(least)} on disk even compressed, and {folder} "
+            f"has {_bytes(free)} free; lower --sequences, --steps or --size"
+        )
+    return None
+
+
+def _bytes(count: float) -> str:
+    return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.1f} MB"
+
+
+def _available_memory() -> float:
+    """Bytes of memory free for a new process (Linux's MemAvailable), else all of the RAM,
+    or infinity where the system says neither."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (AttributeError, ValueError, OSError):

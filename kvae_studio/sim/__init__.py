@@ -17,18 +17,21 @@ from kvae_studio.sim.scenes import (
 )
 from kvae_studio.sim.simulate import (
     BATCH,
+    FRAME_BUDGET,
     Batch,
     Progress,
     SimulationCancelled,
     Trajectories,
     iter_batches,
     launch_states,
+    memory_needed,
     simulate,
     simulate_trajectories,
 )
 
 __all__ = [
     "BATCH",
+    "FRAME_BUDGET",
     "SCENES",
     "Batch",
     "BoxGravityParams",
@@ -41,6 +44,7 @@ __all__ = [
     "Trajectories",
     "iter_batches",
     "launch_states",
+    "memory_needed",
     "param_help",
     "render_ball",
     "render_frames",

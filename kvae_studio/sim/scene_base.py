@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
+from model.config import Range
 
 REFERENCE_SIZE = 32
 """The frame size, in pixels, that every length parameter is measured against."""
@@ -58,6 +61,53 @@ MAX_SUBSTEPS = 1000
 """Refuse parameters that would need more physics steps per frame than this."""
 MAX_SIZE = 1024
 """Largest frame: the KVAE's own limit (model.config.FIELD_RANGES), and 4 MB per frame."""
+
+PARAM_RANGES: dict[str, Range] = {
+    "size": Range(8, MAX_SIZE),
+    "dt": Range(0, 10, open_low=True),
+    "substeps": Range(1, MAX_SUBSTEPS),
+    "ball_radius": Range(0.1, REFERENCE_SIZE / 2),
+    "speed_min": Range(0, 1000),
+    "speed_max": Range(0, 1000),
+    "angle_min": Range(-360, 360),
+    "angle_max": Range(-360, 360),
+    "start_x": Range(0, REFERENCE_SIZE),
+    "start_y": Range(0, REFERENCE_SIZE),
+    "start_spread": Range(0, REFERENCE_SIZE),
+    "gravity_x": Range(-1000, 1000),
+    "gravity_y": Range(-1000, 1000),
+    "ball_elasticity": Range(0, 1),
+    "wall_elasticity": Range(0, 1),
+    "inset": Range(1, REFERENCE_SIZE / 2 - 1),
+    "walls": Range(0, REFERENCE_SIZE - 1),
+    "floor_row": Range(0, REFERENCE_SIZE),
+    "roof_row": Range(0, REFERENCE_SIZE),
+    "paddle_length": Range(0, REFERENCE_SIZE, open_low=True),
+    "paddle_width": Range(0, REFERENCE_SIZE / 4, open_low=True),
+    "paddle_speed": Range(0, REFERENCE_SIZE),
+}
+"""The values each scene parameter may take (reference units), every one finite and far
+from where the physics overflows or divides by zero: lengths within the 32-unit frame
+(box walls on rows 1 to 31, so that both are drawn; each polygon corner a pixel of it;
+pong's roof may sit just below it, as the original's does), speeds and gravity up to
+1000 units per time (the substep limit refuses the fastest of those in small scenes)."""
+
+
+def param_problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be scene parameter `name` on its own (a number outside its
+    range, NaN, infinity), or None; for `walls`, each coordinate of each corner."""
+    span = PARAM_RANGES.get(name)
+    if span is None:
+        return None
+    values = [v for point in value for v in point] if name == "walls" else [value]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            return f"{name} must be numbers, got {value!r}"
+        if not (math.isfinite(v) and v in span):
+            kind = "a whole number" if isinstance(v, numbers.Integral) else "a finite number"
+            what = "finite coordinates" if name == "walls" else kind
+            return f"{name} must be {what} in {span}, got {v:g}"
+    return None
 
 
 def param(default: Any, help: str) -> Any:
@@ -91,23 +141,16 @@ class SceneParams:
     wall_elasticity: float = param(1.0, "elasticity of walls and paddles; multiplies the ball's")
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # each one's range (PARAM_RANGES) first
+            problem = param_problem(f.name, getattr(self, f.name))
+            check(problem is None, problem or "")
         finite = [v for v in dataclasses.astuple(self) if isinstance(v, float)]
         check(all(math.isfinite(v) for v in finite), "parameters must be finite numbers")
         check(
-            8 <= self.size <= MAX_SIZE, f"size must be in [8, {MAX_SIZE}] pixels, got {self.size}"
-        )
-        check(self.dt > 0, f"dt must be positive, got {self.dt}")
-        check(self.substeps >= 1, f"substeps must be at least 1, got {self.substeps}")
-        check(self.ball_radius > 0, f"ball_radius must be positive, got {self.ball_radius}")
-        check(
-            0 <= self.speed_min <= self.speed_max,
-            f"need 0 <= speed_min <= speed_max, got {self.speed_min} and {self.speed_max}",
+            self.speed_min <= self.speed_max,
+            f"need speed_min <= speed_max, got {self.speed_min} and {self.speed_max}",
         )
         check(self.angle_min <= self.angle_max, "angle_min must not exceed angle_max")
-        check(self.start_spread >= 0, f"start_spread must be >= 0, got {self.start_spread}")
-        for name in ("ball_elasticity", "wall_elasticity"):
-            value = getattr(self, name)
-            check(0 <= value <= 1, f"{name} must be in [0, 1], got {value}")
         substeps = self.physics_substeps()
         check(
             substeps <= MAX_SUBSTEPS,

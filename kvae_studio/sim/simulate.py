@@ -1,4 +1,10 @@
-"""Make data sets: launch states from a seed, physics in batches, frames rendered per batch."""
+"""Make data sets: launch states from a seed, physics in batches, frames drawn in chunks.
+
+The physics runs `BATCH` sequences at a time; their frames are drawn and handed over in
+chunks of whole sequences that fit `FRAME_BUDGET`, so that a data set of large frames is
+made in bounded memory (256 sequences of 20 frames of 1024 x 1024 would be 21 GB at once).
+`memory_needed` counts what making a data set holds, for a check before any work.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,22 @@ from kvae_studio.sim.render import render_frames
 from kvae_studio.sim.scenes import PongParams, SceneParams, scene_params
 
 Progress = Callable[[int, int], "bool | None"]
-"""``progress(done, total)``: called after each batch of sequences, and once at the start.
+"""``progress(done, total)``: called after each chunk of sequences, and once at the start.
 
 Return False (or raise any exception) to stop: ``simulate`` then raises
 ``SimulationCancelled`` (or lets your exception through). Returning None or True goes on.
 """
 
 BATCH = 256
-"""Sequences simulated together in one pymunk space (also the progress granularity)."""
+"""Sequences simulated together in one pymunk space."""
+
+FRAME_BUDGET = 128 * 2**20
+"""Bytes of frames drawn at once (float32): a batch's frames come in chunks of as many whole
+sequences as fit, one sequence when a single one is larger."""
+
+LAUNCH_BYTES = 1024
+"""Bytes per sequence of the launch draws, generously: the uniforms, normals, positions
+and velocities (float64), and the projection into the start region (per corner)."""
 
 
 class SimulationCancelled(Exception):
@@ -57,6 +71,24 @@ def launch_states(params: SceneParams, sequences: int, seed: int) -> tuple[np.nd
     return start, velocity
 
 
+def chunk_sequences(params: SceneParams, steps: int) -> int:
+    """How many sequences' frames are drawn at once (`FRAME_BUDGET`)."""
+    per_sequence = steps * params.size * params.size * 4
+    return max(1, min(BATCH, FRAME_BUDGET // per_sequence))
+
+
+def memory_needed(params: SceneParams, sequences: int, steps: int) -> int:
+    """Bytes that `iter_batches` holds at its peak while making `sequences` sequences: the
+    launch draws of every sequence, one batch's motion (float64, and the float32 state it
+    yields), and one chunk of frames. What the caller keeps (the whole data set's state,
+    copies of the frames) is its own to add."""
+    batch = min(BATCH, sequences)
+    motion = batch * steps * (4 * 8 + 2 * 8 + 4 * 4 + 2 * 4)  # ball, paddles, as float32
+    chunk = min(chunk_sequences(params, steps), sequences)
+    frames = chunk * steps * params.size * params.size * 4
+    return sequences * LAUNCH_BYTES + motion + frames
+
+
 @dataclass(frozen=True)
 class Batch:
     """Consecutive sequences ``start .. start + len(state)`` of a data set being made.
@@ -83,10 +115,11 @@ def iter_batches(
     legacy: bool = False,
     marker: bool = False,
 ) -> Iterator[Batch]:
-    """Make a data set batch by batch (``BATCH`` sequences at a time), for streaming to disk.
+    """Make a data set chunk by chunk, for streaming to disk: the physics of ``BATCH``
+    sequences at a time, their frames drawn ``chunk_sequences`` sequences at a time.
 
-    The frames of a batch are drawn into a buffer that the next batch reuses: copy what you
-    keep, or pass ``out`` (N, T, H, W) float32 to have every batch drawn into its own slice
+    The frames of a chunk are drawn into a buffer that the next chunk reuses: copy what you
+    keep, or pass ``out`` (N, T, H, W) float32 to have every chunk drawn into its own slice
     of it. With ``render=False`` only the motion is computed and ``images`` is empty
     (B, T, 0, 0). The concatenated batches equal ``simulate``'s result. ``legacy=True``
     steps the physics as the public release did (see ``BatchPhysics``); ``marker=True``
@@ -104,7 +137,8 @@ def iter_batches(
     n = params.size if render else 0
     if out is not None and out.shape != (sequences, steps, n, n):
         raise ValueError(f"out has shape {out.shape}, expected {(sequences, steps, n, n)}")
-    buffer = np.empty((capacity, steps, n, n), dtype=np.float32) if out is None else None
+    rows = min(chunk_sequences(params, steps), capacity) if render else capacity
+    buffer = np.empty((rows, steps, n, n), dtype=np.float32) if out is None else None
     _report(progress, 0, sequences)
     for lo in range(0, sequences, BATCH):
         hi = min(lo + BATCH, sequences)
@@ -112,11 +146,16 @@ def iter_batches(
         k = params.scale
         state = (motion.ball * k).astype(np.float32)
         paddles = None if motion.paddles is None else (motion.paddles * k).astype(np.float32)
-        frames = buffer[: hi - lo] if out is None else out[lo:hi]
-        if render:
-            render_frames(params, state, paddles, out=frames, marker=marker)
-        yield Batch(start=lo, images=frames, state=state, paddles=paddles)
-        _report(progress, hi, sequences)
+        del motion
+        for a in range(lo, hi, rows):
+            b = min(a + rows, hi)
+            part = slice(a - lo, b - lo)
+            chunk_paddles = None if paddles is None else paddles[part]
+            frames = buffer[: b - a] if out is None else out[a:b]
+            if render:
+                render_frames(params, state[part], chunk_paddles, out=frames, marker=marker)
+            yield Batch(start=a, images=frames, state=state[part], paddles=chunk_paddles)
+            _report(progress, b, sequences)
 
 
 def simulate(
