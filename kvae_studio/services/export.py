@@ -5,8 +5,9 @@ mask the result was computed for), or from the paper's two experiments
 (`paper_videos`), and writes them. MP4 is H.264 (yuv420p, which browsers play) through
 PyAV's libx264; without it, OpenCV's MPEG-4 Part 2 ('mp4v'), which desktop players read
 but browsers do not, and `write_video` says so. GIF is a looping GIF89a
-(`cv2.imwriteanimation`, else Pillow). Every file is written beside its target and
-renamed over it.
+(`cv2.imwriteanimation`, else Pillow). Every file is written beside its target, read back
+(its frames decoded and counted, a GIF's trailer present: OpenCV reports success on a
+short write to a full disk) and only then renamed over it.
 """
 
 from __future__ import annotations
@@ -119,14 +120,103 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float = 5.0) -
             kind = _write_h264(tmp, frames, fps) if h264_available() else None
             if kind is None:
                 kind = _write_mp4v(tmp, frames, fps)
+            expected = len(frames)
         else:
-            kind = _write_gif(tmp, frames, fps)
+            kind, expected = "GIF", _write_gif(tmp, frames, fps)
+        problem = written_problem(tmp, expected, frames.shape[1:3])
+        if problem is not None:
+            raise ExportError(f"{path.name}: not written: {problem}; is the disk full?")
         os.replace(tmp, path)
+    except ExportError:
+        raise
     except OSError as err:
         raise ExportError(f"{path.name}: cannot write ({err.strerror or err})") from None
     finally:
         tmp.unlink(missing_ok=True)
     return kind
+
+
+def written_problem(path: Path, frames: int, size: tuple[int, int]) -> str | None:
+    """What is wrong with the video just written at `path`, read back, or None: it must
+    decode to `frames` frames of `size` (height, width; H.264 pads them to even), and a
+    GIF must end with its trailer (a decoder shows a GIF cut short all the same)."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return f"it cannot be read back ({err.strerror or err})"
+    if path.suffix.lower() == ".gif" and not data.endswith(b"\x3b"):
+        return "the file was cut short (no GIF trailer)"
+    if path.suffix.lower() == ".mp4" and not _whole_mp4(data):
+        return "the file was cut short (its MP4 boxes do not add up to it)"
+    decoded = _decoded_frames(path)
+    if isinstance(decoded, str):
+        return f"it does not decode ({decoded})"
+    count, shape = decoded
+    if count != frames:
+        return f"{count} of its {frames} frames decode"
+    height, width = size
+    if shape not in ((height, width), (_even(height), _even(width))):
+        return f"its frames decode as {shape[1]}x{shape[0]}, not {width}x{height}"
+    return None
+
+
+def _whole_mp4(data: bytes) -> bool:
+    """Whether an MP4's top-level boxes (size, type, body) add up to exactly the file, its
+    index ('moov') among them: a short write loses the end of the last box."""
+    offset, seen = 0, set()
+    while offset < len(data):
+        if offset + 8 > len(data):
+            return False
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        seen.add(data[offset + 4 : offset + 8])
+        if size == 1:  # a 64-bit size follows the type
+            if offset + 16 > len(data):
+                return False
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        elif size == 0:  # the box runs to the end of the file
+            size = len(data) - offset
+        if size < 8:
+            return False
+        offset += size
+    return offset == len(data) and b"moov" in seen
+
+
+def _decoded_frames(path: Path) -> tuple[int, tuple[int, int]] | str:
+    """(frames, (height, width)) decoded from a video file, or why it does not decode."""
+    try:
+        import av
+    except ImportError:
+        return _decoded_by_opencv(path)
+    count, shape = 0, (0, 0)
+    try:
+        with av.logging.Capture(), av.open(str(path)) as container:  # errors: ours to say
+            for frame in container.decode(video=0):
+                count, shape = count + 1, (frame.height, frame.width)
+    except (av.FFmpegError, ValueError, IndexError) as err:
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
+    return count, shape
+
+
+def _decoded_by_opencv(path: Path) -> tuple[int, tuple[int, int]] | str:
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        return "OpenCV cannot open it"
+    count, shape = 0, (0, 0)
+    try:
+        while True:
+            ok, picture = capture.read()
+            if not ok:
+                break
+            count, shape = count + 1, picture.shape[:2]
+    finally:
+        capture.release()
+    return count, shape
+
+
+def _distinct_runs(frames: np.ndarray) -> int:
+    """Frames of a GIF written by Pillow, which merges identical consecutive ones."""
+    changes = np.any(frames[1:] != frames[:-1], axis=(1, 2, 3))
+    return 1 + int(changes.sum())
 
 
 def h264_available() -> bool:
@@ -167,9 +257,10 @@ def _write_mp4v(path: Path, frames: np.ndarray, fps: float) -> str:
     return "MPEG-4 Part 2"
 
 
-def _write_gif(path: Path, frames: np.ndarray, fps: float) -> str:
-    """OpenCV first: Pillow merges identical consecutive frames, so a still stretch of a
-    sequence would lose frames (and the count would no longer match the sequence)."""
+def _write_gif(path: Path, frames: np.ndarray, fps: float) -> int:
+    """Write a GIF; returns the number of frames it holds. OpenCV first: Pillow merges
+    identical consecutive frames, so a still stretch of a sequence would lose frames (and
+    the count would no longer match the sequence)."""
     duration = max(round(1000.0 / fps), 20)
     if hasattr(cv2, "imwriteanimation"):
         animation = cv2.Animation()
@@ -177,7 +268,7 @@ def _write_gif(path: Path, frames: np.ndarray, fps: float) -> str:
         animation.durations = [duration] * len(frames)
         animation.loop_count = 0
         if cv2.imwriteanimation(str(path), animation):
-            return "GIF"
+            return len(frames)
     try:
         from PIL import Image
     except ImportError:
@@ -186,7 +277,7 @@ def _write_gif(path: Path, frames: np.ndarray, fps: float) -> str:
     pictures[0].save(
         path, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0
     )
-    return "GIF"
+    return _distinct_runs(frames)
 
 
 def _pad_even(frame: np.ndarray) -> np.ndarray:
