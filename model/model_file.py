@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,12 +41,18 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     """The whole JSON header of a safetensors file: each tensor's dtype and shape, and the
     metadata; nothing else is read. A clear ModelFileError if it is not one."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"{path}: no such file")
     with open(path, "rb") as f:
         head = f.read(8)
         if len(head) < 8:
             raise ModelFileError(f"{path.name}: not a model file (too short to be safetensors)")
+        if head.startswith(b"PK\x03\x04") and _is_npz(path):
+            raise ModelFileError(
+                f"{path.name}: a data set (.npz sequences), not a model (.safetensors)"
+            )
         if head.startswith(_PICKLE_MAGIC):
             raise ModelFileError(
                 f"{path.name}: this is a pickle/torch.save file; only .safetensors models are "
@@ -63,6 +70,17 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise ModelFileError(f"{path.name}: not a safetensors file (its header is not an object)")
     return header
+
+
+def _is_npz(path: Path) -> bool:
+    """Whether a zip archive is numpy's .npz (arrays, .npy) rather than torch.save's
+    (a pickle, data.pkl, beside its storages)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return bool(names) and all(name.endswith(".npy") for name in names)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:

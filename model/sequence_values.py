@@ -35,15 +35,13 @@ def normalised_images(path: str | os.PathLike, images: np.ndarray, notes: list[s
     kind = images.dtype.kind
     if kind not in "biuf":
         raise DatasetError(f"{path}: 'images' must hold numbers, got dtype {images.dtype}")
+    check_float32(path, "images", images)
     if kind == "b":
         notes.append("images: converted from bool")
     elif images.dtype != np.float32:
         notes.append(f"images: converted from {images.dtype} to float32")
     images = np.ascontiguousarray(images, dtype=np.float32)
     lo, hi = float(images.min()), float(images.max())
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        bad = int(images.size - np.count_nonzero(np.isfinite(images)))
-        raise DatasetError(f"{path}: 'images' holds {bad} NaN or infinite values")
     if lo < 0:
         raise DatasetError(f"{path}: 'images' has negative values (min {lo:g}); expected [0, 1]")
     if hi > 1:
@@ -73,10 +71,33 @@ def checked_state(
         )
     if state.dtype.kind not in "iuf":
         raise DatasetError(f"{path}: 'state' must hold numbers, got dtype {state.dtype}")
-    state = np.ascontiguousarray(state, dtype=np.float32)
-    if not np.isfinite(state).all():
-        raise DatasetError(f"{path}: 'state' holds NaN or infinite values")
-    return state
+    check_float32(path, "state", state)
+    return np.ascontiguousarray(state, dtype=np.float32)
+
+
+def check_float32(path: str | os.PathLike, name: str, array: np.ndarray) -> None:
+    """DatasetError unless every value of `array` (numbers) is finite and within float32's
+    range, as it is read: counted in the file's own dtype, so that a float64 value too
+    large for float32 is neither a warning nor miscounted as infinite."""
+    if array.dtype.kind != "f":
+        return  # integers and bools: finite, and within float32's range
+    finite = np.isfinite(array)
+    bad = int(array.size - np.count_nonzero(finite))
+    if bad:
+        raise DatasetError(f"{path}: '{name}' holds {bad} NaN or infinite value{_s(bad)}")
+    if array.dtype.itemsize > 4 and array.size:
+        limit = float(np.finfo(np.float32).max)
+        with np.errstate(all="ignore"):
+            large = int(np.count_nonzero(np.abs(array) > limit))
+        if large:
+            raise DatasetError(
+                f"{path}: '{name}' holds {large} value{_s(large)} beyond float32's range "
+                f"(largest magnitude {float(np.abs(array).max()):g})"
+            )
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def check_range(path: str | os.PathLike, name: str, array: np.ndarray) -> None:

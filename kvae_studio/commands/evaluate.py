@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from kvae_studio.commands import _options
+from kvae_studio.commands._terminal import shown
 
 PROTOCOL_HELP = (
     "how to score: 'studio' (default) filters the encoder's means, one random mask per "
@@ -64,7 +65,7 @@ def _check_options(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     problem = _check_options(args)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {shown(problem)}", file=sys.stderr)
         return 2
 
     from kvae_studio.services.evaluation import load_sweep_inputs, sweep_models
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             [args.model], args.data, args.sequences, protocol=args.protocol, device=args.device
         )
     except (ModelFileError, DatasetError, TrainingError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {shown(err)}", file=sys.stderr)
         return 2
     (_, model), images = inputs.models[0], inputs.images
     if args.sweep:
@@ -86,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             write_sweep_csv(args.sweep, results)
         except OSError as err:
-            print(f"error: could not write {args.sweep}: {err}", file=sys.stderr)
-            return 2
+            print(f"error: could not write {args.sweep}: {shown(err)}", file=sys.stderr)
+            return 1
         if not args.json:
             print(f"sweeps, {args.protocol} protocol:")
             for r in next(iter(results.values())):

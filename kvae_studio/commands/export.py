@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from kvae_studio.commands import _options
+from kvae_studio.commands._terminal import shown
 
 MAX_STEPS = 1_000  # about 265 MB of video frames in memory at 32 px
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(loaded, str):
             problem = loaded
     if problem is not None:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {shown(problem)}", file=sys.stderr)
         return 2
     model, images = loaded
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         written = write_video(args.out, frames, args.fps)
     except ExportError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {shown(err)}", file=sys.stderr)
         return 1
     height, width = frames.shape[1:3]
     print(f"wrote {args.out}: {args.kind}, {len(frames)} frames of {width}x{height}, {written}")

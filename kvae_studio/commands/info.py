@@ -1,11 +1,15 @@
 """``kvae-studio info``: what a sequence or model file holds, and whether the studio can
-read it. Model files are described from their header alone (no torch, no weights read)."""
+read it. Model files are described from their header alone (no torch, no weights read),
+checked as far as the header allows (`model.model_file_check`). What the files say is
+printed with its control characters escaped (`_terminal.shown`)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+
+from kvae_studio.commands._terminal import shown
 
 
 def register(subparsers) -> None:
@@ -14,7 +18,7 @@ def register(subparsers) -> None:
         help="describe a data set (.npz) or model (.safetensors) file",
         description="Shape, value range, arrays, state ranges and reading notes of .npz "
         "sequence files; network, training and options of .safetensors model files. "
-        "Exit code 2 if a file cannot be read.",
+        "Exit code 2 if a file cannot be read or does not hold together.",
     )
     p.add_argument(
         "paths", nargs="+", metavar="PATH", help="one or more .npz or .safetensors files"
@@ -22,24 +26,36 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.data import DatasetError, list_arrays, load_sequences
-    from model.model_file import ModelFileError, describe_model
+    from model.data import DatasetError
+    from model.model_file import ModelFileError
 
-    status = 0
-    for i, path in enumerate(args.paths):
+    status, printed = 0, False
+    for path in args.paths:
         try:
-            if str(path).endswith(".safetensors"):
-                text = describe_model_file(path, describe_model(path))
-            else:
-                text = describe(path, list_arrays(path), load_sequences(path))
+            text = _described(path)
         except (DatasetError, ModelFileError) as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {shown(err)}", file=sys.stderr)
             status = 2
             continue
-        if i:
+        if printed:
             print()
         print(text)
+        printed = True
     return status
+
+
+def _described(path: str) -> str:
+    """What `info` prints of one file; DatasetError or ModelFileError when it is refused."""
+    from model.data import DatasetError, list_arrays, load_sequences
+    from model.model_file_check import check_model_file
+
+    if os.path.isdir(path):
+        model = os.path.join(path, "model.safetensors")
+        hint = f"; its model is {model}" if os.path.isfile(model) else ""
+        raise DatasetError(f"{path}: is a folder, not a file{hint}")
+    if str(path).endswith(".safetensors"):
+        return describe_model_file(path, check_model_file(path))
+    return describe(path, list_arrays(path), load_sequences(path))
 
 
 def describe_model_file(path, model) -> str:
@@ -79,7 +95,7 @@ def describe_model_file(path, model) -> str:
     lines.append(
         "  options: " + (", ".join(changed) + " (the rest default)" if changed else "the defaults")
     )
-    return "\n".join(lines)
+    return "\n".join(shown(line) for line in lines)
 
 
 def describe(path, arrays, data) -> str:
@@ -123,4 +139,4 @@ def describe(path, arrays, data) -> str:
         lines.append(f"  state:   {ranges}")
     for j, note in enumerate(data.notes):
         lines.append(("  notes:   " if j == 0 else "           ") + note)
-    return "\n".join(lines)
+    return "\n".join(shown(line) for line in lines)

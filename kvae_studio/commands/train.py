@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kvae_studio.commands import _options
+from kvae_studio.commands._terminal import shown
 from kvae_studio.commands.field_options import add_field_options, as_assignments, given_fields
 from kvae_studio.commands.progress import on_terminal, progress_bar
 from model.field_text import show_text
-from model.run_folder import BEST_FILE, MODEL_FILE
+from model.run_folder import BEST_FILE, MODEL_FILE, RESUME_FILE
 
 if TYPE_CHECKING:
     from kvae_studio.services.training import TrainRequest
@@ -168,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         if folder is not None:
             folder.acquire(resume=args.resume, overwrite=args.overwrite)
     except RunFolderError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {shown(err)}", file=sys.stderr)
         return 2
     try:
         return _run(args, folder)
@@ -190,22 +191,26 @@ def _run(args: argparse.Namespace, folder) -> int:
         request = _request(args, config)
         check_training_data(request, data, roles=OPTION_ROLES)
     except (DatasetError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {shown(err)}", file=sys.stderr)
         return 2
-    if folder is not None:  # the inputs are good: only now may an old run move aside
-        folder.make_room()
-        for note in folder.notes:
-            print(note, file=sys.stderr)
-
     import torch
 
     from model.distributed import LostProcess, launched
     from model.training import pick_device
 
+    try:
+        device = pick_device(args.device)
+    except TrainingError as err:
+        print(f"error: {shown(err)}", file=sys.stderr)
+        return 2
+    if folder is not None:  # the inputs are good: only now may an old run move aside
+        folder.make_room()
+        for note in folder.notes:
+            print(note, file=sys.stderr)
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        with launched(pick_device(args.device), args.dist_timeout) as processes:
+        with launched(device, args.dist_timeout) as processes:
             if processes.distributed:
                 signal.signal(signal.SIGTERM, _terminated)
             try:
@@ -223,7 +228,19 @@ def _run(args: argparse.Namespace, folder) -> int:
             finally:  # a SIGTERM while the process exits is no news
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
     except (TrainingError, ModelFileError, LostProcess) as err:
-        print(f"\n{_rank_prefix()}error: {err}", file=sys.stderr)
+        print(f"\n{_rank_prefix()}error: {shown(err)}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a full disk, say: the last complete checkpoint stays whole
+        where = f" ({shown(err.filename)})" if err.filename else ""
+        kept = (
+            f"; continue from the last checkpoint with: kvae-studio train ... --out "
+            f"{shown(args.out)} --resume"
+            if (Path(args.out) / RESUME_FILE).is_file()
+            else "; no checkpoint was written"
+        )
+        print(
+            f"\n{_rank_prefix()}error: {shown(err.strerror or err)}{where}{kept}", file=sys.stderr
+        )
         return 1
 
 
@@ -236,12 +253,20 @@ def _terminated(signum, frame) -> None:
 
 
 def _train(args, processes, request, data) -> int:
-    """Train in this process (one of several under torchrun); its exit code."""
+    """Train in this process (one of several under torchrun); its exit code: 2 when the
+    run's inputs are refused before it starts (a model or run folder that cannot be used,
+    options that do not go together), 1 when training fails."""
     from kvae_studio.services.training import build_trainer, training_events, write_studio_file
+    from model.checkpoint import ModelFileError
+    from model.training import TrainingError
 
     trainer = None
     try:
-        trainer = build_trainer(request, data, processes)
+        try:
+            trainer = build_trainer(request, data, processes)
+        except (TrainingError, ModelFileError) as err:
+            print(f"{_rank_prefix()}error: {shown(err)}", file=sys.stderr)
+            return 2
         if not processes.writer:  # rank 0 speaks for the job
             for _ in training_events(trainer):
                 pass
@@ -315,6 +340,8 @@ def _drive(trainer) -> int:
         f"{trainer.config.num_epochs} epochs, from epoch {trainer.epoch + 1}",
         file=sys.stderr,
     )
+    for note in trainer.notes:
+        print(note, file=sys.stderr)
     tty = on_terminal()
     started = time.perf_counter()
     bar = None
