@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from kvae_studio.services.resources import shipped_evaluation, shipped_models
@@ -23,6 +22,7 @@ from model.evaluation import evaluate
 DATA = Path(__file__).resolve().parents[1] / "data"
 SCENES = [scene for scene in shipped_models() if scene != "box"]
 BARS = {"planning": 0.45, "random": 0.25}
+KINDS = tuple(BARS)
 # Bars a shipped model is known to miss (resources/models/README.md says by how much and
 # what was tried): it is held to the ratio it reaches today, and the bar reports as xfail.
 SHORTFALLS = {("polygon", "planning"): 0.59}
@@ -37,21 +37,19 @@ def scored(request):
     scene = request.param
     model = load_model(shipped_models()[scene])
     images = load_sequences(original_file(scene)).images
-    results = {
-        kind: evaluate(model, images, kind, 0.5, 0, with_elbo=False)["hamming"]
-        for kind in ("planning", "random")
-    }
-    return scene, model, results
+    full = {kind: evaluate(model, images, kind, 0.5, 0, with_elbo=False) for kind in KINDS}
+    scored_pixels = {kind: full[kind]["hidden_fraction"] * images.size for kind in KINDS}
+    return scene, model, {kind: full[kind]["hamming"] for kind in KINDS}, scored_pixels
 
 
 def test_the_model_knows_its_scene(scored):
-    scene, _, _ = scored
+    scene, _, _, _ = scored
     assert read_summary(shipped_models()[scene]).get("scene") == scene
 
 
 @pytest.mark.parametrize("kind", ["planning", "random"])
 def test_smoothing_meets_the_bar(scored, kind):
-    scene, _, results = scored
+    scene, _, results, _ = scored
     h = results[kind]
     assert h["smoothing"] < h["filtering"], (scene, kind, h)
     ratio = h["smoothing"] / h["baseline"]
@@ -64,7 +62,14 @@ def test_smoothing_meets_the_bar(scored, kind):
 
 
 def test_the_shipped_figures_are_the_models(scored):
-    scene, _, results = scored
+    """The stored figure is the model's to a pixel or two: a Hamming distance counts the
+    pixels that differ over the N*T*H*W hidden ones, and another CPU's float rounding
+    may flip the binarised value of a pixel or two whose probability sits at 0.5; no
+    smaller change of the figure is possible, and a relative tolerance means nothing to
+    a count."""
+    scene, _, results, scored_pixels = scored
     stored = json.loads(shipped_evaluation(scene).read_text())
     for kind, key in (("planning", "planning"), ("random", "random_0.5")):
-        assert np.isclose(stored[key]["hamming"]["smoothing"], results[kind]["smoothing"])
+        pixel = 1.0 / scored_pixels[kind]
+        got, want = results[kind]["smoothing"], stored[key]["hamming"]["smoothing"]
+        assert abs(got - want) <= 2 * pixel, (scene, kind, got, want)
