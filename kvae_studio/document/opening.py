@@ -41,10 +41,10 @@ def open_model(path: str | os.PathLike, check: ModelCheck | None = None) -> Any:
     header is read here; a user's file is also loaded whole by `check` first (a shipped
     one is not: the test suite checks every shipped file), so that a file whose weights
     are bad is refused before anything changes. No torch in this process either way."""
-    from kvae_studio.services.resources import shipped_scene
+    from kvae_studio.services.resources import is_shipped
 
     ref = describe_model_file(path)
-    if check is not None and shipped_scene(path) is None:
+    if check is not None and not is_shipped(path):
         try:
             check(str(Path(path).resolve()))
         except ModelFileError as err:

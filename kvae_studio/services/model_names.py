@@ -10,13 +10,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kvae_studio.services.resources import scene_title, shipped_scene
+from kvae_studio.services.resources import (
+    EXAMPLE_MODELS,
+    scene_title,
+    shipped_examples,
+    shipped_scene,
+)
 from model.run_folder import MODEL_FILE
 
 
 def display_name(path: str | os.PathLike) -> str:
-    """'Pong (shipped)', a run's folder name, or the file name."""
+    """'Pong (shipped)', a shipped example's name, a run's folder name, or the file name."""
     if scene := shipped_scene(path):
         return f"{scene_title(scene)} (shipped)"
     p = Path(path)
+    example = shipped_examples().get(p.stem)
+    if example is not None and example.resolve() == p.resolve():
+        return EXAMPLE_MODELS[p.stem]
     return p.parent.name if p.name == MODEL_FILE and p.parent.name else p.name

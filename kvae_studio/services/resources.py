@@ -42,6 +42,22 @@ def shipped_models() -> dict[str, Path]:
     }
 
 
+EXAMPLE_MODELS = {
+    "box-mlp-alpha": "Box, alpha of a_t-1 (shipped example)",
+}
+"""Models shipped to show something rather than to be each scene's best: the file's stem
+and the name the studio gives it. box-mlp-alpha has the original's non-recurrent
+dynamics network (alpha_rnn = False, fifo_size = 1), whose weights the Dynamics tab can
+draw over a-space without a state, as the original's img_alpha_nn did."""
+
+
+def shipped_examples() -> dict[str, Path]:
+    """The example models that are installed, by stem (`EXAMPLE_MODELS`)."""
+    folder = resources_dir() / "models"
+    paths = {stem: folder / f"{stem}.safetensors" for stem in EXAMPLE_MODELS}
+    return {stem: path for stem, path in paths.items() if path.is_file()}
+
+
 def scene_title(scene: str | None) -> str:
     """'Box with gravity' for 'box_gravity': the name the studio shows for a scene."""
     from kvae_studio.sim.scenes import SCENES
@@ -61,6 +77,16 @@ def shipped_scene(path: str | Path | None) -> str | None:
         return None
     wanted = Path(path).resolve()
     return next((s for s, p in shipped_models().items() if p.resolve() == wanted), None)
+
+
+def is_shipped(path: str | Path | None) -> bool:
+    """A model the studio ships (a scene's or an example), which the tests load whole."""
+    if not path:
+        return False
+    wanted = Path(path).resolve()
+    return shipped_scene(path) is not None or any(
+        p.resolve() == wanted for p in shipped_examples().values()
+    )
 
 
 def shipped_test_set(scene: str | None) -> Path | None:

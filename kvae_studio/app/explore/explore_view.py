@@ -252,9 +252,7 @@ class ExploreView(QWidget):
         its tab is shown and not at all while another is: the View and Edit menus hold
         them too, so without this the arrows of the Dynamics tab's sliders would step
         Explore's timeline."""
-        context = (
-            Qt.ShortcutContext.WindowShortcut if active else Qt.ShortcutContext.WidgetShortcut
-        )
+        context = Qt.ShortcutContext.WindowShortcut if active else Qt.ShortcutContext.WidgetShortcut
         for action in self.actions():
             action.setShortcutContext(context)
 

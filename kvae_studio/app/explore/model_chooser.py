@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from kvae_studio.services.model_names import display_name
-from kvae_studio.services.resources import shipped_models
+from kvae_studio.services.resources import shipped_examples, shipped_models
 
 _OPEN = "__open__"
 
@@ -45,7 +45,8 @@ class ModelChooser(QComboBox):
         entries: list[tuple[str, str]] = []
         seen: set[Path] = set()
         user = [Path(p) for p in self.user_models()]
-        for model in [*shipped_models().values(), *self._shown, *user]:
+        shipped = [*shipped_models().values(), *shipped_examples().values()]
+        for model in [*shipped, *self._shown, *user]:
             key = model.resolve()
             if key not in seen and model.is_file():
                 seen.add(key)
