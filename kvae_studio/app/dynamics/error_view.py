@@ -210,7 +210,13 @@ class ErrorOverTimeView(QWidget):
         if e is None:
             self.caption.setText("No curves yet.")
         elif e.mask == "planning":
-            self.caption.setText(f"Planning mask, {e.value:g} hidden steps")
+            text = f"Planning mask, {e.value:g} hidden steps"
+            if _same_curve(e, "generated", "filtered"):
+                text += (
+                    " · generated = filtered: with nothing seen after the first frames, the"
+                    " filter's frames are the roll-out from them"
+                )
+            self.caption.setText(text)
         else:
             self.caption.setText(f"Random mask, p = {e.value:g}")
 
@@ -242,3 +248,11 @@ class ErrorOverTimeView(QWidget):
                         ]
                     )
         write_csv(path, header, rows)
+
+
+def _same_curve(e: ErrorOverTime, one: str, other: str) -> bool:
+    """Whether two kinds' medians coincide (one curve hides the other)."""
+    if one not in e.median or other not in e.median:
+        return False
+    a, b = np.asarray(e.median[one], float), np.asarray(e.median[other], float)
+    return bool(np.allclose(a, b, equal_nan=True))
