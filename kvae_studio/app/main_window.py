@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,31 +26,20 @@ from PySide6.QtWidgets import (
 
 from kvae_studio.app.dynamics.tab import DynamicsTab
 from kvae_studio.app.explore.explore_view import ExploreView
+from kvae_studio.app.model_checks import ModelChecks
 from kvae_studio.app.settings import AppSettings
 from kvae_studio.app.window_commands import WindowCommands
 from kvae_studio.app.work_bridge import WorkBridge
 from kvae_studio.document import opening
 from kvae_studio.document.explore import ExploreDocument
 from kvae_studio.document.opening import OpenError
-from model.model_file import ModelFileError
-
-
-def check_model_in_a_process(path: str) -> None:
-    """Load a user's model file whole in a process of its own before it is opened, so
-    that one with bad weights is refused and torch stays out of the window's process."""
-    from kvae_studio.app.panels.jobs import JobFailed, run_and_wait
-
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # about a second: torch loads
-    try:
-        run_and_wait("kvae_studio.services.model_loading:check_model_job", path)
-    except JobFailed as err:
-        raise ModelFileError(str(err)) from None
-    finally:
-        QApplication.restoreOverrideCursor()
 
 
 class MainWindow(QMainWindow):
     """Tabs (Explore first), menus, status bar, drag-and-drop, remembered layout."""
+
+    modelOpened = Signal(str)  # a model file is open in Explore (after its check)
+    videoExported = Signal(str)  # a paper video is written (it is made in a process)
 
     def __init__(
         self,
@@ -69,7 +58,8 @@ class MainWindow(QMainWindow):
         self.notice_box: QMessageBox | None = None
         self.errors: list[str] = []  # every message shown, newest last (tests, logs)
 
-        self.document = ExploreDocument(model, model_path, model_check=check_model_in_a_process)
+        self.model_checks = ModelChecks(self)
+        self.document = ExploreDocument(model, model_path, model_check=self.model_checks.require)
         self.explore = ExploreView(self.document)
         self.commands = WindowCommands(self)
         self.tabs = QTabWidget()
@@ -127,7 +117,18 @@ class MainWindow(QMainWindow):
 
     def open_model(self, path: str | os.PathLike) -> bool:
         """Explore the current sequence with the model in `path`; False (and a message)
-        if it cannot be used. A simulated sequence is re-simulated at another frame size."""
+        if it cannot be used. A simulated sequence is re-simulated at another frame size.
+
+        A user's model file is first loaded whole in a process of its own (a few seconds:
+        torch loads there); meanwhile the window says so, paints, takes no other input and
+        can cancel, and True means the model opens when the check passes (`modelOpened`).
+        """
+        if self.model_checks.wanted(path):
+            try:
+                opening.describe_model_file(path)  # a bad header is said at once
+            except OpenError as err:
+                return self.show_error("Cannot open model", _named(err, path))
+            return self.model_checks.check(path, then=lambda: self.open_model(path))
         try:
             self.document.open_model(path)
         except OpenError as err:
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         self._opened(path)
         self.settings.set_last_model(str(path))
         self.statusBar().showMessage(f"Opened model {opening.display_name(path)}", 5000)
+        self.modelOpened.emit(str(path))
         return True
 
     def open_dataset(self, path: str | os.PathLike, index: int = 0) -> bool:
@@ -155,7 +157,15 @@ class MainWindow(QMainWindow):
         return True
 
     def open_session(self, path: str | os.PathLike) -> bool:
-        """Put back a saved session: sequence, masks, current frame and (if present) model."""
+        """Put back a saved session: sequence, masks, current frame and (if present) model
+        (a user's model is checked first, as `open_model` does)."""
+        try:
+            wanted = opening.open_session_file(path).model_path
+        except OpenError as err:
+            return self.show_error("Cannot open session", _named(err, path))
+        other = wanted and wanted != self.document.model_path and Path(wanted).is_file()
+        if other and self.model_checks.wanted(wanted):
+            return self.model_checks.check(wanted, then=lambda: self.open_session(path))
         try:
             note = self.document.open_session(path)
         except OpenError as err:

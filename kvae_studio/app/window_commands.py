@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from kvae_studio import __version__
 from kvae_studio.app.model_dialog import model_file_dialog
@@ -129,25 +129,30 @@ class WindowCommands:
         drop_prob: float = 0.3, seed: int = 0, fps: float | None = None,
     ) -> bool:  # fmt: skip
         """The paper's imputation or generation video of the sequence on screen, as
-        `kvae-studio export` makes it (the mask painted here plays no part)."""
-        from kvae_studio.app.panels.jobs import JobFailed, run_and_wait
+        `kvae-studio export` makes it (the mask painted here plays no part). It is written
+        in a process of its own (torch stays out of the window's) behind a window-modal
+        progress dialog that can cancel it; True: under way (`videoExported` says when)."""
+        from kvae_studio.app.modal_job import run_modal
+        from kvae_studio.app.panels.jobs import ProcessJob
 
         w, doc = self.window, self.window.document
         model = doc.model if isinstance(doc.model, ModelRef) else ("payload", *doc.model.payload())
         fps = fps or w.explore.timeline.fps.value()
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:  # a process of its own: torch stays out of the window's
-            count, written = run_and_wait(
-                "kvae_studio.services.paper_videos:write_paper_video",
-                model, doc.images, kind, str(path), drop_prob, seed, steps, fps, parent=w,
-            )  # fmt: skip
-        except JobFailed as err:
-            return w.show_error("Cannot export", str(err))
-        finally:
-            QApplication.restoreOverrideCursor()
-        w.statusBar().showMessage(
-            f"Exported {Path(path).name}: {kind}, {count} frames, {written}", 8000
-        )
+        job = ProcessJob(
+            "kvae_studio.services.paper_videos:write_paper_video",
+            model, doc.images, kind, str(path), drop_prob, seed, steps, fps, parent=w,
+        )  # fmt: skip
+
+        def written(value: tuple) -> None:
+            count, how = value
+            message = f"Exported {Path(path).name}: {kind}, {count} frames, {how}"
+            w.statusBar().showMessage(message, 8000)
+            w.videoExported.emit(str(path))
+
+        self.export_dialog = run_modal(
+            w, job, f"Writing the {kind} video {Path(path).name}…", written,
+            lambda message: w.show_error("Cannot export", message), title="Export",
+        )  # fmt: skip
         return True
 
     # Help.

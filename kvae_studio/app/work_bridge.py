@@ -119,6 +119,10 @@ class WorkBridge(QObject):
             self.processStopped.emit(event.message)
         task.deliver(event)
 
+    def release(self) -> None:
+        """End the process once its tasks are done, without waiting on the GUI thread."""
+        self.process.release()
+
     def close(self, timeout: float = 10.0) -> None:
         """End the process; open tasks end as cancelled."""
         self.process.close(timeout)

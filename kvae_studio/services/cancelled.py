@@ -5,4 +5,4 @@ from __future__ import annotations
 
 
 class Cancelled(Exception):
-    """Raised inside a job (by `JobContext.check`, or by the work itself) to stop it."""
+    """Raised inside a job (by `TaskContext.check`, or by the work itself) to stop it."""

@@ -4,7 +4,7 @@ The steps (load the data, check it, build the Trainer, record studio.json, say n
 failures once) are `kvae_studio.services.training`, which `kvae-studio train` calls too.
 
 No Qt here. The Train panel runs `run_training` in a process of its own
-(`services.job_process`) and sends `pause`, `resume` and `stop` as calls; there they
+(`services.work`) and sends `pause`, `resume` and `stop` as calls; there they
 reach `TrainSession`, whose methods are thread-safe and may be called before the
 `Trainer` exists (while the datasets are still loading): the request is remembered and
 applied once it does.
@@ -43,7 +43,7 @@ from model.run_folder import RunFolder
 
 
 def run_training(ctx: Any, request: TrainRequest) -> Iterator[Any]:
-    """The Train panel's job, in its own process (`services.job_process`): the session's
+    """The Train panel's job, in its own process (`services.work`): the session's
     events, with the session as the target of the window's pause, resume and stop."""
     session = TrainSession(request)
     ctx.controls = session

@@ -422,6 +422,13 @@ class WorkProcess:
             conn.close()
         self._process = None
 
+    def release(self) -> None:
+        """Let the child end once its tasks are done, without waiting for it (the reader
+        thread reaps it): for a process that served one job."""
+        with self._lock:
+            self._closing = True
+        self._send(None)
+
     def kill(self) -> None:
         """End the child now (SIGKILL); its tasks end as Failed (for tests of a crash)."""
         if self._process is not None and self._process.is_alive():

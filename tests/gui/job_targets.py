@@ -35,3 +35,24 @@ def wait_for_cancel(ctx):
 
 def fail(ctx, text: str):
     raise ValueError(text)
+
+
+def report_and_return(ctx, n: int):
+    """Progress and an item per step, then a result."""
+    for i in range(n):
+        ctx.progress(i + 1, n)
+        ctx.emit(i)
+    return "done"
+
+
+def yield_nones(ctx):
+    yield None
+    yield (None, True)
+
+
+def spin_on_progress(ctx):
+    """Runs until `ctx.progress` says it was cancelled."""
+    ctx.emit("started")
+    while ctx.progress(0, 1):
+        time.sleep(0.001)
+    return "should not be reported"

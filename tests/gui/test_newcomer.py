@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtTest import QTest
-from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+from window_helpers import RESULT_TIMEOUT_MS, open_checked, wait_idle
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
@@ -241,7 +241,7 @@ def test_runs_are_named_by_their_folder_and_the_model_dialog_hides_resume_states
     run.mkdir(parents=True)
     save_model(model, run / "model.safetensors", summary={"epoch": 1})
     (run / "resume.safetensors").write_bytes(b"optimiser state")
-    assert window.open_path(run / "model.safetensors")
+    open_checked(qtbot, window, run / "model.safetensors", how="open_path")
     wait_idle(qtbot, window)
     assert window.recent_menu.actions()[0].text() == "tiny-box"
     assert window.model_status.text() == "tiny-box"

@@ -32,14 +32,7 @@ def test_job_reports_progress_items_and_result_on_the_gui_thread(qtbot):
 
     gui = threading.get_ident()
     seen = []
-
-    def work(ctx, n):
-        for i in range(n):
-            ctx.progress(i + 1, n)
-            ctx.emit(i)
-        return "done"
-
-    job = Job(work, 5)
+    job = Job("job_targets:report_and_return", 5)
     job.item.connect(lambda v: seen.append(("item", v, threading.get_ident() == gui)))
     job.progress.connect(lambda d, t: seen.append(("progress", d, t)))
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT), qtbot.waitSignal(job.result) as result:
@@ -49,14 +42,11 @@ def test_job_reports_progress_items_and_result_on_the_gui_thread(qtbot):
     assert all(on_gui for kind, _, on_gui in seen if kind == "item")
     assert ("progress", 5, 5) in seen  # the last report is never dropped
     assert not job.is_running()
+    assert job.process.pid != os.getpid()  # in a work process, not a thread of the window
 
 
 def test_job_generator_items_and_none_payloads(qtbot):
-    def work(ctx):
-        yield None
-        yield (None, True)
-
-    job = Job(work)
+    job = Job("job_targets:yield_nones")
     items = []
     job.item.connect(items.append)
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
@@ -65,31 +55,40 @@ def test_job_generator_items_and_none_payloads(qtbot):
 
 
 def test_job_cancel_is_cooperative(qtbot):
-    import threading
-
-    started = threading.Event()
-
-    def work(ctx):
-        started.set()
-        while ctx.progress(0, 1):
-            pass
-        return "should not be reported"
-
-    job = Job(work)
-    results = []
+    job = Job("job_targets:spin_on_progress")
+    results, items = [], []
     job.result.connect(results.append)
+    job.item.connect(items.append)
     job.start()
-    assert started.wait(5)
+    qtbot.waitUntil(lambda: items == ["started"], timeout=TIMEOUT)
     with qtbot.waitSignal(job.cancelled, timeout=TIMEOUT):
         job.cancel()
     assert results == []
 
 
-def test_job_failure_carries_the_message(qtbot):
-    def work(ctx):
-        raise ValueError("the file is broken")
+def test_jobs_of_one_function_share_a_warm_process_and_others_do_not(qtbot):
+    first = Job("job_targets:report_and_return", 1)
+    with qtbot.waitSignal(first.finished, timeout=TIMEOUT):
+        first.start()
+    again = Job("job_targets:report_and_return", 2)
+    other = Job("job_targets:yield_nones")
+    with qtbot.waitSignal(again.finished, timeout=TIMEOUT):
+        again.start()
+    with qtbot.waitSignal(other.finished, timeout=TIMEOUT):
+        other.start()
+    assert again.process.pid == first.process.pid != other.process.pid
 
-    job = Job(work)
+
+def test_a_job_s_work_must_be_importable_by_name():
+    def local(ctx):
+        return None
+
+    with pytest.raises(ValueError, match="module-level function"):
+        Job(local)
+
+
+def test_job_failure_carries_the_message(qtbot):
+    job = Job("job_targets:fail", "the file is broken")
     with qtbot.waitSignal(job.failed, timeout=TIMEOUT) as failed:
         job.start()
     assert failed.args == ["the file is broken"]

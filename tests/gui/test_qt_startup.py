@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -58,17 +57,15 @@ def test_shutdown_stops_the_panels_work_and_any_job_left(qtbot, tmp_path):
     tabs = panels.build_panels(None, Workspace(tmp_path / "ws"))
     for _, panel in tabs:
         qtbot.addWidget(panel)
-    started = threading.Event()
-
-    def endless(ctx):
-        started.set()
-        while not ctx.cancelled:
-            time.sleep(0.005)
-
-    job = Job(endless).start()  # a job no panel tracks
-    assert started.wait(10)
+    job = Job("job_targets:wait_for_cancel")
+    items = []
+    job.item.connect(items.append)
+    job.start()  # a job no panel tracks
+    qtbot.waitUntil(lambda: len(items) == 1, timeout=60_000)
+    pid = job.process.pid
     panels.shutdown(tabs)
-    assert job._runner.isFinished()  # its thread ended before shutdown returned
+    assert not job.process.is_open(job._task.id)  # it ended before shutdown returned
+    assert not job.process.alive and pid is not None
     qtbot.waitUntil(lambda: not job.is_running())
     panels.shutdown(tabs)  # again (window closed twice): nothing left to do, no error
 
@@ -78,7 +75,6 @@ def test_start_collects_garbage_on_the_gui_thread_only(qapp, qtbot):
     objects on the wrong thread and hung the studio); the GUI thread's timer collects a
     cycle that holds a QObject."""
     import gc
-    import threading
     import weakref
 
     from PySide6.QtCore import QObject

@@ -7,7 +7,7 @@ import sys
 
 import torch
 from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QSlider
-from window_helpers import wait_idle
+from window_helpers import open_checked, wait_idle
 
 from model.checkpoint import save_model
 from model.config import KVAEConfig
@@ -58,7 +58,7 @@ def test_layout_and_recent_files_persist_in_the_given_settings(qtbot, model, qse
     qtbot.addWidget(first)
     first.explore.new_sequence("box", 1)
     first.show()
-    assert first.open_model(str(path))
+    open_checked(qtbot, first, path)
     wait_idle(qtbot, first)
     first.close()
     saved = first.explore.splitter.saveState()
@@ -78,7 +78,7 @@ def test_a_model_of_another_frame_size_resimulates_the_scene(qtbot, window, tmp_
     big = KVAE(KVAEConfig(frame_size=64))
     path = tmp_path / "big.safetensors"
     save_model(big, path)
-    assert window.open_model(str(path))
+    open_checked(qtbot, window, path)
     wait_idle(qtbot, window)
     explore = window.explore
     assert explore.images.shape == (20, 64, 64)

@@ -14,7 +14,7 @@ import torch
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
-from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+from window_helpers import RESULT_TIMEOUT_MS, open_checked, refused_after_check, wait_idle
 
 from model.checkpoint import save_model
 from model.config import KVAEConfig
@@ -77,7 +77,9 @@ def test_a_bad_file_shows_one_line_and_leaves_the_session_as_it_was(
     assert_unchanged(window, before)
 
 
-def test_a_model_whose_weights_are_bad_is_refused_by_the_check_in_a_process(window, tmp_path):
+def test_a_model_whose_weights_are_bad_is_refused_by_the_check_in_a_process(
+    qtbot, window, tmp_path
+):
     """Its header is fine, so only loading it whole finds the NaN weights: the window has
     a job's process do that (it imports no torch itself) and refuses the file."""
     import torch
@@ -94,7 +96,7 @@ def test_a_model_whose_weights_are_bad_is_refused_by_the_check_in_a_process(wind
     data[8 + header : 8 + header + len(nan)] = nan  # the first weights become NaN
     path.write_bytes(bytes(data))
     before = snapshot(window)
-    assert window.open_model(str(path)) is False
+    refused_after_check(qtbot, window, path)
     text = close_error(window)
     assert "nan.safetensors" in text and "NaN" in text and "\n" not in text
     assert_unchanged(window, before)
@@ -202,14 +204,15 @@ def test_panels_are_tabs_and_their_signals_open_files_in_explore(
     qtbot.addWidget(win)
     win.explore.new_sequence("box", 0)
     titles = [win.tabs.tabText(i) for i in range(win.tabs.count())]
-    assert titles[0] == "Explore" and len(titles) == 1 + len(win.panels)
+    assert titles[:2] == ["Explore", "Dynamics"] and len(titles) == 2 + len(win.panels)
     with_model = [w for _, w in win.panels if hasattr(w, "modelReady")]
     if not with_model:
         pytest.skip("no panel announces models")
     path = tmp_path / "from-panel.safetensors"
     save_model(model, path)
     win.tabs.setCurrentIndex(win.tabs.count() - 1)
-    with_model[0].modelReady.emit(str(path))
+    with qtbot.waitSignal(win.modelOpened, timeout=120_000):
+        with_model[0].modelReady.emit(str(path))
     assert win.current_model_path == str(path.resolve())
     assert win.tabs.currentWidget() is win.explore
     wait_idle(qtbot, win)
@@ -246,7 +249,7 @@ def test_a_model_trained_on_the_papers_marker_draws_new_sequences_with_it(qtbot,
     torch.manual_seed(2)
     path = tmp_path / "paperlike.safetensors"
     save_model(KVAE(KVAEConfig()), path, summary={"epoch": 3, "data": {"rotation_marker": True}})
-    assert window.open_path(str(path))
+    open_checked(qtbot, window, path, how="open_path")
     assert controls.marker.isChecked()
     QTest.mouseClick(controls.new_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)

@@ -33,3 +33,20 @@ def hidden_planning() -> np.ndarray:
 def request(model, images, visible, pixels=None, seq=1) -> InferenceRequest:
     """One inference request, as the window would make it."""
     return InferenceRequest(seq, model, images, np.asarray(visible, np.float32), pixels)
+
+
+CHECK_TIMEOUT_MS = 120_000
+
+
+def open_checked(qtbot, win, path, how: str = "open_model") -> None:
+    """Open a user's model (or a file naming one) and wait until it is open: the window
+    loads a user's model whole in a process of its own first, behind a modal dialog."""
+    with qtbot.waitSignal(win.modelOpened, timeout=CHECK_TIMEOUT_MS):
+        assert getattr(win, how)(str(path))
+
+
+def refused_after_check(qtbot, win, path) -> None:
+    """Open a user's model whose check fails; wait for the check's verdict."""
+    with qtbot.waitSignal(win.model_checks.checked, timeout=CHECK_TIMEOUT_MS) as verdict:
+        assert win.open_model(str(path)), "the check is under way"
+    assert verdict.args[1] is False

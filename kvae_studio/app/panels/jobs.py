@@ -1,92 +1,55 @@
-"""Background jobs: run a function or a generator off the GUI thread, report through signals.
+"""The panels' background jobs: a function run in a work process, reported as signals.
 
-Why a helper: simulating, training and sweeping take from seconds to hours, and the
-GUI must keep repainting meanwhile. Every panel runs its work the same way, so the
-rules live here once:
+Why processes, not threads: simulating, training and sweeping take from milliseconds to
+hours, and a thread of the window shares its interpreter lock (pymunk and numpy hold it
+between calls) and, for training, puts torch into the window's process. Every job runs
+the same way (`services.work` through the window's one bridge, `app.work_bridge`):
 
-- The work runs in its own QThread and receives a `JobContext` to report progress,
-  send intermediate items and see whether it was cancelled.
-- Every public signal of `Job` is emitted on the GUI thread. The worker thread only
-  emits private signals that are queued to the `Job` object (which lives on the GUI
-  thread) and re-emitted from there, so any slot, lambda or test helper connected to a
-  `Job` may touch widgets safely.
-- Cancellation is cooperative: `cancel()` sets a flag that the work polls (directly,
-  or as the False returned by `ctx.progress`, the convention of `model.evaluation.sweep`
-  and the simulator). Killing a thread would leave half-written files and torch in an
-  unknown state.
-- Exactly one of `result`, `failed` or `cancelled` fires, then `finished`.
+- The work is a module-level function `fn(ctx, *args, **kwargs)`, named by
+  "module:function" (a function object is named for you), which the child imports; the
+  window never does. It reports through its `ctx` (`services.work.TaskContext`):
+  progress, intermediate items (or it is a generator), and its return value.
+- `Job`s of one function share a process of their own, kept warm for the next one (the
+  Scene tab's previews come one after another; a data set's generation must not wait
+  behind them, nor they behind it). A `ProcessJob` has a process to itself, ended with
+  the job (a training, a sweep: hours, and torch's memory given back after).
+- Every public signal is emitted on the GUI thread; exactly one of `result`, `failed`
+  or `cancelled` fires, then `finished`. Cancellation is cooperative.
 """
 
 from __future__ import annotations
 
-import inspect
-import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from kvae_studio.services.cancelled import Cancelled
-from kvae_studio.services.job_process import WorkContext, job_message
+from kvae_studio.app.work_bridge import Task, WorkBridge
 
-log = logging.getLogger(__name__)
-
-_LIVE: set[Job] = set()
-"""Running jobs, kept alive here so that a QThread is never garbage-collected while running."""
+_LIVE: set[Job] = set()  # running jobs, kept alive until they end
+_SHARED: dict[str, WorkBridge] = {}  # one warm process per job function
 
 
-class JobContext(WorkContext):
-    """What work on a thread sees of its job: reports are the runner's queued signals."""
-
-    def __init__(self, runner: _Runner, min_interval: float = 0.05):
-        super().__init__(min_interval)
-        self._runner = runner
-
-    def _send_progress(self, done: int, total: int) -> None:
-        self._runner.progressed.emit(done, total)
-
-    def _send_item(self, item: Any) -> None:
-        self._runner.produced.emit(item)
+def target_name(work: Callable[..., Any] | str) -> str:
+    """'module:function' for a module-level function (or the name itself)."""
+    if isinstance(work, str):
+        return work
+    name = f"{work.__module__}:{work.__qualname__}"
+    if "<locals>" in name or "." in work.__qualname__:
+        raise ValueError(f"{name}: a job's work must be a module-level function")
+    return name
 
 
-class _Runner(QThread):
-    """The thread; its signals are emitted from the worker and queued to the Job."""
-
-    progressed = Signal(int, int)
-    produced = Signal(object)
-    ended = Signal(str, object)  # "result" | "failed" | "cancelled", payload
-
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict):
-        super().__init__()
-        self.fn, self.args, self.kwargs = fn, args, kwargs
-        self.context = JobContext(self)
-
-    def run(self) -> None:
-        ctx = self.context
-        try:
-            value = self.fn(ctx, *self.args, **self.kwargs)
-            if inspect.isgenerator(value) or isinstance(value, Iterator):
-                for item in value:
-                    self.produced.emit(item)
-                value = None
-            if ctx.cancelled:
-                self.ended.emit("cancelled", None)
-            else:
-                self.ended.emit("result", value)
-        except Cancelled:
-            self.ended.emit("cancelled", None)
-        except Exception as err:  # reported to the GUI; the thread must not die silently
-            log.exception("background job failed")
-            self.ended.emit("failed", job_message(err))
+def _shared_bridge(target: str) -> WorkBridge:
+    bridge = _SHARED.get(target)
+    if bridge is None:
+        bridge = _SHARED[target] = WorkBridge(name="kvae-job")
+    return bridge
 
 
 class Job(QObject):
-    """One run of `fn(ctx, *args, **kwargs)` on a worker thread.
-
-    If `fn` returns a generator, each yielded value is emitted as `item` and the job's
-    result is None.
-    """
+    """One run of `work(ctx, *args, **kwargs)` in the work process of its function."""
 
     progress = Signal(int, int)
     item = Signal(object)
@@ -95,87 +58,28 @@ class Job(QObject):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None, **kwargs):
+    own_process = False
+
+    def __init__(
+        self,
+        work: Callable[..., Any] | str,
+        *args: Any,
+        parent: QObject | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(parent)
-        self._attach(_Runner(fn, args, kwargs))
-
-    def _attach(self, runner: Any) -> None:
-        self._runner = runner
-        self._runner.progressed.connect(self._on_progress)
-        self._runner.produced.connect(self._on_item)
-        self._runner.ended.connect(self._on_ended)
-        self._done = False
-        self.started_at: float | None = None
-
-    # Control, from the GUI thread.
-    def start(self) -> Job:
-        self.started_at = time.monotonic()
-        _LIVE.add(self)
-        self._runner.start()
-        return self
-
-    def cancel(self) -> None:
-        self._runner.context._cancel.set()
-
-    @property
-    def is_cancelling(self) -> bool:
-        return self._runner.context.cancelled
-
-    def is_running(self) -> bool:
-        return self.started_at is not None and not self._done
-
-    def wait(self, msecs: int = 30_000) -> bool:
-        """Block until the thread ends (for shutdown and tests); queued signals still pending."""
-        return self._runner.wait(msecs)
-
-    # Relays: these run on the GUI thread.
-    @Slot(int, int)
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.emit(done, total)
-
-    @Slot(object)
-    def _on_item(self, value: object) -> None:
-        self.item.emit(value)
-
-    @Slot(str, object)
-    def _on_ended(self, kind: str, payload: object) -> None:
-        self._runner.wait()
-        self._done = True
-        _LIVE.discard(self)
-        if kind == "result":
-            self.result.emit(payload)
-        elif kind == "failed":
-            self.failed.emit(str(payload))
-        else:
-            self.cancelled.emit()
-        self.finished.emit()
-
-
-class ProcessJob(QObject):
-    """One task in a work process of its own (`services.work`, through the window's one
-    bridge, `app.work_bridge`), with `Job`'s signals: `target` names the work as
-    "module:function" (called as `function(ctx, *args, **kwargs)`), so the window never
-    imports it. `call(name)` asks the task's controls to run `name` (a training's pause,
-    resume and stop). The process ends with the job."""
-
-    progress = Signal(int, int)
-    item = Signal(object)
-    result = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-    finished = Signal()
-
-    def __init__(self, target: str, *args: Any, parent: QObject | None = None, **kwargs):
-        super().__init__(parent)
-        from kvae_studio.app.work_bridge import WorkBridge
-
-        self._target, self._args, self._kwargs = target, args, kwargs
-        self._bridge = WorkBridge(name="kvae-job", parent=self)
-        self._task: Any = None
+        self._target = target_name(work)
+        self._args, self._kwargs = args, kwargs
+        self._bridge = (
+            WorkBridge(name="kvae-job", parent=self)
+            if self.own_process
+            else _shared_bridge(self._target)
+        )
+        self._task: Task | None = None
         self._cancel_requested = False
         self.started_at: float | None = None
 
-    def start(self) -> ProcessJob:
+    def start(self) -> Job:
         self.started_at = time.monotonic()
         _LIVE.add(self)
         task = self._bridge.submit(self._target, *self._args, **self._kwargs)
@@ -192,7 +96,8 @@ class ProcessJob(QObject):
 
     def _on_finished(self) -> None:
         _LIVE.discard(self)
-        self._bridge.close()
+        if self.own_process:
+            self._bridge.release()
         self.finished.emit()
 
     def cancel(self) -> None:
@@ -201,6 +106,7 @@ class ProcessJob(QObject):
             self._task.cancel()
 
     def call(self, name: str) -> None:
+        """Ask the work's `ctx.controls` to run `name` (a training's pause, resume, stop)."""
         if self._task is not None:
             self._task.call(name)
 
@@ -212,44 +118,35 @@ class ProcessJob(QObject):
         return self._task is not None and not self._task.done
 
     def wait(self, msecs: int = 30_000) -> bool:
-        """Block until the job's process ends (for shutdown and tests)."""
-        process = self._bridge.process._process
-        if process is not None:
-            process.join(msecs / 1000)
-            return not process.is_alive()
+        """Block until the work has ended in its process (at shutdown, in tests); its
+        signals are delivered by the event loop afterwards."""
+        if self._task is None:
+            return True
+        deadline = time.monotonic() + msecs / 1000
+        while self._bridge.process.is_open(self._task.id):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
         return True
 
     @property
     def process(self) -> Any:
+        """The work process (`services.work.WorkProcess`): its pid, for tests."""
         return self._bridge.process
 
 
-class JobFailed(Exception):
-    """A job run by `run_and_wait` failed or was cancelled; the message is one line."""
+class ProcessJob(Job):
+    """A `Job` with a process to itself, which ends with it: a training or a sweep."""
 
-
-def run_and_wait(target: str, *args: Any, parent: QObject | None = None) -> Any:
-    """Run `target` ("module:function") in a process and wait for its result, the
-    window still painting meanwhile (a local event loop that takes no mouse or key
-    input, so nothing can start a second open or export meanwhile); raises JobFailed."""
-    from PySide6.QtCore import QEventLoop
-
-    job = ProcessJob(target, *args, parent=parent)
-    outcome: dict[str, Any] = {}
-    job.result.connect(lambda value: outcome.update(done=value))
-    job.failed.connect(lambda text: outcome.update(error=text))
-    loop = QEventLoop()
-    job.finished.connect(loop.quit)
-    job.start()
-    loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-    if "done" not in outcome:
-        raise JobFailed(outcome.get("error", "cancelled"))
-    return outcome["done"]
+    own_process = True
 
 
 def stop_all(timeout_ms: int = 30_000) -> None:
-    """Cancel every running job and wait for its thread (at exit: `panels.shutdown`)."""
+    """Cancel every running job, wait for each, and end the shared processes (at exit:
+    `panels.shutdown`; a later job starts its process again)."""
     for job in list(_LIVE):
         job.cancel()
     for job in list(_LIVE):
         job.wait(timeout_ms)
+    for bridge in list(_SHARED.values()):
+        bridge.close()

@@ -1,6 +1,6 @@
 """Train panel: start, pause, resume and stop a KVAE training run, and watch it learn.
 
-Training runs in a process of its own (`ProcessJob`, `services.job_process`) around
+Training runs in a process of its own (`ProcessJob`, `services.work`) around
 `TrainSession`, which drives `model.training.Trainer`: torch never enters the window's
 process, and the training shares no interpreter lock with it. Pause, resume and stop
 travel as calls; every Trainer event arrives here as a queued signal; step events only
