@@ -35,12 +35,15 @@ def test_samples_tiles_follow_the_frame_and_the_count(qtbot, window):
         explore.grid.image("probability"), probability_rgb(samples.object_probability[other])
     )
 
-    # a new S, typed: that many samples
+    # a new S, typed in the button's menu: that many samples
+    controls.menu.popup(controls.toggle.mapToGlobal(controls.toggle.rect().bottomLeft()))
+    qtbot.waitUntil(controls.count.isVisible)
     controls.count.setFocus()
-    controls.count.selectAll()
+    controls.count.lineEdit().selectAll()
     with qtbot.waitSignal(explore.posterior.shown, timeout=TIMEOUT_MS) as drawn:
         QTest.keyClicks(controls.count, "16")
         QTest.keyClick(controls.count, Qt.Key.Key_Return)
+    controls.menu.close()
     assert drawn.args[0].z.shape[0] == 16
     assert "S = 16" in explore.grid.title("probability")
 

@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QHBoxLayout, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+    QWidgetAction,
+)
 
 from kvae_studio import colors
 from kvae_studio.app.explore.frame_grid import FrameGrid
@@ -34,7 +42,8 @@ SHOWN_SAMPLES = 4
 
 
 class SamplesControls(QWidget):
-    """The toggle and the number of samples S, in the canvas header."""
+    """The Samples button in the canvas header; its menu holds the number of samples S
+    (in a menu, not beside it: the header must fit a 1024-pixel window)."""
 
     changed = Signal()
 
@@ -45,7 +54,7 @@ class SamplesControls(QWidget):
         self.toggle.setCheckable(True)
         self.toggle.setToolTip(
             "Show where the object could be: posterior samples of the whole sequence\n"
-            "(two tiles under the frames)"
+            "(two tiles under the frames); the arrow sets how many"
         )
         self.count = QSpinBox()
         self.count.setRange(2, 1024)
@@ -53,15 +62,27 @@ class SamplesControls(QWidget):
         self.count.setKeyboardTracking(False)
         self.count.setPrefix("S = ")
         self.count.setToolTip("How many joint samples to draw")
-        self.count.setEnabled(False)
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(8, 4, 8, 4)
+        row.addWidget(QLabel("Samples to draw:"))
+        row.addWidget(self.count)
+        self.menu = QMenu(self.toggle)
+        entry = QWidgetAction(self.menu)
+        entry.setDefaultWidget(holder)
+        self.menu.addAction(entry)
+        self.toggle.setMenu(self.menu)
+        self.toggle.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
         layout.addWidget(self.toggle)
-        layout.addWidget(self.count)
-        self.toggle.toggled.connect(self.count.setEnabled)
         self.toggle.toggled.connect(lambda _: self.changed.emit())
-        self.count.valueChanged.connect(lambda _: self.changed.emit())
+        self.count.valueChanged.connect(self._count_changed)
+
+    def _count_changed(self, _value: int) -> None:
+        self.toggle.setText(f"Samples ({self.count.value()})" if self.enabled else "Samples")
+        if self.enabled:
+            self.changed.emit()
 
     @property
     def enabled(self) -> bool:
