@@ -180,7 +180,7 @@ def measure_stall(app, window, seconds: float) -> tuple[float, int, int]:
     heartbeat.timeout.connect(beat)
     results, computed = [], []
     explore.resultShown.connect(results.append)
-    explore.runner._worker.done.connect(computed.append)  # including overtaken ones
+    explore.runner.computed.connect(computed.append)  # including overtaken ones
     state = {"step": 0, "strokes": 0}
     path = [(3.5 + k * 2.5, 6.5 + (k * 7) % 20) for k in range(10)]
 
@@ -209,7 +209,7 @@ def measure_stall(app, window, seconds: float) -> tuple[float, int, int]:
     painter.stop()
     heartbeat.stop()
     explore.resultShown.disconnect(results.append)
-    explore.runner._worker.done.disconnect(computed.append)
+    explore.runner.computed.disconnect(computed.append)
     while explore.busy:
         app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
     stall = max(gaps) if gaps else float("nan")

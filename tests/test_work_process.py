@@ -152,3 +152,19 @@ def test_close_cancels_what_runs_and_ends_the_child(worker):
     assert not process.alive
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+class Unpicklable:
+    def __reduce__(self):
+        raise MemoryError("no room to pickle")
+
+
+def test_a_task_that_cannot_be_sent_fails_and_leaves_the_process_idle_and_working(worker):
+    process, seen = worker
+    assert seen.ending(process.submit("work_targets:echo", 1)).value == 1
+    unsent = process.submit("work_targets:echo", Unpicklable())
+    failed = seen.ending(unsent)
+    assert isinstance(failed, work.Failed) and "could not be sent" in failed.message
+    assert "MemoryError" in failed.message and "\n" not in failed.message
+    assert process.idle, "no task is left open waiting for an answer that never comes"
+    assert seen.ending(process.submit("work_targets:echo", 2)).value == 2

@@ -79,12 +79,28 @@ class WorkBridge(QObject):
     processStopped = Signal(str)  # the child died with tasks open: one line
     _event = Signal(object)
 
-    def __init__(self, name: str = "kvae-work", threads: int | None = None, parent=None):
+    def __init__(
+        self,
+        name: str = "kvae-work",
+        threads: int | None = None,
+        parent=None,
+        process: work.WorkProcess | None = None,
+        died: str | None = None,
+    ):
+        """A bridge over a new process named `name`, or over `process`, started already
+        (a spare whose imports overlapped the window's)."""
         super().__init__(parent)
         self._tasks: dict[int, Task] = {}
         self._early: dict[int, list] = {}  # events that beat `submit`'s return
         self._event.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
-        self.process = work.WorkProcess(self._event.emit, name=name, threads=threads)
+        self._make = lambda: work.WorkProcess(
+            self._event.emit, name=name, threads=threads, **({} if died is None else {"died": died})
+        )
+        if process is None:
+            process = self._make()
+        else:
+            process.set_listener(self._event.emit)
+        self.process = process
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.close)
@@ -118,6 +134,12 @@ class WorkBridge(QObject):
         if isinstance(event, work.Failed) and not self.process.alive:
             self.processStopped.emit(event.message)
         task.deliver(event)
+
+    def hand_over(self) -> work.WorkProcess:
+        """Give up the process (to a pool of spares, say): the bridge's next `submit`
+        starts a process of its own. The caller now owns the one returned."""
+        process, self.process = self.process, self._make()
+        return process
 
     def release(self) -> None:
         """End the process once its tasks are done, without waiting on the GUI thread."""

@@ -3,7 +3,7 @@
 No torch here: the window uses these request and result types. `run_inference`
 (`services.inference_run`), which the model's process runs, imports it.
 
-Qt-free and run by the worker thread: everything that touches torch or does model maths
+Qt-free and run in the model's process: everything that touches torch or does model maths
 (metrics, covariance ellipses) happens here, so the GUI thread only copies arrays into
 items. A request is a snapshot taken on the GUI thread; the result carries the request's
 masks back, so what is drawn always matches the mask it was computed for.

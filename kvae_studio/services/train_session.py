@@ -83,7 +83,7 @@ class TrainSession:
     def stopped(self) -> bool:
         return self._stopped
 
-    # Runs on the worker thread.
+    # Runs in the training's work process.
     def run(self, ctx: Any = None) -> Iterator[Any]:
         """Yield `Started`, then the Trainer's StepReport/EpochReport/Finished events."""
         req = self.request

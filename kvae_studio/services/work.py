@@ -21,7 +21,10 @@ Policies, stated once here:
 - Every task ends with exactly one of `Finished`, `Failed` or `Cancelled`. A child that
   dies (killed, crashed) ends each of its outstanding tasks with `Failed`, saying so.
 - A child can hold state between tasks (a loaded model, a data set): that is the task
-  functions' business (a module-level cache in the child), not this module's.
+  functions' business (a module-level cache in the child), not this module's. A task may
+  also leave work for the child's idle time (`ctx.idle`, e.g. tabulating a decoder):
+  it runs once no message has come for `IDLE_SECONDS`, and must return as soon as its
+  `stop()` says a task is waiting.
 
 Qt-free, so that it is tested and used headless; the pipe carries only the studio's own
 objects between the studio and its own child.
@@ -44,6 +47,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from kvae_studio.services import cancelled as _cancelled
+
+IDLE_SECONDS = 0.05  # longer than the gaps within a stroke (16 ms at 60 Hz) or a burst
 
 
 # Parent -> child.
@@ -130,6 +135,7 @@ class TaskContext:
         self._min_interval = min_interval
         self._last_progress = 0.0
         self.controls: Any = None  # set by the task: the target of `Call`
+        self.idle: Callable[[Callable[[], bool]], object] | None = None  # see the module
 
     @property
     def cancelled(self) -> bool:
@@ -194,6 +200,7 @@ class _Child:
         self.lock = threading.Lock()
         self.waiting: dict[int, Submit] = {}
         self.running: tuple[Submit, TaskContext] | None = None
+        self.idle_work: Callable[[Callable[[], bool]], object] | None = None
 
     def send(self, message: Any) -> None:
         with self.send_lock, contextlib.suppress(BrokenPipeError, OSError):
@@ -243,7 +250,14 @@ class _Child:
 
     def serve(self) -> None:
         while True:
-            submit = self.queue.get()
+            try:
+                submit = self.queue.get(timeout=None if self.idle_work is None else IDLE_SECONDS)
+            except queue.Empty:  # nothing to do: the last task's idle work, until a message
+                try:
+                    self.idle_work(lambda: not self.queue.empty())
+                except Exception:  # idle work is optional; the next task reports its own
+                    self.idle_work = None
+                continue
             if submit is None:
                 return
             with self.lock:
@@ -253,6 +267,7 @@ class _Child:
                 self.running = (submit, ctx)
             self.send(Started(submit.task))
             ending = run_task(ctx, submit.target, submit.args, submit.kwargs)
+            self.idle_work = ctx.idle
             with self.lock:
                 self.running = None
             if isinstance(ending, Failed) and ending.details:
@@ -286,9 +301,14 @@ class WorkProcess:
     _ids = itertools.count(1)
 
     def __init__(
-        self, on_event: Callable[[Event], None], name: str = "kvae-work", threads: int | None = None
+        self,
+        on_event: Callable[[Event], None],
+        name: str = "kvae-work",
+        threads: int | None = None,
+        died: str = "the work process stopped (exit code {code})",
     ):
         self._on_event = on_event
+        self._died = died
         self._name = name
         self._threads = threads
         self._lock = threading.Lock()
@@ -344,11 +364,27 @@ class WorkProcess:
                         self._superseded.add(other)
                 self._latest[channel] = task
             self._open[task] = channel
-        self._send(Submit(task, target, args, kwargs, channel))
+        try:
+            self._send(Submit(task, target, args, kwargs, channel))
+        except Exception as exc:  # arguments that cannot be pickled (or no memory to)
+            with self._lock:
+                self._open.pop(task, None)
+            message = f"the task could not be sent to the work process: {exc!r}"
+            self._on_event(Failed(task, message, traceback.format_exc()))
         return task
 
     def cancel(self, task: int) -> None:
         self._send(Cancel(task))
+
+    def set_listener(self, on_event: Callable[[Event], None]) -> None:
+        """Pass the events on to `on_event` from now on (a process handed to a new owner)."""
+        self._on_event = on_event
+
+    @property
+    def idle(self) -> bool:
+        """Alive, with no task open."""
+        with self._lock:
+            return self.alive and not self._open
 
     def call(self, task: int, name: str) -> None:
         self._send(Call(task, name))
@@ -386,8 +422,7 @@ class WorkProcess:
             if closing:
                 self._on_event(Cancelled(task))
             else:
-                message = f"the work process stopped (exit code {code})"
-                self._on_event(Failed(task, message))
+                self._on_event(Failed(task, self._died.format(code=code)))
 
     def _pass_on(self, event: Event) -> None:
         ending = isinstance(event, ENDINGS)

@@ -56,3 +56,9 @@ def spin_on_progress(ctx):
     while ctx.progress(0, 1):
         time.sleep(0.001)
     return "should not be reported"
+
+
+def wait_for_path(ctx, path: str):
+    """Hold the process until `path` exists (a test's gate on the tasks queued behind)."""
+    while not os.path.exists(path) and not ctx.cancelled:
+        time.sleep(0.005)

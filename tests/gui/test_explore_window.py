@@ -175,43 +175,28 @@ def test_presets_set_the_expected_masks(qtbot, window):
     assert explore.metrics.metrics.frames == 20  # the band leaves no frame seen whole
 
 
-def test_rapid_edits_end_on_the_last_edit_with_no_stale_frame(qtbot, window, monkeypatch):
-    import threading
-
+def test_rapid_edits_end_on_the_last_edit_with_no_stale_frame(qtbot, window, tmp_path):
+    """Edits made while the model's process is busy: only the last is computed and shown."""
     from kvae_studio.services.inference import InferenceRequest
     from kvae_studio.services.inference_run import run_inference
 
-    gate, calls, waits = threading.Event(), [], []
     explore = window.explore
-    backend = explore.runner._worker.backend
-    send, receive = backend._send_request, backend.receive
-
-    def counted(request):  # every request that reaches the model's process
-        calls.append(request.seq)
-        send(request)
-
-    def held_first(request, superseded=None):  # the first edit's answer comes "late"
-        waits.append(request.seq)
-        if len(waits) == 1:
-            gate.wait(10)
-        return receive(request, superseded)
-
-    monkeypatch.setattr(backend, "_send_request", counted)
-    monkeypatch.setattr(backend, "receive", held_first)
-    strip = explore.filmstrip
-    shown = []
+    gate = tmp_path / "open"
+    held = explore.runner._bridge.submit("job_targets:wait_for_path", str(gate))  # busy
+    computed, shown = [], []
+    explore.runner.computed.connect(lambda result: computed.append(result.seq))
     explore.resultShown.connect(shown.append)
-    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(16).center())
-    qtbot.waitUntil(lambda: len(waits) == 1)
-    for t in (17, 18, 19, 17, 2):  # while the model is busy with the first edit
+    strip = explore.filmstrip
+    for t in (16, 17, 18, 19, 17, 2):  # queued behind the held task, each newer than the last
         QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.thumb_rect(t).center())
     assert explore.busy and explore.busy_label.isVisibleTo(explore)
     last_seq = explore.runner.latest_seq
-    gate.set()
+    gate.touch()
+    qtbot.waitUntil(lambda: held.done, timeout=RESULT_TIMEOUT_MS)
     wait_idle(qtbot, window)
     assert not explore.busy_label.isVisibleTo(explore)
-    assert calls == [calls[0], last_seq], "edits in between were never computed"
-    assert [r.seq for r in shown] == [last_seq], "the first edit's result was dropped"
+    assert computed == [last_seq], "edits in between were never computed"
+    assert [r.seq for r in shown] == [last_seq]
     expected = hidden_planning()
     expected[[16, 18, 19, 2]] = True
     assert np.array_equal(explore.mask.hidden, expected)

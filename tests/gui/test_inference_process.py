@@ -1,9 +1,12 @@
 """The model's own process and the roll-out cache, without Qt: same numbers as in-process,
-failures reported in one line, a killed child replaced, stale requests cut short."""
+failures reported in one line, a killed process replaced, overtaken requests cut short,
+models sent once and then named."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import queue
 import signal
 
 import numpy as np
@@ -11,11 +14,8 @@ import pytest
 import torch
 from window_helpers import request
 
-from kvae_studio.services.inference_process import (
-    CHILD_THREADS,
-    InferenceProcess,
-    InferenceProcessError,
-)
+from kvae_studio.services import inference_process, work
+from kvae_studio.services.inference_process import CHILD_THREADS, INFER, ModelSpecs
 from kvae_studio.services.inference_run import run_inference
 from model.config import KVAEConfig
 from model.imputation import ImputeMemo, generate
@@ -23,11 +23,66 @@ from model.kvae import KVAE
 from model.masks import planning_mask
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+TIMEOUT = 120
+
+
+class Failure(Exception):
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class Backend:
+    """The model's process driven as the runner drives it, without Qt: one request at a
+    time, or several submitted at once (`submit`, then `answer`)."""
+
+    def __init__(self, process: work.WorkProcess | None = None) -> None:
+        self.events: queue.Queue = queue.Queue()
+        self.process = process or inference_process.take_spare() or inference_process.new_process()
+        self.process.set_listener(self.events.put)
+        self.specs = ModelSpecs()
+        self.sent: dict[int, object] = {}
+        self.endings: dict[int, work.Event] = {}
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def submit(self, req) -> int:
+        spec = self.specs.spec(req.model, self.process.start().pid)
+        task = self.process.submit(
+            INFER, spec, req.seq, req.images, req.frame_visible, req.pixel_visible,
+            channel="explore",
+        )  # fmt: skip
+        self.sent[task] = req
+        return task
+
+    def answer(self, task: int):
+        while task not in self.endings:  # endings may come in any order: keep them all
+            event = self.events.get(timeout=TIMEOUT)
+            if isinstance(event, work.ENDINGS):
+                self.endings[event.task] = event
+        event = self.endings.pop(task)
+        if isinstance(event, work.Cancelled):
+            return None, 0
+        if isinstance(event, work.Failed):
+            raise Failure(event.message, event.details)
+        result, threads = event.value
+        req = self.sent[task]
+        echo = {"images": req.images, "frame_visible": req.frame_visible,
+                "pixel_visible": req.pixel_visible}  # fmt: skip
+        return dataclasses.replace(result, **echo), threads
+
+    def run(self, req):
+        return self.answer(self.submit(req))
+
+    def close(self) -> None:
+        inference_process.give_back(self.process)
 
 
 @pytest.fixture
 def backend():
-    process = InferenceProcess()
+    process = Backend()
     yield process
     process.close()
 
@@ -57,9 +112,6 @@ def test_the_child_gives_what_run_inference_gives_here(backend, model, images):
         result, threads = backend.run(req)
         assert result.seq == req.seq and threads == CHILD_THREADS
         assert_same_result(result, run_inference(req))
-        # what the window sent does not travel back: the result carries the request's own
-        assert result.images is req.images and result.frame_visible is req.frame_visible
-        assert result.pixel_visible is req.pixel_visible
 
 
 def test_another_model_is_sent_before_its_first_request(backend, model, images):
@@ -74,7 +126,7 @@ def test_another_model_is_sent_before_its_first_request(backend, model, images):
 
 def test_a_failure_in_the_child_is_one_line_and_the_child_keeps_serving(backend, model, images):
     wrong = np.zeros((20, 16, 16), np.float32)  # the model wants 32 x 32
-    with pytest.raises(InferenceProcessError) as err:
+    with pytest.raises(Failure) as err:
         backend.run(request(model, wrong, np.ones(20)))
     assert "\n" not in str(err.value) and str(err.value)
     pid = backend.pid
@@ -86,54 +138,10 @@ def test_a_killed_child_is_reported_and_replaced_on_the_next_request(backend, mo
     backend.run(request(model, images, planning_mask(20)))
     old = backend.pid
     os.kill(old, signal.SIGKILL)
-    with pytest.raises(InferenceProcessError, match="inference process stopped"):
+    with pytest.raises(Failure, match="inference process stopped"):
         backend.run(request(model, images, planning_mask(20), seq=2))
     result, _ = backend.run(request(model, images, planning_mask(20), seq=3))
     assert result.seq == 3 and backend.pid not in (None, old)
-
-
-def test_sending_at_once_needs_a_ready_child_and_leaves_a_dead_one_to_be_reported(
-    backend, model, images
-):
-    first = request(model, images, planning_mask(20))
-    assert not backend.send_now(first), "no child yet, and none holding this model"
-    backend.run(first)
-    second = request(model, images, planning_mask(20), seq=2)
-    assert backend.send_now(second)
-    assert not backend.send_now(request(model, images, planning_mask(20), seq=3)), "busy"
-    result, _ = backend.receive(second)
-    assert result.seq == 2
-    old = backend.pid
-    os.kill(old, signal.SIGKILL)
-    fourth = request(model, images, planning_mask(20), seq=4)
-    with pytest.raises(InferenceProcessError, match="inference process stopped"):
-        if backend.send_now(fourth):  # the kernel may still take the bytes of a dying child
-            backend.receive(fourth)
-        else:
-            backend.run(request(model, images, planning_mask(20), seq=5))
-    result, _ = backend.run(request(model, images, planning_mask(20), seq=6))
-    assert result.seq == 6 and backend.pid not in (None, old)
-
-
-def test_a_request_overtaken_while_it_runs_comes_back_skipped(backend, model, images):
-    backend.run(request(model, images, planning_mask(20)))  # warm: the model is there
-    result, _ = backend.run(request(model, images, planning_mask(20), seq=2), lambda: True)
-    assert result is None
-
-
-def test_a_healthy_child_is_kept_for_the_next_handle(model, images):
-    first = InferenceProcess()
-    first.run(request(model, images, planning_mask(20)))
-    pid = first.pid
-    first.close()
-    second = InferenceProcess()
-    try:
-        second.start()
-        assert second.pid == pid
-        result, _ = second.run(request(model, images, planning_mask(20), seq=2))
-        assert_same_result(result, run_inference(request(model, images, planning_mask(20))))
-    finally:
-        second.close()
 
 
 def test_the_memo_reuses_a_roll_out_only_where_the_start_decides_it(model, images):
@@ -160,32 +168,6 @@ def test_the_memo_reuses_a_roll_out_only_where_the_start_decides_it(model, image
     assert memo.hits["rollout"] == 1, "a stochastic roll-out is never reused"
 
 
-def test_an_answer_left_behind_is_skipped_and_a_busy_child_is_never_a_spare(backend, model, images):
-    backend.run(request(model, images, planning_mask(20)))  # the model is there
-    child = backend._child
-    # A request whose answer nobody read (its parent stopped waiting), then a new one.
-    child.send(("infer", 41, images, planning_mask(20), None))
-    result, _ = backend.run(request(model, images, np.ones(20), seq=42))
-    assert result.seq == 42 and result.metrics.frames == 0
-    child.busy = True  # as when the window closes while an answer is still out
-    backend.close()
-    assert not child.alive, "a child with an answer outstanding is stopped, not kept"
-
-
-def test_a_model_the_child_cannot_rebuild_is_said_on_every_request_until_another(
-    backend, model, images
-):
-    backend.run(request(model, images, planning_mask(20)))
-    child = backend._child
-    child.send(("model", '{"K": "three"}', b"not safetensors"))  # as if it came broken
-    with pytest.raises(InferenceProcessError, match="could not be rebuilt") as err:
-        backend.run(request(model, images, planning_mask(20), seq=2))
-    assert "Traceback" in err.value.details and "\n" not in str(err.value)
-    child.model = None  # the next request sends the model again
-    result, _ = backend.run(request(model, images, planning_mask(20), seq=3))
-    assert result.seq == 3 and backend.pid == child.process.pid
-
-
 def test_a_model_reference_is_loaded_by_the_child_and_computes_the_same(backend, images):
     """A file or an untrained model travels as a reference (the window holds no weights):
     the child's answers equal those of the model loaded here."""
@@ -199,7 +181,6 @@ def test_a_model_reference_is_loaded_by_the_child_and_computes_the_same(backend,
         (model_ref_of_file(path), load_model(path).eval()),
         (ModelRef(KVAEConfig(), None, 3), fresh_model(KVAEConfig(), 3)),
     ):
-        assert ref.message()[0] in ("model_file", "model_fresh")
         req = request(ref, images, planning_mask(20))
         result, _ = backend.run(req)
         assert_same_result(result, run_inference(request(loaded, images, req.frame_visible)))
@@ -213,6 +194,57 @@ def test_a_reference_whose_weights_cannot_be_read_is_one_line(backend, images, t
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(data[: len(data) - 1000])  # the header is whole, the weights are not
     ref = model_ref_of_file(broken)
-    with pytest.raises(InferenceProcessError, match="could not be rebuilt") as err:
+    with pytest.raises(Failure, match="could not be rebuilt") as err:
         backend.run(request(ref, images, planning_mask(20)))
     assert "\n" not in str(err.value)
+
+
+def test_a_model_object_travels_once_per_process_then_by_its_token(backend, model, images):
+    specs = ModelSpecs()
+    first = specs.spec(model, 11)
+    assert first[0] == "payload" and specs.spec(model, 11) == ("token", first[1])
+    assert specs.spec(model, 12)[0] == "payload", "a new process has not seen it"
+    for seq in (1, 2):  # the second request names the model by its token: same answer
+        result, _ = backend.run(request(model, images, planning_mask(20), seq=seq))
+        assert_same_result(result, run_inference(request(model, images, planning_mask(20))))
+
+
+def test_requests_overtaken_by_a_newer_one_never_answer(backend, model, images):
+    """Sent back to back on one channel: the older ones are cancelled (the running one
+    after its imputation, the waiting ones before they start); only the newest answers."""
+    backend.run(request(model, images, planning_mask(20)))  # warm: the model is there
+    tasks = [backend.submit(request(model, images, planning_mask(20), seq=s)) for s in (2, 3, 4)]
+    answers = [backend.answer(task) for task in tasks]
+    assert [a[0] is None for a in answers] == [True, True, False]
+    assert answers[2][0].seq == 4
+
+
+def test_a_healthy_idle_process_is_kept_for_the_next_runner_and_a_busy_one_is_not(model, images):
+    first = Backend()
+    first.run(request(model, images, planning_mask(20)))
+    pid = first.pid
+    first.close()
+    second = Backend(inference_process.take_spare())
+    try:
+        assert second.pid == pid
+        result, _ = second.run(request(model, images, planning_mask(20), seq=2))
+        assert_same_result(result, run_inference(request(model, images, planning_mask(20))))
+        second.submit(request(model, images, planning_mask(20), seq=3))  # left open
+        second.close()
+        assert inference_process.take_spare() is None, "a process with a task open is stopped"
+    finally:
+        second.process.close()
+
+
+def test_a_model_the_process_cannot_rebuild_is_one_line_and_others_still_work(
+    backend, model, images
+):
+    backend.run(request(model, images, planning_mask(20)))
+    broken = ("payload", 10_000, '{"K": "three"}', b"not safetensors")  # as if it came broken
+    task = backend.process.submit(INFER, broken, 2, images, planning_mask(20), None)
+    backend.sent[task] = request(model, images, planning_mask(20), seq=2)
+    with pytest.raises(Failure, match="could not be rebuilt") as err:
+        backend.answer(task)
+    assert "Traceback" in err.value.details and "\n" not in str(err.value)
+    result, _ = backend.run(request(model, images, planning_mask(20), seq=3))
+    assert result.seq == 3

@@ -10,6 +10,7 @@ import torch
 from window_helpers import RESULT_TIMEOUT_MS
 
 from kvae_studio.app.worker import INFERENCE_THREADS, InferenceRunner
+from kvae_studio.services.model_ref import ModelRef
 
 
 def test_worker_runs_on_its_own_thread_count_and_leaves_the_default(qtbot, model):
@@ -69,49 +70,45 @@ def test_a_killed_model_process_is_reported_and_the_next_edit_recovers(qtbot, wi
     assert explore.result.frame_visible[17] == 0 and explore.result.frame_visible[18] == 0
 
 
-def test_a_free_process_gets_the_request_from_the_gui_thread_before_any_event(qtbot, model):
-    """The request leaves inside `submit` when the model's process is free (and holds the
-    model), so the window's drawing of the edit does not delay it; otherwise the worker
-    thread sends it, and a burst while one is out still costs one more inference."""
-    runner = InferenceRunner()
-    backend = runner._worker.backend
-    try:
-        images = np.zeros((20, 32, 32), np.float32)
-        visible = np.ones(20, np.float32)
-        with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS):
-            runner.submit(model, images, visible, None)  # a new model: the worker sends it
-        sent = []
-        send = backend._send_request
-        backend._send_request = lambda request: (sent.append(threading.get_ident()), send(request))
-        with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS) as got:
-            first = runner.submit(model, images, visible * 0, None)
-            assert sent == [threading.get_ident()], "sent on this thread, inside submit"
-            runner.submit(model, images, visible, None)  # while the first is out: waits
-            last = runner.submit(model, images, visible, None)  # replaces the waiting one
-            assert len(sent) == 1
-        qtbot.waitUntil(lambda: not runner.busy, timeout=RESULT_TIMEOUT_MS)
-        assert got.args[0].seq == last and first < last
-        assert len(sent) == 2 and sent[1] != threading.get_ident(), "the worker sent the last"
-    finally:
-        runner.shutdown()
-
-
-def test_a_request_the_gui_thread_cannot_send_goes_by_the_worker(qtbot, model):
-    """An unexpected error while sending from the GUI thread must not leave the runner
-    waiting for an answer that never comes."""
+def test_a_burst_of_edits_answers_once_with_the_newest(qtbot, model):
+    """Requests sent back to back (faster than the model answers): the view hears one
+    answer, the newest request's, and is busy until it comes."""
     runner = InferenceRunner()
     try:
         images, visible = np.zeros((20, 32, 32), np.float32), np.ones(20, np.float32)
         with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS):
-            runner.submit(model, images, visible, None)
+            runner.submit(model, images, visible, None)  # warm: the model is in the process
+        answers = []
+        runner.resultReady.connect(answers.append)
+        burst = [runner.submit(model, images, visible * (i % 2), None) for i in range(5)]
+        assert runner.busy
+        qtbot.waitUntil(lambda: not runner.busy, timeout=RESULT_TIMEOUT_MS)
+        assert [a.seq for a in answers] == [burst[-1]]
+        assert answers[0].frame_visible.sum() == 0, "the newest request's own mask"
+    finally:
+        runner.shutdown()
 
-        def broken(request):
-            raise MemoryError("no room to pickle")
 
-        runner._worker.backend.send_now = broken
+class UnsendableRef(ModelRef):
+    """A model reference the pipe cannot carry (as if pickling ran out of memory)."""
+
+    def __reduce__(self):
+        raise MemoryError("no room to pickle")
+
+
+def test_a_request_that_cannot_be_sent_is_a_failure_and_the_runner_keeps_working(qtbot, model):
+    """An unexpected error while sending must not leave the runner waiting for an answer
+    that never comes."""
+    runner = InferenceRunner()
+    try:
+        images, visible = np.zeros((20, 32, 32), np.float32), np.ones(20, np.float32)
+        unsendable = UnsendableRef(model.config)
+        with qtbot.waitSignal(runner.failed, timeout=RESULT_TIMEOUT_MS) as failed:
+            runner.submit(unsendable, images, visible, None)
+        assert "could not be sent" in failed.args[0]
+        qtbot.waitUntil(lambda: not runner.busy, timeout=RESULT_TIMEOUT_MS)
         with qtbot.waitSignal(runner.resultReady, timeout=RESULT_TIMEOUT_MS) as got:
             seq = runner.submit(model, images, visible, None)
         assert got.args[0].seq == seq
-        qtbot.waitUntil(lambda: not runner.busy, timeout=RESULT_TIMEOUT_MS)
     finally:
         runner.shutdown()

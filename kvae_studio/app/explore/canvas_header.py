@@ -42,7 +42,7 @@ class CanvasHeader(QWidget):
         self.busy_label.setVisible(False)
         self.timing_label = QLabel()
         self.timing_label.setStyleSheet(f"color: {theme.MUTED};")
-        self.timing_label.setToolTip("Time the model took for the last update (worker thread)")
+        self.timing_label.setToolTip("Time the model took for the last update (in its own process)")
 
         layout = QHBoxLayout(self)
         self._layout = layout
