@@ -2,10 +2,15 @@
 
 The format is an ``.npz`` archive holding ``images``, float32 (sequences, T, H, W) in [0, 1],
 and, where the scene has one ball, ``state``, float32 (sequences, T, 4) = x, y, vx, vy.
+Files the studio makes also hold ``scene``: a 0-d unicode array of JSON, an object saying
+what made the sequences (``{"scene": "box", "parameters": {...}, ...}``; the studio's
+`kvae_studio.sim.scene_record` writes and reads it), so that a model trained on them can
+say which world it learned. Older files and other tools' files have none.
 
 Reading is lenient where the meaning is clear and says what it did in ``notes``:
 
 - keys that need pickle (the original pong files' ``controls``) and unknown keys are skipped;
+- a ``scene`` that is not a JSON object (or needs pickle) is skipped with a note;
 - ``images`` of another dtype are converted to float32; values above 1 are scaled into
   [0, 1]: by 65793 for the original pong files (packed RGB / 255), by 255 for 8-bit data,
   else by the maximum;
@@ -26,8 +31,10 @@ a model. The archive's defences live in `model.npz_archive`, the arrays' rules i
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +47,7 @@ from model.npz_archive import (
     read_header,
 )
 from model.sequence_values import checked_state, normalised_images
-from model.sequence_writer import SequenceWriter, save_sequences
+from model.sequence_writer import SCENE_KEY, SequenceWriter, save_sequences
 
 __all__ = [
     "ArrayInfo",
@@ -51,6 +58,7 @@ __all__ = [
     "length_problem",
     "list_arrays",
     "load_sequences",
+    "read_scene_info",
     "save_sequences",
 ]
 
@@ -60,12 +68,30 @@ class SequenceData:
     """Sequences read from a file.
 
     ``images`` (N, T, H, W) float32 in [0, 1]; ``state`` (N, T, 4) float32 = x, y, vx, vy, or
-    None; ``notes`` say what was skipped or converted while reading.
+    None; ``notes`` say what was skipped or converted while reading; ``scene_info`` what
+    made the sequences (the file's ``scene`` object), None where the file does not say.
     """
 
     images: np.ndarray
     state: np.ndarray | None = None
     notes: tuple[str, ...] = ()
+    scene_info: dict[str, Any] | None = None
+
+    @property
+    def scene(self) -> str | None:
+        """The name of the scene that made the sequences ("box"), where the file says."""
+        return None if self.scene_info is None else self.scene_info["scene"]
+
+    @property
+    def scene_parameters(self) -> dict[str, Any] | None:
+        """The scene's parameters the sequences were simulated with, where the file says
+        (JSON's lists as tuples, the parameters' own type: a polygon's corners)."""
+        if self.scene_info is None:
+            return None
+        parameters = self.scene_info.get("parameters")
+        if not isinstance(parameters, dict):
+            return None
+        return {name: _tuples(value) for name, value in parameters.items()}
 
     @property
     def num_sequences(self) -> int:
@@ -99,7 +125,7 @@ def load_sequences(path: str | os.PathLike) -> SequenceData:
             raise DatasetError(f"{path}: no 'images' array (arrays in the file: {keys})")
         infos = {key: read_header(path, archive, entry) for key, entry in entries.items()}
         for key, info in infos.items():
-            if key in ("images", "state"):
+            if key in ("images", "state", SCENE_KEY):
                 continue
             if info.needs_pickle:
                 notes.append(f"skipped key {key!r}: object array needs pickle")
@@ -115,7 +141,53 @@ def load_sequences(path: str | os.PathLike) -> SequenceData:
             else:
                 raw = read_array(path, archive, entries["state"], infos["state"])
                 state = checked_state(path, raw, images.shape, notes)
-    return SequenceData(images=images, state=state, notes=tuple(notes))
+        scene = None
+        if SCENE_KEY in entries:
+            scene = _scene_info(path, archive, entries[SCENE_KEY], infos[SCENE_KEY], notes)
+    return SequenceData(images=images, state=state, notes=tuple(notes), scene_info=scene)
+
+
+def read_scene_info(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The ``scene`` object of a sequence file without reading its frames; None when the
+    file has none or cannot be read (the caller then knows nothing of its scene)."""
+    try:
+        with open_archive(path) as archive:
+            entry = array_entries(archive).get(SCENE_KEY)
+            if entry is None:
+                return None
+            return _scene_info(path, archive, entry, read_header(path, archive, entry), [])
+    except DatasetError:
+        return None
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+_MAX_SCENE_BYTES = 1 << 20
+"""A scene's description is a few hundred bytes; a larger one is not read."""
+
+
+def _scene_info(path, archive, entry: str, info: ArrayInfo, notes: list[str]) -> dict | None:
+    """The file's ``scene`` object, or None with a note saying why it was skipped."""
+    if info.needs_pickle:
+        notes.append(f"skipped key {SCENE_KEY!r}: object array needs pickle")
+        return None
+    size = int(np.prod(info.shape)) * np.dtype(info.dtype).itemsize
+    if info.shape != () or np.dtype(info.dtype).kind != "U" or size > _MAX_SCENE_BYTES:
+        what = f"{info.dtype} {info.shape}"
+        notes.append(f"ignored key {SCENE_KEY!r}: not a scene description ({what})")
+        return None
+    text = str(read_array(path, archive, entry, info)[()])  # a corrupt entry: DatasetError
+    try:
+        scene = json.loads(text)
+    except ValueError:
+        notes.append(f"ignored key {SCENE_KEY!r}: not JSON")
+        return None
+    if not isinstance(scene, dict) or not isinstance(scene.get("scene"), str):
+        notes.append(f"ignored key {SCENE_KEY!r}: not a scene description (no scene name)")
+        return None
+    return scene
 
 
 def frames_problem(shape: tuple[int, ...], frame_size: int | None = None) -> str | None:

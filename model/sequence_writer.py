@@ -7,11 +7,13 @@ machinery has nothing to do with reading. `model.data` re-exports both names.
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +23,8 @@ from model.temp_files import remove_stale, temporary_path
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _COMPRESS_LEVEL = 3  # about as fast as level 1 on these frames and twice as small
+SCENE_KEY = "scene"
+"""The array that says which scene, with which parameters, made a file's sequences."""
 DEFLATE_MAX_RATIO = 1032
 """No deflate stream is smaller than 1/1032 of what it holds (its longest match, 258
 bytes, costs at least 2 bits): the bound under which a file cannot fit, whatever it holds."""
@@ -32,12 +36,14 @@ def save_sequences(
     state: np.ndarray | None = None,
     *,
     compress: bool = True,
+    scene: dict[str, Any] | None = None,
 ) -> None:
-    """Write sequences in the original format, atomically; DatasetError for invalid arrays."""
+    """Write sequences in the original format, atomically; DatasetError for invalid arrays.
+    `scene`: what made them (`SequenceWriter.finish`)."""
     images = np.asarray(images)
     with SequenceWriter(path, images.shape, compress=compress) as writer:
         writer.write(images)
-        writer.finish(state)
+        writer.finish(state, scene=scene)
 
 
 def least_file_bytes(shape: tuple[int, ...], *, compress: bool = True) -> int:
@@ -107,8 +113,14 @@ class SequenceWriter:
         self._pending = self._worker.submit(self._images.write, memoryview(data).cast("B"))
         self.written += len(images)
 
-    def finish(self, state: np.ndarray | None = None) -> None:
-        """Write ``state`` (N, T, 4) if given and move the file into place."""
+    def finish(
+        self, state: np.ndarray | None = None, *, scene: dict[str, Any] | None = None
+    ) -> None:
+        """Write ``state`` (N, T, 4) and ``scene`` if given, and move the file into place.
+
+        ``scene`` describes what made the sequences (the simulator's scene and parameters):
+        a JSON object kept as ``scene``, a 0-d unicode array that ``np.load`` reads without
+        pickle. Keys are sorted, so the same description gives the same bytes."""
         if self.written != self.shape[0]:
             raise DatasetError(
                 f"{self.path}: wrote {self.written} of {self.shape[0]} announced sequences"
@@ -122,6 +134,7 @@ class SequenceWriter:
                 )
             if not np.issubdtype(state.dtype, np.number) or not np.isfinite(state).all():
                 raise DatasetError(f"{self.path}: state must hold finite numbers")
+        described = None if scene is None else _scene_array(self.path, scene)
         self._wait()
         self._worker.shutdown()
         try:  # the last of the frames, the state and the archive's index reach the disk here
@@ -130,6 +143,10 @@ class SequenceWriter:
                 info = _zip_info("state", self._zip.compression)
                 with self._zip.open(info, "w", force_zip64=True) as f:
                     np.lib.format.write_array(f, state.astype("<f4"), allow_pickle=False)
+            if described is not None:
+                info = _zip_info(SCENE_KEY, self._zip.compression)
+                with self._zip.open(info, "w") as f:
+                    np.lib.format.write_array(f, described, allow_pickle=False)
             self._zip.close()
             os.replace(self._tmp, self.path)
         except OSError as err:
@@ -163,6 +180,18 @@ class SequenceWriter:
     def __exit__(self, *exc) -> None:
         if self._tmp.exists():
             self.abort()
+
+
+def _scene_array(path: Path, scene: dict[str, Any]) -> np.ndarray:
+    """The scene's description as a 0-d unicode array of JSON; DatasetError if it is not a
+    JSON object."""
+    if not isinstance(scene, dict):
+        raise DatasetError(f"{path}: the scene must be described by a JSON object")
+    try:
+        text = json.dumps(scene, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise DatasetError(f"{path}: the scene's description is not JSON ({err})") from None
+    return np.array(text)
 
 
 def _zip_info(key: str, compression: int) -> zipfile.ZipInfo:

@@ -137,6 +137,34 @@ def describe(path, arrays, data) -> str:
             )
         )
         lines.append(f"  state:   {ranges}")
+    lines.append(f"  scene:   {_scene_text(data.scene_info)}")
     for j, note in enumerate(data.notes):
         lines.append(("  notes:   " if j == 0 else "           ") + note)
     return "\n".join(shown(line) for line in lines)
+
+
+def _scene_text(info) -> str:
+    """What made the sequences, as the file says: the scene, the parameters that differ
+    from its defaults (by their option names), and how it was drawn."""
+    from kvae_studio.sim.scene_record import SceneRecord, overrides_of, value_text
+
+    if info is None:
+        return "not recorded (a file not made by the studio, or made before it said)"
+    record = SceneRecord.from_json(info)
+    if record is None:
+        return f"{info.get('scene')} (its parameters cannot be read)"
+    try:
+        changed = overrides_of(record.params())
+    except ValueError as err:
+        return f"{record.scene} (its parameters are refused: {err})"
+    parts = [record.scene]
+    parts.append(
+        ", ".join(f"{name} {value_text(value)}" for name, value in changed)
+        + " (the rest the scene's defaults)"
+        if changed
+        else "the scene's default parameters"
+    )
+    parts += ["legacy physics"] if record.legacy_physics else []
+    parts += ["rotation marker"] if record.rotation_marker else []
+    parts += [f"seed {record.seed}"] if record.seed is not None else []
+    return ", ".join(parts)

@@ -28,9 +28,10 @@ def register(subparsers) -> None:
         "simulate",
         help="make a data set of one of the paper's scenes (.npz)",
         description="Simulate a scene of the paper and write its frames and ball state in the "
-        "original .npz format. Lengths and speeds are in units of the paper's 32-pixel "
-        "frame; --size only changes the resolution. Positions: x = column, y = row, row 0 "
-        "at the top.",
+        "original .npz format, with the scene and its parameters (shown by `kvae-studio "
+        "info`; a model trained on the file records them). Lengths and speeds are in units "
+        "of the paper's 32-pixel frame; --size only changes the resolution. Positions: "
+        "x = column, y = row, row 0 at the top.",
     )
     p.add_argument("scene", choices=list(SCENES), help="which scene")
     p.add_argument(
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kvae_studio.commands.progress import count_to, progress_bar
     from kvae_studio.sim import iter_batches, scene_params
+    from kvae_studio.sim.scene_record import record_of
     from model.data import DatasetError, SequenceWriter
 
     overrides = given_fields(args, _PREFIX)
@@ -116,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
             ):
                 writer.write(batch.images)
                 state[batch.start : batch.start + len(batch.state)] = batch.state
-            writer.finish(state)
+            record = record_of(params, args.legacy_physics, args.rotation_marker, args.seed)
+            writer.finish(state, scene=record.to_json())
     except DatasetError as err:
         bar.close()
         return _error(f"{err}; nothing written", status=1)

@@ -10,6 +10,7 @@ never leaves the document half-changed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,7 +31,7 @@ from kvae_studio.document.sources import (
     source_from_dict,
     source_to_dict,
 )
-from kvae_studio.services.model_card import dataset_scene, model_scene
+from kvae_studio.services.model_card import dataset_scene, model_data_record, model_scene
 from kvae_studio.services.resources import shipped_model, shipped_scene
 from model.data import frames_problem
 from model.model_file import stored_summary
@@ -84,6 +85,7 @@ class ExploreDocument:
         self.mask = MaskModel(*images.shape)
         self.mask.listeners.append(self._forward_mask_event)
         self._swapping = False
+        self._records: dict[str, Any] = {}  # each model file's training data, read once
         self._state = ExploreState(
             model.eval(), model_path, images, OtherSource("empty"), None,
             self.mask.hidden, self.mask.occluded, 0, model_summary=stored_summary(model_path),
@@ -135,15 +137,58 @@ class ExploreDocument:
 
     @property
     def sequence_scene(self) -> str | None:
-        """The scene of the sequence on screen, where known (a dataset: by its name)."""
+        """The scene of the sequence on screen, where known (a dataset: as its file says,
+        else by its name)."""
         if isinstance(self.source, DatasetSource):
-            return dataset_scene(self.source.path)
+            data = self.dataset
+            return getattr(data, "scene", None) or dataset_scene(self.source.path)
         return self.source.scene if isinstance(self.source, SceneSource) else None
 
     @property
     def model_scene(self) -> str | None:
-        """The scene the model was trained on, where its file says."""
-        return None if self.model_path is None else model_scene(self.model_summary)
+        """The scene the model was trained on, where its file (or its run's data) says."""
+        if self.model_path is None:
+            return None
+        record = self.model_record
+        return model_scene(self.model_summary) or (record.scene if record else None)
+
+    @property
+    def model_record(self) -> Any:
+        """The scene and parameters of the model's training data (a `SceneRecord`), where
+        known: data the studio made says them (`services.model_card.model_data_record`)."""
+        path = self.model_path
+        if path is None:
+            return None
+        if self._records.get(path, False) is False:
+            self._records[path] = model_data_record(path, self.model_summary)
+        return self._records[path]
+
+    def sequence_values(self) -> dict[str, Any] | None:
+        """Every scene parameter the sequence on screen was simulated with, where known:
+        a simulated one's, or a dataset's that records them."""
+        from kvae_studio.sim import scene_params
+
+        source = self.source
+        if isinstance(source, SceneSource):
+            try:
+                params = scene_params(source.scene, **dict(source.parameters))
+            except ValueError:
+                return None
+            return {name: getattr(params, name) for name in params.__dataclass_fields__}
+        if isinstance(source, DatasetSource) and self.dataset is not None:
+            return getattr(self.dataset, "scene_parameters", None)
+        return None
+
+    def parameter_mismatch(self) -> list[tuple[str, Any, Any]]:
+        """(name, on screen, in training) for each parameter of motion in which the
+        sequence differs from the model's training data, when both are known and of one
+        scene ([] otherwise: a scene of its own is said apart)."""
+        from kvae_studio.sim.scene_record import differences
+
+        record, shown = self.model_record, self.sequence_values()
+        if record is None or shown is None or self.sequence_scene != record.scene:
+            return []
+        return differences(shown, record.values)
 
     def snapshot(self) -> ExploreState:
         """The whole document as one value (masks copied), to keep or to put back."""
@@ -232,8 +277,8 @@ class ExploreDocument:
         dataset_path: str | None = None,
     ) -> None:
         """Show a new sequence (T, H, W), with another model if given. Masks: as given,
-        else kept if the shape allows, else the paper's planning mask. The undo history
-        starts afresh."""
+        else kept if the shape allows (with their undo history), else the paper's planning
+        mask (the history starts afresh)."""
         self.swap(self._sequence_state(images, source, state, hidden, occluded, frame,
                                        model, model_path, dataset, dataset_path))  # fmt: skip
 
@@ -241,16 +286,36 @@ class ExploreDocument:
         self, scene: str, seed: int, steps: int | None = None, marker: bool = False,
         model: Any = None, model_path: str | None = None,
     ) -> None:  # fmt: skip
-        """Simulate one sequence of `scene` at the model's frame size and show it."""
+        """Simulate one sequence of `scene` at the model's frame size and show it: with
+        the parameters (and physics) of the model's training data when that data was of
+        this scene and says them, else with the scene's defaults."""
         from kvae_studio.sim import scene_params, simulate
+        from kvae_studio.sim.scene_record import RESOLUTION_ONLY, overrides_of
 
         model = model if model is not None else self.model
-        params = scene_params(scene, size=model.config.frame_size)
-        steps = steps or (self.steps if self.steps > 1 else 20)
-        images, state = simulate(params, 1, steps, seed=seed, marker=bool(marker))
-        source = SceneSource(scene, int(seed), bool(marker))
         path = model_path if model is not self.model else self.model_path
+        record = self._record_of(path, model is self.model)
+        size = model.config.frame_size
+        legacy = False
+        params = scene_params(scene, size=size)
+        if record is not None and record.scene == scene:
+            with contextlib.suppress(ValueError):  # one this simulator refuses: the defaults
+                params, legacy = record.params(size=size), record.legacy_physics
+        steps = steps or (self.steps if self.steps > 1 else 20)
+        images, state = simulate(params, 1, steps, seed=seed, legacy=legacy, marker=bool(marker))
+        changed = tuple((k, v) for k, v in overrides_of(params) if k not in RESOLUTION_ONLY)
+        source = SceneSource(scene, int(seed), bool(marker), changed, legacy)
         self.set_sequence(images[0], source, state[0], model=model, model_path=path)
+
+    def _record_of(self, path: str | None, current: bool) -> Any:
+        """The training data's record of the model at `path` (the one on screen or not)."""
+        if current:
+            return self.model_record
+        if path is None:
+            return None
+        if self._records.get(path, False) is False:
+            self._records[path] = model_data_record(path, stored_summary(path))
+        return self._records[path]
 
     def show_dataset(self, data: Any, path: str, index: int = 0) -> None:
         """Sequence `index` of a loaded dataset (`model.data.SequenceData`)."""
@@ -366,11 +431,12 @@ class ExploreDocument:
         )  # fmt: skip
 
     def _put(self, new: ExploreState) -> None:
-        """Make `new` current; the mask (and its undo history) is reset only when the
-        sequence or the masks really change, so opening a model keeps the history."""
+        """Make `new` current; the mask and its undo history are reset only when the
+        masks really change: opening a model, or a new sequence that carries the masks
+        over, keeps the history with the masks it belongs to."""
         mask = self.mask
         same_mask = (
-            new.images is self._state.images
+            new.images.shape == self._state.images.shape
             and np.array_equal(new.hidden, mask.hidden)
             and np.array_equal(new.occluded, mask.occluded)
         )

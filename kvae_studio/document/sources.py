@@ -14,14 +14,22 @@ from typing import Any, Union
 
 @dataclass(frozen=True)
 class SceneSource:
-    """One sequence simulated from `scene` with `seed` (and the rotation marker or not)."""
+    """One sequence simulated from `scene` with `seed` (and the rotation marker or not);
+    `parameters` are those that differ from the scene's defaults (a model's training data
+    may have had a smaller ball), `legacy` the paper's release's physics stepping."""
 
     scene: str
     seed: int
     marker: bool = False
+    parameters: tuple[tuple[str, Any], ...] = ()
+    legacy: bool = False
 
     def describe(self, title: str | None = None) -> str:
+        from kvae_studio.sim.scene_record import describe_values
+
         text = f"{title or self.scene}, seed {self.seed}"
+        text += f", {describe_values(self.parameters)}" if self.parameters else ""
+        text += ", legacy physics" if self.legacy else ""
         return text + (", rotation marker" if self.marker else "")
 
 
@@ -52,12 +60,12 @@ SequenceSource = Union[SceneSource, DatasetSource, OtherSource]  # noqa: UP007 (
 def source_to_dict(source: SequenceSource) -> dict[str, Any]:
     """The JSON a session file stores (format kvae-studio-session/1)."""
     if isinstance(source, SceneSource):
-        return {
-            "kind": "scene",
-            "scene": source.scene,
-            "seed": source.seed,
-            "marker": source.marker,
-        }
+        out = {"kind": "scene", "scene": source.scene, "seed": source.seed, "marker": source.marker}
+        if source.parameters:
+            out["parameters"] = {name: _json(value) for name, value in source.parameters}
+        if source.legacy:
+            out["legacy"] = True
+        return out
     if isinstance(source, DatasetSource):
         return {"kind": "dataset", "path": source.path, "index": source.index}
     return {"kind": "other", "label": source.label}
@@ -70,10 +78,26 @@ def source_from_dict(data: Any) -> SequenceSource:
         return OtherSource()
     try:
         if data.get("kind") == "scene" and isinstance(data.get("scene"), str):
-            return SceneSource(data["scene"], int(data.get("seed", 0)), bool(data.get("marker")))
+            parameters = data.get("parameters")
+            parameters = parameters if isinstance(parameters, dict) else {}
+            return SceneSource(
+                data["scene"],
+                int(data.get("seed", 0)),
+                bool(data.get("marker")),
+                tuple((str(k), _tuple(v)) for k, v in parameters.items()),
+                data.get("legacy") is True,
+            )
         if data.get("kind") == "dataset" and isinstance(data.get("path"), str):
             return DatasetSource(data["path"], int(data.get("index", 0)))
     except (TypeError, ValueError):
         return OtherSource()
     label = data.get("label")
     return OtherSource(label) if isinstance(label, str) and label else OtherSource()
+
+
+def _json(value: Any) -> Any:
+    return [_json(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(_tuple(v) for v in value) if isinstance(value, list) else value

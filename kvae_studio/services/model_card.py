@@ -4,8 +4,11 @@ Why: every number on screen depends on which world the model learned, and a mode
 trained on box draws a box where pong's paddles are. The scene is the summary's
 "scene" key; older files (the first shipped box model) said it only in their data
 summary, and a user's run may say nothing, which is shown as unknown rather than
-guessed. The figures are those shipped beside the model (`<scene>-evaluation.json`,
-`kvae-studio evaluate --json` on the scene's original file).
+guessed. A run trained on data the studio made knows more: the data's scene and every
+parameter (`kvae_studio.sim.scene_record`), in its summary ("data") or, for runs trained
+before summaries said it, in the training file its run folder's studio.json names. The
+figures are those shipped beside the model (`<scene>-evaluation.json`, `kvae-studio
+evaluate --json` on the scene's original file).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kvae_studio.services.resources import scene_title, shipped_evaluation, shipped_scene
+from kvae_studio.sim.scene_record import SceneRecord, describe_values, overrides_of
 
 
 def model_scene(summary: dict[str, Any] | None) -> str | None:
@@ -27,6 +31,50 @@ def model_scene(summary: dict[str, Any] | None) -> str | None:
         data = summary.get("data")
         scene = data.get("scene") if isinstance(data, dict) else None
     return scene if isinstance(scene, str) and scene else None
+
+
+def model_data_record(
+    path: str | Path | None, summary: dict[str, Any] | None
+) -> SceneRecord | None:
+    """The scene and parameters of the data the model at `path` learned: its summary's
+    "data", else the training file its run folder's studio.json names (all its files, if
+    several, of one record); None when neither says."""
+    record = SceneRecord.from_json(summary.get("data")) if isinstance(summary, dict) else None
+    if record is not None or not path:
+        return record
+    from kvae_studio.services.run_records import read_studio_file
+    from model.data import read_scene_info
+
+    studio = read_studio_file(Path(path).parent)
+    files = studio.get("train_files") or [studio.get("train")]
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        return None
+    records = [SceneRecord.from_json(read_scene_info(f)) for f in files]
+    same = records[0] is not None and all(_same_world(records[0], r) for r in records[1:])
+    return records[0] if same else None
+
+
+def data_summary(datasets: list[Any]) -> dict[str, Any]:
+    """What a model's training summary says of its training data (`model.data.SequenceData`,
+    several files joined): {"scene": ..., "data": {scene, scene_parameters, rotation_marker,
+    legacy_physics, train_sequences}}, or {} when the files do not say one scene."""
+    records = [SceneRecord.from_json(data.scene_info) for data in datasets]
+    if not records or records[0] is None or not all(_same_world(records[0], r) for r in records):
+        return {}
+    count = sum(int(data.num_sequences) for data in datasets)
+    return {"scene": records[0].scene, "data": {**records[0].summary(), "train_sequences": count}}
+
+
+def _same_world(a: SceneRecord | None, b: SceneRecord | None) -> bool:
+    """The same scene, parameters and drawing (the seeds may differ)."""
+    if a is None or b is None:
+        return False
+    return (a.scene, a.values, a.rotation_marker, a.legacy_physics) == (
+        b.scene,
+        b.values,
+        b.rotation_marker,
+        b.legacy_physics,
+    )
 
 
 def model_file_scene(path: str | Path | None) -> str | None:
@@ -44,13 +92,17 @@ def model_file_scene(path: str | Path | None) -> str | None:
 
 
 def dataset_scene(path: str | Path | None) -> str | None:
-    """The scene of a dataset, read from its name as the studio writes them:
-    `paper-<scene>-test.npz`, `original-<scene>.npz` (box-gravity spelt either way), or
-    the Scene panel's `<scene>-<time>-train.npz`. None when the name does not say."""
+    """The scene of a dataset: as its file says (the studio's files record it), else as its
+    name says, the way the studio names files: `paper-<scene>-test.npz`,
+    `original-<scene>.npz` (box-gravity spelt either way), or the Scene panel's
+    `<scene>-<time>-train.npz`. None when neither says."""
     from kvae_studio.sim.scenes import SCENES
+    from model.data import read_scene_info
 
     if not path:
         return None
+    if (record := SceneRecord.from_json(read_scene_info(path))) is not None:
+        return record.scene
     name = Path(path).name.lower().replace("-", "_")
     for prefix in ("paper_", "original_"):
         name = name.removeprefix(prefix)
@@ -82,7 +134,8 @@ def model_card(model: Any, path: str | None, summary: dict[str, Any] | None = No
     from `path`, whose file's summary is `summary`."""
     summary = summary or {}
     cfg = model.config
-    scene = model_scene(summary) if path else None
+    record = model_data_record(path, summary) if path else None
+    scene = (model_scene(summary) or (record.scene if record else None)) if path else None
     shipped = shipped_scene(path) is not None
     size = f"{cfg.frame_size}×{cfg.frame_size} frames, K={cfg.K}"
     parameters = _weights(model)
@@ -95,7 +148,7 @@ def model_card(model: Any, path: str | None, summary: dict[str, Any] | None = No
     if path is None:
         lines.append("a freshly initialised model: no trained file")
     else:
-        if data := _data_line(summary.get("data")):
+        if data := _data_line(summary.get("data"), record):
             lines.append(data)
         lines += _figures(scene) if shipped else []
     name = Path(path).name if path else "untrained model"
@@ -110,10 +163,18 @@ def _weights(model: Any) -> int:
     return int(getattr(model, "weights", 0))
 
 
-def _data_line(data: Any) -> str:
-    if not isinstance(data, dict):
-        return ""
+def _data_line(data: Any, record: SceneRecord | None = None) -> str:
+    data = data if isinstance(data, dict) else {}
     parts = []
+    if record is not None:
+        try:
+            changed = overrides_of(record.params())
+        except ValueError:
+            changed = ()
+        parts += [describe_values(changed)] if changed else []
+        data = {"rotation_marker": record.rotation_marker, **data}
+        if record.legacy_physics:
+            data.setdefault("legacy_physics", "all of the sequences")
     if isinstance(data.get("train_sequences"), int):
         parts.append(f"{data['train_sequences']} sequences")
     if data.get("rotation_marker") is True:

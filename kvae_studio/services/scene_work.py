@@ -1,7 +1,8 @@
 """The Scene panel's background work: preview clips and dataset files. No Qt here.
 
 Datasets are simulated and written one file at a time (train, then test), which keeps
-peak memory to one set of frames. Each file is written atomically by
+peak memory to one set of frames; each file records its scene and parameters
+(`kvae_studio.sim.scene_record`). Each file is written atomically by
 `model.data.save_sequences`; if the job is cancelled or fails after a first file was
 written, that file is removed, so a cancelled generation never leaves a dataset that
 looks complete but has no partner.
@@ -54,6 +55,7 @@ def generate_datasets(
     ``marker`` make data like the paper's files (``kvae_studio.sim.simulate``).
     """
     from kvae_studio.sim import SimulationCancelled, simulate
+    from kvae_studio.sim.scene_record import record_of
     from model.data import save_sequences
 
     existing = [str(p.path) for p in plans if p.path.exists()]
@@ -77,7 +79,8 @@ def generate_datasets(
             ctx.check()
             ctx.emit(("saving", str(plan.path)))
             plan.path.parent.mkdir(parents=True, exist_ok=True)
-            save_sequences(plan.path, images, state)
+            record = record_of(params, legacy, marker, plan.seed)  # a model trained on it
+            save_sequences(plan.path, images, state, scene=record.to_json())  # knows its scene
             written.append(plan.path)
             del images, state
             offset += plan.sequences

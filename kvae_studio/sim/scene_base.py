@@ -93,6 +93,43 @@ pong's roof may sit just below it, as the original's does), speeds and gravity u
 1000 units per time (the substep limit refuses the fastest of those in small scenes)."""
 
 
+PARAM_LABELS: dict[str, str] = {
+    "size": "frame size (px)",
+    "dt": "time per frame",
+    "substeps": "physics steps per frame",
+    "ball_radius": "ball radius (px)",
+    "ball_elasticity": "ball elasticity (0–1)",
+    "speed_min": "lowest speed (px per time)",
+    "speed_max": "highest speed (px per time)",
+    "angle_min": "lowest angle (°)",
+    "angle_max": "highest angle (°)",
+    "start_x": "start column (px)",
+    "start_y": "start row (px)",
+    "start_spread": "start spread (px)",
+    "gravity_x": "gravity along x (px per time²)",
+    "gravity_y": "gravity along y (px per time²)",
+    "wall_elasticity": "wall elasticity (0–1)",
+    "inset": "wall inset (px)",
+    "walls": "wall corners (x, y in px)",
+    "floor_row": "floor row (px)",
+    "roof_row": "roof row (px)",
+    "paddle_length": "paddle length (px)",
+    "paddle_width": "paddle width (px)",
+    "paddle_speed": "paddle speed (px per frame)",
+}
+"""Each parameter's name as the Scene tab shows it, with its unit (px: of a 32-pixel
+frame); the command line names them by their flags."""
+
+
+class ParamError(ValueError):
+    """Parameters a scene refuses; `fields` names the parameters to change (the Scene tab
+    outlines them), the message says why in the command line's terms."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.fields = tuple(fields)
+
+
 def param_problem(name: str, value: Any) -> str | None:
     """Why `value` cannot be scene parameter `name` on its own (a number outside its
     range, NaN, infinity), or None; for `walls`, each coordinate of each corner."""
@@ -123,6 +160,7 @@ class SceneParams:
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
+    wall_fields: ClassVar[tuple[str, ...]] = ()  # where the walls are: what confines the ball
 
     size: int = param(32, "frame width and height in pixels; the scene scales with it")
     dt: float = param(0.2, "time between two frames")
@@ -143,22 +181,42 @@ class SceneParams:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # each one's range (PARAM_RANGES) first
             problem = param_problem(f.name, getattr(self, f.name))
-            check(problem is None, problem or "")
-        finite = [v for v in dataclasses.astuple(self) if isinstance(v, float)]
-        check(all(math.isfinite(v) for v in finite), "parameters must be finite numbers")
+            check(problem is None, problem or "", f.name)
+        infinite = [
+            f.name
+            for f in dataclasses.fields(self)
+            if isinstance(v := getattr(self, f.name), float) and not math.isfinite(v)
+        ]
+        check(not infinite, "parameters must be finite numbers", *infinite)
         check(
             self.speed_min <= self.speed_max,
-            f"need speed_min <= speed_max, got {self.speed_min} and {self.speed_max}",
+            f"need speed_min <= speed_max, got {self.speed_min:g} and {self.speed_max:g}",
+            "speed_min",
+            "speed_max",
         )
-        check(self.angle_min <= self.angle_max, "angle_min must not exceed angle_max")
+        check(
+            self.angle_min <= self.angle_max,
+            "angle_min must not exceed angle_max",
+            "angle_min",
+            "angle_max",
+        )
         substeps = self.physics_substeps()
         check(
             substeps <= MAX_SUBSTEPS,
             f"too fast for the walls: {substeps} physics steps per frame would be needed "
             f"(at most {MAX_SUBSTEPS}); lower speed_max, gravity or dt",
+            "speed_max",
+            "gravity_x",
+            "gravity_y",
+            "dt",
         )
         # Fails here, with a clear message, when the ball cannot fit between the walls.
-        self.start_region()
+        try:
+            self.start_region()
+        except ParamError:
+            raise
+        except ValueError as err:
+            raise ParamError(str(err), ("ball_radius", *self.wall_fields)) from None
 
     # -- geometry, all in reference units and continuous image coordinates ------------------
 
@@ -229,6 +287,7 @@ class SceneParams:
         return self.ball_radius + self.collision_radius(half_width) + 1.0
 
 
-def check(condition: bool, message: str) -> None:
+def check(condition: bool, message: str, *fields: str) -> None:
+    """Refuse the parameters with `message` unless `condition`; `fields` are to blame."""
     if not condition:
-        raise ValueError(message)
+        raise ParamError(message, fields)

@@ -15,8 +15,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kvae_studio.sim.scene_base import (
+    PARAM_LABELS,
     REFERENCE_SIZE,
     WALL_HALF_WIDTH,
+    ParamError,
     Point,
     SceneParams,
     check,
@@ -25,11 +27,13 @@ from kvae_studio.sim.scene_base import (
 from kvae_studio.sim.wall_geometry import closed_polyline, inset_polygon, is_convex
 
 __all__ = [
+    "PARAM_LABELS",
     "REFERENCE_SIZE",
     "SCENES",
     "WALL_HALF_WIDTH",
     "BoxGravityParams",
     "BoxParams",
+    "ParamError",
     "PolygonParams",
     "PongParams",
     "SceneParams",
@@ -59,6 +63,7 @@ class BoxParams(WalledParams):
 
     name: ClassVar[str] = "box"
     title: ClassVar[str] = "Box"
+    wall_fields: ClassVar[tuple[str, ...]] = ("inset",)
 
     inset: float = param(2.0, "the walls are drawn on rows and columns INSET and 32 - INSET")
 
@@ -90,6 +95,7 @@ class PolygonParams(WalledParams):
 
     name: ClassVar[str] = "polygon"
     title: ClassVar[str] = "Polygon"
+    wall_fields: ClassVar[tuple[str, ...]] = ("walls",)
 
     start_spread: float = 2.5
     walls: tuple[Point, ...] = param(
@@ -101,9 +107,10 @@ class PolygonParams(WalledParams):
         check(
             points.ndim == 2 and points.shape[1] == 2 and len(points) >= 3,
             "walls must be at least three (column, row) points",
+            "walls",
         )
-        check(bool(np.isfinite(points).all()), "walls must be finite numbers")
-        check(is_convex(points), "walls must form a convex polygon")
+        check(bool(np.isfinite(points).all()), "walls must be finite numbers", "walls")
+        check(is_convex(points), "walls must form a convex polygon", "walls")
         super().__post_init__()
 
     def _corners(self) -> np.ndarray:
@@ -122,6 +129,7 @@ class PongParams(SceneParams):
 
     name: ClassVar[str] = "pong"
     title: ClassVar[str] = "Pong"
+    wall_fields: ClassVar[tuple[str, ...]] = ("floor_row", "roof_row", "paddle_width")
 
     speed_min: float = 10.0
     speed_max: float = 10.0
@@ -141,12 +149,23 @@ class PongParams(SceneParams):
     paddle_speed: float = param(2.0, "how far a paddle moves towards the ball per frame")
 
     def __post_init__(self) -> None:
-        check(self.paddle_length > 0, "paddle_length must be positive")
-        check(self.paddle_width > 0, "paddle_width must be positive")
-        check(self.paddle_speed >= 0, "paddle_speed must be >= 0")
-        check(self.floor_row < self.roof_row, "floor_row must be above (less than) roof_row")
+        check(self.paddle_length > 0, "paddle_length must be positive", "paddle_length")
+        check(self.paddle_width > 0, "paddle_width must be positive", "paddle_width")
+        check(self.paddle_speed >= 0, "paddle_speed must be >= 0", "paddle_speed")
+        check(
+            self.floor_row < self.roof_row,
+            "floor_row must be above (less than) roof_row",
+            "floor_row",
+            "roof_row",
+        )
         lo, hi = self.paddle_centre_limits()
-        check(lo <= hi, "the paddles do not fit between floor and roof")
+        check(
+            lo <= hi,
+            "the paddles do not fit between floor and roof",
+            "paddle_length",
+            "floor_row",
+            "roof_row",
+        )
         super().__post_init__()
 
     def _lines_y(self) -> tuple[float, float]:

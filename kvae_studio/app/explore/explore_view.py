@@ -40,10 +40,11 @@ from kvae_studio.app.explore.timeline import Timeline
 from kvae_studio.app.worker import InferenceRunner
 from kvae_studio.document.explore import ExploreDocument, Swap
 from kvae_studio.document.masking import MaskEvent
-from kvae_studio.document.sources import SceneSource
+from kvae_studio.document.sources import DatasetSource, SceneSource
 from kvae_studio.services.inference import InferenceResult
 from kvae_studio.services.model_card import model_card
 from kvae_studio.services.resources import shipped_model
+from kvae_studio.sim.scene_record import SceneRecord
 
 
 class ExploreView(QWidget):
@@ -189,6 +190,7 @@ class ExploreView(QWidget):
             (self.sequence_controls.newSequenceRequested, self.new_sequence),
             (self.sequence_controls.datasetIndexChanged, doc.show_dataset_sequence),
             (self.pairing.switchRequested, self.modelWanted),
+            (self.pairing.likeDataRequested, self.new_sequence_like_data),
             (self.samples_controls.changed, self._samples_changed),
             (self.posterior.shown, lambda _samples: self._draw_cells()),
             (self.posterior.failed, lambda m: self.statusMessage.emit(f"Samples failed: {m}")),
@@ -264,7 +266,7 @@ class ExploreView(QWidget):
     def _on_swapped(self, change: Swap, infer: bool = True) -> None:
         doc = self.document
         if change.model:
-            self.sequence_controls.follow_model(doc.model_summary)
+            self.sequence_controls.follow_model(doc.model_summary, doc.model_record)
             card = model_card(doc.model, doc.model_path, doc.model_summary)
             self.sequence_controls.show_model_card(card, doc.model_path)
         if change.sequence:
@@ -287,9 +289,12 @@ class ExploreView(QWidget):
         self.mask_controls.set_steps(doc.steps)
         self.mask_controls.set_frame_size(*doc.images.shape[1:])
         controls.show_source(doc.source)
+        data = doc.dataset
         if isinstance(doc.source, SceneSource):
             controls.set_scene(doc.source.scene, doc.source.seed, doc.source.marker)
-        data = doc.dataset
+        elif isinstance(doc.source, DatasetSource):
+            record = SceneRecord.from_json(getattr(data, "scene_info", None))
+            controls.follow_dataset(doc.sequence_scene, record)
         controls.set_dataset(None if data is None else data.num_sequences, _index(doc.source))
         self.result = None
         self.filmstrip.set_imputed(None)
@@ -423,8 +428,18 @@ class ExploreView(QWidget):
         doc = self.document
         scene = doc.sequence_scene
         self.pairing.show_pairing(
-            scene, doc.model_scene, doc.model_path is not None, shipped_model(scene)
+            scene,
+            doc.model_scene,
+            doc.model_path is not None,
+            shipped_model(scene),
+            doc.parameter_mismatch(),
         )
+
+    def new_sequence_like_data(self) -> None:
+        """A sequence simulated as the model's training data was (the banner's button)."""
+        record = self.document.model_record
+        if record is not None:
+            self.new_sequence(record.scene, self.sequence_controls.seed.value())
 
 
 def _index(source: Any) -> int:

@@ -33,6 +33,7 @@ from kvae_studio.document.opening import display_name
 from kvae_studio.document.sources import SequenceSource
 from kvae_studio.services.model_card import ModelCard
 from kvae_studio.sim import SCENES
+from kvae_studio.sim.scene_record import SceneRecord
 
 
 class SeedBox(QSpinBox):
@@ -173,8 +174,22 @@ class SequenceControls(QWidget):
         if marker is not None:
             self.marker.setChecked(bool(marker))
 
-    def follow_model(self, summary: dict) -> None:
-        """Turn the marker on or off as the model's training data had it, if it says."""
+    def follow_model(self, summary: dict, record: SceneRecord | None = None) -> None:
+        """Turn the marker on or off as the model's training data had it, if its summary
+        (or the data's `record`) says."""
         data = summary.get("data") if isinstance(summary, dict) else None
         if isinstance(data, dict) and isinstance(data.get("rotation_marker"), bool):
             self.marker.setChecked(data["rotation_marker"])
+        elif record is not None:
+            self.marker.setChecked(record.rotation_marker)
+
+    def follow_dataset(self, scene: str | None, record: SceneRecord | None) -> None:
+        """A dataset's sequence is on screen: the scene box shows its scene (where known)
+        and the marker as its frames were drawn (where the file says), so that New
+        sequence makes one like it; the seed box holds a seed to simulate, not the one
+        on screen."""
+        if scene in SCENES:
+            self.scene.setCurrentIndex(self.scene.findData(scene))
+        if record is not None:
+            self.marker.setChecked(record.rotation_marker)
+        self._shown = None
