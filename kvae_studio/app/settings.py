@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from kvae_studio.services.resources import is_installed
 from model.set_aside import set_aside
 
 ORGANIZATION = "KVAE Studio"
@@ -80,10 +81,22 @@ class AppSettings:
         self.qsettings.setValue("files/last_model", str(Path(path).resolve()) if path else "")
 
     def last_dir(self) -> str:
-        return str(self.qsettings.value("files/last_dir", "") or "")
+        """The folder the window's file dialogs start in: the one a file was last opened
+        from or saved to, else the workspace (when it exists), else the home folder."""
+        value = str(self.qsettings.value("files/last_dir", "") or "")
+        if value and Path(value).is_dir():
+            return value
+        from kvae_studio.app.panels.workspace import default_root
+
+        workspace = default_root()
+        return str(workspace if workspace.is_dir() else Path.home())
 
     def set_last_dir(self, path: str) -> None:
-        self.qsettings.setValue("files/last_dir", str(Path(path).resolve().parent))
+        """Remember the folder of `path`, unless it is the studio's own installed files
+        (start-up opens a shipped model: that must not send Save Session there)."""
+        folder = Path(path).resolve().parent
+        if not is_installed(folder):
+            self.qsettings.setValue("files/last_dir", str(folder))
 
     def ask_save_on_quit(self) -> bool:
         """Whether quitting with unsaved mask edits asks to save them first."""

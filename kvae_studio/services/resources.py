@@ -18,6 +18,16 @@ def resources_dir() -> Path:
     return installed if not checkout.is_dir() and installed.is_dir() else checkout
 
 
+def is_installed(path: str | Path) -> bool:
+    """Whether `path` lies in the studio's own bundled files (`resources_dir()`): a folder
+    the file dialogs should never start in, where a user's session does not belong."""
+    try:
+        Path(path).resolve().relative_to(resources_dir().resolve())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def default_model_path(scene: str = "box") -> Path:
     """The trained model shipped for `scene` (`resources/models/<scene>.safetensors`).
 
