@@ -20,6 +20,7 @@ from kvae_studio.commands.field_options import add_field_options, as_assignments
 from kvae_studio.commands.progress import on_terminal, progress_bar
 from model.field_text import show_text
 from model.run_folder import BEST_FILE, MODEL_FILE, RESUME_FILE
+from model.training_reports import EpochReport, StepReport
 
 if TYPE_CHECKING:
     from kvae_studio.services.training import TrainRequest
@@ -346,7 +347,7 @@ def _drive(trainer) -> int:
     started = time.perf_counter()
     bar = None
     for event in training_events(trainer):
-        if event.kind == "step":
+        if isinstance(event, StepReport):
             t = event.terms
             line = (
                 f"epoch {event.epoch} [{event.batch}/{event.batches}] {event.phase:9s} "
@@ -364,7 +365,7 @@ def _drive(trainer) -> int:
         if bar is not None:
             bar.close()
             bar = None
-        if event.kind == "epoch":
+        if isinstance(event, EpochReport):
             print(epoch_line(event), file=sys.stderr)
         else:
             print(

@@ -36,6 +36,7 @@ from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_butto
 from kvae_studio.app.panels.workspace import Workspace
 from kvae_studio.services.run_records import Started, read_run
 from model.run_folder import MODEL_FILE
+from model.training_reports import EpochReport, Finished, StepReport
 
 PHASES = {
     "vae": "VAE only",
@@ -212,21 +213,21 @@ class TrainPanel(QWidget):
 
     # Events from the worker.
     def _on_event(self, event: object) -> None:
-        kind = getattr(event, "kind", None)
-        if kind == "step":
-            record = asdict(event)
-            self.curves.add_step(record)
-            self.last_step = record
-            if not self.status_timer.isActive():
-                self.status_timer.start()
-            if event.skipped:
-                self.skipped += 1
-        elif kind == "epoch":
-            self._on_epoch(event)
-        elif kind == "finished":
-            self._on_finished(event)
-        elif isinstance(event, Started):
-            self._on_started(event)
+        match event:
+            case StepReport():
+                record = asdict(event)
+                self.curves.add_step(record)
+                self.last_step = record
+                if not self.status_timer.isActive():
+                    self.status_timer.start()
+                if event.skipped:
+                    self.skipped += 1
+            case EpochReport():
+                self._on_epoch(event)
+            case Finished():
+                self._on_finished(event)
+            case Started():
+                self._on_started(event)
 
     def _on_started(self, event: Started) -> None:
         self._started = True
