@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -123,28 +124,60 @@ frame); the command line names them by their flags."""
 
 class ParamError(ValueError):
     """Parameters a scene refuses; `fields` names the parameters to change (the Scene tab
-    outlines them), the message says why in the command line's terms."""
+    outlines them), the message says why in the command line's terms and `words` in the
+    Scene tab's (its labels and units, `PARAM_LABELS`)."""
 
-    def __init__(self, message: str, fields: tuple[str, ...] = ()):
+    def __init__(self, message: str, fields: tuple[str, ...] = (), words: str | None = None):
         super().__init__(message)
         self.fields = tuple(fields)
+        self.words = words if words is not None else in_words(message)
 
 
-def param_problem(name: str, value: Any) -> str | None:
+def label_of(name: str, units: bool = True) -> str:
+    """The Scene tab's label of a parameter ("ball radius (px)"; without its unit,
+    "ball radius")."""
+    label = PARAM_LABELS.get(name, name.replace("_", " "))
+    return label if units else label.split(" (")[0]
+
+
+def in_words(message: str) -> str:
+    """`message` with every parameter name in it replaced by its label without the unit:
+    "walls must form a convex polygon" -> "wall corners must form a convex polygon"."""
+    names = "|".join(sorted(map(re.escape, PARAM_LABELS), key=len, reverse=True))
+    pattern = rf"(?<![A-Za-z0-9_])({names})(?![A-Za-z0-9_])"
+    return re.sub(pattern, lambda m: label_of(m.group(1), units=False), message)
+
+
+def param_problem(name: str, value: Any, words: bool = False) -> str | None:
     """Why `value` cannot be scene parameter `name` on its own (a number outside its
-    range, NaN, infinity), or None; for `walls`, each coordinate of each corner."""
+    range, NaN, infinity), or None; for `walls`, each coordinate of each corner. In the
+    command line's terms, or with `words` in the Scene tab's ("ball radius (px) must be
+    from 0.1 to 16, got 50")."""
     span = PARAM_RANGES.get(name)
     if span is None:
         return None
     values = [v for point in value for v in point] if name == "walls" else [value]
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            if words:
+                return f"{label_of(name)} must be numbers, got {value!r}"
             return f"{name} must be numbers, got {value!r}"
         if not (math.isfinite(v) and v in span):
-            kind = "a whole number" if isinstance(v, numbers.Integral) else "a finite number"
+            whole = isinstance(v, numbers.Integral)
+            if words:
+                walls = name == "walls"
+                kind = "a whole number " if whole and not walls else ""
+                each = " each" if walls else ""
+                return f"{label_of(name)} must{each} be {kind}{_span_words(span)}, got {v:g}"
+            kind = "a whole number" if whole else "a finite number"
             what = "finite coordinates" if name == "walls" else kind
             return f"{name} must be {what} in {span}, got {v:g}"
     return None
+
+
+def _span_words(span: Range) -> str:
+    low, high = f"{span.low:g}", f"{span.high:g}"
+    return f"above {low} and at most {high}" if span.open_low else f"from {low} to {high}"
 
 
 def param(default: Any, help: str) -> Any:
@@ -180,35 +213,45 @@ class SceneParams:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # each one's range (PARAM_RANGES) first
-            problem = param_problem(f.name, getattr(self, f.name))
-            check(problem is None, problem or "", f.name)
+            problem = param_problem(f.name, value := getattr(self, f.name))
+            if problem is not None:
+                words = param_problem(f.name, value, words=True)
+                raise ParamError(problem, (f.name,), words)
         infinite = [
             f.name
             for f in dataclasses.fields(self)
             if isinstance(v := getattr(self, f.name), float) and not math.isfinite(v)
         ]
         check(not infinite, "parameters must be finite numbers", *infinite)
+        low, high = self.speed_min, self.speed_max
         check(
-            self.speed_min <= self.speed_max,
-            f"need speed_min <= speed_max, got {self.speed_min:g} and {self.speed_max:g}",
+            low <= high,
+            f"need speed_min <= speed_max, got {low:g} and {high:g}",
             "speed_min",
             "speed_max",
+            words=f"the lowest speed ({low:g}) must not exceed the highest speed ({high:g})",
         )
+        low, high = self.angle_min, self.angle_max
         check(
-            self.angle_min <= self.angle_max,
+            low <= high,
             "angle_min must not exceed angle_max",
             "angle_min",
             "angle_max",
+            words=f"the lowest angle ({low:g}°) must not exceed the highest angle ({high:g}°)",
         )
         substeps = self.physics_substeps()
+        too_fast = (
+            f"too fast for the walls: {substeps} physics steps per frame would be needed "
+            f"(at most {MAX_SUBSTEPS}); lower "
+        )
         check(
             substeps <= MAX_SUBSTEPS,
-            f"too fast for the walls: {substeps} physics steps per frame would be needed "
-            f"(at most {MAX_SUBSTEPS}); lower speed_max, gravity or dt",
+            too_fast + "speed_max, gravity or dt",
             "speed_max",
             "gravity_x",
             "gravity_y",
             "dt",
+            words=too_fast + "the highest speed, the gravity or the time per frame",
         )
         # Fails here, with a clear message, when the ball cannot fit between the walls.
         try:
@@ -216,7 +259,12 @@ class SceneParams:
         except ParamError:
             raise
         except ValueError as err:
-            raise ParamError(str(err), ("ball_radius", *self.wall_fields)) from None
+            walls = " or ".join(label_of(name, units=False) for name in self.wall_fields)
+            words = (
+                f"the ball (radius {self.ball_radius:g} px) does not fit inside the walls: "
+                f"make the ball radius smaller or change the {walls}"
+            )
+            raise ParamError(str(err), ("ball_radius", *self.wall_fields), words) from None
 
     # -- geometry, all in reference units and continuous image coordinates ------------------
 
@@ -287,7 +335,8 @@ class SceneParams:
         return self.ball_radius + self.collision_radius(half_width) + 1.0
 
 
-def check(condition: bool, message: str, *fields: str) -> None:
-    """Refuse the parameters with `message` unless `condition`; `fields` are to blame."""
+def check(condition: bool, message: str, *fields: str, words: str | None = None) -> None:
+    """Refuse the parameters with `message` unless `condition`; `fields` are to blame,
+    `words` says it in the Scene tab's terms (by default `message`, its names as labels)."""
     if not condition:
-        raise ParamError(message, fields)
+        raise ParamError(message, fields, words)

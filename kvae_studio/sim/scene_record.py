@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from kvae_studio.sim.scene_base import PARAM_LABELS, SceneParams
+from kvae_studio.sim.scene_base import SceneParams, label_of
 from kvae_studio.sim.scenes import SCENES, scene_params
 
 RESOLUTION_ONLY = ("size",)
@@ -126,8 +126,7 @@ def describe_values(values: tuple[tuple[str, Any], ...] | list, units: bool = Fa
 def param_label(name: str, units: bool = True) -> str:
     """The Scene tab's label of a parameter ("ball radius (px)"; without its unit,
     "ball radius")."""
-    label = PARAM_LABELS.get(name, name.replace("_", " "))
-    return label if units else label.split(" (")[0]
+    return label_of(name, units)
 
 
 def value_text(value: Any) -> str:

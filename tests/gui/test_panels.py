@@ -73,10 +73,12 @@ def test_scene_preview_plays_and_reacts_to_edits(qtbot, workspace):
         ),
         timeout=TIMEOUT,
     )
-    # An impossible value is reported and leaves the preview as it was.
+    # An impossible value is reported in the form's words and clears the preview
+    # (tests/gui/test_scene_validation.py has every kind).
     type_into(panel.form.editor("speed_min"), "99")
     qtbot.waitUntil(lambda: panel.param_message.is_error, timeout=TIMEOUT)
-    assert "speed_min" in panel.param_message.text()
+    assert "lowest speed (99)" in panel.param_message.text()
+    assert panel.preview.sequences is None
     click(panel.reset_button)
     assert panel.form.build() == panel.form.cls()
     panel.shutdown()

@@ -39,6 +39,16 @@ from model.field_text import parse_text, show_text
 INVALID_COLOUR = colors.ERROR
 
 
+class FieldError(ValueError):
+    """A value the form cannot read: `fields` names its editor, `words` says it with the
+    field's label, as the form shows it."""
+
+    def __init__(self, message: str, fields: tuple[str, ...], words: str):
+        super().__init__(message)
+        self.fields = tuple(fields)
+        self.words = words
+
+
 @dataclass(frozen=True)
 class FieldHint:
     """How to present one field: its group, tooltip, allowed choices and range."""
@@ -248,13 +258,18 @@ class DataclassForm(QWidget):
         return list(self._editors)
 
     def values(self) -> dict[str, Any]:
-        """Current values; raises ValueError naming the field that cannot be parsed."""
-        out = {}
+        """Current values; raises FieldError (a ValueError) naming the field that cannot
+        be parsed."""
+        out, bad = {}, {}
         for name, editor in self._editors.items():
             try:
                 out[name] = editor.value()
             except ValueError:
-                raise ValueError(f"{name}: {editor.text()!r} is not a valid value") from None
+                bad[name] = f"{editor.text()!r} is not a valid value"
+        if bad:  # every one of them, so that each is outlined
+            message = "; ".join(f"{name}: {why}" for name, why in bad.items())
+            words = "; ".join(f"{self._labels[name].text()}: {why}" for name, why in bad.items())
+            raise FieldError(message, tuple(bad), words)
         return out
 
     def build(self) -> Any:
@@ -273,12 +288,17 @@ class DataclassForm(QWidget):
         """Back to the dataclass defaults (the paper's)."""
         self.set_values(self.defaults)
 
-    def show_problem(self, message: str) -> list[str]:
-        """Outline in red the fields `message` names (a validation error such as
-        "speed_min must not exceed speed_max"), and clear the others; returns them."""
+    def show_problem(self, message: str, fields: tuple[str, ...] | None = None) -> list[str]:
+        """Outline in red the fields to blame, and clear the others; returns them. They are
+        `fields` when the error names them (a scene's ParamError, a FieldError), else those
+        `message` names (a validation error such as "speed_min must not exceed speed_max")."""
         named = []
         for name, editor in self._editors.items():
-            hit = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message)
+            if fields is not None:
+                hit = name in fields
+            else:
+                pattern = rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])"
+                hit = re.search(pattern, message) is not None
             if hit:
                 named.append(name)
             editor.setProperty("invalid", bool(hit))

@@ -61,6 +61,14 @@ class SequencePreview(QWidget):
         if self.isVisible() and not self.timer.isActive():
             self.timer.start()  # a hidden tab starts playing when shown (showEvent)
 
+    def clear(self, note: str) -> None:
+        """Show no frames, only `note` (why there is no preview): frames of parameters that
+        are no longer in the form would pass for theirs."""
+        self.timer.stop()
+        self.sequences = None
+        self.image.clear()
+        self.caption.setText(note)
+
     def advance(self) -> None:
         if self.sequences is None:
             return

@@ -40,6 +40,7 @@ from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow
 from kvae_studio.app.panels.workspace import Workspace, unique_name
 from kvae_studio.services.scene_work import DatasetPlan, generate_datasets, preview_clip
 from kvae_studio.sim import SCENES, param_help
+from kvae_studio.sim.scene_base import label_of
 
 DEBOUNCE_MS = 300
 PREVIEW_SEED = 7
@@ -56,39 +57,13 @@ _GROUP_OF = {name: group for group, names in _GROUPS.items() for name in names}
 _GROUP_OF["start_spread"] = "Launch"
 
 
-LABELS = {  # readable names with their units; the field's own name is in its tooltip
-    "size": "frame size (px)",
-    "dt": "time per frame",
-    "substeps": "physics steps per frame",
-    "ball_radius": "ball radius (px)",
-    "ball_elasticity": "ball elasticity (0–1)",
-    "speed_min": "lowest speed (px per time)",
-    "speed_max": "highest speed (px per time)",
-    "angle_min": "lowest angle (°)",
-    "angle_max": "highest angle (°)",
-    "start_x": "start column (px)",
-    "start_y": "start row (px)",
-    "start_spread": "start spread (px)",
-    "gravity_x": "gravity along x (px per time²)",
-    "gravity_y": "gravity along y (px per time²)",
-    "wall_elasticity": "wall elasticity (0–1)",
-    "inset": "wall inset (px)",
-    "walls": "wall corners (x, y in px)",
-    "floor_row": "floor row (px)",
-    "roof_row": "roof row (px)",
-    "paddle_length": "paddle length (px)",
-    "paddle_width": "paddle width (px)",
-    "paddle_speed": "paddle speed (px per frame)",
-}
-
-
 def scene_hints(cls: type) -> Any:
     """Hints for a scene's form: groups above, labels with units, help text from the
     dataclass metadata."""
 
     def hint(name: str) -> FieldHint:
         minimum = 1 if name in ("size", "substeps") else None
-        label = LABELS.get(name, name.replace("_", " "))
+        label = label_of(name)  # with its unit; the field's own name is in its tooltip
         group = _GROUP_OF.get(name, "Scene")
         return FieldHint(group, param_help(cls, name), minimum=minimum, label=label)
 
@@ -108,6 +83,7 @@ class ScenePanel(QWidget):
         self.preview_job: Job | None = None
         self.generate_job: Job | None = None
         self._preview_pending = False
+        self._preview_request = 0  # counts refreshes: a preview of older values is not shown
 
         self.scene_combo = QComboBox()
         self.scene_combo.setObjectName("sceneCombo")
@@ -270,14 +246,19 @@ class ScenePanel(QWidget):
         self.debounce.start()
 
     def refresh_preview(self) -> None:
-        """Re-simulate the preview now (or right after the one being simulated)."""
+        """Re-simulate the preview now (or right after the one being simulated). Refused
+        parameters outline their fields, say why in the form's words, and clear the
+        preview (its frames would pass for the refused parameters')."""
+        self._preview_request += 1
         try:
             params = self.params()
         except (ValueError, TypeError) as err:
-            self.param_message.error(str(err))
-            self.form.show_problem(str(err))
+            self._preview_pending = False
+            self.param_message.error(problem_words(err))
+            self.form.show_problem(str(err), getattr(err, "fields", None))
+            self.preview.clear("No preview: the parameters are refused (see the message).")
             return
-        self.form.show_problem("")
+        self.form.show_problem("", ())
         self.param_message.info("")
         if self.preview_job is not None and self.preview_job.is_running():
             self._preview_pending = True
@@ -286,10 +267,15 @@ class ScenePanel(QWidget):
         steps = min(self.steps_spin.value(), 60)
         job = Job(preview_clip, params, steps, PREVIEW_SEED, **self.rendering(), parent=self)
         title = SCENES[self.scene_name()].title
-        job.result.connect(lambda images: self.preview.set_sequences(images, title))
+        request = self._preview_request
+        job.result.connect(lambda images: self._show_preview(request, images, title))
         job.failed.connect(self.param_message.error)
         job.finished.connect(self._preview_done)
         self.preview_job = job.start()
+
+    def _show_preview(self, request: int, images: Any, title: str) -> None:
+        if request == self._preview_request:  # else the form changed while it was made
+            self.preview.set_sequences(images, title)
 
     def _preview_done(self) -> None:
         if self._preview_pending:
@@ -302,7 +288,8 @@ class ScenePanel(QWidget):
         try:
             params = self.params()
         except (ValueError, TypeError) as err:
-            self.message.error(f"Cannot generate: {err}")
+            self.message.error(f"Cannot generate: {problem_words(err)}")
+            self.form.show_problem(str(err), getattr(err, "fields", None))
             return
         name = self.name_edit.text().strip() or unique_name(self.scene_name())
         folder = self.output_dir
@@ -371,6 +358,12 @@ class ScenePanel(QWidget):
             if job is not None and job.is_running():
                 job.cancel()
                 job.wait()
+
+
+def problem_words(err: Exception) -> str:
+    """Why the form's values are refused, in the form's words and units (a scene's
+    ParamError and the form's FieldError carry them; any other error as it is)."""
+    return getattr(err, "words", None) or str(err)
 
 
 def _spin(value: int, minimum: int, maximum: int, name: str) -> QSpinBox:
