@@ -30,6 +30,7 @@ from model.distributed import Processes
 from model.evaluation import imputation_metrics, test_elbo
 from model.masks import planning_mask, training_mask
 from model.objective import ELBOTerms
+from model.precision import resolve_precision
 from model.run_folder import BEST_FILE, LOG_FILE, MODEL_FILE, RESUME_FILE
 from model.schedule import learning_rate, phase_of, phase_optimizer, train_only
 from model.selection import METRICS, BestTracker
@@ -54,7 +55,9 @@ class Trainer:
 
     `processes` (model.distributed) places it in a job of several processes: each
     trains on its share of every batch, and only rank 0 evaluates and writes.
-    `precision="bf16"` runs the encoder and decoder under bfloat16 autocast.
+    `precision="bf16"` runs the encoder and decoder under bfloat16 autocast; "auto" does
+    where the hardware has native bf16 (`model.precision`), and `precision` then says
+    which was taken and `precision_reason` why.
 
     A checkpoint is committed by the one atomic write of its resume state, which holds
     the weights too (`model.training_state`); `notes` says where a resumed run continues
@@ -106,7 +109,8 @@ class Trainer:
             self.device, config, seed, self.run_dir, resume, init_from, schedule_overrides, epochs
         )
         self.config = config
-        self.model.vae_precision = torch.bfloat16 if precision == "bf16" else None
+        self.precision, self.precision_reason = resolve_precision(precision, self.device)
+        self.model.vae_precision = torch.bfloat16 if self.precision == "bf16" else None
         check_sizes(self.train, self.test, self.validation, config, self.processes.world_size)
         self.elbo: torch.nn.Module | None = None  # model.elbo, wrapped for the phase
         self._wrapped_phase: str | None = None
@@ -364,6 +368,7 @@ class Trainer:
             "step": self.step,
             "stopped": stopped,
             "world_size": self.processes.world_size,
+            "precision": self.precision,
         }
         if self.best is not None:
             summary["selection"] = {

@@ -17,6 +17,7 @@ import torch
 from model.checkpoint import load_model
 from model.config import KVAEConfig
 from model.kvae import KVAE
+from model.precision import PRECISIONS
 from model.run_folder import RESUME_FILE
 from model.selection import METRICS
 from model.training_reports import TrainingError
@@ -44,8 +45,8 @@ def check_options(
         raise TrainingError("--keep-best needs a validation set (--validation FILE)")
     if patience is not None and (keep_best is None or patience < 1):
         raise TrainingError("--patience N needs --keep-best, and N must be at least 1")
-    if precision not in ("fp32", "bf16"):
-        raise TrainingError(f"unknown precision {precision!r}: use fp32 or bf16")
+    if precision not in PRECISIONS:
+        raise TrainingError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}")
 
 
 def starting_model(

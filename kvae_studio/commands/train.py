@@ -76,10 +76,11 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument(
         "--precision",
-        default="fp32",
-        choices=["fp32", "bf16"],
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
         help="bf16: the encoder's and decoder's convolutions under bfloat16 autocast "
-        "(the Kalman filter and smoother stay float32)",
+        "(the Kalman filter and smoother stay float32); auto (default): bf16 where the "
+        "CPU has avx512_bf16 or amx_bf16, or the GPU supports it, else fp32",
     )
     p.add_argument("--seed", type=_options.seed, default=0)
     p.add_argument(
@@ -335,8 +336,8 @@ def _drive(trainer) -> int:
 
     world = trainer.processes.world_size
     print(
-        f"training on {trainer.device}"
-        + (f" in {world} processes" if world > 1 else "")
+        f"training on {trainer.device} in {trainer.precision} ({trainer.precision_reason})"
+        + (f", {world} processes" if world > 1 else "")
         + f": {len(trainer.train)} sequences, "
         f"{trainer.config.num_epochs} epochs, from epoch {trainer.epoch + 1}",
         file=sys.stderr,

@@ -42,7 +42,7 @@ class TrainRequest:
     validation_path: Path | None = None
     keep_best: str | None = None
     patience: int | None = None
-    precision: str = "fp32"
+    precision: str = "auto"  # model.precision: bf16 where the hardware does it natively
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def write_studio_file(request: TrainRequest) -> None:
         **({"validation": str(request.validation_path)} if request.validation_path else {}),
         **({"keep_best": request.keep_best} if request.keep_best else {}),
         **({"patience": request.patience} if request.patience else {}),
-        **({"precision": request.precision} if request.precision != "fp32" else {}),
+        "precision": request.precision,
     }
     request.run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(request.run_dir / STUDIO_FILE, json.dumps(record, indent=1))

@@ -124,6 +124,6 @@ class TrainSession:
             epochs=trainer.config.num_epochs,
             batches=max(1, len(data.train) // trainer.config.batch_size),
             sequences=len(data.train),
-            device=str(trainer.device),
+            device=f"{trainer.device} in {trainer.precision} ({trainer.precision_reason})",
         )
         yield from training_events(trainer)

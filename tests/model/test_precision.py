@@ -54,3 +54,60 @@ def test_fp32_is_the_default_and_other_precisions_are_refused():
     assert trainer.model.vae_precision is None
     with pytest.raises(TrainingError, match="unknown precision 'fp16'"):
         Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", precision="fp16")
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"avx2", "avx512f", "avx512_bf16"}, ("bf16", "the CPU has avx512_bf16")),
+        ({"avx2", "amx_bf16", "amx_tile"}, ("bf16", "the CPU has amx_bf16")),
+        ({"avx2", "avx512f", "avx512bw"}, ("fp32", "no native bf16")),  # emulated: slower
+        (set(), ("fp32", "no native bf16")),  # not Linux, or no flags line
+    ],
+)
+def test_auto_takes_bf16_only_where_the_cpu_does_it_natively(monkeypatch, flags, expected):
+    from model import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    chosen, why = precision.resolve_precision("auto", torch.device("cpu"))
+    assert chosen == expected[0] and expected[1] in why
+    assert precision.resolve_precision("fp32", torch.device("cpu"))[0] == "fp32", "as asked"
+
+
+def test_a_trainer_on_auto_says_what_it_took_and_the_model_file_records_it(tmp_path, monkeypatch):
+    from model import precision
+    from model.checkpoint import read_summary
+
+    images, _ = box_data(8, seed=3)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    config = KVAEConfig(**SMALL, num_epochs=1)
+    trainer = Trainer(
+        images[:, :6], config=config, device="cpu", precision="auto", run_dir=tmp_path
+    )
+    assert (trainer.precision, trainer.model.vae_precision) == ("bf16", torch.bfloat16)
+    list(trainer.run())
+    assert read_summary(tmp_path / "model.safetensors")["precision"] == "bf16"
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset())
+    trainer = Trainer(images[:, :6], config=config, device="cpu", precision="auto")
+    assert (trainer.precision, trainer.model.vae_precision) == ("fp32", None)
+
+
+def test_the_command_line_defaults_to_auto_and_says_what_it_took(tmp_path):
+    import subprocess
+    import sys
+
+    from model.data import save_sequences
+
+    images, _ = box_data(8, seed=3)
+    save_sequences(tmp_path / "train.npz", images[:, :6, :16, :16])
+    done = subprocess.run(
+        [sys.executable, "-m", "kvae_studio", "train", str(tmp_path / "train.npz"),
+         "--out", str(tmp_path / "run"), "--epochs", "1", "--frame-size", "16",
+         "--filters", "4,4", "--alpha-units", "8", "--batch-size", "4"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    from model.precision import resolve_precision
+
+    chosen, why = resolve_precision("auto", torch.device("cpu"))
+    assert f"training on cpu in {chosen} ({why})" in done.stderr
