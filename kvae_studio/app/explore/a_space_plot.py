@@ -39,7 +39,7 @@ class ASpacePlot(pg.PlotWidget):
         self._title_lines = 1
         plot.setLabel("bottom", "a₁")
         plot.setLabel("left", "a₂")
-        plot.showGrid(x=True, y=True, alpha=0.12)
+        frame_plot(plot, grid_alpha=0.12)
         cache_axes(plot)
         plot.setMenuEnabled(False)
         plot.getViewBox().setAspectLocked(True)
@@ -80,11 +80,15 @@ class ASpacePlot(pg.PlotWidget):
         return curve
 
     def resizeEvent(self, ev) -> None:
-        super().resizeEvent(ev)
-        lines = 2 if self.width() < NARROW else 1
+        # The key's lines first: the plot takes the new size below, and a one-line key
+        # wider than the plot would hold the plot wider than the widget, its right part
+        # (axis, ticks, key) cut off.
+        width = self.width() if ev is None else ev.size().width()  # None: pyqtgraph's own
+        lines = 2 if width < NARROW else 1
         if lines != getattr(self, "_title_lines", lines):  # (not while being built)
             self._title_lines = lines
             self.getPlotItem().setTitle(_legend_title(lines), size="8pt")
+        super().resizeEvent(ev)
 
     def show_result(self, result: InferenceResult) -> None:
         self._result = result
@@ -132,6 +136,25 @@ class ASpacePlot(pg.PlotWidget):
 
 
 NARROW = 380  # below this width (px) the key takes two lines rather than overflow
+RIGHT_MARGIN = 14  # px right of the plot: room for half the last tick label on the a₁ axis
+LABEL_OVERFLOW = 12  # px a tick label may reach past the end of its axis
+
+
+def frame_plot(plot: pg.PlotItem, grid_alpha: float) -> None:
+    """A border on all four sides and a grid, with room for the end ticks' labels.
+
+    The top and right axes (no values) draw the border and the grid: an axis that draws
+    a grid may not draw a label past its ends, so the bottom and left axes draw only
+    their values and may let the last one reach `LABEL_OVERFLOW` px into the margin.
+    """
+    plot.showGrid(x=True, y=True, alpha=grid_alpha)
+    for name in ("top", "right"):
+        plot.showAxis(name)
+        plot.getAxis(name).setStyle(showValues=False, tickLength=0)
+    plot.getAxis("right").setWidth(RIGHT_MARGIN)
+    for name in ("bottom", "left"):
+        plot.getAxis(name).setGrid(False)
+        plot.getAxis(name).setStyle(hideOverlappingLabels=LABEL_OVERFLOW)
 
 
 def _legend_title(lines: int = 1) -> str:
