@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from kvae_studio import colors
 from kvae_studio.app.panels.plotting import COLORS, make_plot_widget, pen
 from kvae_studio.services.sweep_results import SweepResults, SweepRows
+from model.sweep_csv import PAPER_FIGURE_3_BOX
 
 METRICS = ("smoothing", "filtering", "generation", "baseline")
 DRAW_ORDER = ("baseline", "generation", "smoothing", "filtering")  # filtering over generation
@@ -35,42 +36,6 @@ KINDS = {
     "random": ("Random: each later frame hidden with probability p", "drop probability p"),
 }
 Y_LABEL = "fraction of incorrect pixels"
-
-# Section 11 of kvae-model.md: the paper's Figure 3, box scene.
-PAPER_BOX = {
-    "planning": {
-        "x": (1, 3, 5, 7, 9, 11, 13, 15),
-        "smoothing": (0.0061, 0.0077, 0.0098, 0.0121, 0.0148, 0.0173, 0.0200, 0.0227),
-        "filtering": (0.0081, 0.0112, 0.0144, 0.0172, 0.0197, 0.0220, 0.0238, 0.0255),
-    },
-    "random": {
-        "x": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
-        "smoothing": (
-            0.0057,
-            0.0060,
-            0.0062,
-            0.0067,
-            0.0075,
-            0.0082,
-            0.0095,
-            0.0128,
-            0.0188,
-            0.027,
-        ),
-        "filtering": (
-            0.0078,
-            0.0078,
-            0.0080,
-            0.0089,
-            0.0102,
-            0.0117,
-            0.0123,
-            0.0158,
-            0.0213,
-            0.0266,
-        ),
-    },
-}
 
 
 class SweepPlot(QWidget):
@@ -198,7 +163,7 @@ class SweepPlot(QWidget):
                         name=metric,
                     )
             if self.show_paper:
-                ref = PAPER_BOX[kind]
+                ref = PAPER_FIGURE_3_BOX[kind]
                 for metric in ("smoothing", "filtering"):
                     plot.plot(
                         list(ref["x"]),
