@@ -3,7 +3,10 @@
 The sweeps (`model.evaluation.sweep`, the same code as `kvae-studio evaluate`) run in a
 background job with progress and cancel, scored by the studio's or the paper's protocol
 (the Scoring choice, `--protocol` on the command line); the figure can be saved as PNG and
-the numbers as CSV, in the command line's layout. When every later frame is hidden (drop
+the numbers as CSV, in the command line's layout. A finished sweep is kept
+(`services.sweep_store`: in the workspace, and the shipped models' own), drawn as soon as
+the same model, test set and settings are chosen again and never run twice: comparing
+with a second model sweeps only the second. When every later frame is hidden (drop
 probability 1.0) smoothing and filtering coincide by construction; the panel says so, so
 it does not look broken.
 """
@@ -35,6 +38,7 @@ from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_card import dataset_scene, model_file_scene
 from kvae_studio.services.resources import shipped_test_set
 from kvae_studio.services.sweep_results import sweep_labels
+from kvae_studio.services.sweep_store import SweepStore
 
 PROTOCOLS = (
     (
@@ -70,6 +74,9 @@ class EvaluatePanel(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.job: Job | None = None
+        self.store = SweepStore(workspace.root / "sweeps")
+        self._swept: dict[str, Path] = {}  # label -> model file, of the job running
+        self._swept_settings: tuple = ()  # its test set, sequences, seed and protocol
         self._current_model = current_model or (lambda: None)
         extra = self._extra_models
 
@@ -137,6 +144,16 @@ class EvaluatePanel(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.plot, 1)
         self._set_running(False)
+        for changed in (
+            self.model_combo.pathChanged,
+            self.compare_combo.pathChanged,
+            self.test_combo.pathChanged,
+            self.sequences_spin.valueChanged,
+            self.seed_spin.valueChanged,
+            self.protocol_combo.currentIndexChanged,
+        ):
+            changed.connect(self.show_kept)
+        self.show_kept()
 
     def showEvent(self, event) -> None:
         # The model open in Explore may have changed while this tab was hidden.
@@ -161,25 +178,70 @@ class EvaluatePanel(QWidget):
         path = self._current_model()
         return [Path(path)] if path else []
 
+    def _chosen(self) -> list[tuple[str, Path]]:
+        """(label, model file) of the model and the one to compare with."""
+        first, second = self.model_combo.path(), self.compare_combo.path()
+        if first is None:
+            return []
+        paths = [first] if second is None or second == first else [first, second]
+        return list(zip(sweep_labels(paths), paths, strict=True))
+
+    def _settings(self) -> tuple[Path | None, int | None, int, str]:
+        """(test set, sequences, seed, protocol) as chosen."""
+        sequences = self.sequences_spin.value() or None
+        protocol = self.protocol_combo.currentData()
+        return self.test_combo.path(), sequences, self.seed_spin.value(), protocol
+
+    def _kept(self) -> dict[str, list]:
+        """The chosen models' sweeps kept from earlier, by label."""
+        test, sequences, seed, protocol = self._settings()
+        if test is None:
+            return {}
+        kept = {}
+        for label, path in self._chosen():
+            rows = self.store.get(path, test, sequences, seed, protocol)
+            if rows is not None:
+                kept[label] = rows
+        return kept
+
+    def show_kept(self) -> None:
+        """Draw what is kept for the choice on screen (nothing while a sweep runs)."""
+        if self.job is not None:
+            return
+        self.plot.clear()
+        kept = self._kept()
+        for label, rows in kept.items():
+            self.plot.set_result(label, rows)
+        if kept:
+            self.message.info(
+                f"Kept from an earlier sweep: {', '.join(kept)}. Run sweeps runs only what "
+                "is not kept."
+            )
+        self._set_running(False)
+
     # Commands.
     def run(self) -> None:
         if self.job is not None:
             return
-        first, second = self.model_combo.path(), self.compare_combo.path()
-        test = self.test_combo.path()
-        if first is None or test is None:
+        test, sequences, seed, protocol = self._settings()
+        chosen = self._chosen()
+        if not chosen or test is None:
             self.message.error("Choose a model and a test set.")
             return
-        paths = [first] if second is None or second == first else [first, second]
-        models = list(zip(sweep_labels(paths), paths, strict=True))
+        self.show_kept()
+        models = [(label, path) for label, path in chosen if label not in self.plot.results]
+        if not models:
+            self.message.info(f"Kept from an earlier sweep, nothing to run. {NOTE}")
+            return
+        self._swept, self._swept_settings = dict(models), (test, sequences, seed, protocol)
         job = ProcessJob(  # a process of its own: torch stays out of the window's
             "kvae_studio.services.evaluate_work:run_sweeps",
             models,
             test,
-            self.sequences_spin.value() or None,
-            self.seed_spin.value(),
+            sequences,
+            seed,
             self.device_combo.currentData(),
-            self.protocol_combo.currentData(),
+            protocol,
             parent=self,
         )
         job.progress.connect(self._on_progress)
@@ -188,7 +250,6 @@ class EvaluatePanel(QWidget):
         job.failed.connect(lambda text: self.message.error(f"Sweep failed: {text}"))
         job.cancelled.connect(lambda: self.message.info("Cancelled."))
         job.finished.connect(self._on_finished)
-        self.plot.clear()
         self.progress.start("loading…")
         names = ", ".join(label for label, _ in models)
         protocol = self.protocol_combo.currentText().lower()
@@ -215,6 +276,10 @@ class EvaluatePanel(QWidget):
         self.plot.set_result(label, rows)
 
     def _on_result(self, results: dict) -> None:
+        for label, rows in results.items():  # kept under the settings it ran with
+            path = self._swept.get(label)
+            if path is not None:
+                self.store.put(path, *self._swept_settings, rows)
         self.message.info(f"Done. {NOTE}")
         self.progress.finish("done")
 
