@@ -9,7 +9,11 @@ bare `import torch` (issue 16's target: the studio at most 1.4x):
 - `python -c "import PySide6.QtWidgets, pyqtgraph"`: what a torch-free window would cost;
 - importing the window's module (`kvae_studio.app.main_window`): today it imports torch.
 
-    python benchmarks/bench_startup.py [--runs 5]
+With `--busy N`, N other processes spin on the CPU throughout (a training beside the
+studio; issue 27's target under one busy core of two: at most 1.6x), and the rows
+are timed under that load, the reference too.
+
+    python benchmarks/bench_startup.py [--runs 5] [--busy 1]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,9 +51,23 @@ def time_once(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+@contextmanager
+def busy_cores(count: int):
+    """`count` processes that keep a core each busy until the block ends."""
+    spin = "while True: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for process in spinners:
+            process.kill()
+            process.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--busy", type=int, default=0, help="processes spinning meanwhile")
     args = parser.parse_args(argv)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,11 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         for argv_ in rows.values():  # warm the file cache once, not timed
             time_once(argv_, env)
         times: dict[str, list[float]] = {name: [] for name in rows}
-        for _ in range(args.runs):
-            for name, argv_ in rows.items():
-                times[name].append(time_once(argv_, env))
+        with busy_cores(args.busy):
+            for _ in range(args.runs):
+                for name, argv_ in rows.items():
+                    times[name].append(time_once(argv_, env))
     torch_median = statistics.median(times["reference: python -c 'import torch'"])
-    print(f"KVAE Studio start-up, {args.runs} alternating runs, {os.cpu_count()} CPUs")
+    load = f", {args.busy} busy process(es) beside" if args.busy else ""
+    print(f"KVAE Studio start-up, {args.runs} alternating runs, {os.cpu_count()} CPUs{load}")
     print(f"{'process':52s} {'median s':>9s} {'min-max s':>12s} {'x torch':>8s}")
     for name, values in times.items():
         median = statistics.median(values)
