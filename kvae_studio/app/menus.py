@@ -96,6 +96,19 @@ def build_menus(window: QMainWindow) -> QMenu:
     return recent
 
 
+POINTER_GESTURES = (
+    ("Paint an occlusion on the frame", "Left drag"),
+    ("Erase it", "Right drag"),
+    ("Zoom the frame about the pointer", "Wheel"),
+    ("Brush size", "Ctrl+Wheel"),
+    ("Pan the frame", "Space + left drag, or middle drag"),
+    ("Hide a frame from the model, or show it again", "Click its thumbnail"),
+    ("Show a frame", "Click the z_t or α_t plot, or a point of the a-space"),
+)
+"""What the mouse does in Explore (F1 lists it below the keys): Space over the frame pans
+rather than play, which a list of shortcuts alone would not say."""
+
+
 def shortcut_table(window: QMainWindow) -> list[tuple[str, str]]:
     """(action, keys) for every action with a shortcut, menus first, no repeats."""
     seen, rows = set(), []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -157,16 +158,20 @@ class WindowCommands:
 
     # Help.
     def show_shortcuts(self) -> None:
-        from kvae_studio.app.menus import shortcut_table
+        from kvae_studio.app.menus import POINTER_GESTURES, shortcut_table
 
-        rows = "".join(
-            f"<tr><td>{name}</td><td style='padding-left:16px'><b>{keys}</b></td></tr>"
-            for name, keys in shortcut_table(self.window)
-        )
+        def rows(pairs) -> str:
+            return "".join(
+                f"<tr><td>{escape(name)}</td>"
+                f"<td style='padding-left:16px'><b>{escape(keys)}</b></td></tr>"
+                for name, keys in pairs
+            )
+
         box = QMessageBox(
             QMessageBox.Icon.NoIcon,
             "Keyboard shortcuts",
-            f"<table>{rows}</table>",
+            f"<table>{rows(shortcut_table(self.window))}</table>"
+            f"<p><b>With the mouse, in Explore</b></p><table>{rows(POINTER_GESTURES)}</table>",
             QMessageBox.StandardButton.Close,
             self.window,
         )

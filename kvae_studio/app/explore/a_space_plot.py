@@ -9,6 +9,7 @@ marks the current frame.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from kvae_studio import colors
@@ -30,7 +31,10 @@ def _nan_joined(outlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class ASpacePlot(pg.PlotWidget):
-    """a_t in the plane of its first two dimensions."""
+    """a_t in the plane of its first two dimensions; a click on a frame's point (smoothed
+    or encoded) asks for that frame (`frameClicked`)."""
+
+    frameClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent=parent, background=colors.BASE)
@@ -51,8 +55,9 @@ class ASpacePlot(pg.PlotWidget):
             "White dots: the encoder on frames the model saw (hollow grey: hidden frames'\n"
             "codes, shown for reference only). Blue: smoothed a_t with 2σ ellipses; filled =\n"
             "seen, hollow squares = hidden. Orange dashes: filtered. Green: free-running\n"
-            "generation. The ring marks the current frame."
+            "generation. The ring marks the current frame; click a point to show its frame."
         )
+        self.scene().sigMouseClicked.connect(self._clicked)
         # Curves with one style each (no per-point pens): an update is only setData, the
         # cheapest path through pyqtgraph; the point sets share one item (marker_layer).
         self.ellipses_seen = self._curve(pg.mkPen(colors.SMOOTHED + "55", width=1), "finite")
@@ -127,6 +132,27 @@ class ASpacePlot(pg.PlotWidget):
                 box.setRange(xRange=target[0], yRange=target[1], padding=0.0)
                 box.updateMatrix()  # now, not while painting (which would paint again)
 
+    def _clicked(self, ev) -> None:
+        """The frame of the smoothed or encoded point nearest the click, within
+        `PICK_RADIUS` pixels; a click elsewhere changes nothing."""
+        box = self.getPlotItem().getViewBox()
+        if (
+            self._result is None
+            or ev.button() != Qt.MouseButton.LeftButton
+            or not box.sceneBoundingRect().contains(ev.scenePos())
+        ):
+            return
+        best, frame = PICK_RADIUS, None
+        for codes in (self._result.a_smoothed, self._result.a_encoded):
+            for t, (x, y) in enumerate(zip(*_xy(codes), strict=True)):
+                if not (np.isfinite(x) and np.isfinite(y)):
+                    continue
+                d = box.mapViewToScene(QPointF(float(x), float(y))) - ev.scenePos()
+                if (distance := float(np.hypot(d.x(), d.y()))) <= best:
+                    best, frame = distance, t
+        if frame is not None:
+            self.frameClicked.emit(frame)
+
     def set_current(self, frame: int) -> None:
         if self._result is None or frame >= len(self._result.a_smoothed):
             self.marker.setData([], [])
@@ -136,6 +162,7 @@ class ASpacePlot(pg.PlotWidget):
 
 
 NARROW = 380  # below this width (px) the key takes two lines rather than overflow
+PICK_RADIUS = 12.0  # px: how near a point a click must be to show its frame
 RIGHT_MARGIN = 14  # px right of the plot: room for half the last tick label on the a₁ axis
 LABEL_OVERFLOW = 12  # px a tick label may reach past the end of its axis
 

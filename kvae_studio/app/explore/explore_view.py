@@ -187,6 +187,8 @@ class ExploreView(QWidget):
             (self.filmstrip.frameClicked, self._on_thumbnail),
             (self.grid.cellClicked, self._on_cell_clicked),
             (self.timeline.frameChanged, doc.set_frame),
+            (self.a_plot.frameClicked, doc.set_frame),
+            (self.time_plots.frameClicked, doc.set_frame),
             (self.sequence_controls.newSequenceRequested, self.new_sequence),
             (self.sequence_controls.datasetIndexChanged, doc.show_dataset_sequence),
             (self.pairing.switchRequested, self.modelWanted),

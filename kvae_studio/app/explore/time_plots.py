@@ -9,6 +9,7 @@ Items are created once (per number of components) and updated with setData.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from kvae_studio import colors
@@ -21,10 +22,14 @@ from kvae_studio.services.inference import InferenceResult
 
 
 class TimePlots(pg.GraphicsLayoutWidget):
-    """z_t (top) and alpha_t (bottom) against the frame index."""
+    """z_t (top) and alpha_t (bottom) against the frame index; a click on either asks
+    for the frame under the pointer (`frameClicked`)."""
+
+    frameClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent=parent)
+        self._steps = 0
         self.setBackground(colors.BASE)
         self.ci.setContentsMargins(2, 2, 6, 2)
         self.z_plot = self.addPlot(row=0, col=0)
@@ -47,8 +52,10 @@ class TimePlots(pg.GraphicsLayoutWidget):
         self.setToolTip(
             "Top: each component of the LGSSM state z_t, smoothed, with its ±2σ band.\n"
             "Bottom: α_t, the weights of the K linear regimes, stacked (they sum to 1).\n"
-            "Red shading: frames the model did not see whole. White line: current frame."
+            "Red shading: frames the model did not see whole. White line: current frame.\n"
+            "Click to show that frame."
         )
+        self.scene().sigMouseClicked.connect(self._clicked)
         self.shades = []
         self.markers = []
         for plot in (self.z_plot, self.alpha_plot):
@@ -67,6 +74,7 @@ class TimePlots(pg.GraphicsLayoutWidget):
 
     def show_result(self, result: InferenceResult) -> None:
         t = np.arange(len(result.z_smoothed), dtype=np.float64)
+        self._steps = len(t)
         self._ensure_items(result.z_smoothed.shape[1], result.alpha.shape[1])
         mean, std = result.z_smoothed, result.z_smoothed_std
         for i, curve in enumerate(self.z_curves):
@@ -98,6 +106,16 @@ class TimePlots(pg.GraphicsLayoutWidget):
     def set_current(self, frame: int) -> None:
         for marker in self.markers:
             marker.setValue(frame)
+
+    def _clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or self._steps == 0:
+            return
+        for plot in (self.z_plot, self.alpha_plot):
+            box = plot.getViewBox()
+            if box.sceneBoundingRect().contains(ev.scenePos()):
+                x = box.mapSceneToView(ev.scenePos()).x()
+                self.frameClicked.emit(int(np.clip(round(x), 0, self._steps - 1)))
+                return
 
     def _ensure_items(self, dim_z: int, regimes: int) -> None:
         """Create curves the first time (or when another model has other sizes)."""
