@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from kvae_studio.app.panels.curves import TrainingCurves
 from kvae_studio.app.panels.jobs import Job, ProcessJob
+from kvae_studio.app.panels.run_comparison import RunComparison
 from kvae_studio.app.panels.train_settings import TrainSettings
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
@@ -66,6 +67,9 @@ class TrainPanel(QWidget):
         self.settings = TrainSettings(workspace)
         self.settings.runSelected.connect(self._on_run_selected)
         self.curves = TrainingCurves()
+        self.comparison = RunComparison(workspace)
+        self.curves.tabs.addTab(self.comparison, "Compare runs")
+        self.curves.tabs.currentChanged.connect(self._on_curves_tab)
         self.start_button = make_button("Start", "startButton", self.start)
         self.pause_button = make_button("Pause", "pauseButton", self.toggle_pause)
         self.stop_button = make_button("Stop", "stopButton", self.stop)
@@ -246,8 +250,14 @@ class TrainPanel(QWidget):
         if self.state == "loading":
             self._set_state("running")
 
+    def _on_curves_tab(self, _index: int) -> None:
+        if self.curves.tabs.currentWidget() is self.comparison:
+            self.comparison.refresh()  # runs made or grown meanwhile
+
     def _on_epoch(self, event: object) -> None:
         self.curves.add_epoch(asdict(event))
+        if self.curves.tabs.currentWidget() is self.comparison:
+            self.comparison.redraw()  # the running run's new epoch, if it is ticked
         parts = [f"Epoch {event.epoch}/{event.epochs} done in {event.seconds:.0f} s"]
         if event.test_elbo is not None and math.isfinite(event.test_elbo):
             parts.append(f"test ELBO {event.test_elbo:.2f}")
