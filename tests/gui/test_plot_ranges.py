@@ -4,10 +4,11 @@ that still follow every range change."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
-from window_helpers import wait_idle
+from window_helpers import open_checked, wait_idle
 
 from kvae_studio.app.plot_ranges import ROOM, settled, settled_box
 
@@ -89,3 +90,32 @@ def test_hidden_frames_are_shaded_across_the_whole_height_of_both_time_plots(win
         assert (box.left(), box.right()) == (3.5, 15.5)
         (y0, y1) = plot.getViewBox().viewRange()[1]
         assert box.top() <= y0 and box.bottom() >= y1
+
+
+def test_another_model_fits_the_z_plot_afresh_not_inside_the_last_ones_range(qtbot, window):
+    """Issue 27: the z_t plot kept the previous model's range, the new model's curves
+    squeezed into it (another model's z_t means something else)."""
+    from kvae_studio.app.plot_ranges import FILL
+    from kvae_studio.services.resources import shipped_models
+
+    models = shipped_models()
+    z_box = window.explore.time_plots.z_plot.getViewBox()
+
+    def band() -> tuple[float, float]:
+        r = window.explore.shown
+        values = np.concatenate([r.z_smoothed - 2 * r.z_smoothed_std,
+                                 r.z_smoothed + 2 * r.z_smoothed_std])  # fmt: skip
+        return float(values.min()), float(values.max())
+
+    open_checked(qtbot, window, models["box_gravity"])
+    wait_idle(qtbot, window)
+    before = tuple(z_box.viewRange()[1])
+    open_checked(qtbot, window, models["polygon"])
+    wait_idle(qtbot, window)
+    lo, hi = band()
+    # The polygon's band lies inside the box-with-gravity range and fills enough of it
+    # that a kept range would have stayed (else this test tests nothing).
+    assert before[0] <= lo and hi <= before[1] and hi - lo >= FILL * (before[1] - before[0])
+    assert tuple(z_box.viewRange()[1]) == pytest.approx(
+        (lo - ROOM * (hi - lo), hi + ROOM * (hi - lo))
+    )

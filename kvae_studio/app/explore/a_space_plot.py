@@ -8,6 +8,8 @@ marks the current frame.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QWidget
@@ -78,6 +80,7 @@ class ASpacePlot(pg.PlotWidget):
         self.encoder = markers.add(6, pg.mkPen(None), pg.mkBrush(colors.ENCODER), "o")
         self.marker = markers.add(18, pg.mkPen(colors.CURRENT, width=2), None, "o")  # on top
         self._result: InferenceResult | None = None
+        self._refit = True  # the next result sets the range afresh (`forget_range`)
 
     def _curve(self, pen, connect: str = "all") -> pg.PlotCurveItem:
         curve = FastCurveItem(pen=pen, antialias=True, connect=connect)
@@ -127,10 +130,17 @@ class ASpacePlot(pg.PlotWidget):
         if len(points):
             (x0, y0), (x1, y1) = points.min(axis=0).tolist(), points.max(axis=0).tolist()
             box = self.getPlotItem().getViewBox()
-            target = settled_box(box.viewRange(), (x0, x1), (y0, y1))
+            current = [(math.inf, -math.inf)] * 2 if self._refit else box.viewRange()
+            target = settled_box(current, (x0, x1), (y0, y1))
             if target is not None:
                 box.setRange(xRange=target[0], yRange=target[1], padding=0.0)
                 box.updateMatrix()  # now, not while painting (which would paint again)
+                self._refit = False
+
+    def forget_range(self) -> None:
+        """Fit the next result, not keep this range: another model's a-space is another
+        plane, whose codes would sit small in this one's range."""
+        self._refit = True
 
     def _clicked(self, ev) -> None:
         """The frame of the smoothed or encoded point nearest the click, within

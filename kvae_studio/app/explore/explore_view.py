@@ -268,6 +268,8 @@ class ExploreView(QWidget):
     def _on_swapped(self, change: Swap, infer: bool = True) -> None:
         doc = self.document
         if change.model:
+            for plot in (self.a_plot, self.time_plots):
+                plot.forget_range()  # another model's latent spaces: fit its first result
             self.sequence_controls.follow_model(doc.model_summary, doc.model_record)
             card = model_card(doc.model, doc.model_path, doc.model_summary)
             self.sequence_controls.show_model_card(card, doc.model_path)

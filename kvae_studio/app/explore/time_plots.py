@@ -8,6 +8,8 @@ Items are created once (per number of components) and updated with setData.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
@@ -30,6 +32,7 @@ class TimePlots(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent=parent)
         self._steps = 0
+        self._refit = True  # the next result sets the z range afresh (`forget_range`)
         self.setBackground(colors.BASE)
         self.ci.setContentsMargins(2, 2, 6, 2)
         self.z_plot = self.addPlot(row=0, col=0)
@@ -92,16 +95,23 @@ class TimePlots(pg.GraphicsLayoutWidget):
             self.z_plot.setXRange(-0.5, len(t) - 0.5, padding=0.0)
         band = np.concatenate([mean + 2 * std, mean - 2 * std])
         band = band[np.isfinite(band)]
-        current = tuple(self.z_plot.getViewBox().viewRange()[1])
+        kept = self.z_plot.getViewBox().viewRange()[1]
+        current = (math.inf, -math.inf) if self._refit else tuple(kept)
         target = settled(current, float(band.min()), float(band.max())) if band.size else None
         if target is not None:
             self.z_plot.setYRange(*target, padding=0.0)
+            self._refit = False
         unseen = np.flatnonzero(result.evaluated)
         for plot, shade in zip((self.z_plot, self.alpha_plot), self.shades, strict=True):
             y0, y1 = plot.getViewBox().viewRange()[1]
             margin = y1 - y0  # the columns reach past the plot's edges, never short of them
             shade.set_columns(unseen, (y0 - margin, y1 + margin))
             plot.getViewBox().updateMatrix()  # now, not while painting (a second paint)
+
+    def forget_range(self) -> None:
+        """Fit the z range to the next result, not keep this one: another model's z_t
+        means something else, and its range held the new one's curves squeezed."""
+        self._refit = True
 
     def set_current(self, frame: int) -> None:
         for marker in self.markers:
