@@ -63,6 +63,7 @@ class Metrics:
     baseline: float
     frames: int  # how many frames were scored
     coincide: bool  # nothing is seen after the first unseen frame: filtering == smoothing
+    partly: int = 0  # of those, frames partly painted over (seen in part, scored whole)
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def score(
         baseline=metrics.baseline_hamming(truth[None]),
         frames=int(evaluated.sum()),
         coincide=coincide,
+        partly=int((evaluated & seen_any).sum()),
     )
 
 

@@ -90,7 +90,7 @@ class MetricsPanel(QWidget):
             "Fraction of pixels wrong (binarised at 0.5) on the frames the model did not\n"
             "see whole, as in the KVAE paper. Baseline: the largest distance between early\n"
             "and late frames of the truth, what a model that draws the ball in the wrong\n"
-            "place scores."
+            "place scores. A frame partly painted over is scored whole, every pixel of it."
         )
         self.metrics: Metrics | None = None
 
@@ -102,8 +102,7 @@ class MetricsPanel(QWidget):
         if not scored:
             note = "Every frame is seen: hide frames or paint over them to score the model."
         else:
-            plural = "s" if metrics.frames != 1 else ""
-            note = f"Scored on {metrics.frames} unseen frame{plural}."
+            note = scored_note(metrics.frames, metrics.partly)
             if metrics.coincide:
                 note += f"  Note: {COINCIDE}."
         self.note.setText(note)
@@ -112,3 +111,19 @@ class MetricsPanel(QWidget):
         """The number shown for `key` (tests read what the user reads)."""
         value = self.bars.values.get(key, math.nan)
         return f"{value:.4f}" if math.isfinite(value) else "–"
+
+
+def scored_note(frames: int, partly: int) -> str:
+    """What was scored: a frame partly painted over counts whole (every pixel of it is
+    scored, as the paper scores a hidden frame), so say how many of them there are."""
+    if partly == 0:
+        return f"Scored on {_count(frames, 'unseen frame')}."
+    hidden = frames - partly
+    return (
+        f"Scored on {_count(frames, 'frame')}: {hidden} hidden, "
+        f"{partly} partly painted (scored whole)."
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

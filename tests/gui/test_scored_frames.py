@@ -1,0 +1,38 @@
+"""What the scores were computed on (issue 27, friction): a frame partly painted over is
+scored whole, so the note under the bars counts it apart from the hidden frames rather
+than call it one more unseen frame. A real stroke on the canvas."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+
+
+def drag(canvas, points) -> None:
+    viewport = canvas.viewport()
+    pos = [canvas.widget_position(x, y).toPoint() for x, y in points]
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos[0])
+    for p in pos[1:]:
+        QTest.mouseMove(viewport, p)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos[-1])
+
+
+def test_a_partly_painted_frame_is_counted_apart_from_the_hidden_ones(qtbot, window):
+    explore = window.explore
+    note = explore.metrics.note
+    assert note.text() == "Scored on 12 unseen frames."  # the planning mask: 12 hidden
+    explore.timeline.set_frame(1)
+    explore.mask_controls.size.setValue(3)
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        drag(explore.canvas, [(4.5, 8.5), (12.5, 8.5)])
+    wait_idle(qtbot, window)
+    assert explore.mask.occluded[1].any() and not explore.mask.hidden[1]
+    assert explore.result.metrics.frames == 13 and explore.result.metrics.partly == 1
+    assert note.text() == "Scored on 13 frames: 12 hidden, 1 partly painted (scored whole)."
+    # The note fits the two lines kept for it, in the smallest window too.
+    assert note.heightForWidth(note.width()) <= note.minimumHeight(), note.width()
+    wide = note.width()
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: note.width() < wide)
+    assert note.heightForWidth(note.width()) <= note.minimumHeight(), note.width()
