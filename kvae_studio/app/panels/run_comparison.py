@@ -52,6 +52,12 @@ class RunComparison(QWidget):
         self.axis_combo.addItems(list(AXES))
         for combo in (self.figure_combo, self.axis_combo):
             combo.currentIndexChanged.connect(lambda _i: self.redraw())
+            # Sized by a few characters, not the longest entry: the Train tab shares
+            # the window's width with the settings, down to 1024 pixels.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
         self.csv_button = make_button("Export CSV…", "compareCsvButton", self._save_csv)
         self.readout = QLabel()
         self.readout.setObjectName("compareReadout")
@@ -76,6 +82,7 @@ class RunComparison(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(bar)
         right_layout.addWidget(self.plot_widget, 1)
+        self.readout.setMinimumWidth(1)  # a long readout is cut, never widens the tab
         right_layout.addWidget(self.readout)
         right_layout.addWidget(self.message)
         split = QSplitter()
