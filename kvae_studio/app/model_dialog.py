@@ -11,10 +11,10 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 from PySide6.QtWidgets import QFileDialog, QFileSystemModel, QWidget
 
+from kvae_studio.services.file_names import MODEL_FILTER
 from model.run_folder import RESUME_FILE
 
 HIDDEN_NAMES = frozenset({RESUME_FILE})
-MODEL_FILTER = "KVAE models (*.safetensors)"
 
 
 class _HideResumeStates(QSortFilterProxyModel):

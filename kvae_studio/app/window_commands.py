@@ -19,14 +19,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from kvae_studio import __version__
 from kvae_studio.app.model_dialog import model_file_dialog
-from kvae_studio.document.session import SUFFIX as SESSION_SUFFIX
+from kvae_studio.services.file_names import DATA_FILTER, SESSION_FILTER, SESSION_SUFFIX
 from kvae_studio.services.model_ref import ModelRef
 
 if TYPE_CHECKING:
     from kvae_studio.app.main_window import MainWindow
 
-DATA_FILTER = "Sequence files (*.npz)"
-SESSION_FILTER = f"KVAE Studio sessions (*{SESSION_SUFFIX})"
 VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
 
 

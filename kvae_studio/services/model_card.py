@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kvae_studio.services.file_names import paper_test_set_name, scene_in_name
 from kvae_studio.services.resources import scene_title, shipped_evaluation, shipped_scene
 from kvae_studio.sim.scene_record import SceneRecord, describe_values, overrides_of
 
@@ -103,13 +104,7 @@ def dataset_scene(path: str | Path | None) -> str | None:
         return None
     if (record := SceneRecord.from_json(read_scene_info(path))) is not None:
         return record.scene
-    name = Path(path).name.lower().replace("-", "_")
-    for prefix in ("paper_", "original_"):
-        name = name.removeprefix(prefix)
-    for scene in sorted(SCENES, key=len, reverse=True):  # box_gravity before box
-        if name == scene or name.startswith((f"{scene}_", f"{scene}.")):
-            return scene
-    return None
+    return scene_in_name(Path(path).name, tuple(SCENES))
 
 
 @dataclass(frozen=True)
@@ -199,4 +194,4 @@ def _figures(scene: str | None) -> list[str]:
         smoothing, baseline = hamming.get("smoothing"), hamming.get("baseline")
         if isinstance(smoothing, float) and isinstance(baseline, float) and baseline > 0:
             parts.append(f"{label} {smoothing:.3f} ({smoothing / baseline:.2f}× baseline)")
-    return [f"smoothing on paper-{scene}-test.npz: " + ", ".join(parts)] if parts else []
+    return [f"smoothing on {paper_test_set_name(scene)}: " + ", ".join(parts)] if parts else []

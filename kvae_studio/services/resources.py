@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kvae_studio.services.file_names import evaluation_name, paper_test_set_name
+
 
 def resources_dir() -> Path:
     """The repository's `resources/` folder, or its installed copy when installed from a
@@ -101,13 +103,13 @@ def is_shipped(path: str | Path | None) -> bool:
 
 def shipped_test_set(scene: str | None) -> Path | None:
     """The paper's test file of `scene` (`resources/datasets/paper-<scene>-test.npz`)."""
-    path = resources_dir() / "datasets" / f"paper-{scene}-test.npz"
+    path = resources_dir() / "datasets" / paper_test_set_name(scene or "")
     return path if scene and path.is_file() else None
 
 
 def shipped_evaluation(scene: str | None) -> Path | None:
     """`<scene>-evaluation.json` beside the shipped model: its figures on the paper's file."""
-    path = resources_dir() / "models" / f"{scene}-evaluation.json"
+    path = resources_dir() / "models" / evaluation_name(scene or "")
     return path if scene and path.is_file() else None
 
 

@@ -20,12 +20,10 @@ import json
 import os
 from pathlib import Path
 
+from kvae_studio.services.file_names import SWEEP_PROTOCOL_SUFFIX, sweep_name
 from kvae_studio.services.resources import shipped_models, shipped_test_set
 from kvae_studio.services.sweep_results import SweepRows
 from model.sweep_csv import HAMMING_KEYS, write_sweep_csv
-
-PROTOCOL_SUFFIX = {"studio": "", "paper": "-paper"}
-"""How a shipped sweep's file name says its protocol: `<scene>-sweep-original<suffix>.csv`."""
 
 
 class SweepStore:
@@ -105,11 +103,11 @@ def _shipped_sweep(
 ) -> Path | None:
     """A shipped model's own sweep, when asked for what it holds: the whole paper file
     of its scene, seed 0."""
-    if sequences is not None or seed != 0 or protocol not in PROTOCOL_SUFFIX:
+    if sequences is not None or seed != 0 or protocol not in SWEEP_PROTOCOL_SUFFIX:
         return None
     for scene, path in shipped_models().items():
         if _same_file(path, model) and _same_file(shipped_test_set(scene), test):
-            return path.with_name(f"{scene}-sweep-original{PROTOCOL_SUFFIX[protocol]}.csv")
+            return path.with_name(sweep_name(scene, protocol))
     return None
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QVBoxLayout, QWidget
 
 from kvae_studio.app.work_bridge import WorkBridge
+from kvae_studio.services.file_names import DATA_FILTER
 
 
 class DynamicsTab(QWidget):
@@ -72,9 +73,7 @@ class DynamicsTab(QWidget):
 
     def _ask_data(self) -> str | None:
         start = self.chosen_data or self.data_path() or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Data set to describe", start, "Sequences (*.npz)"
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Data set to describe", start, DATA_FILTER)
         if path:
             self.chosen_data = path
         return path or None

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QWidget
 
 from kvae_studio.app.panels.workspace import Workspace
+from kvae_studio.services.file_names import DATA_FILTER, MODEL_FILTER
 from kvae_studio.services.model_names import display_name
 from kvae_studio.services.resources import shipped_models
 
@@ -138,7 +139,7 @@ class DatasetCombo(_PathCombo):
         return [(info.label, str(info.path)) for info in self.workspace.datasets()]
 
     def browse(self) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self, "Add a dataset", "", "Datasets (*.npz)")
+        name, _ = QFileDialog.getOpenFileName(self, "Add a dataset", "", DATA_FILTER)
         return Path(name) if name else None
 
     def add(self, path: Path) -> None:
@@ -172,7 +173,7 @@ class ModelCombo(_PathCombo):
         return [(display_name(p), str(p)) for p in paths]
 
     def browse(self) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open a model", "", "Models (*.safetensors)")
+        name, _ = QFileDialog.getOpenFileName(self, "Open a model", "", MODEL_FILTER)
         return Path(name) if name else None
 
     def add(self, path: Path) -> None:

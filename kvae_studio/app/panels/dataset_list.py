@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.panels.workspace import Workspace
+from kvae_studio.services.file_names import DATA_FILTER
 
 
 class DatasetList(QWidget):
@@ -81,7 +82,7 @@ class DatasetList(QWidget):
             self.openRequested.emit(str(path))
 
     def _add(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Add a dataset", "", "Datasets (*.npz)")
+        name, _ = QFileDialog.getOpenFileName(self, "Add a dataset", "", DATA_FILTER)
         if not name:
             return
         try:

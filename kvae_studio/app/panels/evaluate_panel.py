@@ -34,6 +34,7 @@ from kvae_studio.app.panels.jobs import Job, ProcessJob
 from kvae_studio.app.panels.sweep_plot import SweepPlot
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
+from kvae_studio.services.file_names import TEST_SUFFIX, is_paper_test_set
 from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_card import dataset_scene, model_file_scene
 from kvae_studio.services.resources import shipped_test_set
@@ -84,7 +85,7 @@ class EvaluatePanel(QWidget):
         self.model_combo.setObjectName("modelCombo")
         self.compare_combo = ModelCombo(workspace, none_label="(none)", extra=extra)
         self.compare_combo.setObjectName("compareCombo")
-        self.test_combo = DatasetCombo(workspace, prefer="-test.npz")
+        self.test_combo = DatasetCombo(workspace, prefer=TEST_SUFFIX)
         self.test_combo.setObjectName("testCombo")
         self.model_combo.pathChanged.connect(self._follow_model_scene)
         self._follow_model_scene()
@@ -171,7 +172,7 @@ class EvaluatePanel(QWidget):
         if paper is None or current == paper:
             return
         other_scene = dataset_scene(current) not in (None, scene)
-        if current is None or current.name.startswith("paper-") or other_scene:
+        if current is None or is_paper_test_set(current) or other_scene:
             self.test_combo.set_path(paper)
 
     def _extra_models(self) -> list[Path]:

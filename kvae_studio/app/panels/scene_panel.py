@@ -38,6 +38,7 @@ from kvae_studio.app.panels.jobs import Job
 from kvae_studio.app.panels.preview import SequencePreview
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow
 from kvae_studio.app.panels.workspace import Workspace, unique_name
+from kvae_studio.services.file_names import split_files
 from kvae_studio.services.scene_work import DatasetPlan, generate_datasets, preview_clip
 from kvae_studio.sim import SCENES, param_help
 from kvae_studio.sim.scene_base import label_of
@@ -294,9 +295,10 @@ class ScenePanel(QWidget):
         name = self.name_edit.text().strip() or unique_name(self.scene_name())
         folder = self.output_dir
         seed = self.seed_spin.value()
-        plans = [DatasetPlan(folder / f"{name}-train.npz", self.train_spin.value(), seed)]
+        train, test = split_files(folder, name)
+        plans = [DatasetPlan(train, self.train_spin.value(), seed)]
         if self.test_spin.value() > 0:
-            plans.append(DatasetPlan(folder / f"{name}-test.npz", self.test_spin.value(), seed + 1))
+            plans.append(DatasetPlan(test, self.test_spin.value(), seed + 1))
         steps = self.steps_spin.value()
         job = Job(generate_datasets, params, plans, steps, **self.rendering(), parent=self)
         job.progress.connect(self._on_progress)

@@ -30,6 +30,7 @@ from kvae_studio.app.panels.choosers import DatasetCombo
 from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_hint
 from kvae_studio.app.panels.forms import DataclassForm
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
+from kvae_studio.services.file_names import TRAIN_SUFFIX, test_partner
 from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_names import display_name
 from kvae_studio.services.resources import (
@@ -113,7 +114,7 @@ class TrainSettings(QScrollArea):
         box = QGroupBox("Data")
         # No default but a training split: a test file is never picked for the user.
         self.train_combo = DatasetCombo(
-            self.workspace, none_label=NO_TRAINING_SET, prefer="-train.npz"
+            self.workspace, none_label=NO_TRAINING_SET, prefer=TRAIN_SUFFIX
         )
         self.train_combo.setObjectName("trainDataset")
         self.test_warning = QLabel()
@@ -247,10 +248,9 @@ class TrainSettings(QScrollArea):
         info = dataset_info(path)
         if info is not None and self.selected_run() is None and self.start_from() is None:
             self.form.set_values({"frame_size": info.width})
-        if path.name.endswith("-train.npz"):
-            partner = path.with_name(path.name[: -len("-train.npz")] + "-test.npz")
-            if partner.is_file():
-                self.test_combo.set_path(partner)
+        partner = test_partner(path)
+        if partner is not None and partner.is_file():
+            self.test_combo.set_path(partner)
 
     def _show_test_warning(self) -> None:
         testing = self.trains_on_test_file()
