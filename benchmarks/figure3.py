@@ -60,7 +60,9 @@ def main() -> int:
             xs = ", ".join(str(x) for x in figure["x"])
             paper_row = " | ".join(f"{v:.4f}" for v in figure[estimate])
             if args.markdown:
-                print(f"\n| {kind} {estimate} | {xs} | at/below |")
+                columns = " | ".join(str(x) for x in figure["x"])
+                print(f"\n| {kind}, {estimate} | {columns} | at/below |")
+                print("|---" * (len(cells) + 2) + "|")
                 print(f"| Figure 3 | {paper_row} | |")
                 print(f"| mean (min-max) | {' | '.join(cells)} | {below}/{len(cells)} |")
             else:
