@@ -231,3 +231,22 @@ def test_a_refused_training_config_outlines_its_field(qtbot, workspace):
     assert init_lr.property("invalid") is True
     assert panel.settings.form.editor("batch_size").property("invalid") is False
     assert panel.state == "idle"
+
+
+def test_the_train_form_says_each_option_in_words_and_names_it_in_its_tooltip(qtbot, workspace):
+    import dataclasses
+
+    from model.config import KVAEConfig
+    from model.config_help import CONFIG_LABELS
+    from model.training_reports import Finished
+
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    form = panel.settings.form
+    for field in dataclasses.fields(KVAEConfig):
+        label = form._labels[field.name]
+        assert label.text() == CONFIG_LABELS[field.name] != field.name
+        assert f"--{field.name.replace('_', '-')}" in label.toolTip(), field.name
+    assert form._labels["batch_size"].text() == "batch (sequences)"
+    panel._on_event(Finished(reason="stopped", epoch=1, step=1, checkpoint=None))
+    assert "Stopped after 1 epoch (1 step);" in panel.message.text()

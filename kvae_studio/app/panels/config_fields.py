@@ -12,7 +12,7 @@ import dataclasses
 
 from kvae_studio.app.panels.forms import FieldHint
 from model.config import FIELD_RANGES, KVAEConfig
-from model.config_help import CONFIG_HELP
+from model.config_help import CONFIG_HELP, CONFIG_LABELS
 
 SIZES = "Sizes"
 SSM = "State space model"
@@ -48,7 +48,9 @@ _CHOICES = {
     "init": ("xavier", "torch"),
 }
 CONFIG_HINTS: dict[str, FieldHint] = {
-    name: FieldHint(group, CONFIG_HELP[name], choices=_CHOICES.get(name, ()))
+    name: FieldHint(
+        group, CONFIG_HELP[name], choices=_CHOICES.get(name, ()), label=CONFIG_LABELS.get(name)
+    )
     for group, names in _GROUPS.items()
     for name in names
 }

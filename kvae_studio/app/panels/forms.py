@@ -239,7 +239,8 @@ class DataclassForm(QWidget):
         editor.setObjectName(name)
         editor.set_value(default)
         label = QLabel(hint.label or name)
-        tip = f"<b>{name}</b> (default {show_text(default)})<br>{hint.help or name}"
+        option = f"--{name.replace('_', '-')}"  # what `kvae-studio train` calls it
+        tip = f"<b>{name}</b> ({option}, default {show_text(default)})<br>{hint.help or name}"
         label.setToolTip(tip)
         editor.setToolTip(tip)
         editor.edited.connect(self._on_edit)

@@ -270,7 +270,7 @@ class TrainPanel(QWidget):
         self.explore_button.setEnabled(self.model_path() is not None)
 
     def _on_finished(self, event: object) -> None:
-        where = f"after {event.epoch} epochs ({event.step} steps)"
+        where = f"after {plural(event.epoch, 'epoch')} ({plural(event.step, 'step')})"
         if event.reason == "stopped":
             self.message.info(f"Stopped {where}; checkpoint written. Continue resumes from here.")
         else:
@@ -354,3 +354,8 @@ class TrainPanel(QWidget):
         if self.skipped:
             text += f" · {self.skipped} steps skipped (non-finite loss)"
         self.status.setText(text)
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 epoch', '2 epochs'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
