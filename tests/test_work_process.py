@@ -168,3 +168,16 @@ def test_a_task_that_cannot_be_sent_fails_and_leaves_the_process_idle_and_workin
     assert "MemoryError" in failed.message and "\n" not in failed.message
     assert process.idle, "no task is left open waiting for an answer that never comes"
     assert seen.ending(process.submit("work_targets:echo", 2)).value == 2
+
+
+def test_a_tasks_arguments_are_unpickled_by_the_thread_that_runs_it(worker):
+    """Unpickling imports modules; the listener thread importing numpy while the task
+    thread imports torch left one with a partially initialised numpy ("cannot load module
+    more than once per process", seen under load). So only the task thread unpickles."""
+    from work_targets import UnpickledWhere
+
+    process, seen = worker
+    unpickled_on, ran_on = seen.ending(
+        process.submit("work_targets:where_unpickled", UnpickledWhere())
+    ).value
+    assert unpickled_on == ran_on == "MainThread"

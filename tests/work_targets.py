@@ -61,3 +61,27 @@ def remember(ctx, key, value):
     """State kept in the child between tasks, as a loaded model is."""
     remembered[key] = value
     return sorted(remembered)
+
+
+def _rebuilt_on() -> str:
+    import threading
+
+    return threading.current_thread().name
+
+
+class UnpickledWhere:
+    """Says, in the child, which thread unpickled it."""
+
+    def __init__(self, thread: str = "") -> None:
+        self.thread = thread
+
+    def __reduce__(self):
+        return (_unpickle_here, ())
+
+
+def _unpickle_here() -> UnpickledWhere:
+    return UnpickledWhere(_rebuilt_on())
+
+
+def where_unpickled(ctx, value: UnpickledWhere):
+    return value.thread, _rebuilt_on()

@@ -37,13 +37,15 @@ import importlib
 import inspect
 import itertools
 import multiprocessing
+import pickle
 import queue
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from kvae_studio.services import cancelled as _cancelled
@@ -56,8 +58,7 @@ IDLE_SECONDS = 0.05  # longer than the gaps within a stroke (16 ms at 60 Hz) or 
 class Submit:
     task: int
     target: str  # "module:function"
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    arguments: bytes = b""  # (args, kwargs), pickled: see `_Child`
     channel: str | None = None
 
 
@@ -191,7 +192,13 @@ def run_task(ctx: TaskContext, target: str, args: tuple, kwargs: dict) -> Event:
 
 # The child.
 class _Child:
-    """The child's side: a listener thread reads the pipe, the main thread runs tasks."""
+    """The child's side: a listener thread reads the pipe, the main thread runs tasks.
+
+    A task's arguments reach the listener as bytes and are unpickled by the main thread
+    when the task starts: unpickling imports modules (numpy for an array), and two
+    threads importing numpy and torch at once can leave one of them a partially
+    initialised module (Python breaks the import deadlock that way). Only the main
+    thread imports."""
 
     def __init__(self, conn: Connection):
         self.conn = conn
@@ -266,7 +273,12 @@ class _Child:
                 ctx = TaskContext(submit.task, self.send)
                 self.running = (submit, ctx)
             self.send(Started(submit.task))
-            ending = run_task(ctx, submit.target, submit.args, submit.kwargs)
+            try:
+                args, kwargs = pickle.loads(submit.arguments)
+            except Exception as err:  # a class the child cannot import, say
+                ending: Event = Failed(submit.task, user_message(err), traceback.format_exc())
+            else:
+                ending = run_task(ctx, submit.target, args, kwargs)
             self.idle_work = ctx.idle
             with self.lock:
                 self.running = None
@@ -365,7 +377,8 @@ class WorkProcess:
                 self._latest[channel] = task
             self._open[task] = channel
         try:
-            self._send(Submit(task, target, args, kwargs, channel))
+            arguments = ForkingPickler.dumps((args, kwargs))
+            self._send(Submit(task, target, bytes(arguments), channel))
         except Exception as exc:  # arguments that cannot be pickled (or no memory to)
             with self._lock:
                 self._open.pop(task, None)
