@@ -184,8 +184,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved session {Path(path).name}", 5000)
         return True
 
-    def export_png(self, path: str | os.PathLike) -> bool:
-        return self.commands.export_png(path)
+    def export_png(self, path: str | os.PathLike, whole_window: bool = False) -> bool:
+        return self.commands.export_png(path, whole_window)
 
     def export_video(self, path: str | os.PathLike, fps: float | None = None) -> bool:
         return self.commands.export_video(path, fps)

@@ -75,8 +75,12 @@ class WindowCommands:
             self.window.save_session(path)
 
     def ask_png(self) -> None:
-        if path := self._save_path("Export view", "PNG image (*.png)", ".png"):
+        if path := self._save_path("Export views", "PNG image (*.png)", ".png"):
             self.export_png(path)
+
+    def ask_window_png(self) -> None:
+        if path := self._save_path("Export window", "PNG image (*.png)", ".png"):
+            self.export_png(path, whole_window=True)
 
     def ask_video(self) -> None:
         if path := self._save_path("Export video", VIDEO_FILTER, ".mp4"):
@@ -100,10 +104,12 @@ class WindowCommands:
         self.window.tabs.setCurrentWidget(self.window.explore)
 
     # Exports: they read the document and the newest result, and change nothing.
-    def export_png(self, path: str | os.PathLike) -> bool:
-        """Save the Explore view as it is on screen."""
+    def export_png(self, path: str | os.PathLike, whole_window: bool = False) -> bool:
+        """Save Explore's views (frames, film strip, plots) as they are on screen, without
+        the controls column; or the whole window, menus and all."""
         w = self.window
-        if not w.explore.grab().save(str(path), "PNG"):
+        widget = w if whole_window else w.explore.splitter
+        if not widget.grab().save(str(path), "PNG"):
             return w.show_error("Cannot export", f"{Path(path).name}: could not write the PNG")
         w.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
         return True

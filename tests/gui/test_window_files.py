@@ -187,10 +187,28 @@ def test_export_video_and_png(qtbot, window, tmp_path):
         frames += 1
     capture.release()
     assert frames == 20
-    png = tmp_path / "view.png"
-    assert window.export_png(str(png))
-    picture = cv2.imread(str(png))
-    assert picture is not None and picture.shape[0] > 300
+
+
+def test_export_views_leaves_the_controls_out_and_export_window_keeps_everything(
+    qtbot, window, tmp_path, monkeypatch
+):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.show()
+    qtbot.waitExposed(window)
+    asked = iter([str(tmp_path / "views.png"), str(tmp_path / "window.png")])
+    dialog = "kvae_studio.app.window_commands.QFileDialog.getSaveFileName"
+    monkeypatch.setattr(dialog, lambda *a, **k: (next(asked), ""))
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    QTest.keyClick(window, Qt.Key.Key_E, ctrl)
+    QTest.keyClick(window, Qt.Key.Key_E, ctrl | Qt.KeyboardModifier.AltModifier)
+    views, whole = cv2.imread(str(tmp_path / "views.png")), cv2.imread(str(tmp_path / "window.png"))
+    ratio = window.devicePixelRatio()
+    splitter, explore = window.explore.splitter, window.explore
+    assert views.shape[:2] == (round(splitter.height() * ratio), round(splitter.width() * ratio))
+    assert views.shape[1] < explore.width() * ratio, "the controls column is left out"
+    assert whole.shape[:2] == (round(window.height() * ratio), round(window.width() * ratio))
 
 
 def test_panels_are_tabs_and_their_signals_open_files_in_explore(
