@@ -35,6 +35,7 @@ from model.model_file import (  # noqa: F401  (the header's readers, re-exported
     stored_summary,
     summary_of,
 )
+from model.read_guard import parse_json, reading
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -76,17 +77,38 @@ def file_sha256(path: str | os.PathLike) -> str | None:
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KVAE:
-    """Rebuild a KVAE from its file alone (its training summary: `read_summary(path)`)."""
+    """Rebuild a KVAE from its file alone (its training summary: `read_summary(path)`).
+    Whatever the file makes the readers raise is a ModelFileError (`model.read_guard`)."""
     path = Path(path)
-    meta = read_metadata(path)
-    config = config_of(path, meta)
-    summary_of(path, meta)  # a file whose summary is not an object is refused whole
-    _check_declared_shapes(path, config, read_header(path))
-    try:
-        tensors = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, RuntimeError) as err:
-        raise ModelFileError(f"{path.name}: weights cannot be read ({err})") from None
-    return model_from_tensors(path.name, config, tensors).to(device).eval()
+    with reading(path.name, ModelFileError, also=(SafetensorError,)):
+        meta = read_metadata(path)
+        config = config_of(path, meta)
+        summary_of(path, meta)  # a file whose summary is not an object is refused whole
+        _check_declared_shapes(path, config, read_header(path))
+        try:
+            tensors = load_file(str(path), device="cpu")
+        except (SafetensorError, OSError, RuntimeError) as err:
+            raise ModelFileError(f"{path.name}: weights cannot be read ({err})") from None
+        model = model_from_tensors(path.name, config, tensors)
+    return model.to(device).eval()
+
+
+def filtering_with(name: str):
+    """A context in which the model of file `name` works on sequences: a matrix its
+    weights make singular (torch's LinAlgError: all-zero or huge weights) or results
+    they make NaN (FloatingPointError, where a caller checks) are a ModelFileError naming
+    the file, one line, as any other model it cannot use."""
+    unusable = (torch.linalg.LinAlgError, FloatingPointError)
+    return reading(name, ModelFileError, "cannot be used on these sequences", catch=unusable)
+
+
+def finite_frames(frames: np.ndarray) -> np.ndarray:
+    """A model's frames, or FloatingPointError where its weights made them NaN or
+    infinite without the filter failing (huge weights): a picture of them would be noise
+    that claims to be the model's. `filtering_with` names the file."""
+    if not np.isfinite(frames).all():
+        raise FloatingPointError("the model's frames are NaN or infinite: its weights are unusable")
+    return frames
 
 
 def model_from_tensors(name: str, config: KVAEConfig, tensors: dict[str, torch.Tensor]) -> KVAE:
@@ -100,8 +122,25 @@ def model_from_tensors(name: str, config: KVAEConfig, tensors: dict[str, torch.T
     )
     if any(v.is_floating_point() and not torch.isfinite(v).all() for v in tensors.values()):
         raise ModelFileError(f"{name}: the weights contain NaN or infinity")
+    if singular := [k for k in _COVARIANCES if not _positive_definite(tensors[k])]:
+        raise ModelFileError(
+            f"{name}: its noise covariances {', '.join(singular)} are not positive definite "
+            "(all-zero or corrupt weights): the Kalman filter cannot run with them"
+        )
     model.load_state_dict(tensors)
     return model
+
+
+_COVARIANCES = ("Q", "R", "Sigma0")
+"""The state-space model's covariances, fixed at construction: the filter factorises them."""
+
+
+def _positive_definite(matrix: torch.Tensor) -> bool:
+    """Symmetric with a Cholesky factor, in float64 (a file's float32 values, not noise)."""
+    m = matrix.detach().to(torch.float64)
+    if not torch.allclose(m, m.transpose(-1, -2)):
+        return False
+    return bool((torch.linalg.cholesky_ex(m).info == 0).all())
 
 
 def _check_declared_shapes(path: Path, config: KVAEConfig, header: dict[str, Any]) -> None:
@@ -156,8 +195,8 @@ def load_resume_state(path: str | os.PathLike) -> dict[str, Any]:
     except (SafetensorError, OSError, RuntimeError) as err:
         raise ModelFileError(f"{path.name}: cannot be read ({err})") from None
     try:
-        values = json.loads(meta["values"])
-    except (KeyError, TypeError, json.JSONDecodeError):
+        values = parse_json(meta["values"])
+    except (KeyError, TypeError, ValueError):
         values = None
     if not isinstance(values, dict):
         raise ModelFileError(f"{path.name}: its counters cannot be read (not a JSON object)")

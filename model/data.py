@@ -31,7 +31,6 @@ a model. The archive's defences live in `model.npz_archive`, the arrays' rules i
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +45,7 @@ from model.npz_archive import (
     read_array,
     read_header,
 )
+from model.read_guard import parse_json, reading
 from model.sequence_values import checked_state, normalised_images
 from model.sequence_writer import SCENE_KEY, SequenceWriter, save_sequences
 
@@ -108,14 +108,14 @@ class SequenceData:
 
 def list_arrays(path: str | os.PathLike) -> tuple[ArrayInfo, ...]:
     """The arrays in an ``.npz`` file, from their headers only; DatasetError if unreadable."""
-    with open_archive(path) as archive:
+    with reading(path, DatasetError), open_archive(path) as archive:
         return tuple(read_header(path, archive, entry) for entry in array_entries(archive).values())
 
 
 def load_sequences(path: str | os.PathLike) -> SequenceData:
     """Read a sequence file; see the module docstring for what is accepted."""
     notes: list[str] = []
-    with open_archive(path) as archive:
+    with reading(path, DatasetError), open_archive(path) as archive:
         entries = array_entries(archive)
         for name in archive.namelist():
             if not name.endswith(".npy"):
@@ -151,7 +151,7 @@ def read_scene_info(path: str | os.PathLike) -> dict[str, Any] | None:
     """The ``scene`` object of a sequence file without reading its frames; None when the
     file has none or cannot be read (the caller then knows nothing of its scene)."""
     try:
-        with open_archive(path) as archive:
+        with reading(path, DatasetError), open_archive(path) as archive:
             entry = array_entries(archive).get(SCENE_KEY)
             if entry is None:
                 return None
@@ -180,7 +180,7 @@ def _scene_info(path, archive, entry: str, info: ArrayInfo, notes: list[str]) ->
         return None
     text = str(read_array(path, archive, entry, info)[()])  # a corrupt entry: DatasetError
     try:
-        scene = json.loads(text)
+        scene = parse_json(text)
     except ValueError:
         notes.append(f"ignored key {SCENE_KEY!r}: not JSON")
         return None

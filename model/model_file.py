@@ -9,7 +9,6 @@ import. `model.checkpoint` builds on this to load the weights.
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from model.config import KVAEConfig
+from model.read_guard import parse_json, reading
 
 FORMAT = "kvae-studio/1"
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
@@ -41,6 +41,11 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     """The whole JSON header of a safetensors file: each tensor's dtype and shape, and the
     metadata; nothing else is read. A clear ModelFileError if it is not one."""
     path = Path(path)
+    with reading(path.name, ModelFileError):
+        return _read_header(path)
+
+
+def _read_header(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ModelFileError(f"{path}: is a folder, not a model file")
     if not path.is_file():
@@ -62,10 +67,10 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
         if size <= 0 or size > _MAX_HEADER or size + 8 > path.stat().st_size:
             raise ModelFileError(f"{path.name}: not a safetensors file (bad or truncated header)")
         try:
-            header = json.loads(f.read(size))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            header = parse_json(f.read(size))
+        except ValueError as err:
             raise ModelFileError(
-                f"{path.name}: not a safetensors file (unreadable header)"
+                f"{path.name}: not a safetensors file (unreadable header: {err})"
             ) from None
     if not isinstance(header, dict):
         raise ModelFileError(f"{path.name}: not a safetensors file (its header is not an object)")
@@ -111,18 +116,18 @@ def config_of(path: Path, meta: dict[str, str]) -> KVAEConfig:
     """The config a model file stores (options it predates take their legacy values)."""
     if meta.get("format") != FORMAT or "config" not in meta:
         raise ModelFileError(f"{path.name}: a safetensors file, but not a KVAE Studio model")
-    try:
+    with reading(path.name, ModelFileError, "its config cannot be used"):
         return KVAEConfig.from_stored_json(meta["config"])
-    except (ValueError, TypeError) as err:
-        raise ModelFileError(f"{path.name}: its config cannot be used ({err})") from None
 
 
 def summary_of(path: Path, meta: dict[str, str]) -> dict[str, Any]:
     """The training summary; an object or nothing, since the studio reads fields of it."""
     try:
-        summary = json.loads(meta.get("summary", "{}"))
-    except (TypeError, json.JSONDecodeError):
-        raise ModelFileError(f"{path.name}: its training summary is not valid JSON") from None
+        summary = parse_json(meta.get("summary", "{}"))
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{path.name}: its training summary is not valid JSON ({err})"
+        ) from None
     if not isinstance(summary, dict):
         raise ModelFileError(f"{path.name}: its training summary is not a JSON object")
     return summary
@@ -142,7 +147,9 @@ def describe_model(path: str | os.PathLike) -> ModelDescription:
     weights = 0
     for name, entry in header.items():
         shape = entry.get("shape") if isinstance(entry, dict) and name != "__metadata__" else None
-        if isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape):
+        if isinstance(shape, list) and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        ):
             count = 1
             for n in shape:
                 count *= n

@@ -17,6 +17,7 @@ from typing import Any
 
 from model.config import KVAEConfig
 from model.model_file import ModelDescription, ModelFileError, describe_model, read_header
+from model.read_guard import reading
 
 DTYPE_BYTES = {
     "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
@@ -31,7 +32,8 @@ def check_model_file(path: str | os.PathLike) -> ModelDescription:
     path = Path(path)
     description = describe_model(path)
     header = read_header(path)
-    problem = layout_problem(path, header) or shape_problem(description.config, header)
+    with reading(path.name, ModelFileError):
+        problem = layout_problem(path, header) or shape_problem(description.config, header)
     if problem:
         raise ModelFileError(f"{path.name}: {problem}")
     return description

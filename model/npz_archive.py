@@ -35,6 +35,11 @@ class ArrayInfo:
     def needs_pickle(self) -> bool:
         return self.dtype == "object"
 
+    @property
+    def structured(self) -> bool:
+        """Records of named fields (``[('x', '<f4'), ...]``) rather than numbers."""
+        return self.dtype.startswith(("[", "{", "("))
+
 
 @contextmanager
 def open_archive(path: str | os.PathLike) -> Iterator[zipfile.ZipFile]:
@@ -91,6 +96,10 @@ def read_array(
     """One whole array, once its header's size is checked against the archive's bytes."""
     if info.needs_pickle:
         raise DatasetError(f"{path}: {info.name!r} is an object array, which needs pickle")
+    if info.structured:
+        raise DatasetError(
+            f"{path}: {info.name!r} is a structured array ({info.dtype}), not numbers"
+        )
     _check_declared_size(path, archive, entry, info)
     try:
         with archive.open(entry) as f:

@@ -50,6 +50,10 @@ REFUSED = {
         ["model expects"],
     ),
     "train: data that overflows": (["train", "big.npz", "--out", "r3", *CPU], ["big.npz"]),
+    "train: --init-from an all-zero model (no covariance the filter can use)": (
+        ["train", "d.npz", "--out", "r5", "--init-from", "zero.safetensors", *CPU],
+        ["zero.safetensors", "not positive definite"],
+    ),
     "train: nothing to resume": (
         ["train", "d.npz", "--out", "r4", "--resume", *CPU],
         ["nothing to resume"],
@@ -83,11 +87,14 @@ def folder(tmp_path_factory) -> Path:
     np.savez(folder / "big.npz", images=overflow)
     overflow[1, 0, 0, 0] = np.nan
     np.savez(folder / "f64.npz", images=overflow)
-    zero = KVAE(TINY)
+    zero, huge = KVAE(TINY), KVAE(TINY)
     with torch.no_grad():
         for tensor in zero.state_dict().values():
             tensor.zero_()
+        for tensor in huge.state_dict().values():
+            tensor.mul_(1e30)  # finite, the covariances still positive definite
     save_model(zero, folder / "zero.safetensors")
+    save_model(huge, folder / "huge.safetensors")
     return folder
 
 
@@ -105,10 +112,11 @@ def test_refused_input_is_exit_2_and_one_line(folder):
 
 
 def test_a_training_that_can_take_no_step_fails_with_exit_1(folder):
-    """--init-from a model whose every step is skipped (all-zero weights: the ELBO is NaN)
-    once said "completed" with exit 0."""
+    """--init-from a model whose every step is skipped (huge weights: the ELBO is NaN)
+    once said "completed" with exit 0. (All-zero weights, the first such case, are now
+    refused before any work: their covariances cannot be factorised.)"""
     done = kvae_studio(
-        "train", "d.npz", "--out", "zero-run", "--init-from", "zero.safetensors",
+        "train", "d.npz", "--out", "huge-run", "--init-from", "huge.safetensors",
         "--epochs", "2", *CPU, cwd=folder,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     from kvae_studio.services.evaluation import load_sweep_inputs, sweep_models
-    from model.checkpoint import ModelFileError
+    from model.checkpoint import ModelFileError, filtering_with
     from model.data import DatasetError
     from model.evaluation import evaluate, write_sweep_csv
     from model.training import TrainingError
@@ -82,8 +82,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {shown(err)}", file=sys.stderr)
         return 2
     (_, model), images = inputs.models[0], inputs.images
-    if args.sweep:
-        results = sweep_models(inputs, seed=args.seed, protocol=args.protocol)
+    try:  # weights that the filter cannot use are a model refused, before anything is written
+        with filtering_with(Path(args.model).name):
+            results = (
+                sweep_models(inputs, seed=args.seed, protocol=args.protocol) if args.sweep else None
+            )
+            result = evaluate(
+                model, images, args.mask, args.drop_prob, args.seed, protocol=args.protocol
+            )
+    except ModelFileError as err:
+        print(f"error: {shown(err)}", file=sys.stderr)
+        return 2
+    if results is not None:
         try:
             write_sweep_csv(args.sweep, results)
         except OSError as err:
@@ -96,7 +106,6 @@ def run(args: argparse.Namespace) -> int:
                     f"{r['kind']:8s} {r['x']:>5}  smoothing {r['smoothing']:.4f}  "
                     f"filtering {r['filtering']:.4f}  generation {r['generation']:.4f}"
                 )
-    result = evaluate(model, images, args.mask, args.drop_prob, args.seed, protocol=args.protocol)
     if args.json:
         print(json.dumps(result))
         return 0

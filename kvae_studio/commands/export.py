@@ -72,8 +72,14 @@ def run(args: argparse.Namespace) -> int:
 
     from kvae_studio.services.export import ExportError, write_video
     from kvae_studio.services.paper_videos import paper_video
+    from model.checkpoint import ModelFileError, filtering_with
 
-    frames = paper_video(model, images, args.kind, args.drop_prob, args.seed, args.steps)
+    try:
+        with filtering_with(Path(args.model).name):
+            frames = paper_video(model, images, args.kind, args.drop_prob, args.seed, args.steps)
+    except ModelFileError as err:  # weights the filter cannot use: the model refused
+        print(f"error: {shown(err)}", file=sys.stderr)
+        return 2
     try:
         written = write_video(args.out, frames, args.fps)
     except ExportError as err:

@@ -1,7 +1,8 @@
-"""``kvae-studio info``: what a sequence or model file holds, and whether the studio can
-read it. Model files are described from their header alone (no torch, no weights read),
-checked as far as the header allows (`model.model_file_check`). What the files say is
-printed with its control characters escaped (`_terminal.shown`)."""
+"""``kvae-studio info``: what a sequence, session or model file holds, and whether the
+studio can read it. Model files are described from their header alone (no torch, no
+weights read), checked as far as the header allows (`model.model_file_check`); a session
+is read as the window opens it. What the files say is printed with its control
+characters escaped (`_terminal.shown`)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from kvae_studio.commands._terminal import shown
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "info",
-        help="describe a data set (.npz) or model (.safetensors) file",
+        help="describe a data set (.npz), session (.session.npz) or model (.safetensors) file",
         description="Shape, value range, arrays, state ranges and reading notes of .npz "
-        "sequence files; network, training and options of .safetensors model files. "
+        "sequence files; frames, masks and model of the window's saved sessions; network, "
+        "training and options of .safetensors model files. "
         "Exit code 2 if a file cannot be read or does not hold together.",
     )
     p.add_argument(
@@ -26,6 +28,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kvae_studio.document.session import SessionError
     from model.data import DatasetError
     from model.model_file import ModelFileError
 
@@ -33,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     for path in args.paths:
         try:
             text = _described(path)
-        except (DatasetError, ModelFileError) as err:
+        except (DatasetError, ModelFileError, SessionError) as err:
             print(f"error: {shown(err)}", file=sys.stderr)
             status = 2
             continue
@@ -45,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _described(path: str) -> str:
-    """What `info` prints of one file; DatasetError or ModelFileError when it is refused."""
+    """What `info` prints of one file; DatasetError, ModelFileError or SessionError when it
+    is refused."""
+    from kvae_studio.document.session import is_session_file, load_session
     from model.data import DatasetError, list_arrays, load_sequences
     from model.model_file_check import check_model_file
 
@@ -55,7 +60,25 @@ def _described(path: str) -> str:
         raise DatasetError(f"{path}: is a folder, not a file{hint}")
     if str(path).endswith(".safetensors"):
         return describe_model_file(path, check_model_file(path))
+    if is_session_file(path):
+        return describe_session(path, load_session(path))
     return describe(path, list_arrays(path), load_sequences(path))
+
+
+def describe_session(path, session) -> str:
+    """A short human summary of a session the window saved (`document.session.Session`)."""
+    steps, height, width = session.images.shape
+    hidden = int(session.hidden.sum())
+    painted = int(session.occluded.sum())
+    lines = [
+        f"{path}  ({os.path.getsize(path) / 1e6:.2f} MB)",
+        f"  session: {steps} frames of {height}x{width} px, frame {session.frame} shown",
+        f"  masks:   {hidden} frame{'' if hidden == 1 else 's'} hidden, "
+        f"{painted} pixel{'' if painted == 1 else 's'} painted",
+        f"  model:   {session.model_path or 'none (the default model)'}",
+        f"  state:   {'none' if session.state is None else 'x, y, vx, vy of every frame'}",
+    ]
+    return "\n".join(shown(line) for line in lines)
 
 
 def describe_model_file(path, model) -> str:

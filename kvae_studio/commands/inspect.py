@@ -107,13 +107,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     (_, model), images = inputs.models[0], inputs.images
 
-    import torch
+    from model.checkpoint import filtering_with
 
     try:
-        files = _compute(model, images, args)
-    except torch.linalg.LinAlgError as err:
-        print(f"error: the model's filter failed on these sequences: {err}", file=sys.stderr)
-        return 1
+        with filtering_with(Path(args.model).name):
+            files = _compute(model, images, args)
+    except ModelFileError as err:  # weights the filter cannot use: the model refused
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         _write_folder(out, files)
     except OSError as err:

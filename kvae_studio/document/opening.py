@@ -17,6 +17,7 @@ from kvae_studio.services import model_ref
 from kvae_studio.services.model_names import display_name  # noqa: F401  (the one rule)
 from model.config import KVAEConfig
 from model.model_file import ModelFileError
+from model.read_guard import UNREADABLE, reason
 
 MODEL_SUFFIXES = (".safetensors",)
 DATA_SUFFIXES = (".npz",)
@@ -49,9 +50,9 @@ def open_model(path: str | os.PathLike, check: ModelCheck | None = None) -> Any:
             check(str(Path(path).resolve()))
         except ModelFileError as err:
             raise OpenError(one_line(err)) from None
-        except (OSError, RuntimeError, ValueError) as err:
+        except UNREADABLE as err:
             name = Path(path).name
-            raise OpenError(f"{name}: cannot be read as a model ({one_line(err)})") from None
+            raise OpenError(f"{name}: cannot be read as a model ({reason(err)})") from None
     return ref
 
 
@@ -65,8 +66,8 @@ def describe_model_file(path: str | os.PathLike) -> model_ref.ModelRef:
         return model_ref.model_ref_of_file(path)
     except ModelFileError as err:
         raise OpenError(one_line(err)) from None
-    except (OSError, ValueError) as err:
-        raise OpenError(f"{path.name}: cannot be read as a model ({one_line(err)})") from None
+    except UNREADABLE as err:
+        raise OpenError(f"{path.name}: cannot be read as a model ({reason(err)})") from None
 
 
 def fresh_model_ref(config: KVAEConfig | None = None, seed: int = 0) -> model_ref.ModelRef:
@@ -83,8 +84,8 @@ def open_dataset_file(path: str | os.PathLike):
         return load_sequences(path)
     except DatasetError as err:
         raise OpenError(one_line(err)) from None
-    except (OSError, ValueError, MemoryError) as err:
-        raise OpenError(f"{path.name}: cannot be read as a dataset ({one_line(err)})") from None
+    except UNREADABLE as err:
+        raise OpenError(f"{path.name}: cannot be read as a dataset ({reason(err)})") from None
 
 
 def open_session_file(path: str | os.PathLike):
@@ -95,6 +96,9 @@ def open_session_file(path: str | os.PathLike):
         return load_session(path)
     except SessionError as err:
         raise OpenError(one_line(err)) from None
+    except UNREADABLE as err:
+        name = Path(path).name
+        raise OpenError(f"{name}: cannot be read as a session ({reason(err)})") from None
 
 
 def kind_of(path: str | os.PathLike) -> str:

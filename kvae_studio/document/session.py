@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from model.npz_archive import DatasetError, array_entries, open_archive, read_array, read_header
+from model.read_guard import UNREADABLE, parse_json, reading
 from model.temp_files import remove_stale, temporary_path
 
 FORMAT = "kvae-studio-session/1"
@@ -111,25 +113,41 @@ def is_session_file(path: str | os.PathLike) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             return "session.npy" in archive.namelist()
-    except (OSError, zipfile.BadZipFile):
+    except UNREADABLE:
         return False
 
 
+_ARRAYS = ("images", "hidden", "occluded")
+
+
 def load_session(path: str | os.PathLike) -> Session:
-    """Read a session, or raise SessionError with a one-line reason."""
+    """Read a session, or raise SessionError with a one-line reason. Whatever else the
+    file makes the readers raise is a SessionError too (`model.read_guard`), and no array
+    is read whose header declares more bytes than the archive holds."""
     path = Path(path)
+    with reading(path.name, SessionError, "not a readable session file"):
+        return _load_session(path)
+
+
+def _load_session(path: Path) -> Session:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "session" not in archive.files:
+        with open_archive(path) as archive:
+            entries = array_entries(archive)
+            if "session" not in entries:
                 raise SessionError(f"{path.name}: not a KVAE Studio session file")
-            meta = json.loads(str(archive["session"][()]))
-            arrays = {k: archive[k] for k in ("images", "hidden", "occluded")}
-            state = archive["state"] if "state" in archive.files else None
-    except SessionError:
-        raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            if missing := [key for key in _ARRAYS if key not in entries]:
+                raise SessionError(
+                    f"{path.name}: not a readable session file (no {', '.join(missing)})"
+                )
+            arrays = {
+                key: read_array(path, archive, entry, read_header(path, archive, entry))
+                for key, entry in entries.items()
+                if key in (*_ARRAYS, "state", "session")
+            }
+    except DatasetError as err:
+        reason = str(err).removeprefix(f"{path}: ")
         raise SessionError(f"{path.name}: not a readable session file ({reason})") from None
+    meta = parse_json(str(arrays["session"][()]))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SessionError(f"{path.name}: not a KVAE Studio session file (unknown format)")
     try:
@@ -140,7 +158,7 @@ def load_session(path: str | os.PathLike) -> Session:
             model_path=meta.get("model_path"),
             source=dict(meta.get("source") or {}),
             frame=int(meta.get("frame", 0)),
-            state=state,
+            state=arrays.get("state"),
         )
     except (TypeError, ValueError) as err:
         raise SessionError(f"{path.name}: {err}") from None

@@ -83,6 +83,7 @@ def sweep_models(
     the current point (the results then hold what was swept); on_rows(label, rows so far)
     sees each model's rows grow, so a plot can draw them as they arrive.
     """
+    from model.checkpoint import filtering_with
     from model.evaluation import sweep
 
     count = len(inputs.models)
@@ -104,9 +105,10 @@ def sweep_models(
             if on_rows is not None:
                 on_rows(label, list(partial))
 
-        results[label] = sweep(
-            model, inputs.images, seed=seed, progress=report, protocol=protocol, on_row=on_row
-        )
+        with filtering_with(label):  # a singular matrix: ModelFileError naming the model
+            results[label] = sweep(
+                model, inputs.images, seed=seed, progress=report, protocol=protocol, on_row=on_row
+            )
         if stopped:
             break
     return results

@@ -19,6 +19,7 @@ from kvae_studio.services.inference import (
     score,
     sigma_ellipses,
 )
+from model.checkpoint import finite_frames
 from model.imputation import ImputeMemo, generate, impute
 
 
@@ -53,7 +54,7 @@ def run_inference(
 
     a_cov = np0(imp.a_smoothed_cov)
     z_cov = np0(imp.z_smoothed_cov)
-    x_filtered, x_smoothed = np0(imp.x_filtered), np0(imp.x_smoothed)
+    x_filtered, x_smoothed = finite_frames(np0(imp.x_filtered)), finite_frames(np0(imp.x_smoothed))
     x_generated = None if gen is None else np0(gen.x)
     evaluated = request.evaluated
     truth = model.prepare_frames(x)[0].cpu().numpy()

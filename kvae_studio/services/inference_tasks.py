@@ -87,6 +87,12 @@ def _model(spec: Any) -> Any:
     return model
 
 
+def _name(spec: Any) -> str:
+    """The model's file name, as error messages name it ("the model" for one without)."""
+    path = getattr(spec, "path", None)
+    return os.path.basename(path) if path else "the model"
+
+
 def infer(
     ctx: Any,
     spec: Any,
@@ -100,12 +106,14 @@ def infer(
 
     from kvae_studio.services.inference import InferenceRequest
     from kvae_studio.services.inference_run import run_inference
+    from model.checkpoint import filtering_with
     from model.code_grid import code_grid
 
     torch.set_num_threads(CHILD_THREADS)
     model = _model(spec)
     request = InferenceRequest(seq, model, images, frame_visible, pixel_visible)
-    result = run_inference(request, superseded=lambda: ctx.cancelled, memo=_held.memo)
+    with filtering_with(_name(spec)):  # weights the filter cannot use: one line naming them
+        result = run_inference(request, superseded=lambda: ctx.cancelled, memo=_held.memo)
 
     def tabulate(stop) -> None:
         with contextlib.suppress(Exception):

@@ -39,6 +39,7 @@ def imputation_frames(
     """uint8 RGB video frames (T, H', W', 3): shown to the model | model with truth in red."""
     import torch
 
+    from model.checkpoint import finite_frames
     from model.imputation import impute
     from model.masks import random_mask
 
@@ -46,7 +47,7 @@ def imputation_frames(
     steps = images.shape[0]
     mask = random_mask(1, steps, drop_prob, t_init=min(seen_frames(model), steps), seed=seed)[0]
     result = impute(model, torch.from_numpy(images[None]), torch.from_numpy(mask[None]))
-    smoothed = result.x_smoothed[0].cpu().numpy()
+    smoothed = finite_frames(result.x_smoothed[0].cpu().numpy())
     hidden = mask == 0
     blank = np.ones(images.shape[1:], np.float32)
     shown = np.stack([colors.observed_rgb(images[t], blank * hidden[t]) for t in range(steps)])
@@ -64,6 +65,7 @@ def generation_frames(
     seen frames, with the truth in red over it while the file lasts."""
     import torch
 
+    from model.checkpoint import finite_frames
     from model.imputation import generate
 
     images = np.asarray(images, np.float32)
@@ -73,7 +75,7 @@ def generation_frames(
     if steps < n_init:
         raise ValueError(f"generation needs at least {n_init} steps, got {steps}")
     rollout = generate(model, torch.from_numpy(images[None, :n_init]), n_init, steps)
-    generated = rollout.x[0].cpu().numpy()
+    generated = finite_frames(rollout.x[0].cpu().numpy())
     truth = np.zeros((steps, height, width), np.float32)
     truth[: min(length, steps)] = images[:steps]
     truth_captions = [("truth" if t < length else "past the file", LABEL) for t in range(steps)]

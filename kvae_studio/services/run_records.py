@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from model.config import KVAEConfig
+from model.read_guard import UNREADABLE, parse_json, reading
 from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, STUDIO_FILE
 from model.temp_files import atomic_write_text
 
@@ -82,14 +83,11 @@ def read_run(run_dir: Path) -> RunState:
     from model.model_file import ModelFileError, read_metadata
 
     meta = read_metadata(run_dir / MODEL_FILE)
-    try:
+    with reading(run_dir.name, ModelFileError, "the model's metadata cannot be read"):
         config = KVAEConfig.from_stored_json(meta["config"])
-        summary = json.loads(meta.get("summary", "{}"))
-    except (KeyError, ValueError) as err:
-        message = f"{run_dir.name}: the model's metadata cannot be read ({err})"
-        raise ModelFileError(message) from None
-    step = int(summary.get("step", 0))
-    epoch = int(summary.get("epoch", 0))
+        summary = parse_json(meta.get("summary", "{}"))
+        step = int(summary.get("step", 0))
+        epoch = int(summary.get("epoch", 0))
     steps, epochs = read_log(run_dir / LOG_FILE, upto_step=step)
     return RunState(
         run_dir=run_dir,
@@ -107,19 +105,18 @@ def read_log(path: Path, upto_step: int | None = None) -> tuple[list[dict], list
     steps: list[dict] = []
     epochs: list[dict] = []
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(errors="replace").splitlines()
     except OSError:
         return steps, epochs
     for line in lines:
         try:
-            record = json.loads(line)
-        except ValueError:
+            record = parse_json(line)
+            step = int(record.get("step", 0))
+        except UNREADABLE:  # not JSON, not an object, a step that is no whole number
             continue
-        if not isinstance(record, dict):
+        if upto_step is not None and step > upto_step:
             continue
-        if upto_step is not None and int(record.get("step", 0)) > upto_step:
-            continue
-        kind, step = record.get("kind"), int(record.get("step", 0))
+        kind = record.get("kind")
         # A resumed run re-logs the steps after its last checkpoint: the later lines win.
         if kind == "step":
             while steps and int(steps[-1].get("step", 0)) >= step:
@@ -174,7 +171,7 @@ def new_run_dir(runs_dir: Path, name: str) -> Path:
 def read_studio_file(run_dir: str | os.PathLike) -> dict[str, Any]:
     """What `write_studio_file` recorded ({} for a run without a readable record)."""
     try:
-        data = json.loads((Path(run_dir) / STUDIO_FILE).read_text())
-    except (OSError, ValueError):
+        data = parse_json((Path(run_dir) / STUDIO_FILE).read_text())
+    except (OSError, ValueError):  # UnicodeDecodeError and nesting too deep are ValueErrors
         return {}
     return data if isinstance(data, dict) else {}

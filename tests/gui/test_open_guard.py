@@ -1,0 +1,163 @@
+"""Issue 26: the window's Open paths with the files that once escaped every reader.
+
+Each exception class (RuntimeError from an encrypted zip entry, TypeError from a
+structured dtype, RecursionError from nested JSON, OverflowError from 1e999, MemoryError
+from a forged array header, LinAlgError from weights the filter cannot use) ends as one
+line in the window's error box, the session as it was, whichever way the file is opened:
+the File menu's command, Open Recent, or a drop on the window. The command line's side
+is `tests/test_read_guard.py`, with the same files (`hostile_files`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hostile_files as hostile
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from test_window_files import assert_unchanged, close_error, snapshot
+from window_helpers import CHECK_TIMEOUT_MS, refused_after_check
+
+RECORDS = np.zeros((20, 16, 16), dtype=[("a", "f4"), ("b", "f4")])
+
+# name: (how to write it, the File menu's command, words the one line holds)
+FILES = {
+    "RuntimeError: a data set's entry flagged encrypted": (
+        lambda p: hostile.encrypted_dataset(p / "enc.npz"),
+        "open_dataset",
+        ["enc.npz", "encrypted"],
+    ),
+    "RuntimeError: a session's entry flagged encrypted": (
+        lambda p: hostile.encrypted_session(p / "enc.session.npz"),
+        "open_session",
+        ["enc.session.npz", "encrypted"],
+    ),
+    "TypeError: a data set of records": (
+        lambda p: hostile.structured_dataset(p / "records.npz"),
+        "open_dataset",
+        ["records.npz", "structured array"],
+    ),
+    "TypeError: a session of records": (
+        lambda p: hostile.session_file(p / "records.session.npz", images=RECORDS),
+        "open_session",
+        ["records.session.npz", "structured array"],
+    ),
+    "RecursionError: a model's header nested": (
+        lambda p: hostile.model_file(p / "header.safetensors", header=hostile.DEEP.encode()),
+        "open_model",
+        ["header.safetensors", "nested too deeply"],
+    ),
+    "RecursionError: a model's config nested": (
+        lambda p: hostile.model_file(p / "config.safetensors", config=hostile.DEEP),
+        "open_model",
+        ["config.safetensors", "config", "nested too deeply"],
+    ),
+    "RecursionError: a model's summary nested": (
+        lambda p: hostile.model_file(p / "summary.safetensors", summary=hostile.DEEP),
+        "open_model",
+        ["summary.safetensors", "summary", "nested too deeply"],
+    ),
+    "RecursionError: a session's record nested": (
+        lambda p: hostile.session_file(p / "nested.session.npz", meta=hostile.DEEP),
+        "open_session",
+        ["nested.session.npz", "nested too deeply"],
+    ),
+    "OverflowError: 1e999 filters": (
+        lambda p: hostile.model_file(
+            p / "filters.safetensors", config=hostile.config_with_huge_filters()
+        ),
+        "open_model",
+        ["filters.safetensors", "config", "1e999"],
+    ),
+    "OverflowError: a session's frame 1e999": (
+        lambda p: hostile.session_with_frame(p / "frame.session.npz", "1e999"),
+        "open_session",
+        ["frame.session.npz", "1e999"],
+    ),
+    "MemoryError: a session's header declaring petabytes": (
+        lambda p: hostile.session_declaring_terabytes(p / "huge.session.npz"),
+        "open_session",
+        ["huge.session.npz", "(99999999, 99999, 99)"],
+    ),
+}
+
+
+def refused_at_once(window, path: Path, opener, words: list[str]) -> None:
+    before = snapshot(window)
+    kept = path.read_bytes()
+    assert opener(str(path)) is False
+    text = close_error(window)
+    assert "\n" not in text, text
+    for word in words:
+        assert word in text, (word, text)
+    assert_unchanged(window, before)
+    assert path.read_bytes() == kept
+
+
+@pytest.mark.parametrize("case", list(FILES))
+def test_the_file_menu_and_open_recent_show_one_line(window, tmp_path, case):
+    write, command, words = FILES[case]
+    path = Path(write(tmp_path))
+    refused_at_once(window, path, getattr(window, command), words)  # File > Open …
+
+    window.settings.add_recent_file(str(path))  # as a file opened on another day
+    window._fill_recent()
+    [action] = [a for a in window.recent_menu.actions() if a.toolTip() == str(path.resolve())]
+    before = snapshot(window)
+    action.trigger()  # File > Open Recent > the file
+    text = close_error(window)
+    assert "\n" not in text and all(word in text for word in words), text
+    assert_unchanged(window, before)
+
+
+def test_a_dropped_file_shows_one_line(qtbot, window, tmp_path):
+    paths = [
+        hostile.encrypted_session(tmp_path / "enc.session.npz"),
+        hostile.model_file(tmp_path / "summary.safetensors", summary=hostile.DEEP),
+    ]
+    for path, words in zip(
+        paths, (["enc.session.npz", "encrypted"], ["summary.safetensors", "nested"]), strict=True
+    ):
+        before = snapshot(window)
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(str(path))])
+        drop = QDropEvent(
+            QPoint(10, 10),
+            Qt.DropAction.CopyAction,
+            data,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        window.dropEvent(drop)  # the window opens it once the drop has returned
+        qtbot.waitUntil(lambda: window.error_box is not None and window.error_box.isVisible())
+        text = close_error(window)
+        assert "\n" not in text and all(word in text for word in words), text
+        assert_unchanged(window, before)
+
+
+def test_all_zero_weights_are_refused_by_the_models_check(qtbot, window, tmp_path):
+    """LinAlgError: covariances of zeros can never be factorised; the check (the model
+    loaded whole in a process of its own) refuses the file in one line."""
+    path = hostile.model_file(tmp_path / "zero.safetensors", scale=0.0)
+    before = snapshot(window)
+    refused_after_check(qtbot, window, path)
+    text = close_error(window)
+    assert "zero.safetensors" in text and "not positive definite" in text and "\n" not in text
+    assert_unchanged(window, before)
+
+
+def test_weights_the_filter_cannot_use_say_so_in_one_line(qtbot, window, tmp_path):
+    """LinAlgError: huge weights pass the check (finite, their covariances positive
+    definite) but break the filter on a sequence; Explore says so, naming the file."""
+    path = hostile.model_file(tmp_path / "huge.safetensors", scale=1e30)
+    messages: list[str] = []
+    window.explore.statusMessage.connect(messages.append)
+    with qtbot.waitSignal(window.modelOpened, timeout=CHECK_TIMEOUT_MS):
+        assert window.open_model(str(path))
+    qtbot.waitUntil(lambda: any("huge.safetensors" in m for m in messages), timeout=60_000)
+    [message] = [m for m in messages if "huge.safetensors" in m]
+    assert message.startswith("Inference failed: huge.safetensors: cannot be used")
+    assert "\n" not in message
+    assert not window.explore.busy
