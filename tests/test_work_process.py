@@ -181,3 +181,37 @@ def test_a_tasks_arguments_are_unpickled_by_the_thread_that_runs_it(worker):
         process.submit("work_targets:where_unpickled", UnpickledWhere())
     ).value
     assert unpickled_on == ran_on == "MainThread"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [RuntimeError("Signal source has been deleted"), ValueError("a view's own bug")],
+    ids=["a deleted Qt bridge", "a listener's bug"],
+)
+def test_a_listener_that_raises_never_ends_the_reader_thread(monkeypatch, caplog, failure):
+    """Issue 26: a window that failed to start left its Qt bridge deleted, and the reader
+    thread died at exit on "Signal source has been deleted", never reaping the child nor
+    ending its other tasks. Every event is passed on under a guard: the listener's failure
+    ends neither the thread nor the events after it; a deleted bridge is dropped quietly,
+    any other failure logged."""
+    crashed = []
+    monkeypatch.setattr(threading, "excepthook", crashed.append)
+    seen = Recorder()
+
+    def listener(event):
+        seen(event)
+        raise failure
+
+    process = work.WorkProcess(listener, name="kvae-test-raising").start()
+    try:
+        first = process.submit("work_targets:count_up", 3)
+        assert isinstance(seen.ending(first), work.Finished)  # every event of it came
+        waiting = process.submit("work_targets:wait_for_cancel", "w")
+        seen.wait_for(lambda events: any(isinstance(e, work.Item) for e in seen.of(waiting)))
+        process.kill()  # the child dies: the reader still ends the task it left open
+        assert isinstance(seen.ending(waiting), work.Failed)
+    finally:
+        process.close()
+    assert crashed == []
+    logged = [r for r in caplog.records if "listener failed" in r.getMessage()]
+    assert bool(logged) == isinstance(failure, ValueError)

@@ -36,6 +36,7 @@ import contextlib
 import importlib
 import inspect
 import itertools
+import logging
 import multiprocessing
 import pickle
 import queue
@@ -49,6 +50,8 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from kvae_studio.services import cancelled as _cancelled
+
+_log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 0.05  # longer than the gaps within a stroke (16 ms at 60 Hz) or a burst
 
@@ -383,7 +386,7 @@ class WorkProcess:
             with self._lock:
                 self._open.pop(task, None)
             message = f"the task could not be sent to the work process: {exc!r}"
-            self._on_event(Failed(task, message, traceback.format_exc()))
+            self._tell(Failed(task, message, traceback.format_exc()))
         return task
 
     def cancel(self, task: int) -> None:
@@ -433,9 +436,9 @@ class WorkProcess:
         code = process.exitcode
         for task in orphans:
             if closing:
-                self._on_event(Cancelled(task))
+                self._tell(Cancelled(task))
             else:
-                self._on_event(Failed(task, self._died.format(code=code)))
+                self._tell(Failed(task, self._died.format(code=code)))
 
     def _pass_on(self, event: Event) -> None:
         ending = isinstance(event, ENDINGS)
@@ -446,9 +449,20 @@ class WorkProcess:
                 self._superseded.discard(event.task)
         if superseded:
             if ending:
-                self._on_event(Cancelled(event.task))
+                self._tell(Cancelled(event.task))
             return
-        self._on_event(event)
+        self._tell(event)
+
+    def _tell(self, event: Event) -> None:
+        """Pass one event to the listener. A listener that raises must not end the reader
+        thread, which still has to pass on the other tasks' events and reap the child: a
+        Qt bridge deleted while the window closes ("Signal source has been deleted") has
+        nobody left to tell, and is dropped quietly; any other failure is logged."""
+        try:
+            self._on_event(event)
+        except Exception as exc:
+            if not (isinstance(exc, RuntimeError) and "deleted" in str(exc)):
+                _log.warning("%s: the listener failed on %r", self._name, event, exc_info=True)
 
     def close(self, timeout: float = 10.0) -> None:
         """Cancel what runs, end the child (killed if it does not end in `timeout`)."""
