@@ -58,7 +58,8 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     candidates = []
     if scene is not None and (own := shipped_model(scene)) is not None:
         candidates.append(own)
-    if use_last and settings is not None and (last := settings.last_model()):
+    last = settings.last_model() if use_last and settings is not None else None
+    if last:
         candidates.append(Path(last))
     fallback_path = default_model_path(scene or "box")
     candidates.append(fallback_path)
@@ -70,6 +71,8 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
             model = opening.open_model(path)
         except opening.OpenError as err:
             problems.append(str(err))
+            if last and path == Path(last):
+                _forget_last_model(settings, err)
             continue
         learned = model_scene(read_summary(path))  # read by open_model just now
         shown = scene or (learned if learned in SCENES else "box")
@@ -82,6 +85,17 @@ def start_model(scene: str | None, settings=None, use_last: bool = True):
     if problems:
         note = f"{problems[-1]}: showing an untrained model"
     return opening.fresh_model_ref(), None, scene or "box", note
+
+
+def _forget_last_model(settings, err: Exception) -> None:
+    """A remembered last model that cannot be opened is skipped, said once in the window
+    (`settings.notes`) and forgotten, so the next start does not stumble on it again; the
+    file is the user's and stays as it is."""
+    settings.set_last_model(None)
+    settings.notes.append(
+        f"The model used last cannot be opened ({err}); the studio starts without it "
+        "and the file is left as it is."
+    )
 
 
 def run_app(

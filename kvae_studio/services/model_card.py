@@ -135,8 +135,9 @@ def model_card(model: Any, path: str | None, summary: dict[str, Any] | None = No
     size = f"{cfg.frame_size}×{cfg.frame_size} frames, K={cfg.K}"
     parameters = _weights(model)
     size += f", {parameters / 1000:.0f}k weights" if parameters else ""
-    if path is not None and "epoch" in summary:
-        epochs = summary["epoch"]
+    epochs = summary.get("epoch")
+    if path is not None and isinstance(epochs, int) and not isinstance(epochs, bool):
+        # a whole number, as the studio writes it (an edited file's 1e999 is not shown)
         size += f", {epochs} epoch{'' if epochs == 1 else 's'}"
         size += " (stopped)" if summary.get("stopped") else ""
     lines = [size]

@@ -30,6 +30,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from kvae_studio.services.resources import shipped_datasets
+from model.read_guard import first_line, parse_json
 from model.run_folder import MODEL_FILE
 from model.set_aside import set_aside
 from model.temp_files import atomic_write_text
@@ -66,15 +67,22 @@ def dataset_info(path: str | os.PathLike) -> DatasetInfo | None:
     Only the array headers are read (`model.data.list_arrays`), so listing a 400 MB
     dataset is instant.
     """
-    from model.data import DatasetError, list_arrays
+    from model.data import DatasetError
 
     try:
-        arrays = {a.name: a for a in list_arrays(path)}
+        return read_dataset_info(path)
     except DatasetError:
         return None
+
+
+def read_dataset_info(path: str | os.PathLike) -> DatasetInfo:
+    """`dataset_info`, or a DatasetError saying in one line why the file is no dataset."""
+    from model.data import DatasetError, list_arrays
+
+    arrays = {a.name: a for a in list_arrays(path)}  # every failure a DatasetError
     images = arrays.get("images")
     if images is None or len(images.shape) != 4:
-        return None
+        raise DatasetError(f"{Path(path).name}: no 'images' array of sequences (N×T×H×W)")
     return DatasetInfo(Path(path), *images.shape)
 
 
@@ -95,7 +103,8 @@ class Workspace(QObject):
         self.root = Path(root) if root is not None else default_root()
         self._extra_datasets: list[Path] = []
         self._extra_models: list[Path] = []
-        self.notes: list[str] = []  # files set aside while loading, for the window to say
+        self.notes: list[str] = []  # files set aside or skipped, for the window to say
+        self._unreadable: set[Path] = set()  # data sets skipped (said once in `notes`)
         self._load_catalog()
 
     @property
@@ -114,11 +123,25 @@ class Workspace(QObject):
         seen, out = set(), []
         for path in [*found, *self._extra_datasets, *shipped_datasets()]:
             key = path.resolve()
-            info = dataset_info(path) if key not in seen else None
+            info = self._listed(path) if key not in seen else None
             seen.add(key)
             if info is not None:
                 out.append(info)
         return out
+
+    def _listed(self, path: Path) -> DatasetInfo | None:
+        """A dataset's line in the lists, or None for a file that is none: a session the
+        window saved is skipped quietly; any other unreadable file once with a note."""
+        from kvae_studio.document.session import is_session_file
+        from model.data import DatasetError
+
+        try:
+            return read_dataset_info(path)
+        except DatasetError as err:
+            if path.resolve() not in self._unreadable and not is_session_file(path):
+                self._unreadable.add(path.resolve())
+                self.notes.append(f"{first_line(err)}; it is left out of the lists of data sets.")
+            return None
 
     def add_dataset(self, path: str | os.PathLike) -> DatasetInfo:
         """Register a dataset from elsewhere; raises ValueError if it is not one."""
@@ -166,12 +189,12 @@ class Workspace(QObject):
         aside (renamed, never deleted) and said once in `notes`, so the studio starts."""
         path = self.root / "catalog.json"
         try:
-            text = path.read_text()
+            text = path.read_bytes()
         except OSError:
             return  # none yet (or unreadable: the list of added files starts empty)
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = parse_json(text)
+        except ValueError:  # not UTF-8 text, not JSON, nested too deeply
             data = None
         lists = (
             [data.get(key, []) for key in ("datasets", "models")] if isinstance(data, dict) else []
