@@ -7,11 +7,16 @@ so they never read or write the user's settings.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from kvae_studio.services.resources import is_installed
+from kvae_studio.sim.scene_record import SceneRecord
+from model.read_guard import parse_json
 from model.set_aside import set_aside
 
 ORGANIZATION = "KVAE Studio"
@@ -23,6 +28,46 @@ def default_settings() -> QSettings:
     return QSettings(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
     )
+
+
+@dataclass(frozen=True)
+class SceneChoice:
+    """What the Scene tab had when it was last used: the scene and its parameters (with
+    the seed, as the data files record them), and the tab's other fields. A field that was
+    not stored, or not stored as its type, is None (the tab keeps its default)."""
+
+    record: SceneRecord | None = None
+    train_sequences: int | None = None
+    test_sequences: int | None = None
+    steps: int | None = None
+    folder: str | None = None  # None: the workspace's datasets folder
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"record": self.record.to_json() if self.record else None}
+        for name in ("train_sequences", "test_sequences", "steps", "folder"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> SceneChoice:
+        """Read tolerantly: anything unreadable is left out (None), never an error."""
+        if not isinstance(data, dict):
+            return cls()
+
+        def count(name: str) -> int | None:
+            value = data.get(name)
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            return value if ok else None
+
+        folder = data.get("folder")
+        return cls(
+            SceneRecord.from_json(data.get("record")),
+            count("train_sequences"),
+            count("test_sequences"),
+            count("steps"),
+            folder if isinstance(folder, str) and folder else None,
+        )
 
 
 class AppSettings:
@@ -105,6 +150,21 @@ class AppSettings:
 
     def set_ask_save_on_quit(self, ask: bool) -> None:
         self.qsettings.setValue("ask/save_on_quit", bool(ask))
+
+    # The Scene tab.
+    def scene_choice(self) -> SceneChoice:
+        """The Scene tab's last scene, parameters and fields; an empty choice when none
+        is stored or the stored value cannot be read (never an error)."""
+        value = self.qsettings.value("scene/last", "")
+        if not isinstance(value, str) or not value:
+            return SceneChoice()
+        try:
+            return SceneChoice.from_json(parse_json(value))
+        except ValueError:
+            return SceneChoice()
+
+    def set_scene_choice(self, choice: SceneChoice) -> None:
+        self.qsettings.setValue("scene/last", json.dumps(choice.to_json()))
 
     # Layout.
     def layout(self, key: str) -> QByteArray | None:

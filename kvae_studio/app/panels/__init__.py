@@ -39,7 +39,7 @@ def build_panels(window: object | None = None, workspace: object | None = None) 
         ) from err
 
     ws = workspace if workspace is not None else Workspace()
-    scene = ScenePanel(ws)
+    scene = ScenePanel(ws, settings=getattr(window, "settings", None))
     train = TrainPanel(ws)
     evaluate = EvaluatePanel(ws, current_model=lambda: getattr(window, "current_model_path", None))
     return [("Scene", scene), ("Train", train), ("Evaluate", evaluate)]

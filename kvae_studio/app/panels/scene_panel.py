@@ -38,10 +38,12 @@ from kvae_studio.app.panels.jobs import Job
 from kvae_studio.app.panels.preview import SequencePreview
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow
 from kvae_studio.app.panels.workspace import Workspace, unique_name
+from kvae_studio.app.settings import AppSettings, SceneChoice
 from kvae_studio.services.file_names import split_files
 from kvae_studio.services.scene_work import DatasetPlan, generate_datasets, preview_clip
 from kvae_studio.sim import SCENES, param_help
 from kvae_studio.sim.scene_base import label_of
+from kvae_studio.sim.scene_record import SceneRecord, record_of
 
 DEBOUNCE_MS = 300
 PREVIEW_SEED = 7
@@ -72,14 +74,26 @@ def scene_hints(cls: type) -> Any:
 
 
 class ScenePanel(QWidget):
-    """Signals: `datasetReady(path)` to open an .npz in Explore; `modelReady` is unused."""
+    """Signals: `datasetReady(path)` to open an .npz in Explore; `modelReady` is unused.
+
+    With `settings`, the tab comes back as it was left: the scene, its parameters and the
+    generation fields are kept in the studio's settings (`AppSettings.scene_choice`) at
+    every edit, and read at start; a stored scene the form cannot show or the scene
+    refuses is ignored (the paper's defaults)."""
 
     datasetReady = Signal(str)
     modelReady = Signal(str)
 
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None):
+    def __init__(
+        self,
+        workspace: Workspace,
+        parent: QWidget | None = None,
+        settings: AppSettings | None = None,
+    ):
         super().__init__(parent)
         self.workspace = workspace
+        self.settings = settings
+        self._restoring = True  # no edit is remembered until the stored one is shown
         self.form: DataclassForm | None = None
         self.preview_job: Job | None = None
         self.generate_job: Job | None = None
@@ -90,7 +104,7 @@ class ScenePanel(QWidget):
         self.scene_combo.setObjectName("sceneCombo")
         for name, cls in SCENES.items():
             self.scene_combo.addItem(cls.title or name, name)
-        self.scene_combo.currentIndexChanged.connect(self._on_scene)
+        self.scene_combo.currentIndexChanged.connect(lambda _index: self._on_scene())
         self.reset_button = QPushButton("Reset to paper defaults")
         self.reset_button.clicked.connect(self._reset)
         self.form_area = QScrollArea()
@@ -136,7 +150,14 @@ class ScenePanel(QWidget):
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.debounce.timeout.connect(self.refresh_preview)
         self.steps_spin.valueChanged.connect(self._schedule_preview)
-        self._on_scene()
+        stored = settings.scene_choice() if settings is not None else SceneChoice()
+        self._restore_fields(stored)
+        self._on_scene(stored.record)
+        self._restoring = False
+        for spin in (self.train_spin, self.test_spin, self.steps_spin, self.seed_spin):
+            spin.valueChanged.connect(self._remember)
+        for check in (self.legacy_check, self.marker_check):
+            check.toggled.connect(self._remember)
 
     def _build_generate_box(self) -> QGroupBox:
         box = QGroupBox("Generate datasets")
@@ -228,16 +249,78 @@ class ScenePanel(QWidget):
             "marker": self.marker_check.isChecked(),
         }
 
-    def _on_scene(self) -> None:
+    def _on_scene(self, record: SceneRecord | None = None) -> None:
+        """Build the form of the chosen scene (or of `record`'s, with its values, unless
+        the scene refuses them: then the chosen scene's defaults)."""
+        if record is not None and not _accepted(record):
+            record = None
+        if record is not None:
+            index = self.scene_combo.findData(record.scene)
+            if index >= 0:
+                self.scene_combo.blockSignals(True)
+                self.scene_combo.setCurrentIndex(index)
+                self.scene_combo.blockSignals(False)
         cls = SCENES[self.scene_name()]
         self.legacy_check.setEnabled(self.scene_name() != "pong")
         self.form = DataclassForm(cls, scene_hints(cls), order=tuple(_GROUPS))
+        if record is not None and record.scene == self.scene_name():
+            self._show_record(record)
         self.form.changed.connect(self._schedule_preview)
         self.form_area.setWidget(self.form)
         # Wide enough for the form beside its scroll bar: the bar never covers an editor.
         bar = self.form_area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.form_area.setMinimumWidth(self.form.minimumSizeHint().width() + bar + 4)
         self.refresh_preview()
+
+    # What the tab keeps across restarts.
+    def _show_record(self, record: SceneRecord) -> None:
+        """Put a stored scene's values in the form; values the scene refuses, or that the
+        form cannot show (as the form shows them: floats to 6 digits), leave the paper's
+        defaults."""
+        assert self.form is not None
+        try:
+            params = record.params()  # the scene's own checks
+            self.form.set_values({name: getattr(params, name) for name in self.form.names()})
+            self.form.build()
+        except (ValueError, TypeError, OverflowError):
+            self.form.reset()
+            return
+        self.marker_check.setChecked(record.rotation_marker)
+        self.legacy_check.setChecked(record.legacy_physics)
+        if record.seed is not None:
+            self.seed_spin.setValue(min(record.seed, self.seed_spin.maximum()))
+
+    def _restore_fields(self, stored: SceneChoice) -> None:
+        for spin, value in (
+            (self.train_spin, stored.train_sequences),
+            (self.test_spin, stored.test_sequences),
+            (self.steps_spin, stored.steps),
+        ):
+            if value is not None:
+                spin.setValue(min(value, spin.maximum()))
+        if stored.folder is not None and Path(stored.folder).is_dir():
+            self.output_dir = Path(stored.folder)
+            self._show_folder()
+
+    def choice(self) -> SceneChoice:
+        """What the tab holds now, as it is remembered (the last values the scene
+        accepted: a refused value is not kept)."""
+        try:
+            record = record_of(self.params(), **self.rendering(), seed=self.seed_spin.value())
+        except (ValueError, TypeError):
+            record = self.settings.scene_choice().record if self.settings else None
+        default_folder = self.output_dir.resolve() == self.workspace.datasets_dir.resolve()
+        return SceneChoice(
+            record,
+            self.train_spin.value(),
+            self.test_spin.value(),
+            self.steps_spin.value(),
+            None if default_folder else str(self.output_dir),
+        )
+
+    def _remember(self) -> None:
+        if self.settings is not None and not self._restoring and self.form is not None:
+            self.settings.set_scene_choice(self.choice())
 
     def _reset(self) -> None:
         if self.form is not None:
@@ -261,6 +344,7 @@ class ScenePanel(QWidget):
             return
         self.form.show_problem("", ())
         self.param_message.info("")
+        self._remember()  # accepted values, as the preview shows them (not each keystroke)
         if self.preview_job is not None and self.preview_job.is_running():
             self._preview_pending = True
             return
@@ -319,6 +403,7 @@ class ScenePanel(QWidget):
         if chosen:
             self.output_dir = Path(chosen)
             self._show_folder()
+            self._remember()
 
     def _show_folder(self) -> None:
         self.folder_label.setText(str(self.output_dir))
@@ -355,11 +440,23 @@ class ScenePanel(QWidget):
 
     def shutdown(self) -> None:
         """Cancel background work and wait for it (the window is closing)."""
+        self._remember()
+        if self.settings is not None:
+            self.settings.sync()
         self.preview.stop()
         for job in (self.preview_job, self.generate_job):
             if job is not None and job.is_running():
                 job.cancel()
                 job.wait()
+
+
+def _accepted(record: SceneRecord) -> bool:
+    """Whether the scene takes a stored record's values (any value at all may be stored)."""
+    try:
+        record.params()
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
 
 
 def problem_words(err: Exception) -> str:
