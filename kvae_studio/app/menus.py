@@ -74,8 +74,9 @@ def build_menus(window: QMainWindow) -> QMenu:
     edit = bar.addMenu("&Edit")
     edit.addActions([controls.undo_action, controls.redo_action])
     edit.addSeparator()
-    edit.addActions([controls.brush_action, controls.eraser_action, controls.all_frames_action,
-                     controls.smaller_action, controls.larger_action])  # fmt: skip
+    edit.addActions([*controls.tool_actions.values(), controls.eraser_action,
+                     controls.all_frames_action, controls.smaller_action,
+                     controls.larger_action])  # fmt: skip
     edit.addSeparator()
     edit.addActions([controls.hide_action, controls.clear_frame_action, controls.clear_all_action])
 
@@ -100,8 +101,11 @@ def build_menus(window: QMainWindow) -> QMenu:
 
 
 POINTER_GESTURES = (
-    ("Paint an occlusion on the frame", "Left drag"),
-    ("Erase it", "Right drag"),
+    ("Paint an occlusion on the frame (brush)", "Left drag"),
+    ("Cover a box (rectangle, R)", "Left drag from corner to corner"),
+    ("Cover an outline's inside (lasso, L)", "Left drag around it, release to close"),
+    ("Cover a connected region of one brightness (fill, F)", "Left click"),
+    ("Erase with the tool", "Right button (or E, then the left)"),
     ("Zoom the frame about the pointer", "Wheel"),
     ("Brush size", "Ctrl+Wheel"),
     ("Pan the frame", "Space + left drag, or middle drag"),

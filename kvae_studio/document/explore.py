@@ -23,6 +23,7 @@ from kvae_studio.document import mask_presets as presets
 from kvae_studio.document import opening
 from kvae_studio.document.masking import MaskEvent, MaskModel
 from kvae_studio.document.opening import OpenError
+from kvae_studio.document.shapes import fill_region
 from kvae_studio.document.sources import (
     DatasetSource,
     OtherSource,
@@ -225,6 +226,15 @@ class ExploreDocument:
     def apply_band(self, orientation: str, centre: int, thickness: int) -> None:
         t, h, w = self.images.shape
         self.mask.set_mask(occluded=presets.band_occlusion(t, h, w, orientation, centre, thickness))
+
+    def fill_at(self, x: float, y: float, paint: bool, all_frames: bool = False) -> bool:
+        """The fill tool's click at (x, y) on the current frame: its connected region of
+        one brightness (`shapes.fill_region`) painted, or erased, on that frame or on every
+        frame (the same pixels, as the other tools cover them). One undo step."""
+        region = fill_region(self.images[self.frame], (x, y))
+        if region is None:
+            return False
+        return self.mask.fill(None if all_frames else self.frame, paint, region)
 
     def first_hidden_middle(self) -> int | None:
         """The middle of the first hidden stretch: where imputation shows most."""

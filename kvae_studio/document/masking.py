@@ -8,6 +8,13 @@ layer is the model for this). Two layers make up the mask:
 - `occluded` (T, H, W) bool: pixels painted over; a frame with every pixel painted
   counts as missing, a partly painted one is a partial observation (model.imputation).
 
+Tools, as napari's labels layer has them: the brush (`begin_stroke(..., tool="brush")`,
+the pixels along the drag), the rectangle (the box from the press to the pointer) and
+the lasso (the outline drawn so far, closed back to its start); the latter two show
+what they would cover while the drag goes on and cover it on release. The fill covers
+one connected region of a frame in one edit (`fill`). Which pixels each covers is
+brush.py's and shapes.py's business.
+
 Undo follows napari: one drag is one undo step (`begin_stroke` / `stroke_to` /
 `end_stroke`, or `abort_stroke`); an undo step stores only the old values under the
 bounding box of what changed; undoing swaps them with the current values, which becomes
@@ -18,13 +25,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from kvae_studio.document.brush import Point, segment_footprint
+from kvae_studio.document.shapes import polygon_footprint, rectangle_footprint
 
 DEFAULT_HISTORY = 100
+DRAG_TOOLS = ("brush", "rectangle", "lasso")
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,9 @@ class _Stroke:
     paint: bool
     size: float
     before: np.ndarray
+    tool: str = "brush"
     last: Point | None = None
+    points: list[Point] = field(default_factory=list)  # the rectangle's and lasso's
 
 
 class MaskModel:
@@ -129,20 +140,30 @@ class MaskModel:
         return len(self._undo)
 
     # Painting.
-    def begin_stroke(self, frame: int | None, paint: bool, size: float) -> None:
-        """Start a drag on `frame` (None = every frame at once); paint=False erases."""
+    def begin_stroke(
+        self, frame: int | None, paint: bool, size: float = 1.0, tool: str = "brush"
+    ) -> None:
+        """Start a drag of `tool` (one of DRAG_TOOLS) on `frame` (None = every frame at
+        once); paint=False erases."""
+        if tool not in DRAG_TOOLS:
+            raise ValueError(f"unknown tool {tool!r}, expected one of {', '.join(DRAG_TOOLS)}")
         if self._stroke is not None:
             self.end_stroke()
         frames = slice(0, self.steps) if frame is None else slice(frame, frame + 1)
         if not 0 <= frames.start < frames.stop <= self.steps:
             raise IndexError(f"frame {frame} outside 0..{self.steps - 1}")
         before = self._occluded[frames].copy()
-        self._stroke = _Stroke(frames=frames, paint=bool(paint), size=float(size), before=before)
+        self._stroke = _Stroke(frames, bool(paint), float(size), before, tool)
 
     def stroke_to(self, x: float, y: float) -> None:
-        """Move the brush to (x, y), covering the way from the previous point."""
+        """Move the tool to (x, y): the brush covers the way from the previous point, the
+        rectangle and the lasso cover what they would now (the drag's earlier shapes
+        undone)."""
         stroke = self._stroke
         if stroke is None:
+            return
+        if stroke.tool != "brush":
+            self._shape_to(stroke, (float(x), float(y)))
             return
         start = stroke.last if stroke.last is not None else (x, y)
         stroke.last = (x, y)
@@ -156,6 +177,22 @@ class MaskModel:
             return
         target[:, covered] = stroke.paint
         self._occluded[stroke.frames, rows, cols] = target
+        self._emit(tuple(range(stroke.frames.start, stroke.frames.stop)), committed=False)
+
+    def _shape_to(self, stroke: _Stroke, point: Point) -> None:
+        stroke.points.append(point)
+        if stroke.tool == "rectangle":
+            found = rectangle_footprint(self.shape[1:], stroke.points[0], point)
+        else:
+            found = polygon_footprint(self.shape[1:], stroke.points)
+        target = stroke.before.copy()
+        if found is not None:
+            rows, cols, covered = found
+            target[:, rows, cols][:, covered] = stroke.paint  # a view: basic slices
+        current = self._occluded[stroke.frames]
+        if np.array_equal(current, target):
+            return
+        current[...] = target
         self._emit(tuple(range(stroke.frames.start, stroke.frames.stop)), committed=False)
 
     def end_stroke(self) -> bool:
@@ -184,6 +221,20 @@ class MaskModel:
             self._emit(tuple(range(stroke.frames.start, stroke.frames.stop)), committed=True)
 
     # Whole edits (each one undo step).
+    def fill(self, frame: int | None, paint: bool, region: np.ndarray) -> bool:
+        """Paint (or erase) the (H, W) bool `region` on `frame` (None = every frame):
+        the fill tool's one click. Returns whether anything changed."""
+        self._finish_pending_stroke()
+        region = np.asarray(region, dtype=bool)
+        if region.shape != self.shape[1:]:
+            raise ValueError(f"region must be {self.shape[1:]}, got {region.shape}")
+        frames = slice(0, self.steps) if frame is None else slice(frame, frame + 1)
+        if not 0 <= frames.start < frames.stop <= self.steps:
+            raise IndexError(f"frame {frame} outside 0..{self.steps - 1}")
+        occluded = self._occluded.copy()
+        occluded[frames, region] = bool(paint)
+        return self.set_mask(occluded=occluded)
+
     def toggle_hidden(self, frame: int) -> None:
         hidden = self._hidden.copy()
         hidden[frame] = not hidden[frame]

@@ -97,8 +97,10 @@ class ExploreView(QWidget):
         self.canvas = PaintCanvas()
         self.canvas.setToolTip(
             "What the model is shown: red = hidden from it.\n"
-            "Left drag paints an occlusion, right drag erases (B / E switch tools,\n"
-            "[ and ] or Ctrl+wheel change the size). Each stroke is one undo step."
+            "Left button paints an occlusion with the tool, right button erases:\n"
+            "B brush, R rectangle (drag a box), L lasso (drag an outline), F fill (click);\n"
+            "E erases with the left button too; [ and ] or Ctrl+wheel size the brush.\n"
+            "Each stroke, box, outline or fill is one undo step."
         )
         self.header = CanvasHeader()
         self.canvas_title, self.paint_button = self.header.title, self.header.paint_button
@@ -176,6 +178,7 @@ class ExploreView(QWidget):
             (self.paint_button.clicked, lambda: self.show_large("observed")),
             (self.reset_zoom_action.triggered, lambda: canvas.reset_zoom()),
             (mc.brushSizeChanged, canvas.set_brush_size),
+            (mc.toolChanged, canvas.set_tool),
             (mc.undo_action.triggered, mask.undo),
             (mc.redo_action.triggered, mask.redo),
             (mc.hide_action.triggered, lambda: mask.toggle_hidden(frame())),
@@ -339,9 +342,13 @@ class ExploreView(QWidget):
 
     # Reactions to input and to the model.
     def _stroke_start(self, x: float, y: float, erase: bool) -> None:
-        frame = None if self.mask_controls.all_frames else self.current_frame
-        paint = self.mask_controls.erasing == erase  # right button: the other tool
-        self.mask.begin_stroke(frame, paint=paint, size=self.mask_controls.brush_size)
+        controls = self.mask_controls
+        paint = controls.erasing == erase  # right button: the other way
+        if controls.tool == "fill":  # one click, one edit; the rest of the drag is ignored
+            self.document.fill_at(x, y, paint, controls.all_frames)
+            return
+        frame = None if controls.all_frames else self.current_frame
+        self.mask.begin_stroke(frame, paint=paint, size=controls.brush_size, tool=controls.tool)
         self.mask.stroke_to(x, y)
 
     def _on_cell_clicked(self, name: str) -> None:

@@ -1,4 +1,4 @@
-"""Controls for what the model is shown: brush and eraser, history, and mask presets.
+"""Controls for what the model is shown: paint tools, eraser, history, and mask presets.
 
 Pure controls: they hold the actions and settings and emit requests; `ExploreView`
 applies them to the `MaskModel`. Actions carry the keyboard shortcuts, so the buttons
@@ -67,20 +67,42 @@ class MaskControls(QWidget):
     randomRequested = Signal(float, int, int)
     bandRequested = Signal(str, int, int)
     brushSizeChanged = Signal(int)
+    toolChanged = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.brush_action = _action(
-            self, "Brush", "Paint over pixels the model must not see", ["B"], True
+            self, "Brush", "Brush: paint over the pixels the pointer drags across", ["B"], True
         )
-        self.eraser_action = _action(
-            self, "Eraser", "Give painted pixels back to the model", ["E"], True
-        )
+        self.rectangle_action = _action(
+            self, "Rectangle", "Rectangle: drag a box, the pixels inside it are covered",
+            ["R"], True,
+        )  # fmt: skip
+        self.lasso_action = _action(
+            self, "Lasso", "Lasso: drag an outline, closed on release, the inside is covered",
+            ["L"], True,
+        )  # fmt: skip
+        self.fill_action = _action(
+            self, "Fill", "Fill: a click covers the connected region of one brightness\n"
+            "(the ball, a wall, or the background around them)", ["F"], True,
+        )  # fmt: skip
+        self.tool_actions = {
+            "brush": self.brush_action,
+            "rectangle": self.rectangle_action,
+            "lasso": self.lasso_action,
+            "fill": self.fill_action,
+        }
         tools = QActionGroup(self)
         tools.setExclusive(True)
-        tools.addAction(self.brush_action)
-        tools.addAction(self.eraser_action)
+        for action in self.tool_actions.values():
+            tools.addAction(action)
         self.brush_action.setChecked(True)
+        for action in self.tool_actions.values():
+            action.toggled.connect(self._tool_toggled)
+        self.eraser_action = _action(
+            self, "Eraser", "Erase with the tool: give its pixels back to the model\n"
+            "(the right button always does)", ["E"], True,
+        )  # fmt: skip
         self.all_frames_action = _action(
             self, "All frames", "Paint on every frame at once, like a fixed occluder", ["A"], True
         )
@@ -112,6 +134,18 @@ class MaskControls(QWidget):
         layout.addWidget(self._band_group())
         layout.addStretch(1)
 
+    def _tool_toggled(self, checked: bool) -> None:
+        if checked:  # the one turned on (the one turned off says nothing)
+            tool = self.tool
+            for widget in (self.size, self.size_slider):
+                widget.setEnabled(tool == "brush")
+            self.toolChanged.emit(tool)
+
+    @property
+    def tool(self) -> str:
+        """The paint tool chosen: "brush", "rectangle", "lasso" or "fill"."""
+        return next(name for name, a in self.tool_actions.items() if a.isChecked())
+
     @property
     def erasing(self) -> bool:
         return self.eraser_action.isChecked()
@@ -126,7 +160,7 @@ class MaskControls(QWidget):
 
     def actions_for_window(self) -> list[QAction]:
         return [
-            self.brush_action,
+            *self.tool_actions.values(),
             self.eraser_action,
             self.all_frames_action,
             self.undo_action,
@@ -160,7 +194,9 @@ class MaskControls(QWidget):
         grid = QGridLayout(box)
         grid.setContentsMargins(6, 8, 6, 6)
         grid.addWidget(_tool_button(self.brush_action), 0, 0)
-        grid.addWidget(_tool_button(self.eraser_action), 0, 1)
+        grid.addWidget(_tool_button(self.rectangle_action), 0, 1)
+        grid.addWidget(_tool_button(self.lasso_action), 1, 0)
+        grid.addWidget(_tool_button(self.fill_action), 1, 1)
         self.size = QSpinBox()
         self.size.setRange(1, MAX_BRUSH)
         self.size.setValue(4)
@@ -177,16 +213,17 @@ class MaskControls(QWidget):
         size_row.addWidget(QLabel("Size"))
         size_row.addWidget(self.size_slider, 1)
         size_row.addWidget(self.size)
-        grid.addLayout(size_row, 1, 0, 1, 2)
-        grid.addWidget(_tool_button(self.all_frames_action), 2, 0, 1, 2)
-        grid.addWidget(_tool_button(self.undo_action), 3, 0)
-        grid.addWidget(_tool_button(self.redo_action), 3, 1)
-        grid.addWidget(_tool_button(self.clear_frame_action), 4, 0)
-        grid.addWidget(_tool_button(self.clear_all_action), 4, 1)
-        hint = QLabel("Left drag paints, right drag erases.")
+        grid.addLayout(size_row, 2, 0, 1, 2)
+        grid.addWidget(_tool_button(self.eraser_action), 3, 0)
+        grid.addWidget(_tool_button(self.all_frames_action), 3, 1)
+        grid.addWidget(_tool_button(self.undo_action), 4, 0)
+        grid.addWidget(_tool_button(self.redo_action), 4, 1)
+        grid.addWidget(_tool_button(self.clear_frame_action), 5, 0)
+        grid.addWidget(_tool_button(self.clear_all_action), 5, 1)
+        hint = QLabel("Left button paints, right button erases.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(placeholder-text);")
-        grid.addWidget(hint, 5, 0, 1, 2)
+        grid.addWidget(hint, 6, 0, 1, 2)
         return box
 
     def _frames_group(self) -> QGroupBox:

@@ -2,8 +2,10 @@
 
 The canvas only translates mouse input into image coordinates (x = column, y = row) and
 reports it through signals; what a stroke does to the mask is `masking.MaskModel`'s job.
-Left button paints with the current tool, right button with the opposite one. A circle
-follows the pointer with the brush's real size, so the user sees what will be covered.
+Left button paints with the current tool, right button erases with it. With the brush a
+circle follows the pointer with the brush's real size, so the user sees what will be
+covered; the rectangle and the lasso show what they cover as the drag goes (the mask
+model covers it at once), the fill needs no preview.
 
 It zooms and pans as napari's canvas does: the wheel zooms about the pointer (Ctrl+wheel
 still sizes the brush), the middle button or Space held with the left button pans, and
@@ -59,6 +61,7 @@ class PaintCanvas(pg.GraphicsView):
         self.cursor_ring.setVisible(False)
         self.box.addItem(self.cursor_ring, ignoreBounds=True)
         self.brush_size = 4.0
+        self.tool = "brush"  # what the ring shows: only the brush has a size
         self._pressed: Qt.MouseButton | None = None
         self._tint = colors.rgb(colors.HIDDEN)
         self.painting = True
@@ -121,6 +124,11 @@ class PaintCanvas(pg.GraphicsView):
         after = self.box.mapSceneToView(self.mapToScene(pos.toPoint()))
         self.box.translateBy(x=before.x() - after.x(), y=before.y() - after.y())
         self._pan_from = QPointF(pos)
+
+    def set_tool(self, tool: str) -> None:
+        """The paint tool in use: the brush's ring shows only with the brush."""
+        self.tool = tool
+        self._move_ring(self.cursor_ring.rect().center(), visible=self.cursor_ring.isVisible())
 
     def set_brush_size(self, size: float) -> None:
         self.brush_size = float(size)
@@ -256,4 +264,4 @@ class PaintCanvas(pg.GraphicsView):
     def _move_ring(self, centre: QPointF, visible: bool) -> None:
         r = self.brush_size / 2.0
         self.cursor_ring.setRect(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r))
-        self.cursor_ring.setVisible(visible)
+        self.cursor_ring.setVisible(visible and self.tool == "brush")
