@@ -257,8 +257,8 @@ def test_info_describes_a_model_file_from_its_header():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "K = 3 regimes, 144,492 weights" in done.stdout
-    assert "on pong, epoch 5" in done.stdout
-    assert "decoder_dense_activation=relu" in done.stdout  # it predates the recipe
+    assert "on pong, epoch 18" in done.stdout
+    assert "kf_update_steps=0" in done.stdout  # its fine-tune's schedule, not the default
 
 
 def test_info_refuses_a_pickle_model_in_one_line(tmp_path):

@@ -64,7 +64,7 @@ def test_torchrun_trains_a_model_that_evaluate_scores(data, tmp_path):
         env=ENV,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "in 2 processes: 32 sequences" in result.stderr
+    assert ", 2 processes: 32 sequences" in result.stderr
     assert result.stderr.count("Epoch 1/1") == 1  # rank 0 alone prints
     assert {p.name for p in run.iterdir()} >= {
         "model.safetensors",

@@ -23,7 +23,6 @@ from model.training import Trainer
 MODELS = Path(__file__).parents[2] / "resources" / "models"
 SHIPPED_BOX = MODELS / "box.safetensors"
 # fine-tuned from the first box model, which predates the recipe's options
-SHIPPED_OLD_RECIPE = MODELS / "pong.safetensors"
 
 SMALL = dict(frame_size=16, filters=(4, 4), alpha_units=8, batch_size=4, kf_update_steps=1)
 
@@ -152,13 +151,12 @@ def test_one_adam_per_phase_restarts_the_moments():
     assert len(opts) == 1
 
 
-def test_a_model_saved_before_the_options_keeps_its_behaviour(tmp_path):
-    """A file whose config lacks the new keys loads with the values it was trained with."""
+def old_recipe_file(path: Path) -> KVAE:
+    """A model of the old recipe written as files were before the options existed (its
+    config without the new keys); returns the model it holds."""
     torch.manual_seed(0)
     old = KVAE(KVAEConfig(**SMALL, **LEGACY_VALUES))
-    path = tmp_path / "old.safetensors"
     save_model(old, path)
-    # Rewrite the metadata as an old file had it: without the new keys.
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open API)
@@ -168,7 +166,13 @@ def test_a_model_saved_before_the_options_keeps_its_behaviour(tmp_path):
     from safetensors.torch import save_file
 
     save_file(tensors, str(path), metadata={**meta, "config": json.dumps(stored)})
-    loaded = load_model(path)
+    return old
+
+
+def test_a_model_saved_before_the_options_keeps_its_behaviour(tmp_path):
+    """A file whose config lacks the new keys loads with the values it was trained with."""
+    old = old_recipe_file(tmp_path / "old.safetensors")
+    loaded = load_model(tmp_path / "old.safetensors")
     for key, value in LEGACY_VALUES.items():
         assert getattr(loaded.config, key) == value
     a = torch.randn(1, 5, 2)
@@ -176,17 +180,19 @@ def test_a_model_saved_before_the_options_keeps_its_behaviour(tmp_path):
         assert torch.equal(loaded.decode_logits(a), old.decode_logits(a))
 
 
-def test_a_shipped_model_of_the_old_recipe_decodes_as_it_was_trained():
-    """pong.safetensors comes from a model that predates the options: dense + ReLU,
+def test_a_model_of_the_old_recipe_decodes_through_a_relu(tmp_path):
+    """The old recipe's decoder (the models shipped before 2026-12-07): dense + ReLU,
     checked against plain layers."""
-    model = load_model(SHIPPED_OLD_RECIPE)
+    old_recipe_file(tmp_path / "old.safetensors")
+    model = load_model(tmp_path / "old.safetensors")
     assert model.config.decoder_dense_activation == "relu"
     assert model.config.ll_clip == 0.0 and model.config.optimizer_per_phase is False
     d = model.decoder
     a = torch.randn(5, 2)
     with torch.no_grad():
         h = torch.relu(F.linear(a, d.dense[0].weight, d.dense[0].bias))
-        reference = d.body(h.view(-1, d.channels, d.base, d.base)).view(-1, 32, 32)
+        size = model.config.frame_size
+        reference = d.body(h.view(-1, d.channels, d.base, d.base)).view(-1, size, size)
         torch.testing.assert_close(d(a), reference, rtol=1e-5, atol=1e-4)
 
 
