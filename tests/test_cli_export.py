@@ -110,3 +110,47 @@ def test_bad_paths_get_one_line_and_write_nothing(files, tmp_path, change, expec
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def decoded(path: Path) -> tuple[int, tuple[int, int], float]:
+    """(frames, (height, width), frames per second), decoded by PyAV."""
+    av = pytest.importorskip("av")
+    with av.open(str(path)) as video:
+        stream = video.streams.video[0]
+        rate = float(stream.average_rate or stream.guessed_rate)
+        sizes = [(f.height, f.width) for f in video.decode(video=0)]
+    return len(sizes), sizes[0], rate
+
+
+def test_views_fps_and_scale_as_the_window_s_export_video_offers_them(files, tmp_path):
+    model, data = files
+    out = tmp_path / "views.mp4"
+    done = export(model, data, "--sequence", 0, "--views", "generated,truth,filtered",
+                  "--scale", 3, "--fps", 12, "--out", out)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # Three panels of 16 x 3 pixels, 4-pixel gaps (at least 4), the 22-pixel caption band.
+    assert decoded(out) == (STEPS, (22 + 48 + 4, 3 * 48 + 4 * 4), pytest.approx(12.0))
+
+    paper = tmp_path / "paper-scale-2.gif"  # --scale applies to the paper's videos too
+    done = export(model, data, "--sequence", 0, "--scale", 2, "--out", paper)
+    assert done.returncode == 0, done.stderr
+    assert read_back(paper) == (STEPS, (22 + 32 + 4, 2 * 32 + 3 * 4, 3))
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--views", "truth,colour"], "colour: choose views from truth, observed"),
+        (["--views", ","], "no view: choose views from"),
+        (["--views", "truth", "--kind", "generation"], "--views applies to --kind imputation"),
+        (["--scale", "0"], "a whole number in [1, 16]"),
+        (["--scale", "17"], "a whole number in [1, 16]"),
+    ],
+)
+def test_bad_views_or_scale_are_refused_in_one_line(files, tmp_path, options, words):
+    model, data = files
+    done = export(model, data, "--sequence", 0, *options, "--out", tmp_path / "x.mp4")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert words in lines[-1], done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -187,8 +187,10 @@ class MainWindow(QMainWindow):
     def export_png(self, path: str | os.PathLike, whole_window: bool = False) -> bool:
         return self.commands.export_png(path, whole_window)
 
-    def export_video(self, path: str | os.PathLike, fps: float | None = None) -> bool:
-        return self.commands.export_video(path, fps)
+    def export_video(
+        self, path: str | os.PathLike, fps: float | None = None, options: Any = None
+    ) -> bool:
+        return self.commands.export_video(path, fps, options)
 
     def _opened(self, path: str | os.PathLike) -> None:
         self._remember(str(path))

@@ -38,7 +38,8 @@ def file_menu(c: WindowCommands, quit_window: Callable[[], object]) -> tuple:
         ("Export &Window as PNG…", c.ask_window_png, "Ctrl+Alt+E",
          "Save a picture of the whole window, as it is on screen"),
         ("Export &Video…", c.ask_video, "Ctrl+Shift+E",
-         "Save truth, observed and imputed side by side as MP4 or GIF"),
+         "Save views of the sequence side by side as MP4 or GIF: which views (truth,\n"
+         "observed, filtered, smoothed, imputed, generated), frames per second and scale"),
         ("Export Paper's &Imputation Video…", c.ask_imputation_video, None,
          "The paper's imputation video of this sequence: 30% of the frames dropped at random,\n"
          "the model's frames with the truth drawn over them in red (MP4 or GIF)"),

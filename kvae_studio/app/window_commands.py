@@ -19,13 +19,16 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from kvae_studio import __version__
 from kvae_studio.app.model_dialog import model_file_dialog
-from kvae_studio.services.file_names import DATA_FILTER, SESSION_FILTER, SESSION_SUFFIX
+from kvae_studio.services.file_names import (
+    DATA_FILTER,
+    SESSION_FILTER,
+    SESSION_SUFFIX,
+    VIDEO_FILTER,
+)
 from kvae_studio.services.model_ref import ModelRef
 
 if TYPE_CHECKING:
     from kvae_studio.app.main_window import MainWindow
-
-VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
 
 
 def filter_suffix(chosen_filter: str) -> str | None:
@@ -40,6 +43,8 @@ class WindowCommands:
 
     def __init__(self, window: MainWindow):
         self.window = window
+        self.video_options = None  # Export Video's last choices (VideoOptions), this session
+        self.video_dialog = None  # Export Video's options while they are asked
 
     # Asking for a path.
     def _open_path(self, title: str, filters: str) -> str | None:
@@ -83,8 +88,34 @@ class WindowCommands:
             self.export_png(path, whole_window=True)
 
     def ask_video(self) -> None:
+        """The video's options in a window-modal dialog (the last ones of this session),
+        then its file name; Export writes it."""
+        from kvae_studio.app.video_dialog import VideoDialog
+        from kvae_studio.services.export import VideoOptions
+
+        w = self.window
+        result = w.explore.result
+        if result is None:
+            w.show_error("Cannot export", "the model has not answered yet; try again")
+            return
+        dialog = VideoDialog(
+            w,
+            self.video_options or VideoOptions(),
+            result.images.shape[:3],
+            default_fps=w.explore.timeline.fps.value(),
+            generated=result.x_generated is not None,
+        )
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(lambda: self._video_chosen(dialog))
+        self.video_dialog = dialog
+        dialog.open()
+
+    def _video_chosen(self, dialog) -> None:
+        self.video_options = dialog.options()
+        self.video_dialog = None
+        dialog.deleteLater()
         if path := self._save_path("Export video", VIDEO_FILTER, ".mp4"):
-            self.export_video(path)
+            self.export_video(path, options=self.video_options)
 
     def ask_paper_video(self, kind: str) -> None:
         steps = 2 * self.window.document.steps if kind == "generation" else None
@@ -114,16 +145,25 @@ class WindowCommands:
         w.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
         return True
 
-    def export_video(self, path: str | os.PathLike, fps: float | None = None) -> bool:
-        """Truth, observed and imputed side by side, one video frame per sequence frame."""
-        from kvae_studio.services.export import ExportError, compose_frames, write_video
+    def export_video(self, path: str | os.PathLike, fps: float | None = None, options=None) -> bool:
+        """The views of `options` (a VideoOptions; by default truth, observed and imputed)
+        side by side, one video frame per sequence frame, at `fps`, else the options',
+        else the timeline's rate."""
+        from kvae_studio.services.export import (
+            ExportError,
+            VideoOptions,
+            compose_frames,
+            write_video,
+        )
 
         w = self.window
+        options = options or VideoOptions()
         result = w.explore.result
         if result is None:
             return w.show_error("Cannot export", "the model has not answered yet; try again")
+        fps = fps or options.fps or w.explore.timeline.fps.value()
         try:
-            write_video(path, compose_frames(result), fps or w.explore.timeline.fps.value())
+            write_video(path, compose_frames(result, options.scale, options.views), fps)
         except (ExportError, OSError) as err:
             return w.show_error("Cannot export", str(err).splitlines()[0])
         w.statusBar().showMessage(f"Exported {Path(path).name}", 5000)

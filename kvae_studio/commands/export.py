@@ -14,8 +14,19 @@ from pathlib import Path
 
 from kvae_studio.commands import _options
 from kvae_studio.commands._terminal import shown
+from kvae_studio.services.video_options import DEFAULT_SCALE, MAX_SCALE, VIEWS
 
 MAX_STEPS = 1_000  # about 265 MB of video frames in memory at 32 px
+
+
+def _views(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in VIEWS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(unknown) or 'no view'}: choose views from {', '.join(VIEWS)}"
+        )
+    return names
 
 
 def register(subparsers) -> None:
@@ -56,6 +67,20 @@ def register(subparsers) -> None:
         default=5.0,
         help="frames per second (5)",
     )
+    p.add_argument(
+        "--scale",
+        type=_options.whole_number(1, MAX_SCALE),
+        default=DEFAULT_SCALE,
+        help=f"video pixels per frame pixel ({DEFAULT_SCALE})",
+    )
+    p.add_argument(
+        "--views",
+        type=_views,
+        metavar="LIST",
+        help="imputation: these views side by side, as the window's Export Video shows them, "
+        f"instead of the paper's two panels; comma-separated from {', '.join(VIEWS)} "
+        "(the window's default: truth,observed,imputed)",
+    )
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.gif or FILE.mp4")
 
 
@@ -71,13 +96,23 @@ def run(args: argparse.Namespace) -> int:
     model, images = loaded
 
     from kvae_studio.services.export import ExportError, write_video
-    from kvae_studio.services.paper_videos import paper_video
+    from kvae_studio.services.paper_videos import paper_video, views_frames
     from model.checkpoint import ModelFileError, filtering_with
 
     try:
         with filtering_with(Path(args.model).name):
-            frames = paper_video(model, images, args.kind, args.drop_prob, args.seed, args.steps)
+            if args.views:
+                frames = views_frames(
+                    model, images, args.views, args.drop_prob, args.seed, args.scale
+                )
+            else:
+                frames = paper_video(
+                    model, images, args.kind, args.drop_prob, args.seed, args.steps, args.scale
+                )
     except ModelFileError as err:  # weights the filter cannot use: the model refused
+        print(f"error: {shown(err)}", file=sys.stderr)
+        return 2
+    except ExportError as err:  # views the sequence cannot show, a video too large
         print(f"error: {shown(err)}", file=sys.stderr)
         return 2
     try:
@@ -114,6 +149,8 @@ def _argument_problem(args: argparse.Namespace) -> str | None:
         return f"{args.model}: no such file"
     if args.steps is not None and args.kind != "generation":
         return "--steps applies to --kind generation only"
+    if args.views is not None and args.kind != "imputation":
+        return "--views applies to --kind imputation only"
     return None
 
 
@@ -146,6 +183,11 @@ def _load(args: argparse.Namespace):
     images = data.images[args.sequence]
     if problem := frames_problem(images.shape, model.config.frame_size):  # the studio's one check
         return f"{args.data}: {problem}"
+    from kvae_studio.services.export import size_problem
+
+    panels = len(args.views) if args.views else 2
+    if problem := size_problem(panels, images.shape[1:3], args.scale):
+        return f"--scale {args.scale}: {problem}"
     need = model.config.t_init_mask
     if args.kind == "generation" and min(images.shape[0], need) > (args.steps or need):
         return f"--steps {args.steps}: generation starts from {need} seen frames"

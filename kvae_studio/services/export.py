@@ -24,9 +24,17 @@ import numpy as np
 
 from kvae_studio import colors
 from kvae_studio.services.inference import InferenceResult
+from kvae_studio.services.video_options import (  # noqa: F401 (the video's options, here too)
+    DEFAULT_SCALE,
+    DEFAULT_VIEWS,
+    MAX_SCALE,
+    VIEWS,
+    VideoOptions,
+)
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 HEADER = 22  # pixels of the caption band above each panel
+MAX_VIDEO_SIDE = 8192  # pixels: far past any player's screen, and H.264's usual levels
 
 
 class ExportError(OSError):
@@ -45,21 +53,65 @@ class Panel:
 LABEL = (230, 230, 230)
 
 
-def compose_frames(result: InferenceResult, scale: int = 6) -> np.ndarray:
-    """uint8 RGB frames (T, H', W', 3): Truth | Observed | Imputed (smoothed, composite)."""
+def compose_frames(
+    result: InferenceResult, scale: int = DEFAULT_SCALE, views: Sequence[str] = DEFAULT_VIEWS
+) -> np.ndarray:
+    """uint8 RGB frames (T, H', W', 3): the `views` side by side (by default Truth |
+    Observed | Imputed, the smoothed frames with the visible pixels kept). ExportError
+    when a view has nothing to show (no generation without first frames seen) or the
+    video would be too large."""
     images = result.images
     steps = images.shape[0]
-    hidden = _hidden_pixels(result)
-    unseen = [result.frame_visible[t] == 0 for t in range(steps)]
-    panels = [
-        Panel(grey_rgb(images), [("truth", LABEL)] * steps),
-        Panel(
-            np.stack([colors.observed_rgb(images[t], hidden[t]) for t in range(steps)]),
-            [("hidden", _rgb255(colors.HIDDEN)) if u else ("observed", LABEL) for u in unseen],
-        ),
-        Panel(grey_rgb(result.x_composite), [("imputed", LABEL)] * steps),
-    ]
-    return tile_panels(panels, scale)
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown or not views:
+        raise ExportError(f"no view {', '.join(unknown)}; choose from {', '.join(VIEWS)}")
+    if "generated" in views and result.x_generated is None:
+        raise ExportError(
+            "no generated frames: the model sees no first frames to start from "
+            "(leave 'generated' out, or show the first frames)"
+        )
+    if problem := size_problem(len(views), images.shape[1:3], scale):
+        raise ExportError(problem)
+
+    def panel(view: str) -> Panel:
+        if view == "truth":
+            return Panel(grey_rgb(images), [("truth", LABEL)] * steps)
+        if view == "observed":
+            hidden = _hidden_pixels(result)
+            unseen = [result.frame_visible[t] == 0 for t in range(steps)]
+            return Panel(
+                np.stack([colors.observed_rgb(images[t], hidden[t]) for t in range(steps)]),
+                [("hidden", _rgb255(colors.HIDDEN)) if u else ("observed", LABEL) for u in unseen],
+            )
+        frames = {
+            "filtered": result.x_filtered,
+            "smoothed": result.x_smoothed,
+            "imputed": result.x_composite,
+            "generated": result.x_generated,
+        }[view]
+        return Panel(grey_rgb(frames), [(view, LABEL)] * steps)
+
+    return tile_panels([panel(v) for v in views], scale)
+
+
+def video_size(panels: int, frame: tuple[int, int], scale: int) -> tuple[int, int]:
+    """(width, height) of the video `tile_panels` makes of `panels` panels of `frame`
+    (height, width) pixels at `scale`."""
+    height, width = frame
+    gap = max(scale, 4)
+    out_w = panels * width * scale + (panels + 1) * gap
+    return _even(out_w), _even(HEADER + height * scale + gap)
+
+
+def size_problem(panels: int, frame: tuple[int, int], scale: int) -> str | None:
+    """Why a video of that many panels at that scale is refused (too large), or None."""
+    width, height = video_size(panels, frame, scale)
+    if max(width, height) > MAX_VIDEO_SIDE:
+        return (
+            f"a video of {width} x {height} pixels is too large (at most {MAX_VIDEO_SIDE}): "
+            "choose a smaller scale or fewer views"
+        )
+    return None
 
 
 def tile_panels(panels: Sequence[Panel], scale: int = 6) -> np.ndarray:
@@ -68,8 +120,7 @@ def tile_panels(panels: Sequence[Panel], scale: int = 6) -> np.ndarray:
     steps, height, width = panels[0].pictures.shape[:3]
     gap = max(scale, 4)
     panel_w, panel_h = width * scale, height * scale
-    out_w = _even(len(panels) * panel_w + (len(panels) + 1) * gap)
-    out_h = _even(HEADER + panel_h + gap)
+    out_w, out_h = video_size(len(panels), (height, width), scale)
     frames = np.full((steps, out_h, out_w, 3), 18, dtype=np.uint8)
     font = cv2.FONT_HERSHEY_SIMPLEX
     for t in range(steps):
@@ -79,10 +130,20 @@ def tile_panels(panels: Sequence[Panel], scale: int = 6) -> np.ndarray:
             big = np.kron(picture, np.ones((scale, scale, 1), dtype=np.float32))
             frames[t, HEADER : HEADER + panel_h, x0 : x0 + panel_w] = (big * 255).astype(np.uint8)
             text, colour = panel.captions[t]
-            cv2.putText(frames[t], text, (x0, HEADER - 7), font, 0.45, colour, 1, cv2.LINE_AA)
+            size = _caption_size(text, panel_w)
+            cv2.putText(frames[t], text, (x0, HEADER - 7), font, size, colour, 1, cv2.LINE_AA)
         counter = (out_w - 48, HEADER - 7)
         cv2.putText(frames[t], f"t={t}", counter, font, 0.4, (160, 160, 160), 1, cv2.LINE_AA)
     return frames
+
+
+def _caption_size(text: str, width: int) -> float:
+    """The caption's font scale: 0.45, smaller where the panel is narrower than the text
+    (a small scale), so that captions do not run into the next panel."""
+    size = 0.45
+    while size > 0.2 and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)[0][0] > width:
+        size -= 0.05
+    return size
 
 
 def grey_rgb(frames: np.ndarray) -> np.ndarray:

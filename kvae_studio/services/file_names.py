@@ -21,6 +21,7 @@ SWEEP_PROTOCOL_SUFFIX = {"studio": "", "paper": "-paper"}
 DATA_FILTER = "Sequence files (*.npz)"
 MODEL_FILTER = "KVAE models (*.safetensors)"
 SESSION_FILTER = f"KVAE Studio sessions (*{SESSION_SUFFIX})"
+VIDEO_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
 
 
 def split_files(folder: Path, name: str) -> tuple[Path, Path]:

@@ -58,6 +58,31 @@ def imputation_frames(
     return tile_panels(panels, scale)
 
 
+def views_frames(
+    model: KVAE,
+    images: np.ndarray,
+    views: tuple[str, ...],
+    drop_prob: float = DROP_PROB,
+    seed: int = 0,
+    scale: int = 6,
+) -> np.ndarray:
+    """uint8 RGB video frames (T, H', W', 3): the imputation's dropped frames (as
+    `imputation_frames` drops them), shown as the window's Export Video shows a result:
+    the chosen `views` (`export.VIEWS`) side by side."""
+    from kvae_studio.services.export import compose_frames
+    from kvae_studio.services.inference import InferenceRequest
+    from kvae_studio.services.inference_run import run_inference
+    from model.masks import random_mask
+
+    images = np.asarray(images, np.float32)
+    steps = images.shape[0]
+    mask = random_mask(1, steps, drop_prob, t_init=min(seen_frames(model), steps), seed=seed)[0]
+    request = InferenceRequest(0, model, images, mask.astype(np.float32), None)
+    result = run_inference(request)
+    assert result is not None  # nothing supersedes it
+    return compose_frames(result, scale, views)
+
+
 def generation_frames(
     model: KVAE, images: np.ndarray, steps: int | None = None, scale: int = 6
 ) -> np.ndarray:
