@@ -6,8 +6,9 @@ modules import only the standard library at the top and their heavy dependencies
 inside ``run``, so that ``--help``, ``simulate`` and ``info`` start fast; a test holds them
 to that.
 
-With no subcommand, ``kvae-studio [--screenshot PATH [--size WxH]] [--scene S] [--seed N]``
-opens the studio window: ``kvae_studio.app.main.run_app(argv)`` receives the arguments unchanged.
+With no subcommand, ``kvae-studio [--screenshot PATH [--size WxH]] [--scene S] [--seed N]
+[--tab NAME]`` opens the studio window: the flags are checked here, once, and
+``kvae_studio.app.main.run_app`` receives them as a ``WindowOptions``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import ModuleType
 
 from kvae_studio import __version__
 from kvae_studio.commands._options import OneLineParser, seed
+from kvae_studio.window_options import WindowOptions, tab_name, window_size
 
 COMMANDS = ("simulate", "info", "train", "evaluate", "export", "inspect")
 """Subcommand modules in ``kvae_studio.commands``, in the order ``--help`` lists them.
@@ -43,12 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--scene", dest="window_scene", metavar="S", help="scene to open with")
     window.add_argument("--seed", dest="window_seed", type=seed, metavar="N", help="random seed")
     window.add_argument(
-        "--size", dest="window_size", metavar="WxH", help="window size of --screenshot (1400x900)"
+        "--size",
+        dest="window_size",
+        metavar="WxH",
+        type=window_size,
+        help="window size of --screenshot (1400x900)",
     )
     window.add_argument(
         "--tab",
         dest="window_tab",
         metavar="NAME",
+        type=tab_name,
         help="tab to open on: explore, dynamics, scene, train or evaluate",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -77,8 +84,10 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        return _run_window(argv)
-    given = [f"--{name.split('_', 1)[1]}" for name in _WINDOW_FLAGS if getattr(args, name)]
+        return _run_window(_window_options(args))
+    given = [
+        f"--{name.split('_', 1)[1]}" for name in _WINDOW_FLAGS if getattr(args, name) is not None
+    ]
     if given:
         parser.error(f"{', '.join(given)} only apply to the studio window (no command)")
     return int(args.command_run(args) or 0)
@@ -94,7 +103,18 @@ def _command_module(name: str) -> ModuleType | None:
         raise
 
 
-def _run_window(argv: list[str]) -> int:
+def _window_options(args: argparse.Namespace) -> WindowOptions:
+    given = {
+        "screenshot": args.window_screenshot,
+        "scene": args.window_scene,
+        "seed": args.window_seed,
+        "size": args.window_size,
+        "tab": args.window_tab,
+    }
+    return WindowOptions(**{name: value for name, value in given.items() if value is not None})
+
+
+def _run_window(options: WindowOptions) -> int:
     try:
         from kvae_studio.app.main import run_app
     except ModuleNotFoundError as err:
@@ -109,4 +129,4 @@ def _run_window(argv: list[str]) -> int:
             print(f"kvae-studio: the studio window needs {err.name}: {err}", file=sys.stderr)
             return 1
         raise
-    return int(run_app(argv) or 0)
+    return int(run_app(options) or 0)

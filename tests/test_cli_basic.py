@@ -14,6 +14,7 @@ import pytest
 
 from kvae_studio import cli
 from kvae_studio.sim import SCENES
+from kvae_studio.window_options import WindowOptions
 from model.data import load_sequences
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +169,9 @@ def test_bad_input_is_one_error_line(args, message, tmp_path, capsys):
         ["simulate", "box", "--walls", "nonsense"],
         ["simulate", "nosuchscene"],
         ["--seed", "3", "info", "x.npz"],
+        ["--seed", "0", "info", "x.npz"],  # a window flag with a command, even when 0
+        ["--tab", "nowhere"],  # checked before the window opens
+        ["--size", "10x10"],
     ],
 )
 def test_bad_arguments_exit_2(args, capsys):
@@ -180,11 +184,12 @@ def test_bad_arguments_exit_2(args, capsys):
 def test_no_command_opens_the_window_with_the_arguments(monkeypatch):
     seen = []
     fake = types.ModuleType("kvae_studio.app.main")
-    fake.run_app = lambda argv: seen.append(argv) or 0
+    fake.run_app = lambda options: seen.append(options) or 0
     monkeypatch.setitem(sys.modules, "kvae_studio.app.main", fake)
-    argv = ["--screenshot", "shot.png", "--scene", "pong", "--seed", "4"]
-    assert cli.main(argv) == 0
-    assert seen == [argv]
+    argv = ["--screenshot", "shot.png", "--scene", "pong", "--seed", "4", "--size", "1024x700"]
+    assert cli.main([*argv, "--tab", "Dynamics"]) == 0
+    assert seen == [WindowOptions("shot.png", "pong", 4, (1024, 700), "dynamics")]
+    assert cli.main([]) == 0 and seen[-1] == WindowOptions(), "the defaults when none given"
 
 
 def test_no_command_without_the_window_says_so(monkeypatch, capsys):

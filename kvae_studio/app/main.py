@@ -8,38 +8,13 @@ the model impute a hidden stretch before touching anything.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
-SCREENSHOT_SIZE = (1400, 900)
-TABS = ("explore", "dynamics", "scene", "train", "evaluate")  # in the window's order
+from kvae_studio.window_options import SCREENSHOT_SIZE, TABS, WindowOptions
+
 FIRST_RESULT_TIMEOUT_MS = 120_000
-
-
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="kvae-studio", add_help=False)
-    parser.add_argument("--screenshot", default=None)
-    parser.add_argument("--scene", default=None)
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--size", type=_size, default=None)
-    parser.add_argument("--tab", default=None)
-    args, _ = parser.parse_known_args(argv)
-    return args
-
-
-def _size(text: str) -> tuple[int, int]:
-    """'1024x700' -> (1024, 700): the window size of a screenshot."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected WIDTHxHEIGHT, e.g. 1024x700, got {text!r}"
-        ) from None
-    if width < 200 or height < 200:
-        raise argparse.ArgumentTypeError(f"{text}: at least 200x200")
-    return width, height
 
 
 def start_model(scene: str | None, settings=None, use_last: bool = True):
@@ -98,29 +73,15 @@ def _forget_last_model(settings, err: Exception) -> None:
     )
 
 
-def run_app(
-    argv: list[str] | None = None,
-    screenshot: str | None = None,
-    scene: str | None = None,
-    seed: int = 0,
-    size: tuple[int, int] = SCREENSHOT_SIZE,
-    tab: str | None = None,
-) -> int:
-    """Open the studio (blocking until it closes); with `screenshot`, save a PNG and quit.
-
-    Without a scene (`--scene`), the first sequence is of the scene of the model opened.
-    `argv` holds the command-line arguments after the program name; `--screenshot`,
-    `--scene`, `--seed`, `--size WxH` (the screenshot's window size) and `--tab NAME`
-    (the tab shown: explore, dynamics, scene, train, evaluate) found there override the
-    keyword arguments.
-    """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parse(argv)
-    screenshot = args.screenshot or screenshot
-    scene = args.scene or scene
-    seed = args.seed if args.seed is not None else seed
-    size = args.size or size
-    tab = args.tab or tab
+def run_app(options: WindowOptions | None = None) -> int:
+    """Open the studio (blocking until it closes); with `options.screenshot`, save a PNG
+    of the window at `options.size` and quit. Without a scene, the first sequence is of
+    the scene of the model opened. The command line checked the options
+    (`kvae_studio.window_options`)."""
+    options = options or WindowOptions()
+    screenshot, scene, seed, size, tab = (
+        options.screenshot, options.scene, options.seed, options.size, options.tab
+    )  # fmt: skip
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from kvae_studio.app.platform_check import xcb_problem
@@ -140,16 +101,13 @@ def run_app(
     from kvae_studio.app.settings import APPLICATION, ORGANIZATION, AppSettings
     from kvae_studio.sim import SCENES
 
-    if tab is not None and tab.lower() not in TABS:
-        print(f"kvae-studio: unknown tab {tab!r}; choose from {', '.join(TABS)}", file=sys.stderr)
-        return 2
     if scene is not None and scene not in SCENES:
         print(
             f"kvae-studio: unknown scene {scene!r}; choose from {', '.join(SCENES)}",
             file=sys.stderr,
         )
         return 2
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     qtsetup.start(app)  # workaround, pyqtgraph's options, theme: before any widget
@@ -169,7 +127,7 @@ def run_app(
     if note:
         window.statusBar().showMessage(note)
     if tab is not None:
-        window.tabs.setCurrentIndex(TABS.index(tab.lower()))
+        window.tabs.setCurrentIndex(TABS.index(tab))
     if screenshot:
         return _screenshot(app, window, screenshot, size)
     window.show()
