@@ -32,6 +32,12 @@ def file_menu(c: WindowCommands, quit_window: Callable[[], object]) -> tuple:
         None,
         ("&Next Sequence", c.new_sequence, Key.New, "Simulate the next seed of the chosen scene"),
         ("&Save Session…", c.ask_save, Key.Save, "Save sequence, masks and model path in one file"),
+        ("Import Mas&ks…", c.ask_import_masks, None,
+         "Put saved masks (a .masks.npz, a session's, a PNG stack) on the sequence on screen\n"
+         "as one undo step; they must be of its number of frames and size"),
+        ("Export M&asks…", c.ask_export_masks, None,
+         "Save this sequence's hidden frames and painted pixels, to reuse them on other\n"
+         "sequences and with other models (.masks.npz, or a PNG stack: one picture a frame)"),
         None,
         ("Export Views as &PNG…", c.ask_png, "Ctrl+E",
          "Save a picture of Explore's frames, film strip and plots (without the controls)"),

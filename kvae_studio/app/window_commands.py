@@ -79,6 +79,55 @@ class WindowCommands:
                 path = path[: -len(".npz")] + SESSION_SUFFIX
             self.window.save_session(path)
 
+    def ask_export_masks(self) -> None:
+        """A file name for the masks: a `.masks.npz`, or a PNG stack by its filter."""
+        from kvae_studio.services import file_names as names
+
+        w = self.window
+        filters = f"{names.MASKS_FILTER};;{names.MASK_PNG_FILTER}"
+        path, chosen = QFileDialog.getSaveFileName(
+            w, "Export masks", w.settings.last_dir(), filters
+        )
+        if path:
+            png = chosen == names.MASK_PNG_FILTER or path.lower().endswith(".png")
+            self.export_masks(path if png else names.masks_file_name(path), png_stack=png)
+
+    def ask_import_masks(self) -> None:
+        from kvae_studio.services.file_names import MASK_OPEN_FILTER
+
+        if path := self._open_path("Import masks", f"{MASK_OPEN_FILTER};;All files (*)"):
+            self.import_masks(path)
+
+    def export_masks(self, path: str | os.PathLike, png_stack: bool = False) -> bool:
+        """The masks of the sequence on screen, to reuse on others (document/mask_file.py)."""
+        from kvae_studio.document.opening import OpenError
+
+        w = self.window
+        try:
+            written = w.document.export_masks(path, png_stack)
+        except OpenError as err:
+            return w.show_error("Cannot export masks", str(err))
+        w.settings.set_last_dir(str(path))
+        names = written[0].name + (f" … {written[-1].name}" if len(written) > 1 else "")
+        w.statusBar().showMessage(f"Exported the masks: {names}", 5000)
+        return True
+
+    def import_masks(self, path: str | os.PathLike) -> bool:
+        """Put a mask file's masks on the sequence on screen (one undo step), or say in one
+        line why not (another shape, not a mask file)."""
+        from kvae_studio.document.opening import OpenError
+
+        w = self.window
+        try:
+            changed = w.document.import_masks(path)
+        except OpenError as err:
+            return w.show_error("Cannot import masks", str(err))
+        w.settings.set_last_dir(str(path))
+        w.tabs.setCurrentWidget(w.explore)
+        same = "" if changed else " (the same as on screen)"
+        w.statusBar().showMessage(f"Imported the masks of {Path(path).name}{same}", 5000)
+        return True
+
     def ask_png(self) -> None:
         if path := self._save_path("Export views", "PNG image (*.png)", ".png"):
             self.export_png(path)

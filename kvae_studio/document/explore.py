@@ -396,6 +396,37 @@ class ExploreDocument:
             raise OpenError(str(err)) from None
         self.mark_saved()
 
+    def export_masks(self, path: str | os.PathLike, png_stack: bool = False) -> list[Path]:
+        """Save the masks of the sequence on screen: one `.masks.npz`, or a PNG stack
+        named after `path` (document/mask_file.py); returns the files written."""
+        from kvae_studio.document.mask_file import MaskFileError, save_mask_pngs, save_masks
+
+        hidden, occluded = self.mask.hidden, self.mask.occluded
+        try:
+            if png_stack:
+                return save_mask_pngs(path, hidden, occluded)
+            save_masks(path, hidden, occluded)
+        except MaskFileError as err:
+            raise OpenError(str(err)) from None
+        return [Path(path)]
+
+    def import_masks(self, path: str | os.PathLike) -> bool:
+        """Put the masks of a mask file (a session's, a PNG stack's) on the sequence on
+        screen, as one undo step; refused, with the document unchanged, when they are of
+        another shape. Returns whether the masks changed."""
+        from kvae_studio.document.mask_file import MaskFileError, describe, load_masks
+
+        try:
+            hidden, occluded = load_masks(path)
+        except MaskFileError as err:
+            raise OpenError(str(err)) from None
+        if occluded.shape != self.images.shape:
+            raise OpenError(
+                f"{Path(path).name}: its masks are for {describe(occluded.shape)}, "
+                f"the sequence on screen has {describe(self.images.shape)}"
+            )
+        return self.mask.set_mask(hidden=hidden, occluded=occluded)
+
     def swap(self, new: ExploreState) -> None:
         """Put `new` in place and tell the observers; should one of them fail, put the
         old state back (and tell them again) and raise `OpenError` with the reason."""

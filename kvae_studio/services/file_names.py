@@ -1,5 +1,5 @@
 """How the studio names its files, in one place: data set splits, the shipped files,
-sessions, and what a file name says of its scene.
+sessions, masks, and what a file name says of its scene.
 
 Why one module: the Scene tab writes `<name>-train.npz` and `<name>-test.npz`, and the
 Train and Evaluate tabs pair and prefer them by those names; the shipped models'
@@ -10,6 +10,7 @@ files, `model.safetensors`, `log.jsonl`..., are the model layer's: `model.run_fo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 TRAIN_SUFFIX = "-train.npz"
@@ -67,3 +68,40 @@ def scene_in_name(name: str, scenes: list[str] | tuple[str, ...]) -> str | None:
         if name == scene or name.startswith((f"{scene}_", f"{scene}.")):
             return scene
     return None
+
+
+# A sequence's masks on their own (document/mask_file.py), to reuse them elsewhere.
+MASKS_SUFFIX = ".masks.npz"
+MASKS_FILTER = f"Masks (*{MASKS_SUFFIX})"
+MASK_PNG_FILTER = "PNG stack, one picture a frame (*.png)"
+MASK_OPEN_FILTER = (
+    f"Masks, sessions or a PNG stack's picture (*{MASKS_SUFFIX} *{SESSION_SUFFIX} *.png)"
+)
+_MASK_PNG = re.compile(r"^(?P<stem>.*)-(?P<index>\d{3,})\.png$", re.IGNORECASE)
+
+
+def masks_file_name(path: str) -> str:
+    """`x.masks.npz` of a name typed as `x`, `x.npz` or `x.masks.npz`."""
+    if path.endswith(MASKS_SUFFIX):
+        return path
+    return path.removesuffix(".npz") + MASKS_SUFFIX
+
+
+def mask_png_names(path: Path, steps: int) -> list[Path]:
+    """The pictures of a PNG stack of `steps` frames named after `path` (`x.png` or `x`):
+    `x-000.png`, `x-001.png`..."""
+    stem = path.name[: -len(".png")] if path.name.lower().endswith(".png") else path.name
+    return [path.with_name(f"{stem}-{t:03d}.png") for t in range(steps)]
+
+
+def mask_png_stack(path: Path) -> list[Path] | None:
+    """The pictures of the PNG stack that `path` (`x-007.png`) is one of: `x-000.png`
+    up, without a gap, those on disk; None when its name is not a stack's picture's."""
+    match = _MASK_PNG.match(path.name)
+    if match is None:
+        return None
+    stem, digits = match.group("stem"), len(match.group("index"))
+    names: list[Path] = []
+    while (name := path.with_name(f"{stem}-{len(names):0{digits}d}.png")).is_file():
+        names.append(name)
+    return names
