@@ -154,3 +154,61 @@ def test_bad_views_or_scale_are_refused_in_one_line(files, tmp_path, options, wo
     lines = done.stderr.strip().splitlines()
     assert words in lines[-1], done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the model's scene against the data's ------------------------------------------------------
+
+
+def scene_files(folder: Path, model_world: dict, data_world: dict | None, name: str):
+    """A tiny model that learned `model_world` (scene parameters, as the studio's training
+    records them) and a data file of the scene `data_world` (None: the file says nothing)."""
+    from kvae_studio.sim.scene_record import record_of
+    from kvae_studio.sim.scenes import scene_params
+
+    torch.manual_seed(0)
+    config = KVAEConfig(frame_size=SIZE, filters=(4, 4), alpha_units=8, K=2)
+    learned = record_of(scene_params(size=SIZE, **model_world))
+    model = folder / f"{name}.safetensors"
+    save_model(KVAE(config), model, {"epoch": 1, "scene": learned.scene,
+                                     "data": learned.summary()})  # fmt: skip
+    rng = np.random.default_rng(0)
+    images = (rng.random((1, STEPS, SIZE, SIZE)) > 0.9).astype(np.float32)
+    data = folder / f"{name}.npz"
+    scene = None if data_world is None else record_of(scene_params(size=SIZE, **data_world))
+    save_sequences(data, images, scene=None if scene is None else scene.to_json())
+    return model, data
+
+
+def test_a_model_of_another_scene_than_the_data_is_warned_of_in_one_line(tmp_path):
+    model, data = scene_files(tmp_path, {"scene": "box"}, {"scene": "pong"}, "pong-data")
+    out = tmp_path / "video.gif"
+    done = export(model, data, "--sequence", 0, "--out", out)
+    assert done.returncode == 0, done.stderr  # a warning, not an error: the video is made
+    assert done.stderr.splitlines() == [
+        "warning: the model was trained on Box and pong-data.npz holds Pong sequences: "
+        "the video shows it on a scene it did not learn"
+    ]
+    assert read_back(out)[0] == STEPS
+
+
+def test_data_of_the_model_s_scene_with_other_parameters_are_warned_of(tmp_path):
+    model, data = scene_files(
+        tmp_path, {"scene": "box", "ball_radius": 2.0}, {"scene": "box", "ball_radius": 3.0}, "r3"
+    )
+    done = export(model, data, "--sequence", 0, "--out", tmp_path / "video.gif")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "warning: r3.npz differs from the model's training data (Box): "
+        "ball radius 3 here, 2 in training"
+    ]
+
+
+@pytest.mark.parametrize(
+    "data_world",
+    [{"scene": "box", "ball_radius": 2.0}, None],  # the same world; a file that does not say
+)
+def test_no_warning_when_the_scenes_agree_or_the_data_does_not_say(tmp_path, data_world):
+    model, data = scene_files(tmp_path, {"scene": "box", "ball_radius": 2.0}, data_world, "d")
+    done = export(model, data, "--sequence", 0, "--out", tmp_path / "video.gif")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""

@@ -94,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {shown(problem)}", file=sys.stderr)
         return 2
     model, images = loaded
+    from kvae_studio.services.model_card import scene_mismatch
+
+    if mismatch := scene_mismatch(args.model, args.data):  # said, and the video made all the same
+        print(f"warning: {shown(mismatch)}", file=sys.stderr)
 
     from kvae_studio.services.export import ExportError, write_video
     from kvae_studio.services.paper_videos import paper_video, views_frames

@@ -107,6 +107,44 @@ def dataset_scene(path: str | Path | None) -> str | None:
     return scene_in_name(Path(path).name, tuple(SCENES))
 
 
+def scene_mismatch(model_path: str | Path, data_path: str | Path) -> str | None:
+    """One line saying how a data file's scene differs from what the model learned, or None
+    when they agree or either does not say (`kvae-studio export` warns with it): another
+    scene (the model's header or its run's data, the file's record or its name), else, of
+    one scene, the parameters of motion that differ where both record them."""
+    from kvae_studio.sim.scene_record import differences, param_label, value_text
+    from model.data import read_scene_info
+    from model.model_file import ModelFileError, read_summary
+
+    try:
+        summary = read_summary(model_path)
+    except (ModelFileError, OSError, ValueError):
+        summary = None
+    learned = model_data_record(model_path, summary)
+    model = model_scene(summary) or (learned.scene if learned else None)
+    data = dataset_scene(data_path)
+    name = Path(data_path).name
+    if model is None or data is None:
+        return None
+    if model != data:
+        return (
+            f"the model was trained on {scene_title(model)} and {name} holds "
+            f"{scene_title(data)} sequences: the video shows it on a scene it did not learn"
+        )
+    shown = SceneRecord.from_json(read_scene_info(data_path))
+    if learned is None or shown is None or learned.scene != shown.scene:
+        return None
+    found = differences(shown.values, learned.values)
+    if not found:
+        return None
+    parts = "; ".join(
+        f"{param_label(param, units=False)} {value_text(here)} here, "
+        f"{value_text(trained)} in training"
+        for param, here, trained in found
+    )
+    return f"{name} differs from the model's training data ({scene_title(data)}): {parts}"
+
+
 @dataclass(frozen=True)
 class ModelCard:
     """The model card shown in Explore's Model box."""
