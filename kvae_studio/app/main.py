@@ -89,7 +89,7 @@ def run_app(options: WindowOptions | None = None) -> int:
     if problem := xcb_problem():  # Qt would abort with a misleading message
         print(f"kvae-studio: {problem}", file=sys.stderr)
         return 1
-    from kvae_studio.services.inference_process import start_spare
+    from kvae_studio.services.inference_process import preload_spare, start_spare
 
     start_spare()  # the model's process imports torch while this one imports Qt
 
@@ -121,6 +121,7 @@ def run_app(options: WindowOptions | None = None) -> int:
         qsettings = None
     settings = AppSettings(qsettings)
     model, path, scene, note = start_model(scene, settings, use_last=not screenshot)
+    preload_spare(model)  # the model's process loads it while the window is built
     window = MainWindow(model, path, settings=settings, restore_layout=not screenshot)
     window.explore.new_sequence(scene, seed, steps=20)
     window.explore.focus_hidden()

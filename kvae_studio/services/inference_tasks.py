@@ -47,6 +47,12 @@ def warm_up(ctx: Any) -> int:
     return torch.get_num_threads()
 
 
+def load(ctx: Any, spec: Any) -> None:
+    """Load the model `spec` names now (a `ModelRef`), ahead of the first request: the
+    studio sends the model it opens with while the window is still being built."""
+    _model(spec)
+
+
 def _key(spec: Any) -> Any:
     """What identifies the model a spec names: a file's path, size and time; a fresh
     model's config and seed; a model object's token."""

@@ -101,6 +101,8 @@ def test_the_shipped_models_sweeps_are_shown_at_first_launch(qtbot, qapp, tmp_pa
     box = shipped_models()["box"]
     panel = EvaluatePanel(Workspace(tmp_path / "fresh"), current_model=lambda: box)
     qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
     assert panel.test_combo.path() == shipped_test_set("box")
     assert panel.job is None and list(panel.plot.results) == ["Box (shipped)"]
     stored = read_sweep_rows(box.with_name("box-sweep-original.csv"))

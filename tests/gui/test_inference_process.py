@@ -8,6 +8,7 @@ import dataclasses
 import os
 import queue
 import signal
+import time
 
 import numpy as np
 import pytest
@@ -248,3 +249,37 @@ def test_a_model_the_process_cannot_rebuild_is_one_line_and_others_still_work(
     assert "Traceback" in err.value.details and "\n" not in str(err.value)
     result, _ = backend.run(request(model, images, planning_mask(20), seq=3))
     assert result.seq == 3
+
+
+def test_the_model_the_studio_opens_with_is_loaded_by_the_spare_before_the_first_request(
+    model, images, tmp_path
+):
+    """run_app hands the spare its first model while the window is built: the first
+    request finds it loaded. Shown by replacing the file's weights afterwards, same size
+    and time: the answer is still the first model's."""
+    import os
+
+    from kvae_studio.services.model_ref import model_ref_of_file
+    from model.checkpoint import save_model
+
+    path = tmp_path / "first.safetensors"
+    save_model(model, path)
+    ref = model_ref_of_file(path)
+    while (spare := inference_process.take_spare()) is not None:  # start from none waiting
+        spare.close()
+    inference_process.start_spare()
+    inference_process.preload_spare(ref)
+    backend = Backend(inference_process.take_spare())
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not backend.process.idle:  # its warm-up and the preload done
+            assert time.monotonic() < deadline, "the spare never finished its preload"
+            time.sleep(0.01)
+        stat = os.stat(path)
+        torch.manual_seed(1)
+        save_model(KVAE(model.config).eval(), path)  # other weights, same size and time
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        result, _ = backend.run(request(ref, images, planning_mask(20)))
+        assert_same_result(result, run_inference(request(model, images, planning_mask(20))))
+    finally:
+        backend.close()

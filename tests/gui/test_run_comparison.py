@@ -100,3 +100,20 @@ def test_the_curves_drawn_export_as_csv(comparison, tmp_path, monkeypatch):
         ("bf16-seed0", e, 30.0) for e in (1.0, 2.0, 3.0)
     ]
     assert np.isfinite([float(r[2]) for r in rows[1:]]).all()
+
+
+def test_the_train_panel_builds_compare_runs_when_its_tab_is_first_clicked(qtbot, qapp, tmp_path):
+    from kvae_studio.app.panels.train_panel import TrainPanel
+
+    workspace = Workspace(tmp_path / "studio")
+    for name in SCORES:
+        write_run(workspace.root, name)
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.comparison is None, "not built at launch"
+    bar = panel.curves.tabs.tabBar()
+    index = [bar.tabText(i) for i in range(bar.count())].index("Compare runs")
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert panel.curves.tabs.currentWidget() is panel.comparison is not None
+    assert panel.comparison.run_list.count() == len(SCORES)

@@ -78,6 +78,7 @@ class EvaluatePanel(QWidget):
         self.store = SweepStore(workspace.root / "sweeps")
         self._swept: dict[str, Path] = {}  # label -> model file, of the job running
         self._swept_settings: tuple = ()  # its test set, sequences, seed and protocol
+        self._kept_stale = True  # the choice changed while hidden: draw when shown
         self._current_model = current_model or (lambda: None)
         extra = self._extra_models
 
@@ -154,13 +155,14 @@ class EvaluatePanel(QWidget):
             self.protocol_combo.currentIndexChanged,
         ):
             changed.connect(self.show_kept)
-        self.show_kept()
 
     def showEvent(self, event) -> None:
         # The model open in Explore may have changed while this tab was hidden.
         self.model_combo.refresh()
         self.compare_combo.refresh()
         super().showEvent(event)
+        if self._kept_stale:
+            self.show_kept()  # drawn when first seen, not at launch
 
     def _follow_model_scene(self) -> None:
         """A model that knows its scene gets the paper's file of that scene as its test set,
@@ -206,8 +208,12 @@ class EvaluatePanel(QWidget):
         return kept
 
     def show_kept(self) -> None:
-        """Draw what is kept for the choice on screen (nothing while a sweep runs)."""
+        """Draw what is kept for the choice on screen (nothing while a sweep runs, and
+        nothing while the tab is hidden: its first showing draws it)."""
         if self.job is not None:
+            return
+        self._kept_stale = not self.isVisible()
+        if self._kept_stale:
             return
         self.plot.clear()
         kept = self._kept()

@@ -98,6 +98,7 @@ class ScenePanel(QWidget):
         self.preview_job: Job | None = None
         self.generate_job: Job | None = None
         self._preview_pending = False
+        self._preview_due = False  # a preview asked for while the tab was hidden
         self._preview_request = 0  # counts refreshes: a preview of older values is not shown
 
         self.scene_combo = QComboBox()
@@ -326,6 +327,11 @@ class ScenePanel(QWidget):
         if self.form is not None:
             self.form.reset()
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._preview_due:
+            self.refresh_preview()
+
     def _schedule_preview(self) -> None:
         self.debounce.start()
 
@@ -349,6 +355,9 @@ class ScenePanel(QWidget):
             self._preview_pending = True
             return
         self._preview_pending = False
+        self._preview_due = not self.isVisible()
+        if self._preview_due:  # simulated when the tab is first shown, not at launch,
+            return  # where its process would take a core from the model's first result
         steps = min(self.steps_spin.value(), 60)
         job = Job(preview_clip, params, steps, PREVIEW_SEED, **self.rendering(), parent=self)
         title = SCENES[self.scene_name()].title

@@ -67,8 +67,9 @@ class TrainPanel(QWidget):
         self.settings = TrainSettings(workspace)
         self.settings.runSelected.connect(self._on_run_selected)
         self.curves = TrainingCurves()
-        self.comparison = RunComparison(workspace)
-        self.curves.tabs.addTab(self.comparison, "Compare runs")
+        # Compare runs is built when first shown: a plot fewer at launch (35 ms).
+        self.comparison: RunComparison | None = None
+        self._comparison_tab = self.curves.tabs.addTab(QWidget(), "Compare runs")
         self.curves.tabs.currentChanged.connect(self._on_curves_tab)
         self.start_button = make_button("Start", "startButton", self.start)
         self.pause_button = make_button("Pause", "pauseButton", self.toggle_pause)
@@ -250,13 +251,25 @@ class TrainPanel(QWidget):
         if self.state == "loading":
             self._set_state("running")
 
-    def _on_curves_tab(self, _index: int) -> None:
-        if self.curves.tabs.currentWidget() is self.comparison:
+    def _on_curves_tab(self, index: int) -> None:
+        if index != self._comparison_tab:
+            return
+        tabs = self.curves.tabs
+        if self.comparison is None:
+            self.comparison = RunComparison(self.workspace)
+            placeholder = tabs.widget(index)
+            tabs.blockSignals(True)
+            tabs.removeTab(index)
+            tabs.insertTab(index, self.comparison, "Compare runs")
+            tabs.setCurrentIndex(index)
+            tabs.blockSignals(False)
+            placeholder.deleteLater()
+        else:
             self.comparison.refresh()  # runs made or grown meanwhile
 
     def _on_epoch(self, event: object) -> None:
         self.curves.add_epoch(asdict(event))
-        if self.curves.tabs.currentWidget() is self.comparison:
+        if self.comparison is not None and self.curves.tabs.currentWidget() is self.comparison:
             self.comparison.redraw()  # the running run's new epoch, if it is ticked
         parts = [f"Epoch {event.epoch}/{event.epochs} done in {event.seconds:.0f} s"]
         if event.test_elbo is not None and math.isfinite(event.test_elbo):
