@@ -64,6 +64,9 @@ class Metrics:
     frames: int  # how many frames were scored
     coincide: bool  # nothing is seen after the first unseen frame: filtering == smoothing
     partly: int = 0  # of those, frames partly painted over (seen in part, scored whole)
+    # Nothing is seen between the roll-out's first frames and the last scored frame: the
+    # filter only predicts there, as the roll-out does, so generation == filtering.
+    rollout: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,9 @@ def score(
         seen_any = seen_any & (request.pixel_visible > 0).any(axis=(1, 2))
     first = int(np.argmax(evaluated)) if evaluated.any() else len(evaluated)
     coincide = bool(evaluated.any() and not seen_any[first + 1 :].any())
+    last = len(evaluated) - 1 - int(np.argmax(evaluated[::-1])) if evaluated.any() else -1
+    n_init = request.n_init if generated is not None else 0
+    rollout = bool(n_init > 0 and last >= n_init and not seen_any[n_init : last + 1].any())
     return Metrics(
         smoothing=ham(smoothed),
         filtering=ham(filtered),
@@ -127,6 +133,7 @@ def score(
         frames=int(evaluated.sum()),
         coincide=coincide,
         partly=int((evaluated & seen_any).sum()),
+        rollout=rollout,
     )
 
 

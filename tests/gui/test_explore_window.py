@@ -163,7 +163,8 @@ def test_presets_set_the_expected_masks(qtbot, window):
     assert explore.mask.hidden.tolist() == [False] * 3 + [True] * 17
     wait_idle(qtbot, window)
     assert explore.metrics.metrics.coincide  # nothing is seen after frame 2
-    assert "coincide when nothing later is seen" in explore.metrics.note.text()
+    assert explore.metrics.metrics.rollout  # nor after the roll-out's 3 first frames
+    assert "All three coincide" in explore.metrics.note.text()
 
     controls.band_orientation.setCurrentText("horizontal")
     controls.band_centre.setValue(10)

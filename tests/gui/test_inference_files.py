@@ -43,6 +43,20 @@ def test_filtering_and_smoothing_coincide_when_nothing_later_is_seen(model, imag
     assert result.metrics.smoothing == pytest.approx(result.metrics.filtering, abs=1e-6)
 
 
+def test_generated_equals_filtered_when_nothing_is_seen_between_the_first_frames_and_the_scored(
+    model, images
+):
+    """Under the planning mask the filter only predicts on the hidden frames, from the
+    same first frames as the roll-out: the metrics say so, and the numbers agree."""
+    planning = run_inference(request(model, images, planning_mask(20)))
+    assert planning.metrics.rollout and not planning.metrics.coincide
+    assert planning.metrics.generation == pytest.approx(planning.metrics.filtering, abs=1e-6)
+    visible = planning_mask(20).copy()
+    visible[8] = 1  # a frame seen inside the hidden stretch: the filter corrects itself
+    corrected = run_inference(request(model, images, visible))
+    assert not corrected.metrics.rollout
+
+
 def test_generation_never_starts_from_an_unseen_frame(model, images):
     visible = np.ones(20, np.float32)
     visible[0] = 0

@@ -21,7 +21,9 @@ def drag(canvas, points) -> None:
 def test_a_partly_painted_frame_is_counted_apart_from_the_hidden_ones(qtbot, window):
     explore = window.explore
     note = explore.metrics.note
-    assert note.text() == "Scored on 12 unseen frames."  # the planning mask: 12 hidden
+    assert note.text().startswith("Scored on 12 unseen frames.")  # the planning mask
+    assert "Generated = filtered" in note.text()  # the roll-out is the filter's prediction
+    assert note.heightForWidth(note.width()) <= note.minimumHeight(), note.width()
     explore.timeline.set_frame(1)
     explore.mask_controls.size.setValue(3)
     with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):

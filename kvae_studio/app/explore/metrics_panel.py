@@ -26,6 +26,12 @@ ROWS = (
     ("baseline", "baseline", colors.BASELINE),
 )
 COINCIDE = "filtering and smoothing coincide when nothing later is seen"
+ROLLOUT = "Generated = filtered: both predict."
+ALL_THREE = "All three coincide: all predict."
+ROLLOUT_TIP = (
+    "Nothing is seen between the first frames, where the roll-out starts, and the scored\n"
+    "ones: there the filter only predicts, as the roll-out does, so the two are the same."
+)
 ROW_H = 20
 
 
@@ -103,8 +109,13 @@ class MetricsPanel(QWidget):
             note = "Every frame is seen: hide frames or paint over them to score the model."
         else:
             note = scored_note(metrics.frames, metrics.partly)
-            if metrics.coincide:
+            if metrics.coincide and metrics.rollout:
+                note += f"  {ALL_THREE}"
+            elif metrics.coincide:
                 note += f"  Note: {COINCIDE}."
+            elif metrics.rollout and not metrics.partly:  # two lines hold one note only
+                note += f"  {ROLLOUT}"
+        self.note.setToolTip(ROLLOUT_TIP if scored and metrics.rollout else "")  # the why
         self.note.setText(note)
 
     def value_text(self, key: str) -> str:
