@@ -270,12 +270,19 @@ class MainWindow(QMainWindow):
         for path in recent:
             action = self.recent_menu.addAction(opening.display_name(path))
             action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+            action.triggered.connect(lambda _=False, p=path: self._open_recent(p))
         if recent:
             self.recent_menu.addSeparator()
             clear = self.recent_menu.addAction("Clear List")
             clear.triggered.connect(self._clear_recent)
         self.recent_menu.setEnabled(bool(recent))
+
+    def _open_recent(self, path: str) -> None:
+        """Open a remembered file; one that cannot be opened (gone, or refused: the error
+        says why) leaves the list, so it does not fail again from there."""
+        if not self.open_path(path):
+            self.settings.remove_recent_file(path)
+            self._fill_recent()
 
     def _clear_recent(self) -> None:
         self.settings.clear_recent_files()

@@ -115,6 +115,9 @@ class AppSettings:
         self.qsettings.setValue("files/recent", recent)
         return recent
 
+    def remove_recent_file(self, path: str) -> None:
+        self.qsettings.setValue("files/recent", [p for p in self.recent_files() if p != path])
+
     def clear_recent_files(self) -> None:
         self.qsettings.setValue("files/recent", [])
 

@@ -110,6 +110,8 @@ def test_the_file_menu_and_open_recent_show_one_line(window, tmp_path, case):
     text = close_error(window)
     assert "\n" not in text and all(word in text for word in words), text
     assert_unchanged(window, before)
+    assert str(path.resolve()) not in window.settings.recent_files(), "it leaves the list"
+    assert path.exists(), "the file itself is kept"
 
 
 def test_a_dropped_file_shows_one_line(qtbot, window, tmp_path):
