@@ -63,9 +63,28 @@ class Curve:
         return float(xs[i]), float(ys[i])
 
 
+_epochs_read: dict[Path, tuple[tuple[int, int], list[dict]]] = {}
+
+
+def epoch_records(run_dir: Path) -> list[dict]:
+    """The epoch records of a run's log, read again only when the log has changed: a
+    long run's log (thousands of step lines) takes some 80 ms to parse, and the window
+    redraws on every choice and every epoch."""
+    path = Path(run_dir) / LOG_FILE
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    kept = _epochs_read.get(path)
+    if kept is None or kept[0] != stamp:
+        kept = _epochs_read[path] = (stamp, read_log(path)[1])
+    return kept[1]
+
+
 def run_curve(run_dir: Path, figure: str, axis: str, label: str | None = None) -> Curve:
     """`figure` (a key of FIGURES) of the run in `run_dir` against `axis` (one of AXES)."""
-    _, epochs = read_log(Path(run_dir) / LOG_FILE)
+    epochs = epoch_records(run_dir)
     pick = FIGURES[figure]
     y = np.array([_number(pick(record)) for record in epochs], dtype=float)
     if axis == "epoch":

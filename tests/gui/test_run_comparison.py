@@ -33,10 +33,16 @@ def write_run(root, name: str) -> None:
 
 
 @pytest.fixture
-def comparison(qtbot, qapp, tmp_path):
+def workspace(tmp_path) -> Workspace:
+    """A workspace holding the two runs of SCORES."""
     workspace = Workspace(tmp_path / "studio")
     for name in SCORES:
         write_run(workspace.root, name)
+    return workspace
+
+
+@pytest.fixture
+def comparison(qtbot, qapp, workspace):
     widget = RunComparison(workspace)
     qtbot.addWidget(widget)
     widget.resize(900, 500)
@@ -102,12 +108,9 @@ def test_the_curves_drawn_export_as_csv(comparison, tmp_path, monkeypatch):
     assert np.isfinite([float(r[2]) for r in rows[1:]]).all()
 
 
-def test_the_train_panel_builds_compare_runs_when_its_tab_is_first_clicked(qtbot, qapp, tmp_path):
+def test_the_train_panel_builds_compare_runs_when_its_tab_is_first_clicked(qtbot, qapp, workspace):
     from kvae_studio.app.panels.train_panel import TrainPanel
 
-    workspace = Workspace(tmp_path / "studio")
-    for name in SCORES:
-        write_run(workspace.root, name)
     panel = TrainPanel(workspace)
     qtbot.addWidget(panel)
     panel.show()
@@ -117,3 +120,24 @@ def test_the_train_panel_builds_compare_runs_when_its_tab_is_first_clicked(qtbot
     QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
     assert panel.curves.tabs.currentWidget() is panel.comparison is not None
     assert panel.comparison.run_list.count() == len(SCORES)
+
+
+def test_a_log_is_read_again_when_it_changes_and_only_then(tmp_path, monkeypatch):
+    from kvae_studio.services import run_comparison
+
+    write_run(tmp_path, "fp32-seed0")
+    run = tmp_path / "runs" / "fp32-seed0"
+    reads = []
+    real = run_comparison.read_log
+    monkeypatch.setattr(run_comparison, "read_log", lambda p: reads.append(p) or real(p))
+    figure = "validation score (lower is better)"
+    assert list(run_comparison.run_curve(run, figure, "epoch").y) == SCORES["fp32-seed0"]
+    run_comparison.run_curve(run, figure, "step")
+    assert len(reads) == 1, "the same log is not parsed twice"
+    with (run / "log.jsonl").open("a") as f:  # the run finished one more epoch
+        f.write(
+            json.dumps({"kind": "epoch", "epoch": 4, "step": 624, "validation": {"score": 0.019}})
+            + "\n"
+        )
+    assert run_comparison.run_curve(run, figure, "epoch").y[-1] == 0.019
+    assert len(reads) == 2
