@@ -15,7 +15,7 @@ import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+from window_helpers import first_launch_window
 
 from kvae_studio.app import qtsetup
 from model.config import KVAEConfig
@@ -77,17 +77,6 @@ def qsettings(tmp_path):
 @pytest.fixture
 def window(qtbot, model, qsettings):
     """The studio as at first launch (box scene, seed 0, planning mask), first result in."""
-    from kvae_studio.app.main_window import MainWindow
-
-    win = MainWindow(model, None, settings=qsettings, panels=False, restore_layout=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    with qtbot.waitSignal(win.explore.resultShown, timeout=RESULT_TIMEOUT_MS):
-        win.explore.new_sequence("box", 0, steps=20)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: win.isActiveWindow())
-    wait_idle(qtbot, win)
+    win = first_launch_window(qtbot, model, None, qsettings)
     yield win
     win.close()

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
-from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+from window_helpers import first_launch_window
 
 
 def click_at(widget, plot_item, x: float, y: float) -> None:
@@ -35,20 +35,11 @@ def test_a_click_on_the_time_plots_shows_that_frame(qtbot, window):
 def trained(qtbot, qsettings, one_torch_thread):
     """The window with the shipped box model: its codes spread over the a-space (an
     untrained model's lie within a pixel of each other)."""
-    from kvae_studio.app.main_window import MainWindow
     from kvae_studio.services.resources import default_model_path
     from model.checkpoint import load_model
 
     path = default_model_path("box")
-    win = MainWindow(load_model(path), str(path), settings=qsettings, panels=False,
-                     restore_layout=False)  # fmt: skip
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    with qtbot.waitSignal(win.explore.resultShown, timeout=RESULT_TIMEOUT_MS):
-        win.explore.new_sequence("box", 0, steps=20)
-    win.show()
-    qtbot.waitExposed(win)
-    wait_idle(qtbot, win)
+    win = first_launch_window(qtbot, load_model(path), path, qsettings)
     yield win
     win.close()
 

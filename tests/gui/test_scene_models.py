@@ -12,7 +12,7 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+from window_helpers import first_launch_window, wait_idle
 
 from kvae_studio.sim import scene_params, simulate
 from model.checkpoint import load_model, read_summary, save_model
@@ -44,18 +44,7 @@ def shipped(tmp_path, monkeypatch, one_torch_thread) -> Path:
 
 
 def open_window(qtbot, qsettings, path: Path):
-    from kvae_studio.app.main_window import MainWindow
-
-    win = MainWindow(load_model(path), str(path), settings=qsettings, panels=False,
-                     restore_layout=False)  # fmt: skip
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    with qtbot.waitSignal(win.explore.resultShown, timeout=RESULT_TIMEOUT_MS):
-        win.explore.new_sequence("box", 0, steps=20)
-    win.show()
-    qtbot.waitExposed(win)
-    wait_idle(qtbot, win)
-    return win
+    return first_launch_window(qtbot, load_model(path), path, qsettings)
 
 
 def choose_scene(combo, scene: str) -> None:

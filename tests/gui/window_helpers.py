@@ -50,3 +50,23 @@ def refused_after_check(qtbot, win, path) -> None:
     with qtbot.waitSignal(win.model_checks.checked, timeout=CHECK_TIMEOUT_MS) as verdict:
         assert win.open_model(str(path)), "the check is under way"
     assert verdict.args[1] is False
+
+
+def first_launch_window(qtbot, model, path, settings):
+    """The studio without its panels as at first launch (box scene, seed 0, planning
+    mask), shown, active, its first result in: `model` (and the file it came from, or
+    None) opened with `settings`."""
+    from kvae_studio.app.main_window import MainWindow
+
+    path = None if path is None else str(path)
+    win = MainWindow(model, path, settings=settings, panels=False, restore_layout=False)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    with qtbot.waitSignal(win.explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        win.explore.new_sequence("box", 0, steps=20)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: win.isActiveWindow())
+    wait_idle(qtbot, win)
+    return win
