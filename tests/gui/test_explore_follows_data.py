@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from panel_helpers import choose
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from window_helpers import RESULT_TIMEOUT_MS, wait_idle
@@ -74,17 +75,6 @@ def win(qtbot, qsettings, shipped):
     window.close()
 
 
-def pick(combo, text: str) -> None:
-    """Open the drop-down with a click, pick the entry `text` with the arrows and Return."""
-    QTest.mouseClick(combo, Qt.MouseButton.LeftButton)
-    target = combo.findText(text)
-    assert target >= 0, text
-    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
-    for _ in range(abs(target - combo.currentIndex())):
-        QTest.keyClick(combo.view(), key)
-    QTest.keyClick(combo.view(), Qt.Key.Key_Return)
-
-
 def open_dataset_by_keys(qtbot, win, monkeypatch, path: Path) -> None:
     """File > Open Dataset (Ctrl+Shift+O), the dialog answering `path`."""
     monkeypatch.setattr(
@@ -107,7 +97,7 @@ def test_a_run_on_studio_data_is_shown_and_fed_sequences_like_its_data(
     (run.parent / STUDIO_FILE).write_text(json.dumps({"train": str(data), "test": None}))
     win.settings.add_recent_file(str(run))  # the Train tab's run, as its list shows it
     explore = win.explore
-    pick(explore.sequence_controls.model_chooser, "small")
+    choose(explore.sequence_controls.model_chooser, "small")
     qtbot.waitUntil(lambda: explore.model_path == str(run))
     wait_idle(qtbot, win)
 

@@ -5,17 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from window_helpers import RESULT_TIMEOUT_MS, hidden_planning, wait_idle
-
-
-def drag(canvas, points, button=Qt.MouseButton.LeftButton) -> None:
-    """Press at the first image point, move through the rest, release at the last."""
-    viewport = canvas.viewport()
-    pos = [canvas.widget_position(x, y).toPoint() for x, y in points]
-    QTest.mousePress(viewport, button, Qt.KeyboardModifier.NoModifier, pos[0])
-    for p in pos[1:]:
-        QTest.mouseMove(viewport, p)
-    QTest.mouseRelease(viewport, button, Qt.KeyboardModifier.NoModifier, pos[-1])
+from window_helpers import RESULT_TIMEOUT_MS, drag, hidden_planning, wait_idle
 
 
 def key(win, k, modifiers=Qt.KeyboardModifier.NoModifier) -> None:

@@ -6,19 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtTest import QTest
-from window_helpers import RESULT_TIMEOUT_MS, open_checked, wait_idle
+from window_helpers import RESULT_TIMEOUT_MS, drag, open_checked, wait_idle
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MOD = Qt.KeyboardModifier.NoModifier
-
-
-def drag(canvas, points, button=LEFT) -> None:
-    viewport = canvas.viewport()
-    pos = [canvas.widget_position(x, y).toPoint() for x, y in points]
-    QTest.mousePress(viewport, button, NO_MOD, pos[0])
-    for p in pos[1:]:
-        QTest.mouseMove(viewport, p)
-    QTest.mouseRelease(viewport, button, NO_MOD, pos[-1])
 
 
 def test_a_few_painted_pixels_in_frames_0_to_3_keep_the_generated_view(qtbot, window):

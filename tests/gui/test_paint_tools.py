@@ -8,21 +8,12 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
-from window_helpers import RESULT_TIMEOUT_MS, wait_idle
+from window_helpers import RESULT_TIMEOUT_MS, drag, wait_idle
 
 from kvae_studio.document.shapes import fill_region
 
 NO_MOD = Qt.KeyboardModifier.NoModifier
 LEFT, RIGHT = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton
-
-
-def press_move_release(canvas, points, button=LEFT) -> None:
-    viewport = canvas.viewport()
-    pos = [canvas.widget_position(x, y).toPoint() for x, y in points]
-    QTest.mousePress(viewport, button, NO_MOD, pos[0])
-    for p in pos[1:]:
-        QTest.mouseMove(viewport, p)
-    QTest.mouseRelease(viewport, button, NO_MOD, pos[-1])
 
 
 def test_r_then_a_drag_covers_the_box_shows_it_while_dragging_and_is_one_undo_step(qtbot, window):
@@ -59,13 +50,13 @@ def test_l_then_an_outline_covers_its_inside_on_release_and_the_right_button_era
     QTest.keyClick(window, Qt.Key.Key_L)
     assert explore.mask_controls.tool == "lasso"
     outline = [(4.0, 4.0), (16.0, 3.0), (28.0, 4.0), (28.0, 28.0), (4.0, 28.0)]
-    press_move_release(explore.canvas, outline)  # released away from the start: closed
+    drag(explore.canvas, outline)  # released away from the start: closed
     occluded = explore.mask.occluded[3]
     assert occluded[5:27, 5:27].all(), "the inside is covered"
     assert not occluded[:2].any() and not occluded[30:].any() and not occluded[:, 30:].any()
     assert explore.mask.history_length == 1
 
-    press_move_release(explore.canvas, [(8.0, 8.0), (20.0, 8.0), (20.0, 20.0)], button=RIGHT)
+    drag(explore.canvas, [(8.0, 8.0), (20.0, 8.0), (20.0, 20.0)], button=RIGHT)
     occluded = explore.mask.occluded[3]
     assert not occluded[10, 15] and occluded[18, 10], "the right button erased its triangle"
     assert explore.mask.history_length == 2

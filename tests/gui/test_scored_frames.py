@@ -4,18 +4,7 @@ than call it one more unseen frame. A real stroke on the canvas."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
-from window_helpers import RESULT_TIMEOUT_MS, wait_idle
-
-
-def drag(canvas, points) -> None:
-    viewport = canvas.viewport()
-    pos = [canvas.widget_position(x, y).toPoint() for x, y in points]
-    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos[0])
-    for p in pos[1:]:
-        QTest.mouseMove(viewport, p)
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos[-1])
+from window_helpers import RESULT_TIMEOUT_MS, drag, wait_idle
 
 
 def test_a_partly_painted_frame_is_counted_apart_from_the_hidden_ones(qtbot, window):

@@ -70,3 +70,19 @@ def first_launch_window(qtbot, model, path, settings):
     qtbot.waitUntil(lambda: win.isActiveWindow())
     wait_idle(qtbot, win)
     return win
+
+
+def drag(canvas, points, button=None) -> None:
+    """Press at the first image point of Explore's canvas, move through the rest, release
+    at the last (the left button unless another is given)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    button = Qt.MouseButton.LeftButton if button is None else button
+    none = Qt.KeyboardModifier.NoModifier
+    viewport = canvas.viewport()
+    pos = [canvas.widget_position(x, y).toPoint() for x, y in points]
+    QTest.mousePress(viewport, button, none, pos[0])
+    for p in pos[1:]:
+        QTest.mouseMove(viewport, p)
+    QTest.mouseRelease(viewport, button, none, pos[-1])
