@@ -132,6 +132,9 @@ def test_killed_mid_epoch_then_resumed_equals_the_uninterrupted_run(folder):
     )  # fmt: skip
     log = folder / "killed" / "log.jsonl"
     _wait(lambda: any(r.get("epoch") == 2 and r["kind"] == "step" for r in _log(log)))
+    # Held mid-epoch at once: the refused second training takes a second or two to
+    # start, and a fast run (bf16) could finish its epoch meanwhile.
+    killed.send_signal(signal.SIGSTOP)
     second = kvae_studio("train", *args, "--out", "killed", "--resume", cwd=folder)
     assert_one_clear_line(second, "in use by process", str(killed.pid))
     killed.send_signal(signal.SIGKILL)
