@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -34,6 +35,8 @@ from kvae_studio.document.sources import SequenceSource
 from kvae_studio.services.model_card import ModelCard
 from kvae_studio.sim import SCENES
 from kvae_studio.sim.scene_record import SceneRecord
+
+MODEL_LINES = 9  # name, headline and a shipped card's seven wrapped lines at 268 px
 
 
 class SeedBox(QSpinBox):
@@ -64,6 +67,13 @@ class SequenceControls(QWidget):
         model_layout.setContentsMargins(6, 8, 6, 6)
         self.model_label = QLabel("–")
         self.model_label.setWordWrap(True)
+        # The same room for every model, a shipped card's nine lines: a shorter card
+        # or a long file name must not move the buttons below, nor widen the column
+        # (what does not fit is cut; the tooltip holds all of it).
+        self.model_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.model_label.setMinimumWidth(1)
+        self.model_label.setFixedHeight(self.model_label.fontMetrics().lineSpacing() * MODEL_LINES)
         model_layout.addWidget(self.model_label)
         self.model_chooser = ModelChooser()  # the window opens what is chosen there
         model_layout.addWidget(self.model_chooser)
