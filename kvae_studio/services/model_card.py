@@ -43,16 +43,25 @@ def model_data_record(
     record = SceneRecord.from_json(summary.get("data")) if isinstance(summary, dict) else None
     if record is not None or not path:
         return record
-    from kvae_studio.services.run_records import read_studio_file
     from model.data import read_scene_info
 
-    studio = read_studio_file(Path(path).parent)
-    files = studio.get("train_files") or [studio.get("train")]
-    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+    files = _run_train_files(path)
+    if not files:
         return None
     records = [SceneRecord.from_json(read_scene_info(f)) for f in files]
     same = records[0] is not None and all(_same_world(records[0], r) for r in records[1:])
     return records[0] if same else None
+
+
+def _run_train_files(model_path: str | Path) -> list[str]:
+    """The training files named by the studio.json of the run folder holding the model."""
+    from kvae_studio.services.run_records import read_studio_file
+
+    studio = read_studio_file(Path(model_path).parent)
+    files = studio.get("train_files") or [studio.get("train")]
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        return []
+    return files
 
 
 def data_summary(datasets: list[Any]) -> dict[str, Any]:
@@ -79,8 +88,9 @@ def _same_world(a: SceneRecord | None, b: SceneRecord | None) -> bool:
 
 
 def model_file_scene(path: str | Path | None) -> str | None:
-    """The scene of a model file, from its header alone (no weights read); None if unknown
-    or unreadable."""
+    """The scene of a model file without reading its weights: its header's, else that of
+    the data its run folder names (the files' records, else their names); None if
+    unknown or unreadable."""
     from model.model_file import ModelFileError, read_summary
 
     if not path:
@@ -89,7 +99,12 @@ def model_file_scene(path: str | Path | None) -> str | None:
         summary = read_summary(path)
     except (ModelFileError, OSError, ValueError):
         return None
-    return model_scene(summary)
+    if scene := model_scene(summary):
+        return scene
+    if (record := model_data_record(path, summary)) is not None:
+        return record.scene
+    scenes = {dataset_scene(name) for name in _run_train_files(path)}
+    return scenes.pop() if len(scenes) == 1 else None
 
 
 def dataset_scene(path: str | Path | None) -> str | None:

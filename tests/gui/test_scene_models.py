@@ -239,3 +239,40 @@ def test_the_model_card_says_scene_size_training_and_shipped_figures(shipped):
              "pong-1-train.npz", "boxes.npz", "mine.npz"]  # fmt: skip
     assert [dataset_scene(n) for n in names] == ["box_gravity", "box_gravity", "box", "pong",
                                                   None, None]  # fmt: skip
+
+
+def test_evaluate_pairs_a_run_without_a_recorded_scene_with_its_datas_scene(
+    qtbot, shipped, tmp_path
+):
+    """After a restart, a run whose model file does not say its scene (an older file)
+    gets the paper file of the scene its training data is named for, not the newest."""
+    import json
+    import os
+
+    from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
+    from kvae_studio.app.panels.workspace import Workspace
+
+    images, _ = simulate(scene_params("box", size=32), 2, 20, seed=0)
+    save_sequences(shipped / "datasets" / "paper-box-test.npz", images)
+    workspace = Workspace(tmp_path / "studio")
+    train = workspace.datasets_dir / "pong-20261207-1200-train.npz"
+    train.parent.mkdir(parents=True)
+    save_sequences(train, images)  # the name says pong; the file records no scene
+    newest = workspace.datasets_dir / "later-test.npz"
+    save_sequences(newest, images)
+    os.utime(newest, (2e9, 2e9))
+    run = workspace.runs_dir / "old-run"
+    run.mkdir(parents=True)
+    torch.manual_seed(0)
+    save_model(KVAE(TINY), run / "model.safetensors", {"epoch": 1})
+    (run / "studio.json").write_text(json.dumps({"train": str(train)}))
+
+    panel = EvaluatePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.show()
+    choose_scene(panel.model_combo, "old-run")
+    assert panel.test_combo.path().name == "paper-pong-test.npz"
+    # A test set the user picks stays when another model of a known scene is chosen.
+    choose_scene(panel.test_combo, str(newest))
+    choose_scene(panel.model_combo, "Box (shipped)")
+    assert panel.test_combo.path().name == "later-test.npz"

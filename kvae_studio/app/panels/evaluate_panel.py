@@ -88,6 +88,8 @@ class EvaluatePanel(QWidget):
         self.compare_combo.setObjectName("compareCombo")
         self.test_combo = DatasetCombo(workspace, prefer=TEST_SUFFIX)
         self.test_combo.setObjectName("testCombo")
+        self._test_set_chosen = False  # by the user; until then it follows the model
+        self.test_combo.activated.connect(self._mark_test_set_chosen)
         self.model_combo.pathChanged.connect(self._follow_model_scene)
         self._follow_model_scene()
         self.sequences_spin = QSpinBox(minimum=0, maximum=1_000_000, value=0)
@@ -166,16 +168,20 @@ class EvaluatePanel(QWidget):
 
     def _follow_model_scene(self) -> None:
         """A model that knows its scene gets the paper's file of that scene as its test set,
-        in place of another paper file or a test set of another scene (a user's own test
-        set stays, unless its name says it is of another scene)."""
+        in place of the default (the newest file), another paper file or a test set of
+        another scene; a test set the user chose stays, unless it is of another scene."""
         scene = model_file_scene(self.model_combo.path())
         paper = shipped_test_set(scene)
         current = self.test_combo.path()
         if paper is None or current == paper:
             return
         other_scene = dataset_scene(current) not in (None, scene)
-        if current is None or is_paper_test_set(current) or other_scene:
+        chosen = self._test_set_chosen and current is not None and not is_paper_test_set(current)
+        if not chosen or other_scene:
             self.test_combo.set_path(paper)
+
+    def _mark_test_set_chosen(self, _index: int) -> None:
+        self._test_set_chosen = True
 
     def _extra_models(self) -> list[Path]:
         path = self._current_model()
