@@ -105,3 +105,29 @@ def test_the_tools_are_buttons_in_the_paint_box_and_f1_lists_their_keys(window):
         assert name in shown
     rows = dict(shortcut_table(window))
     assert (rows["Rectangle"], rows["Lasso"], rows["Fill"]) == ("R", "L", "F")
+
+
+def test_a_new_sequence_keeps_the_painted_mask_and_its_undo_history(qtbot, window):
+    """The masks carry over to a new sequence, so their history does too: Ctrl+Z after
+    New sequence takes back the stroke painted on the old one."""
+    explore = window.explore
+    explore.timeline.set_frame(1)
+    drag(explore.canvas, [(6.0, 6.0), (20.0, 6.0)])
+    painted = explore.mask.occluded.copy()
+    assert painted.any() and explore.mask.history_length == 1
+    wait_idle(qtbot, window)
+
+    images = explore.images
+    with qtbot.waitSignal(explore.resultShown, timeout=RESULT_TIMEOUT_MS):
+        QTest.mouseClick(explore.sequence_controls.new_button, LEFT)
+    assert explore.images is not images, "a new sequence is shown"
+    assert np.array_equal(explore.mask.occluded, painted), "the masks carried over"
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not explore.mask.occluded.any(), "the stroke is undone on the new sequence"
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert np.array_equal(explore.mask.occluded, painted), "and redone"
+    wait_idle(qtbot, window)
