@@ -281,8 +281,20 @@ class MainWindow(QMainWindow):
         """Open a remembered file; one that cannot be opened (gone, or refused: the error
         says why) leaves the list, so it does not fail again from there."""
         if not self.open_path(path):
-            self.settings.remove_recent_file(path)
-            self._fill_recent()
+            self._forget_recent(path)
+        elif (job := self.model_checks.job) is not None:  # opened once the check passes
+            verdicts = self.model_checks.checked
+
+            def forget(_checked: str, passed: bool) -> None:
+                if not passed:
+                    self._forget_recent(path)
+
+            verdicts.connect(forget)
+            job.finished.connect(lambda: verdicts.disconnect(forget))  # cancelled: no verdict
+
+    def _forget_recent(self, path: str) -> None:
+        self.settings.remove_recent_file(path)
+        self._fill_recent()
 
     def _clear_recent(self) -> None:
         self.settings.clear_recent_files()

@@ -163,3 +163,21 @@ def test_weights_the_filter_cannot_use_say_so_in_one_line(qtbot, window, tmp_pat
     assert message.startswith("Inference failed: huge.safetensors: cannot be used")
     assert "\n" not in message
     assert not window.explore.busy
+
+
+def test_a_model_refused_by_its_check_leaves_open_recent(qtbot, window, tmp_path):
+    """The whole-file check runs after the menu's action returned; its refusal, too, takes
+    the file off Open Recent (the file itself is kept)."""
+    zero = hostile.model_file(tmp_path / "zero.safetensors", scale=0.0)
+    window.settings.add_recent_file(str(zero))
+    window._fill_recent()
+    [action] = [a for a in window.recent_menu.actions() if a.toolTip() == str(zero.resolve())]
+    with qtbot.waitSignal(window.model_checks.checked, timeout=CHECK_TIMEOUT_MS) as verdict:
+        action.trigger()  # File > Open Recent > zero.safetensors
+    assert verdict.args[1] is False
+    close_error(window)
+    qtbot.waitUntil(lambda: not window.model_checks.busy)
+    assert str(zero.resolve()) not in window.settings.recent_files()
+    assert zero.exists()
+    tips = [a.toolTip() for a in window.recent_menu.actions()]
+    assert str(zero.resolve()) not in tips, "the menu is filled again"
