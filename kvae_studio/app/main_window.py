@@ -33,6 +33,7 @@ from kvae_studio.app.work_bridge import WorkBridge
 from kvae_studio.document import opening
 from kvae_studio.document.explore import ExploreDocument
 from kvae_studio.document.opening import OpenError
+from kvae_studio.services.model_ref import ExploredModel
 
 
 class MainWindow(QMainWindow):
@@ -43,7 +44,7 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        model: Any,  # a model.kvae.KVAE, or a services.model_ref.ModelRef
+        model: ExploredModel,
         model_path: str | None = None,
         settings: QSettings | AppSettings | None = None,
         panels: bool = True,

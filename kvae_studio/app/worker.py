@@ -22,6 +22,7 @@ from kvae_studio.app.work_bridge import WorkBridge
 from kvae_studio.services import inference_process
 from kvae_studio.services.inference import InferenceResult
 from kvae_studio.services.inference_process import CHILD_THREADS, INFER, ModelSpecs
+from kvae_studio.services.model_ref import ExploredModel
 
 INFERENCE_THREADS = CHILD_THREADS
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class InferenceRunner(QObject):
 
     def submit(
         self,
-        model: Any,  # a model.kvae.KVAE, or a services.model_ref.ModelRef
+        model: ExploredModel,
         images: np.ndarray,
         frame_visible: np.ndarray,
         pixel_visible: np.ndarray | None,

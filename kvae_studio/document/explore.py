@@ -33,6 +33,7 @@ from kvae_studio.document.sources import (
     source_to_dict,
 )
 from kvae_studio.services.model_card import dataset_scene, model_data_record, model_scene
+from kvae_studio.services.model_ref import ExploredModel
 from kvae_studio.services.resources import shipped_model, shipped_scene
 from model.data import frames_problem
 from model.model_file import stored_summary
@@ -42,7 +43,7 @@ from model.model_file import stored_summary
 class ExploreState:
     """Everything the document holds, as one value: what a swap puts in place."""
 
-    model: Any  # model.kvae.KVAE (not imported here: the type is all this module needs)
+    model: ExploredModel
     model_path: str | None
     images: np.ndarray
     source: SequenceSource
@@ -75,7 +76,7 @@ class ExploreDocument:
     frame_changed = Signal(int)
 
     def __init__(
-        self, model: Any, model_path: str | None = None,
+        self, model: ExploredModel, model_path: str | None = None,
         model_check: opening.ModelCheck | None = None,
     ):  # fmt: skip
         """`model_check` loads a user's model file whole before it is opened (the window
@@ -88,14 +89,14 @@ class ExploreDocument:
         self._swapping = False
         self._records: dict[str, Any] = {}  # each model file's training data, read once
         self._state = ExploreState(
-            model.eval(), model_path, images, OtherSource("empty"), None,
+            model, model_path, images, OtherSource("empty"), None,
             self.mask.hidden, self.mask.occluded, 0, model_summary=stored_summary(model_path),
         )  # fmt: skip
         self.mark_saved()
 
     # Reading.
     @property
-    def model(self) -> Any:
+    def model(self) -> ExploredModel:
         return self._state.model
 
     @property
@@ -265,12 +266,12 @@ class ExploreDocument:
         return target
 
     # Swaps: build the next state, check it, put it in place at once.
-    def set_model(self, model: Any, path: str | None) -> None:
+    def set_model(self, model: ExploredModel, path: str | None) -> None:
         """Look at the same sequence with another model of the same frame size."""
         problem = frames_problem(self.images.shape, model.config.frame_size)
         if problem:
             raise OpenError(problem)
-        self.swap(replace(self.snapshot(), model=model.eval(), model_path=path,
+        self.swap(replace(self.snapshot(), model=model, model_path=path,
                           model_summary=stored_summary(path)))  # fmt: skip
 
     def set_sequence(
@@ -281,7 +282,7 @@ class ExploreDocument:
         hidden: np.ndarray | None = None,
         occluded: np.ndarray | None = None,
         frame: int = 0,
-        model: Any = None,
+        model: ExploredModel | None = None,
         model_path: str | None = None,
         dataset: Any = None,
         dataset_path: str | None = None,
@@ -294,7 +295,7 @@ class ExploreDocument:
 
     def new_sequence(
         self, scene: str, seed: int, steps: int | None = None, marker: bool = False,
-        model: Any = None, model_path: str | None = None,
+        model: ExploredModel | None = None, model_path: str | None = None,
     ) -> None:  # fmt: skip
         """Simulate one sequence of `scene` at the model's frame size and show it: with
         the parameters (and physics) of the model's training data when that data was of
@@ -467,7 +468,7 @@ class ExploreDocument:
             raise OpenError("the masks do not match the sequence's shape")
         summary = self.model_summary if model is self.model else stored_summary(path)
         return ExploreState(
-            model.eval(), path, images, source, state, hidden, occluded,
+            model, path, images, source, state, hidden, occluded,
             int(np.clip(frame, 0, steps - 1)), dataset, dataset_path, summary,
         )  # fmt: skip
 

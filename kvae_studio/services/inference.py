@@ -12,10 +12,10 @@ masks back, so what is drawn always matches the mask it was computed for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from kvae_studio.services.model_ref import ExploredModel
 from model import metrics
 from model.masks import generation_start
 
@@ -27,7 +27,7 @@ class InferenceRequest:
     """A snapshot of what to infer; `seq` orders requests (newest wins)."""
 
     seq: int
-    model: Any  # a model.kvae.KVAE, or a services.model_ref.ModelRef the model's process loads
+    model: ExploredModel  # a ModelRef the model's process loads, or a loaded KVAE
     images: np.ndarray  # (T, H, W) float32, the true sequence
     frame_visible: np.ndarray  # (T,) float32, 1 = frame observed
     pixel_visible: np.ndarray | None  # (T, H, W) float32, 1 = pixel visible; None = all

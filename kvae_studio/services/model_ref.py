@@ -6,6 +6,10 @@ which the file's header says (`model.model_file.describe_model`); only the model
 process needs the weights. A `ModelRef` names the file to load (or, for the untrained
 model, its config and seed); `services.model_loading` builds the model it names, in a
 process that has torch.
+
+`ExploredModel` is what the window and the document hold: a `ModelRef`, or (tests,
+benchmarks) a loaded `model.kvae.KVAE`, which the model's process is sent as its bytes.
+Both are read for their config only, so the type needs no torch.
 """
 
 from __future__ import annotations
@@ -13,9 +17,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from model.config import KVAEConfig
+
+
+class ExploredModel(Protocol):
+    """A model the window shows: anything with a `KVAEConfig`, i.e. a `ModelRef` or a
+    `model.kvae.KVAE` (in eval mode, as `services.model_loading` builds them)."""
+
+    @property
+    def config(self) -> KVAEConfig: ...
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity, as model objects are
@@ -27,10 +39,6 @@ class ModelRef:
     seed: int = 0
     weights: int = 0  # how many, from the header (0 for the untrained model: not built)
     summary: dict[str, Any] = field(default_factory=dict)
-
-    def eval(self) -> ModelRef:
-        """Models are shown in eval mode; a reference is in it already."""
-        return self
 
     def message(self) -> tuple:
         """What the model's process is sent to build this model (no weights travel)."""
