@@ -6,6 +6,9 @@ a display. Every change of what is explored (a model, a dataset, a session, a ne
 sequence) is built and checked first and then swapped in at once as one `ExploreState`;
 if an observer fails while reacting, the old state is swapped back, so a failed open
 never leaves the document half-changed.
+
+It also holds Explore's paint tool (`PaintTool`) and what a press, a drag and a release
+do with it, so that every view obeys one rule and the tests check it headless.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from kvae_studio.document import mask_presets as presets
 from kvae_studio.document import opening
 from kvae_studio.document.masking import MaskEvent, MaskModel
 from kvae_studio.document.opening import OpenError
+from kvae_studio.document.paint_tool import PaintTool
 from kvae_studio.document.shapes import fill_region
 from kvae_studio.document.sources import (
     DatasetSource,
@@ -82,6 +86,7 @@ class ExploreDocument:
         """`model_check` loads a user's model file whole before it is opened (the window
         runs it in a job's process); without one, only the file's header is checked."""
         self.model_check = model_check
+        self.paint = PaintTool()
         size = model.config.frame_size
         images = np.zeros((1, size, size), np.float32)
         self.mask = MaskModel(*images.shape)
@@ -227,6 +232,33 @@ class ExploreDocument:
     def apply_band(self, orientation: str, centre: int, thickness: int) -> None:
         t, h, w = self.images.shape
         self.mask.set_mask(occluded=presets.band_occlusion(t, h, w, orientation, centre, thickness))
+
+    # The pointer on the frame, painting with `paint` (the view forwards it here).
+    def press(self, x: float, y: float, other_button: bool = False) -> None:
+        """The pointer pressed at (x, y) (image coordinates; `other_button`: the right
+        one, which erases where the left paints): the fill edits at once, one undo step;
+        the other tools start a drag on this frame or every frame, shown as it goes,
+        that `drag_to` moves and `release` makes one undo step."""
+        tool = self.paint
+        paint = tool.paints(other_button)
+        if tool.tool == "fill":  # one click, one edit; the rest of the drag is ignored
+            self.fill_at(x, y, paint, tool.all_frames)
+            return
+        frame = None if tool.all_frames else self.frame
+        self.mask.begin_stroke(frame, paint=paint, size=tool.size, tool=tool.tool)
+        self.mask.stroke_to(x, y)
+
+    def drag_to(self, x: float, y: float) -> None:
+        """The pointer moved to (x, y) with the button held (nothing without a drag)."""
+        self.mask.stroke_to(x, y)
+
+    def release(self) -> bool:
+        """The button released: the drag is one undo step, if it changed anything."""
+        return self.mask.end_stroke()
+
+    def cancel(self) -> None:
+        """Escape, or the focus lost mid-drag: the mask is as before the press."""
+        self.mask.abort_stroke()
 
     def fill_at(self, x: float, y: float, paint: bool, all_frames: bool = False) -> bool:
         """The fill tool's click at (x, y) on the current frame: its connected region of

@@ -1,8 +1,8 @@
 """The Explore tab: show a sequence to a model with parts hidden, see what it makes of it.
 
 The view holds no state of its own beyond what is on screen: the `ExploreDocument`
-(Qt-free) owns the sequence, masks, model and frame. Input goes to the document and its
-`MaskModel`; the view redraws on the document's events, and every committed mask change
+(Qt-free) owns the sequence, masks, model, frame and paint tool. Input goes to the
+document; the view redraws on the document's events, and every committed mask change
 or swapped model/sequence becomes one request to the `InferenceRunner` (model process,
 newest wins), whose result is copied into the grid, the filmstrip, the plots and the
 metrics. While a stroke is in progress only the canvas and the filmstrip are redrawn.
@@ -92,7 +92,7 @@ class ExploreView(QWidget):
     # Layout.
     def _build(self) -> None:
         self.sequence_controls = SequenceControls()
-        self.mask_controls = MaskControls()
+        self.mask_controls = MaskControls(self.document.paint)
         self.controls_scroll = controls_column(self.sequence_controls, self.mask_controls)
         self.canvas = PaintCanvas()
         self.canvas.setToolTip(
@@ -164,21 +164,22 @@ class ExploreView(QWidget):
 
     def _connect(self) -> None:
         doc, mask, mc, canvas = self.document, self.document.mask, self.mask_controls, self.canvas
+        paint = doc.paint
         frame = lambda: self.current_frame  # noqa: E731
         links = (  # (signal, slot): input goes to the document, its events come back here
             (doc.swapped, self._on_swapped),
             (doc.mask_changed, self._on_mask_event),
             (doc.frame_changed, self._on_frame),
-            (canvas.strokeStarted, self._stroke_start),
-            (canvas.strokeMoved, mask.stroke_to),
-            (canvas.strokeEnded, mask.end_stroke),
-            (canvas.strokeAborted, mask.abort_stroke),
-            (canvas.sizeStepped, lambda d: mc.size.setValue(mc.size.value() + d)),
+            (paint.size_changed, canvas.set_brush_size),
+            (paint.tool_changed, canvas.set_tool),
+            (canvas.strokeStarted, doc.press),
+            (canvas.strokeMoved, doc.drag_to),
+            (canvas.strokeEnded, doc.release),
+            (canvas.strokeAborted, doc.cancel),
+            (canvas.sizeStepped, paint.step_size),
             (self.escape_action.triggered, canvas.abort),
             (self.paint_button.clicked, lambda: self.show_large("observed")),
             (self.reset_zoom_action.triggered, lambda: canvas.reset_zoom()),
-            (mc.brushSizeChanged, canvas.set_brush_size),
-            (mc.toolChanged, canvas.set_tool),
             (mc.undo_action.triggered, mask.undo),
             (mc.redo_action.triggered, mask.redo),
             (mc.hide_action.triggered, lambda: mask.toggle_hidden(frame())),
@@ -202,7 +203,8 @@ class ExploreView(QWidget):
         )
         for signal, slot in links:
             signal.connect(slot)
-        canvas.set_brush_size(mc.brush_size)
+        canvas.set_brush_size(paint.size)
+        canvas.set_tool(paint.tool)
         scenes = self.sequence_controls.scene
         scenes.activated.connect(lambda i: self.choose_scene(_scene_key(scenes, i)))
 
@@ -341,16 +343,6 @@ class ExploreView(QWidget):
         self.time_plots.set_current(frame)
 
     # Reactions to input and to the model.
-    def _stroke_start(self, x: float, y: float, erase: bool) -> None:
-        controls = self.mask_controls
-        paint = controls.erasing == erase  # right button: the other way
-        if controls.tool == "fill":  # one click, one edit; the rest of the drag is ignored
-            self.document.fill_at(x, y, paint, controls.all_frames)
-            return
-        frame = None if controls.all_frames else self.current_frame
-        self.mask.begin_stroke(frame, paint=paint, size=controls.brush_size, tool=controls.tool)
-        self.mask.stroke_to(x, y)
-
     def _on_cell_clicked(self, name: str) -> None:
         """A click on a tile shows it large; a click on the tile shown returns to painting."""
         self.show_large("observed" if name == self.large_view else name)

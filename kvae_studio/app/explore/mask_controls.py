@@ -1,8 +1,10 @@
 """Controls for what the model is shown: paint tools, eraser, history, and mask presets.
 
-Pure controls: they hold the actions and settings and emit requests; `ExploreView`
-applies them to the `MaskModel`. Actions carry the keyboard shortcuts, so the buttons
-here and the Edit menu share them.
+The paint tool's settings live in the document (`document.paint_tool.PaintTool`); the
+tool, size, eraser and all-frames controls are views of it: user input sets it, its
+events set them. The rest are actions and requests that `ExploreView` applies to the
+document. Actions carry the keyboard shortcuts, so the buttons here and the Edit menu
+share them.
 """
 
 from __future__ import annotations
@@ -27,8 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.document.mask_presets import ORIENTATIONS
-
-MAX_BRUSH = 32
+from kvae_studio.document.paint_tool import MAX_SIZE, MIN_SIZE, PaintTool
 
 
 def _action(parent, text: str, tip: str, keys=(), checkable: bool = False) -> QAction:
@@ -66,11 +67,10 @@ class MaskControls(QWidget):
     planningRequested = Signal(int, int)
     randomRequested = Signal(float, int, int)
     bandRequested = Signal(str, int, int)
-    brushSizeChanged = Signal(int)
-    toolChanged = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, paint: PaintTool, parent: QWidget | None = None):
         super().__init__(parent)
+        self.paint = paint
         self.brush_action = _action(
             self, "Brush", "Brush: paint over the pixels the pointer drags across", ["B"], True
         )
@@ -96,9 +96,6 @@ class MaskControls(QWidget):
         tools.setExclusive(True)
         for action in self.tool_actions.values():
             tools.addAction(action)
-        self.brush_action.setChecked(True)
-        for action in self.tool_actions.values():
-            action.toggled.connect(self._tool_toggled)
         self.eraser_action = _action(
             self, "Eraser", "Erase with the tool: give its pixels back to the model\n"
             "(the right button always does)", ["E"], True,
@@ -123,8 +120,8 @@ class MaskControls(QWidget):
         )
         self.smaller_action = _action(self, "Smaller brush", "Smaller brush", ["["])
         self.larger_action = _action(self, "Larger brush", "Larger brush", ["]"])
-        self.smaller_action.triggered.connect(lambda: self.size.setValue(self.size.value() - 1))
-        self.larger_action.triggered.connect(lambda: self.size.setValue(self.size.value() + 1))
+        self.smaller_action.triggered.connect(lambda: paint.step_size(-1))
+        self.larger_action.triggered.connect(lambda: paint.step_size(1))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -133,30 +130,51 @@ class MaskControls(QWidget):
         layout.addWidget(self._frames_group())
         layout.addWidget(self._band_group())
         layout.addStretch(1)
+        self._follow_paint()
 
-    def _tool_toggled(self, checked: bool) -> None:
-        if checked:  # the one turned on (the one turned off says nothing)
-            tool = self.tool
-            for widget in (self.size, self.size_slider):
-                widget.setEnabled(tool == "brush")
-            self.toolChanged.emit(tool)
+    def _follow_paint(self) -> None:
+        """Show the paint tool as it is and follow it; the user's input sets it (each
+        side changes only on a real change, so the echo stops at once)."""
+        paint = self.paint
+        for name, action in self.tool_actions.items():
+            action.toggled.connect(lambda on, name=name: self._tool_chosen(name, on))
+        self.size.valueChanged.connect(lambda value: setattr(paint, "size", value))
+        self.eraser_action.toggled.connect(lambda on: setattr(paint, "eraser", on))
+        self.all_frames_action.toggled.connect(lambda on: setattr(paint, "all_frames", on))
+        for changed in (paint.tool_changed, paint.size_changed, paint.eraser_changed,
+                        paint.all_frames_changed):  # fmt: skip
+            changed.connect(self._show_paint)
+        self._show_paint()
+
+    def _tool_chosen(self, name: str, on: bool) -> None:
+        if on:  # the one turned on (the one turned off says nothing)
+            self.paint.tool = name
+
+    def _show_paint(self, *_changed: object) -> None:
+        paint = self.paint
+        self.tool_actions[paint.tool].setChecked(True)
+        for widget in (self.size, self.size_slider):
+            widget.setEnabled(paint.has_size)
+        self.size.setValue(paint.size)
+        self.eraser_action.setChecked(paint.eraser)
+        self.all_frames_action.setChecked(paint.all_frames)
 
     @property
     def tool(self) -> str:
         """The paint tool chosen: "brush", "rectangle", "lasso" or "fill"."""
-        return next(name for name, a in self.tool_actions.items() if a.isChecked())
+        return self.paint.tool
 
     @property
     def erasing(self) -> bool:
-        return self.eraser_action.isChecked()
+        return self.paint.eraser
 
     @property
     def all_frames(self) -> bool:
-        return self.all_frames_action.isChecked()
+        return self.paint.all_frames
 
     @property
     def brush_size(self) -> int:
-        return self.size.value()
+        return self.paint.size
 
     def actions_for_window(self) -> list[QAction]:
         return [
@@ -198,17 +216,14 @@ class MaskControls(QWidget):
         grid.addWidget(_tool_button(self.lasso_action), 1, 0)
         grid.addWidget(_tool_button(self.fill_action), 1, 1)
         self.size = QSpinBox()
-        self.size.setRange(1, MAX_BRUSH)
-        self.size.setValue(4)
+        self.size.setRange(MIN_SIZE, MAX_SIZE)
         self.size.setSuffix(" px")
         self.size.setToolTip("Brush diameter in frame pixels ([ and ], or Ctrl+wheel on the frame)")
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
-        self.size_slider.setRange(1, MAX_BRUSH)
-        self.size_slider.setValue(4)
+        self.size_slider.setRange(MIN_SIZE, MAX_SIZE)
         self.size_slider.setToolTip(self.size.toolTip())
         self.size.valueChanged.connect(self.size_slider.setValue)
         self.size_slider.valueChanged.connect(self.size.setValue)
-        self.size.valueChanged.connect(self.brushSizeChanged)
         size_row = QHBoxLayout()
         size_row.addWidget(QLabel("Size"))
         size_row.addWidget(self.size_slider, 1)
