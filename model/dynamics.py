@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from model import lgssm, metrics
+from model.checkpoint import finite_frames
 from model.imputation import generate, impute
 from model.kvae import KVAE
 
@@ -358,7 +359,8 @@ def error_over_time(
         made["generated"] = generate(model, x, n_init).x
         hidden = mask[sl] == 0
         for kind, frames in made.items():
-            wrong = (metrics.binarise(frames.cpu().numpy()) != truth[sl]).mean(axis=(2, 3))
+            frames = finite_frames(frames.cpu().numpy())  # NaN would read as dark pixels
+            wrong = (metrics.binarise(frames) != truth[sl]).mean(axis=(2, 3))
             out[kind][sl] = np.where(hidden, wrong, np.nan)
     t = _truth(model, images)
     out["baseline"] = np.array([metrics.baseline_hamming(t[i : i + 1]) for i in range(n)])

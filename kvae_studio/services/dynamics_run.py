@@ -75,7 +75,13 @@ def regime_chunks(
             x = model.prepare_frames(_frames(images[first : first + chunk]))
             codes, _ = model.encode(x)
             alpha = dynamics.regime_weights(model, codes)
-        yield RegimeChunk(first=first, total=total, codes=_np(codes), alpha=_np(alpha))
+        piece = RegimeChunk(first=first, total=total, codes=_np(codes), alpha=_np(alpha))
+        if not (np.isfinite(piece.codes).all() and np.isfinite(piece.alpha).all()):
+            # a map of NaN would be drawn as if it were the model's (huge weights)
+            raise FloatingPointError(
+                "the model's codes are NaN or infinite: its weights are unusable"
+            )
+        yield piece
 
 
 def regime_matrices(model: Any) -> RegimeMatrices:

@@ -9,7 +9,10 @@ data set read once per file version. Torch is imported here, never in the window
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,6 +42,37 @@ class _Cache:
 
 
 _cache = _Cache()
+
+
+def _naming_the_model(task: Callable) -> Callable:
+    """`task`, under which weights the filter cannot use (a singular matrix, NaN codes or
+    frames: huge weights that passed the whole-file check) end as one line naming the
+    model's file (`model.checkpoint.filtering_with`), as Explore and the command line say."""
+
+    def name(reference: Any) -> str:
+        reference = getattr(reference, "model", reference)  # a Source names its model
+        path = getattr(reference, "path", None)
+        return os.path.basename(path) if path else "the model"
+
+    if inspect.isgeneratorfunction(task):
+
+        @functools.wraps(task)
+        def streamed(ctx: Any, about: Any, *args: Any, **kwargs: Any):
+            from model.checkpoint import filtering_with
+
+            with filtering_with(name(about)):
+                yield from task(ctx, about, *args, **kwargs)
+
+        return streamed
+
+    @functools.wraps(task)
+    def whole(ctx: Any, about: Any, *args: Any, **kwargs: Any):
+        from model.checkpoint import filtering_with
+
+        with filtering_with(name(about)):
+            return task(ctx, about, *args, **kwargs)
+
+    return whole
 
 
 def _file_key(path: str) -> tuple:
@@ -95,6 +129,7 @@ def _codes(model: Any, images: np.ndarray) -> np.ndarray:
     return _cache.codes[: len(images)]
 
 
+@_naming_the_model
 def summary(ctx: Any, source: Source) -> SourceSummary:
     model, images = _checked(source)
     cfg = model.config
@@ -107,6 +142,7 @@ def summary(ctx: Any, source: Source) -> SourceSummary:
     )
 
 
+@_naming_the_model
 def regime_map(ctx: Any, source: Source, chunk: int = REGIME_CHUNK):
     """The regime map's points, streamed `chunk` sequences at a time (items)."""
     model, images = _checked(source)
@@ -120,10 +156,12 @@ def regime_map(ctx: Any, source: Source, chunk: int = REGIME_CHUNK):
     _cache.codes = np.concatenate(pieces)
 
 
+@_naming_the_model
 def regime_matrices(ctx: Any, source: Source):
     return dynamics_run.regime_matrices(_model(source.model))
 
 
+@_naming_the_model
 def alpha_map(ctx: Any, source: Source, sequence: int | None = None, step: int | None = None):
     """The alpha map over the codes' extent; for a network with a state, at `step` of
     `sequence` (the codes before it make the state)."""
@@ -138,12 +176,14 @@ def alpha_map(ctx: Any, source: Source, sequence: int | None = None, step: int |
     return dynamics_run.alpha_map(model, bounds, 64, history, sequence, step)
 
 
+@_naming_the_model
 def regime_flow(ctx: Any, source: Source, cells: int = 16):
     model, images = _checked(source)
     bounds = dynamics_run.code_bounds(_codes(model, images))
     return dynamics_run.regime_flow(model, images, bounds, cells)
 
 
+@_naming_the_model
 def imagination(
     ctx: Any,
     source: Source,
@@ -155,6 +195,7 @@ def imagination(
     return dynamics_run.imagination(model, images, sequences, steps, seed)
 
 
+@_naming_the_model
 def error_over_time(
     ctx: Any, source: Source, mask_kind: str = "planning", value: float | None = None, seed: int = 0
 ):
@@ -166,6 +207,7 @@ def error_over_time(
         yield figures
 
 
+@_naming_the_model
 def posterior_samples(
     ctx: Any,
     model_ref: ModelRef,

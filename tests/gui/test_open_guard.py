@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtTest import QTest
 from test_window_files import assert_unchanged, close_error, snapshot
 from window_helpers import CHECK_TIMEOUT_MS, refused_after_check
 
@@ -181,3 +182,24 @@ def test_a_model_refused_by_its_check_leaves_open_recent(qtbot, window, tmp_path
     assert zero.exists()
     tips = [a.toolTip() for a in window.recent_menu.actions()]
     assert str(zero.resolve()) not in tips, "the menu is filled again"
+
+
+def test_the_dynamics_tab_names_a_file_whose_weights_the_filter_cannot_use(qtbot, window, tmp_path):
+    """The same huge weights in the Dynamics tab: one line naming the file, not maps of
+    NaN drawn as if they were the model's."""
+    from model.data import save_sequences
+
+    path = hostile.model_file(tmp_path / "huge.safetensors", scale=1e30)
+    data = tmp_path / "sixteen.npz"
+    save_sequences(data, hostile.sequences(4, 20, 16))
+    with qtbot.waitSignal(window.modelOpened, timeout=CHECK_TIMEOUT_MS):
+        assert window.open_model(str(path))
+    assert window.open_dataset(str(data))  # the tab describes the data Explore shows
+    qtbot.waitUntil(lambda: window.document.dataset_path == str(data))
+    bar = window.tabs.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == "Dynamics")
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    message = window.dynamics.panel.message
+    qtbot.waitUntil(lambda: "huge.safetensors" in message.text(), timeout=CHECK_TIMEOUT_MS)
+    assert message.text().startswith("huge.safetensors: cannot be used on these sequences")
+    assert "\n" not in message.text()
