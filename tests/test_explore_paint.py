@@ -1,8 +1,8 @@
-"""Explore's rules without Qt or torch: the paint tool the document owns, and what a
-press, a drag and a release do with it.
+"""Explore's rules without Qt or torch: the paint tool the document owns, what a press, a
+drag and a release do with it, when an edit asks the model, and the newest result.
 
-The window only forwards the pointer (tests/gui/test_paint_tools.py drives the same
-rules with real mouse and key events);
+The window only forwards the pointer and sends a request when the document asks
+(tests/gui/test_paint_tools.py drives the same rules with real mouse and key events);
 here the pointer is replayed into the document, as napari tests its labels layer. The
 document holds a `ModelRef`, as the window does, so no torch is needed.
 """
@@ -29,6 +29,16 @@ def doc() -> ExploreDocument:
     document.mask.clear_all()
     document.mask.reset(document.mask.hidden, document.mask.occluded)  # no history
     return document
+
+
+@pytest.fixture
+def asks(doc) -> list[str]:
+    """What the document says, in order: "ask" for each time it asks the model."""
+    said: list[str] = []
+    doc.inference_wanted.connect(lambda: said.append("ask"))
+    doc.mask_changed.connect(lambda e: said.append("mask" if e.committed else "stroke"))
+    doc.swapped.connect(lambda _change: said.append("swapped"))
+    return said
 
 
 def drag(doc: ExploreDocument, points, other_button: bool = False) -> None:
@@ -130,17 +140,20 @@ def test_the_eraser_and_the_right_button_erase_and_all_frames_paints_every_frame
     assert doc.mask.occluded[3, 20:22, 2:4].all(), "with the eraser, the right button paints"
 
 
-def test_the_fill_covers_the_clicked_region_at_the_press_and_ignores_the_rest_of_the_drag(doc):
+def test_the_fill_covers_the_clicked_region_at_the_press_and_ignores_the_rest_of_the_drag(
+    doc, asks
+):
     doc.set_frame(6)
     rows, cols = np.nonzero(doc.images[6] >= 0.5)
     ball = (cols[0] + 0.5, rows[0] + 0.5)
     doc.paint.tool = "fill"
+    asks.clear()
     doc.press(*ball)
     assert np.array_equal(doc.mask.occluded[6], fill_region(doc.images[6], ball))
-    assert doc.mask.history_length == 1, "one edit, at the press"
+    assert asks == ["ask", "mask"], "one edit, asked at once"
     doc.drag_to(1.0, 1.0)
     doc.release()
-    assert doc.mask.history_length == 1
+    assert asks == ["ask", "mask"] and doc.mask.history_length == 1
 
 
 def test_a_cancelled_drag_leaves_the_mask_as_it_was(doc):
@@ -151,6 +164,57 @@ def test_a_cancelled_drag_leaves_the_mask_as_it_was(doc):
     assert doc.mask.occluded[0].any(), "the lasso shows what it covers as it goes"
     doc.cancel()
     assert not doc.mask.occluded.any() and not doc.mask.can_undo
+
+
+# When the document asks the model.
+def test_a_drag_asks_the_model_once_at_its_release_never_while_a_box_is_dragged(doc, asks):
+    doc.paint.tool = "rectangle"
+    doc.press(3.5, 5.5)
+    doc.drag_to(26.5, 20.5)
+    doc.drag_to(12.5, 10.5)
+    assert "ask" not in asks and asks.count("stroke") >= 2, "shown, not asked"
+    doc.release()
+    assert asks[-2:] == ["ask", "mask"], "the request leaves before the window draws"
+    assert asks.count("ask") == 1
+
+
+def test_every_committed_edit_asks_the_model_and_a_frame_change_does_not(doc, asks):
+    doc.mask.toggle_hidden(2)
+    doc.apply_planning(4, 12)
+    doc.apply_band("vertical", 16, 4)
+    doc.mask.undo()
+    doc.mask.redo()
+    doc.mask.clear_frame(2)
+    assert asks.count("ask") == 6 and asks.count("mask") == 6
+    doc.set_frame(7)
+    doc.apply_planning(4, 12)  # nothing changes: nothing to ask
+    steps = doc.mask.history_length
+    for _ in range(steps + 2):  # the last two have nothing left to undo
+        doc.mask.undo()
+    assert asks.count("ask") == 6 + steps
+
+
+def test_a_swap_asks_the_model_once_after_announcing_itself(doc, asks):
+    doc.new_sequence("pong", 4)
+    assert asks == ["swapped", "ask"], "the masks carried over say nothing of their own"
+    doc.set_model(ModelRef(doc.model.config, seed=1), None)
+    assert asks[2:] == ["swapped", "ask"]
+
+
+# The newest result.
+def test_the_newest_result_is_kept_until_the_sequence_changes(doc):
+    results: list = []
+    doc.result_changed.connect(results.append)
+    assert doc.result is None
+    first, second = object(), object()
+    doc.set_result(first)
+    doc.set_result(second)
+    assert doc.result is second and results == [first, second]
+    doc.mask.toggle_hidden(3)
+    doc.set_model(ModelRef(doc.model.config, seed=2), None)
+    assert doc.result is second, "kept until the new model's result replaces it"
+    doc.new_sequence("box", 9)
+    assert doc.result is None, "another sequence's result is never shown on this one"
 
 
 def test_the_model_is_a_typed_reference_and_the_document_stays_torch_free():

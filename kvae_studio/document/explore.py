@@ -7,8 +7,10 @@ sequence) is built and checked first and then swapped in at once as one `Explore
 if an observer fails while reacting, the old state is swapped back, so a failed open
 never leaves the document half-changed.
 
-It also holds Explore's paint tool (`PaintTool`) and what a press, a drag and a release
-do with it, so that every view obeys one rule and the tests check it headless.
+It also holds Explore's rules, so that every view obeys them alike and the tests check
+them headless: the paint tool (`PaintTool`) and what a press, a drag and a release do
+with it; when an edit asks the model (`inference_wanted`: every committed mask edit and
+every swap, never a stroke still under way); and the newest result the model gave.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from psygnal import Signal
@@ -41,6 +43,9 @@ from kvae_studio.services.model_ref import ExploredModel
 from kvae_studio.services.resources import shipped_model, shipped_scene
 from model.data import frames_problem
 from model.model_file import stored_summary
+
+if TYPE_CHECKING:
+    from kvae_studio.services.inference import InferenceResult
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,18 @@ class ExploreDocument:
     """One sequence shown to one model with parts hidden; the Explore view's source of truth.
 
     Events (psygnal): `swapped(Swap)` after model or sequence changed in one step,
-    `mask_changed(MaskEvent)` on every mask edit (strokes included), `frame_changed(int)`.
+    `mask_changed(MaskEvent)` on every mask edit (strokes included), `frame_changed(int)`,
+    `inference_wanted()` when the model should see the document as it now is (after a
+    committed mask edit: before its `mask_changed`, so the request leaves before the
+    window draws; after a swap: after `swapped`), `result_changed(result)` when the
+    newest result is kept (`set_result`).
     """
 
     swapped = Signal(object)
     mask_changed = Signal(object)
     frame_changed = Signal(int)
+    inference_wanted = Signal()
+    result_changed = Signal(object)
 
     def __init__(
         self, model: ExploredModel, model_path: str | None = None,
@@ -87,6 +98,7 @@ class ExploreDocument:
         runs it in a job's process); without one, only the file's header is checked."""
         self.model_check = model_check
         self.paint = PaintTool()
+        self._result: InferenceResult | None = None
         size = model.config.frame_size
         images = np.zeros((1, size, size), np.float32)
         self.mask = MaskModel(*images.shape)
@@ -124,6 +136,11 @@ class ExploreDocument:
     @property
     def frame(self) -> int:
         return self._state.frame
+
+    @property
+    def result(self) -> InferenceResult | None:
+        """The model's newest result for this sequence (None until its first arrives)."""
+        return self._result
 
     @property
     def steps(self) -> int:
@@ -259,6 +276,11 @@ class ExploreDocument:
     def cancel(self) -> None:
         """Escape, or the focus lost mid-drag: the mask is as before the press."""
         self.mask.abort_stroke()
+
+    def set_result(self, result: InferenceResult) -> None:
+        """Keep the model's newest result (the runner drops overtaken ones) and say so."""
+        self._result = result
+        self.result_changed.emit(result)
 
     def fill_at(self, x: float, y: float, paint: bool, all_frames: bool = False) -> bool:
         """The fill tool's click at (x, y) on the current frame: its connected region of
@@ -527,8 +549,14 @@ class ExploreDocument:
             model=old.model is not new.model or old.model_path != new.model_path,
             sequence=old.images is not new.images or old.source != new.source,
         )
+        if changed.sequence:
+            self._result = None  # another sequence's: its own comes with the next request
         self.swapped.emit(changed)
+        self.inference_wanted.emit()
 
     def _forward_mask_event(self, event: MaskEvent) -> None:
-        if not self._swapping:  # a swap announces itself once, as `swapped`
-            self.mask_changed.emit(event)
+        if self._swapping:  # a swap announces itself once, as `swapped`
+            return
+        if event.committed:  # a stroke under way (a box still dragged) asks nothing yet
+            self.inference_wanted.emit()
+        self.mask_changed.emit(event)

@@ -1,11 +1,12 @@
 """The Explore tab: show a sequence to a model with parts hidden, see what it makes of it.
 
 The view holds no state of its own beyond what is on screen: the `ExploreDocument`
-(Qt-free) owns the sequence, masks, model, frame and paint tool. Input goes to the
-document; the view redraws on the document's events, and every committed mask change
-or swapped model/sequence becomes one request to the `InferenceRunner` (model process,
-newest wins), whose result is copied into the grid, the filmstrip, the plots and the
-metrics. While a stroke is in progress only the canvas and the filmstrip are redrawn.
+(Qt-free) owns the sequence, masks, model, frame, paint tool and the newest result, and
+its rules. Input goes to the document; the view redraws on the document's events, and
+sends one request to the `InferenceRunner` (model process, newest wins) whenever the
+document asks the model (`inference_wanted`); the runner's result goes to the document,
+and from its `result_changed` into the grid, the filmstrip, the plots and the metrics.
+While a stroke is in progress only the canvas and the filmstrip are redrawn.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ class ExploreView(QWidget):
     def __init__(self, document: ExploreDocument, parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
-        self.result: InferenceResult | None = None  # newest result, frames drawn
         self.shown: InferenceResult | None = None  # newest result drawn everywhere
         self.requests = 0  # inference requests made (tests count them)
         # A stroke's mask is drawn once per turn of the event loop, not per mouse event
@@ -68,13 +68,13 @@ class ExploreView(QWidget):
         self.large_view = "observed"  # what the canvas shows: the observed frame or a cell
 
         self.runner = InferenceRunner(self)
-        self.runner.resultReady.connect(self._on_result)
+        self.runner.resultReady.connect(document.set_result)
         self.runner.failed.connect(lambda msg: self.statusMessage.emit(f"Inference failed: {msg}"))
         self.runner.busyChanged.connect(self._on_busy)
 
         self._build()
         self._connect()
-        self._on_swapped(Swap(model=True, sequence=True), infer=False)
+        self._on_swapped(Swap(model=True, sequence=True))  # drawn; the first swap asks
 
     # What the document holds, read through the view (the view keeps none of it).
     model = property(lambda self: self.document.model)
@@ -87,6 +87,7 @@ class ExploreView(QWidget):
     current_frame = property(lambda self: self.document.frame)
     steps = property(lambda self: self.document.steps)
     unsaved_edits = property(lambda self: self.document.unsaved_edits)
+    result = property(lambda self: self.document.result)  # newest result
     busy = property(lambda self: self.runner.busy)
 
     # Layout.
@@ -170,6 +171,8 @@ class ExploreView(QWidget):
             (doc.swapped, self._on_swapped),
             (doc.mask_changed, self._on_mask_event),
             (doc.frame_changed, self._on_frame),
+            (doc.inference_wanted, self._on_inference_wanted),
+            (doc.result_changed, self._on_result),
             (paint.size_changed, canvas.set_brush_size),
             (paint.tool_changed, canvas.set_tool),
             (canvas.strokeStarted, doc.press),
@@ -270,7 +273,10 @@ class ExploreView(QWidget):
         self.runner.shutdown()
 
     # Reactions to the document.
-    def _on_swapped(self, change: Swap, infer: bool = True) -> None:
+    def _on_inference_wanted(self) -> None:
+        self.request_inference()  # looked up now: benchmarks switch the model off here
+
+    def _on_swapped(self, change: Swap) -> None:
         doc = self.document
         if change.model:
             for plot in (self.a_plot, self.time_plots):
@@ -287,8 +293,6 @@ class ExploreView(QWidget):
         self._draw_mask()
         self._draw_cells()
         self._update_undo()
-        if infer:
-            self.request_inference()
 
     def _show_sequence(self) -> None:
         doc, controls = self.document, self.sequence_controls
@@ -305,13 +309,13 @@ class ExploreView(QWidget):
             record = SceneRecord.from_json(getattr(data, "scene_info", None))
             controls.follow_dataset(doc.sequence_scene, record)
         controls.set_dataset(None if data is None else data.num_sequences, _index(doc.source))
-        self.result = None
-        self.filmstrip.set_imputed(None)
+        self.filmstrip.set_imputed(None)  # the document dropped the other sequence's result
 
     def _on_mask_event(self, event: MaskEvent) -> None:
+        # A committed edit's request has left already (`inference_wanted` comes first):
+        # the model computes while the window draws.
         self._queue_mask_draw(event.frames)
         if event.committed:
-            self.request_inference()  # first: the model computes while the window draws
             self._draw_queued_mask()
             self._update_undo()
 
@@ -367,7 +371,6 @@ class ExploreView(QWidget):
     def _on_result(self, result: InferenceResult) -> None:
         """Everything at once, then one paint: splitting frames and plots over two turns
         of the event loop painted the frames twice and put the plots a paint later."""
-        self.result = result
         self.filmstrip.set_imputed(result.x_composite)
         self._draw_cells()
         self.metrics.show_metrics(result.metrics)
