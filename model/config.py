@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -189,17 +190,27 @@ class KVAEConfig:
             values["filters"] = tuple(int(f) for f in values["filters"])
         return cls(**values)
 
+    def with_changes(self, changes: Mapping[str, Any]) -> KVAEConfig:
+        """This config with the typed values of `changes` (name -> value), checked whole."""
+        return KVAEConfig.from_dict({**dataclasses.asdict(self), **changes})
+
     def with_overrides(self, assignments: list[str]) -> KVAEConfig:
         """Apply `key=value` strings (as given on the command line), parsed by field type."""
-        values = dataclasses.asdict(self)
-        types = {f.name: f.type for f in fields(self)}
-        for item in assignments:
-            key, sep, raw = item.partition("=")
-            key = key.strip()
-            if not sep or key not in types:
-                raise ValueError(f"cannot set {item!r}: expected key=value with a known key")
-            values[key] = _parse_value(raw.strip(), values[key], key)
-        return KVAEConfig.from_dict(values)
+        return self.with_changes(parse_assignments(assignments))
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
+    """The typed values of `key=value` strings (`train --set`), each read by its field's
+    type; ValueError (one line) for an unknown key or a value of the wrong kind."""
+    defaults = {f.name: f.default for f in fields(KVAEConfig)}
+    values: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or key not in defaults:
+            raise ValueError(f"cannot set {item!r}: expected key=value with a known key")
+        values[key] = _parse_value(raw.strip(), defaults[key], key)
+    return values
 
 
 ACTIVATIONS = ("relu", "tanh", "elu", "sigmoid")
