@@ -40,7 +40,7 @@ def test_the_contract_catches_a_model_that_imports_qt(tmp_path):
     (tmp_path / "kvae_studio").mkdir()
     (tmp_path / "kvae_studio" / "__init__.py").write_text("")
     (tmp_path / "model" / "__init__.py").write_text("")
-    for name in ("model_file.py", "config.py"):  # named by a contract: must exist
+    for name in ("model_file.py", "config.py", "training_options.py"):  # named by a contract
         (tmp_path / "model" / name).write_text("")
     (tmp_path / "model" / "view.py").write_text("import PySide6.QtWidgets\nimport kvae_studio\n")
     lines = ["[tool.importlinter]", *_toml_pairs(config, skip="contracts")]
@@ -65,6 +65,7 @@ def test_the_contracts_catch_qt_below_the_window_and_a_layer_upside_down(tmp_pat
         "model/__init__.py": "",
         "model/model_file.py": "",
         "model/config.py": "",
+        "model/training_options.py": "",
         "kvae_studio/__init__.py": "",
         "kvae_studio/colors.py": "",
         "kvae_studio/app/__init__.py": "",
