@@ -41,6 +41,7 @@ from bench_model import ball_frames
 from model.config import KVAEConfig
 from model.distributed import launched
 from model.training import Trainer
+from model.training_options import TrainingOptions
 
 
 def throughput(
@@ -60,13 +61,8 @@ def throughput(
     frames, _ = ball_frames(batch * (steps + warmup + 1), 20, seed=0)
     config = KVAEConfig(batch_size=batch, num_epochs=1000, only_vae_epochs=0, kf_update_steps=0)
     with launched(torch.device(device), timeout=600) as processes:
-        trainer = Trainer(
-            frames,
-            config=config,
-            device=str(processes.device),
-            processes=processes,
-            precision=precision,
-        )
+        options = TrainingOptions(config=config, device=str(processes.device), precision=precision)
+        trainer = Trainer(frames, options=options, processes=processes)
         vae = (trainer.model.encoder, trainer.model.decoder)
         for part in vae:
             if variant == "channels-last":

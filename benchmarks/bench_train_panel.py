@@ -50,6 +50,7 @@ from kvae_studio.sim import simulate
 from model.config import KVAEConfig
 from model.data import save_sequences
 from model.training import Trainer
+from model.training_options import TrainingOptions
 
 HEARTBEAT_MS = 10
 
@@ -63,7 +64,7 @@ def rate(times: list[float], batch: int) -> float:
 
 def plain_run(images: np.ndarray, config: KVAEConfig, threads: int) -> float:
     torch.set_num_threads(threads)
-    trainer = Trainer(images, None, config, device="cpu")
+    trainer = Trainer(images, None, TrainingOptions(config=config, device="cpu", precision="fp32"))
     times = [time.perf_counter() for e in trainer.run() if e.kind == "step"]
     return rate(times, config.batch_size)
 

@@ -18,14 +18,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from model import training_state
 from model.checkpoint import save_model, save_resume_state
-from model.config import KVAEConfig
 from model.distributed import Processes
 from model.evaluation import imputation_metrics, test_elbo
 from model.masks import planning_mask, training_mask
@@ -34,6 +32,7 @@ from model.precision import resolve_precision
 from model.run_folder import BEST_FILE, LOG_FILE, MODEL_FILE, RESUME_FILE
 from model.schedule import learning_rate, phase_of, phase_optimizer, train_only
 from model.selection import METRICS, BestTracker
+from model.training_options import TrainingOptions
 from model.training_reports import EpochReport, Finished, StepReport, TrainingError, with_speed
 from model.training_setup import check_options, check_sizes, pick_device, starting_model
 
@@ -41,23 +40,24 @@ MAX_BAD_STEPS = 10
 
 
 class Trainer:
-    """Trains a KVAE on in-memory sequences; `run()` yields events.
+    """Trains a KVAE on in-memory sequences as its `TrainingOptions` say; `run()` yields
+    events. (The options' data paths are the caller's: the Trainer takes the arrays.)
 
     `stop()`, `pause()` and `resume()` may be called from another thread; they
     take effect between optimiser steps. With a run folder, a checkpoint is
     written every `checkpoint_every` epochs and when stopped, and `resume=True`
     continues from the folder exactly where it stopped.
 
-    With `validation_images` and `keep_best` (a name in `model.selection.METRICS`),
-    every epoch is scored on the validation set and the best one is kept as
-    best.safetensors; `patience` stops the run after that many epochs without a
-    better score.
+    With `validation_images` and the option `keep_best` (a name in
+    `model.selection.METRICS`), every epoch is scored on the validation set and the best
+    one is kept as best.safetensors; `patience` stops the run after that many epochs
+    without a better score.
 
     `processes` (model.distributed) places it in a job of several processes: each
     trains on its share of every batch, and only rank 0 evaluates and writes.
-    `precision="bf16"` runs the encoder and decoder under bfloat16 autocast; "auto" does
-    where the hardware has native bf16 (`model.precision`), and `precision` then says
-    which was taken and `precision_reason` why.
+    The option `precision="bf16"` runs the encoder and decoder under bfloat16 autocast;
+    "auto" (the default) does where the hardware has native bf16 (`model.precision`), and
+    `precision` then says which was taken and `precision_reason` why.
 
     A checkpoint is committed by the one atomic write of its resume state, which holds
     the weights too (`model.training_state`); `notes` says where a resumed run continues
@@ -68,48 +68,36 @@ class Trainer:
         self,
         train_images: np.ndarray,
         test_images: np.ndarray | None = None,
-        config: KVAEConfig | None = None,
-        run_dir: str | Path | None = None,
-        device: str = "auto",
-        seed: int = 0,
-        resume: bool = False,
-        init_from: str | Path | None = None,
-        checkpoint_every: int = 1,
-        eval_sequences: int | None = None,
-        epochs: int | None = None,
-        schedule_overrides: list[str] | None = None,
+        options: TrainingOptions | None = None,
         validation_images: np.ndarray | None = None,
-        keep_best: str | None = None,
-        patience: int | None = None,
         processes: Processes | None = None,
-        precision: str = "fp32",
     ):
-        check_options(keep_best, validation_images is not None, patience, precision)
-        self.device = pick_device(device)
+        options = options if options is not None else TrainingOptions()
+        self.options = options
+        check_options(options, validation_images is not None)
+        self.device = pick_device(options.device)
         self.processes = processes or Processes(device=self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed batch shapes: pick the fastest
-        self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.checkpoint_every = max(1, checkpoint_every)
+        self.run_dir = options.run_dir
+        self.checkpoint_every = max(1, options.checkpoint_every)
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
         self.train = torch.as_tensor(np.asarray(train_images, dtype=np.float32))
         self.test = None if test_images is None else np.asarray(test_images, dtype=np.float32)
-        if eval_sequences is not None and self.test is not None:
-            self.test = self.test[:eval_sequences]
+        if options.eval_sequences is not None and self.test is not None:
+            self.test = self.test[: options.eval_sequences]
         self.validation = (
             None if validation_images is None else np.asarray(validation_images, np.float32)
         )
-        self.best = BestTracker(keep_best) if keep_best is not None else None
-        self.patience = patience
+        self.best = BestTracker(options.keep_best) if options.keep_best is not None else None
+        self.patience = options.patience
         self.epoch, self.step, self.batch_index = 0, 0, 0
         self.permutation: torch.Tensor | None = None
-        self.model, config, resume_state, self.notes = starting_model(
-            self.device, config, seed, self.run_dir, resume, init_from, schedule_overrides, epochs
-        )
+        self.model, config, resume_state, self.notes = starting_model(self.device, options)
         self.config = config
-        self.precision, self.precision_reason = resolve_precision(precision, self.device)
+        self.precision, self.precision_reason = resolve_precision(options.precision, self.device)
         self.model.vae_precision = torch.bfloat16 if self.precision == "bf16" else None
         check_sizes(self.train, self.test, self.validation, config, self.processes.world_size)
         self.elbo: torch.nn.Module | None = None  # model.elbo, wrapped for the phase
@@ -118,6 +106,7 @@ class Trainer:
         if resume_state is not None:
             self.optimizer_phase = str(resume_state.get("optimizer_phase", self.optimizer_phase))
         self.optimizer = phase_optimizer(self.model, config, self.optimizer_phase, self.epoch)
+        seed = options.seed
         self.shuffle = torch.Generator().manual_seed(seed)
         self.noise = torch.Generator(device=self.device).manual_seed(seed + 1)
         self.miss_rng = np.random.default_rng(seed + 2)

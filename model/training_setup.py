@@ -8,18 +8,15 @@ setup is separate from the loop that trains (`model.training`).
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from model.checkpoint import load_model
 from model.config import KVAEConfig
 from model.kvae import KVAE
-from model.precision import PRECISIONS
 from model.run_folder import RESUME_FILE
 from model.selection import METRICS
+from model.training_options import PRECISIONS, TrainingOptions
 from model.training_reports import TrainingError
 from model.training_state import load_checkpoint, override_schedule
 
@@ -33,10 +30,9 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def check_options(
-    keep_best: str | None, has_validation: bool, patience: int | None, precision: str
-) -> None:
+def check_options(options: TrainingOptions, has_validation: bool) -> None:
     """TrainingError for model selection or precision options that do not go together."""
+    keep_best, patience, precision = options.keep_best, options.patience, options.precision
     if keep_best is not None and keep_best not in METRICS:
         raise TrainingError(
             f"unknown --keep-best metric {keep_best!r}: use one of {', '.join(METRICS)}"
@@ -50,42 +46,35 @@ def check_options(
 
 
 def starting_model(
-    device: torch.device,
-    config: KVAEConfig | None,
-    seed: int,
-    run_dir: Path | None,
-    resume: bool,
-    init_from: str | Path | None,
-    schedule_overrides: list[str] | None,
-    epochs: int | None,
+    device: torch.device, options: TrainingOptions
 ) -> tuple[KVAE, KVAEConfig, dict | None, list[str]]:
     """The model a run trains, its config with the schedule's changes, the resume state,
     and notes for the user about where it resumes from.
 
     Resumed: the run folder's last complete checkpoint (`model.training_state`).
     `init_from`: a saved model's weights and architecture with a fresh schedule.
-    Otherwise a new model of `config`, seeded.
+    Otherwise a new model of the options' config, seeded.
     """
     resume_state, notes = None, []
-    if resume:
-        if run_dir is None:
+    if options.resume:
+        if options.run_dir is None:
             raise TrainingError(f"nothing to resume: no run folder (no {RESUME_FILE})")
-        model, resume_state, notes = load_checkpoint(run_dir, device)
+        model, resume_state, notes = load_checkpoint(options.run_dir, device)
         model.train()
         config = model.config
-    elif init_from is not None:
+    elif options.init_from is not None:
         # A new run from a saved model's weights: its architecture, a fresh schedule.
-        model = load_model(init_from, device).train()
+        model = load_model(options.init_from, device).train()
         config = model.config
     else:
-        config = config or KVAEConfig()
-        torch.manual_seed(seed)
+        config = options.config
+        torch.manual_seed(options.seed)
         model = KVAE(config).to(device)
-    if schedule_overrides:
-        config = override_schedule(config, schedule_overrides)
+    if options.schedule_changes:
+        config = override_schedule(config, options.schedule_changes)
         model.config = config
-    if epochs is not None:
-        config = KVAEConfig.from_dict({**asdict(config), "num_epochs": epochs})
+    if options.epochs is not None:
+        config = config.with_changes({"num_epochs": options.epochs})
         model.config = config
     return model, config, resume_state, notes
 

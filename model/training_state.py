@@ -17,9 +17,10 @@ the optimiser's moments are the same on all of them, so a run resumes on any num
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -168,10 +169,12 @@ SCHEDULE_FIELDS = frozenset(
 """The config fields a resumed run may change: how it trains, not what the model is."""
 
 
-def override_schedule(config: KVAEConfig, assignments: list[str]) -> KVAEConfig:
-    """`key=value` changes to the training schedule of a run (e.g. when resuming it)."""
+def override_schedule(config: KVAEConfig, changes: Mapping[str, Any]) -> KVAEConfig:
+    """Typed changes (name -> value) to the training schedule of a run that brings its
+    own config (resumed, or started from a model's weights); TrainingError for a change
+    of the model itself or a value the config refuses."""
     try:
-        changed = config.with_overrides(assignments)
+        changed = config.with_changes(changes)
     except ValueError as err:
         raise TrainingError(str(err)) from err
     fixed = sorted(

@@ -94,13 +94,12 @@ def test_a_folder_in_use_is_refused_at_once_naming_the_other_process(folder):
 def test_the_train_panel_takes_the_same_lock(folder):
     """The Train tab's session (the code behind its Start and Continue) is refused too."""
     from kvae_studio.services.train_session import TrainSession
-    from kvae_studio.services.training import TrainRequest
     from model.config import KVAEConfig
     from model.run_folder import RunFolderError
+    from model.training_options import TrainingOptions
 
-    request = TrainRequest(
+    options = TrainingOptions(
         train_paths=(folder / "d.npz",),
-        test_path=None,
         run_dir=folder / "run",
         config=KVAEConfig(frame_size=16, filters=(4, 4)),
         resume=True,
@@ -111,7 +110,7 @@ def test_the_train_panel_takes_the_same_lock(folder):
     try:
         before = digests(folder / "run")
         with pytest.raises(RunFolderError, match=f"in use by process {os.getpid()}"):
-            next(TrainSession(request).run())
+            next(TrainSession(options).run())
         assert digests(folder / "run") == before
     finally:
         holder.release()

@@ -16,11 +16,12 @@ import torch
 
 from kvae_studio import cli
 from kvae_studio.services.train_session import TrainSession
-from kvae_studio.services.training import TrainRequest, read_studio_file
+from kvae_studio.services.training import read_studio_file
 from model.config import KVAEConfig
 from model.data import save_sequences
 from model.run_folder import STUDIO_FILE
 from model.training import Trainer, TrainingError
+from model.training_options import TrainingOptions
 
 TINY = ["--set", "batch_size=4", "--set", "dim_z=3", "--set", "K=2", "--set", "alpha_units=8"]
 
@@ -49,14 +50,13 @@ def test_a_singular_matrix_is_one_message_from_both_front_ends(data, singular, c
     assert err.startswith("error: training diverged at step 1 (epoch 1)"), err
     assert "singular matrix" in err and "init_lr" in err
 
-    request = TrainRequest(
+    options = TrainingOptions(
         train_paths=(data / "a.npz",),
-        test_path=None,
         run_dir=data / "panel",
         config=KVAEConfig(frame_size=16, batch_size=4, dim_z=3, K=2, alpha_units=8),
     )
     with pytest.raises(TrainingError) as raised:
-        list(TrainSession(request).run())
+        list(TrainSession(options).run())
     assert str(raised.value) == err.removeprefix("error: ")
 
 

@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from model.field_text import metavar, parse_text, show_text
+from model.field_text import metavar, parse_text
 
 
 def flag(name: str) -> str:
@@ -66,8 +66,3 @@ def given_fields(args: argparse.Namespace, dest_prefix: str) -> dict[str, Any]:
         for key, value in vars(args).items()
         if key.startswith(dest_prefix) and value is not None
     }
-
-
-def as_assignments(values: Mapping[str, Any]) -> list[str]:
-    """`KEY=VALUE` strings of `values`, as `--set` takes them."""
-    return [f"{name}={show_text(value)}" for name, value in values.items()]

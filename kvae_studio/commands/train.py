@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from kvae_studio.commands import _options
 from kvae_studio.commands._terminal import shown
-from kvae_studio.commands.field_options import add_field_options, as_assignments, given_fields
+from kvae_studio.commands.field_options import add_field_options, given_fields
 from kvae_studio.commands.progress import on_terminal, progress_bar
 from model.field_text import show_text
-from model.run_folder import BEST_FILE, MODEL_FILE, RESUME_FILE
+from model.run_folder import RESUME_FILE
+from model.training_options import (
+    Option,
+    TrainingOptions,
+    default_of,
+    flagged_fields,
+    value_type,
+)
 from model.training_reports import EpochReport, StepReport
 
 if TYPE_CHECKING:
-    from kvae_studio.services.training import TrainRequest
+    from model.config import KVAEConfig
 
 
 def register(subparsers) -> None:
@@ -32,77 +39,13 @@ def register(subparsers) -> None:
         help="train a KVAE on a .npz dataset",
         description="Train a KVAE with the paper's schedule; checkpoints go to RUN_DIR.",
     )
-    p.add_argument(
-        "data",
-        nargs="+",
-        help="training sequences (.npz in the original format); several files are joined",
-    )
-    p.add_argument("--test", help="test sequences for the per-epoch ELBO and Hamming distance")
-    p.add_argument(
-        "--init-from",
-        metavar="MODEL",
-        help="start a new run from this model's weights and architecture (.safetensors); "
-        "--set may change its schedule",
-    )
-    p.add_argument(
-        "--validation",
-        metavar="FILE",
-        help="validation sequences (.npz) for --keep-best: keep them apart from any file "
-        "whose figures you report",
-    )
-    p.add_argument(
-        "--keep-best",
-        metavar="METRIC",
-        choices=list(METRIC_NAMES),
-        help=f"score every epoch on --validation and keep the best as {BEST_FILE}; "
-        f"METRIC is one of: {', '.join(METRIC_NAMES)}",
-    )
-    p.add_argument(
-        "--patience",
-        type=_positive_int,
-        metavar="N",
-        help="with --keep-best: stop when the score has not improved for N epochs",
-    )
-    p.add_argument("--out", required=True, help=f"run folder: {MODEL_FILE}, resume state, log")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the run in --out: its files move to OUT.replaced-DATE-TIME (never "
-        "deleted); without this or --resume, a folder that holds a run is refused",
-    )
-    p.add_argument(
-        "--epochs", type=_options.positive, help="number of epochs (default: the config's, 80)"
-    )
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", "fp32", "bf16"],
-        help="bf16: the encoder's and decoder's convolutions under bfloat16 autocast "
-        "(the Kalman filter and smoother stay float32); auto (default): bf16 where the "
-        "CPU has avx512_bf16 or amx_bf16, or the GPU supports it, else fp32",
-    )
-    p.add_argument("--seed", type=_options.seed, default=0)
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a config option as KEY=VALUE, e.g. --set K=5: the same as --K 5 (repeatable)",
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run in --out; --set may then change its schedule (e.g. train_miss_prob)",
-    )
-    p.add_argument("--checkpoint-every", type=_options.positive, default=1, metavar="N")
-    p.add_argument(
-        "--eval-sequences", type=_options.positive, help="use only the first N test sequences"
-    )
-    p.add_argument(
-        "--threads", type=_options.positive, help="CPU threads for torch (default: torch's choice)"
-    )
+    # The run's options are TrainingOptions' fields; three flags of the command alone go
+    # where --help has always listed them.
+    after = {"run_dir": _add_overwrite, "seed": _add_set}
+    for name, option in flagged_fields().items():
+        _add_option(p, name, option)
+        if name in after:
+            after[name](p)
     p.add_argument(
         "--dist-timeout",
         type=_positive_int,
@@ -112,6 +55,52 @@ def register(subparsers) -> None:
         "(default 1800; a process that dies ends it sooner)",
     )
     _add_config_options(p)
+
+
+def _add_option(p: argparse.ArgumentParser, name: str, option: Option) -> None:
+    """The flag of a `TrainingOptions` field, from its `Option`: its value lands in
+    `args.<field name>`, its range checked as it is parsed. Paths stay as typed (the
+    options make them paths), so that messages name a file as the user did."""
+    kind, help_text = value_type(name), option.help or None
+    if not option.flag.startswith("-"):  # the positional training files
+        p.add_argument(name, metavar=option.flag, nargs="+", help=help_text)
+    elif kind is bool:
+        p.add_argument(option.flag, dest=name, action="store_true", help=help_text)
+    else:
+        metavar = option.metavar
+        if metavar is None and not option.choices:  # as argparse names it
+            metavar = option.flag.lstrip("-").upper().replace("-", "_")
+        parse = _options.whole_number(option.minimum or 0, option.maximum) if kind is int else None
+        p.add_argument(
+            option.flag,
+            dest=name,
+            type=None if option.choices else parse,
+            choices=option.choices or None,
+            default=default_of(name),
+            required=option.required,
+            metavar=metavar,
+            help=help_text,
+        )
+
+
+def _add_overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in --out: its files move to OUT.replaced-DATE-TIME (never "
+        "deleted); without this or --resume, a folder that holds a run is refused",
+    )
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config option as KEY=VALUE, e.g. --set K=5: the same as --K 5 (repeatable)",
+    )
 
 
 _CONFIG_PREFIX = "config_"
@@ -142,15 +131,6 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-METRIC_NAMES = (
-    "planning-smoothing",
-    "random-smoothing",
-    "smoothing",
-    "smoothing+filtering",
-    "elbo",
-)  # model.selection.METRICS, named here so that --help does not import torch
-
-
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -163,10 +143,9 @@ def _positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Lock the run folder, refusing it up front if it cannot take the run; then train."""
-    args.overrides = [*args.overrides, *as_assignments(given_fields(args, _CONFIG_PREFIX))]
     from model.run_folder import RunFolder, RunFolderError
 
-    folder = RunFolder(args.out) if _rank() == 0 else None
+    folder = RunFolder(args.run_dir) if _rank() == 0 else None
     try:
         if folder is not None:
             folder.acquire(resume=args.resume, overwrite=args.overwrite)
@@ -183,15 +162,17 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, folder) -> int:
     from kvae_studio.services.training import check_training_data, load_training_data
     from model.checkpoint import ModelFileError
-    from model.config import KVAEConfig
+    from model.config import KVAEConfig, parse_assignments
     from model.data import DatasetError
     from model.training import TrainingError
 
     try:
-        data = load_training_data(args.data, args.test, args.validation)
-        config = KVAEConfig(frame_size=data.train.shape[-1]).with_overrides(args.overrides)
-        request = _request(args, config)
-        check_training_data(request, data, roles=OPTION_ROLES)
+        data = load_training_data(args.train_paths, args.test_path, args.validation_path)
+        # Typed end to end: --set's text read once, the config flags already typed.
+        changes = {**parse_assignments(args.overrides), **given_fields(args, _CONFIG_PREFIX)}
+        config = KVAEConfig(frame_size=data.train.shape[-1]).with_changes(changes)
+        options = _training_options(args, config, changes)
+        check_training_data(options, data, roles=OPTION_ROLES)
     except (DatasetError, ValueError) as err:
         print(f"error: {shown(err)}", file=sys.stderr)
         return 2
@@ -216,14 +197,14 @@ def _run(args: argparse.Namespace, folder) -> int:
             if processes.distributed:
                 signal.signal(signal.SIGTERM, _terminated)
             try:
-                return _train(args, processes, request, data)
+                return _train(args, processes, options, data)
             except _Terminated:  # said before the process group is taken down
                 if processes.writer:
                     print(
                         "\nerror: torchrun ended the job: another of its processes failed "
                         "(its report below names it) or the job was told to stop; continue "
-                        f"from the last checkpoint with: kvae-studio train ... --out {args.out} "
-                        "--resume",
+                        "from the last checkpoint with: kvae-studio train ... --out "
+                        f"{args.run_dir} --resume",
                         file=sys.stderr,
                     )
                 return 128 + signal.SIGTERM
@@ -236,8 +217,8 @@ def _run(args: argparse.Namespace, folder) -> int:
         where = f" ({shown(err.filename)})" if err.filename else ""
         kept = (
             f"; continue from the last checkpoint with: kvae-studio train ... --out "
-            f"{shown(args.out)} --resume"
-            if (Path(args.out) / RESUME_FILE).is_file()
+            f"{shown(args.run_dir)} --resume"
+            if (Path(args.run_dir) / RESUME_FILE).is_file()
             else "; no checkpoint was written"
         )
         print(
@@ -254,7 +235,7 @@ def _terminated(signum, frame) -> None:
     raise _Terminated
 
 
-def _train(args, processes, request, data) -> int:
+def _train(args, processes, options, data) -> int:
     """Train in this process (one of several under torchrun); its exit code: 2 when the
     run's inputs are refused before it starts (a model or run folder that cannot be used,
     options that do not go together), 1 when training fails."""
@@ -265,7 +246,7 @@ def _train(args, processes, request, data) -> int:
     trainer = None
     try:
         try:
-            trainer = build_trainer(request, data, processes)
+            trainer = build_trainer(options, data, processes)
         except (TrainingError, ModelFileError) as err:
             print(f"{_rank_prefix()}error: {shown(err)}", file=sys.stderr)
             return 2
@@ -273,7 +254,7 @@ def _train(args, processes, request, data) -> int:
             for _ in training_events(trainer):
                 pass
             return 0
-        write_studio_file(request)
+        write_studio_file(options)
         return _drive(trainer)
     except KeyboardInterrupt:
         if trainer is None:  # interrupted while the Trainer was being built
@@ -284,7 +265,7 @@ def _train(args, processes, request, data) -> int:
             pass
         if processes.writer:
             print(
-                f"\nstopped; resume with: kvae-studio train ... --out {args.out} --resume",
+                f"\nstopped; resume with: kvae-studio train ... --out {args.run_dir} --resume",
                 file=sys.stderr,
             )
         return 130
@@ -301,28 +282,15 @@ def _rank() -> int:
 OPTION_ROLES = {"test": "--test", "validation": "--validation"}  # in error messages
 
 
-def _request(args: argparse.Namespace, config) -> TrainRequest:
-    """The options as the service's request (the Train panel builds the same from its fields)."""
-    from kvae_studio.services.training import TrainRequest
-
-    return TrainRequest(
-        train_paths=tuple(Path(path) for path in args.data),
-        test_path=Path(args.test) if args.test else None,
-        run_dir=Path(args.out),
-        config=config,
-        device=args.device,
-        seed=args.seed,
-        resume=args.resume,
-        init_from=Path(args.init_from) if args.init_from else None,
-        checkpoint_every=args.checkpoint_every,
-        eval_sequences=args.eval_sequences,
-        epochs=args.epochs,
-        threads=args.threads,
-        schedule_overrides=tuple(args.overrides) if args.resume or args.init_from else (),
-        validation_path=Path(args.validation) if args.validation else None,
-        keep_best=args.keep_best,
-        patience=args.patience,
-        precision=args.precision,
+def _training_options(
+    args: argparse.Namespace, config: KVAEConfig, changes: dict[str, Any]
+) -> TrainingOptions:
+    """The parsed flags as the run's options (the Train tab builds the same from its
+    fields); `changes` to the config apply to a run that brings its own too."""
+    values = {name: getattr(args, name) for name in flagged_fields()}
+    brings_config = args.resume or args.init_from is not None
+    return TrainingOptions(
+        **values, config=config, schedule_changes=changes if brings_config else {}
     )
 
 

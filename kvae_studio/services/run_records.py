@@ -1,5 +1,6 @@
-"""A training run's request and records, without torch: what the Train panel (in the
-window) reads and writes, while the training itself runs in a job's process.
+"""A training run's records, without torch: what the Train panel (in the window) reads
+and writes, while the training itself runs in a job's process. The run's options are
+`model.training_options.TrainingOptions`; studio.json records them.
 
 `services.training` and `services.train_session` (which do need torch) use these too,
 and re-export them for the command line and the tests.
@@ -18,32 +19,7 @@ from model.config import KVAEConfig
 from model.read_guard import UNREADABLE, parse_json, reading
 from model.run_folder import LOG_FILE, MODEL_FILE, RESUME_FILE, STUDIO_FILE
 from model.temp_files import atomic_write_text
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    """Everything decided before a run starts: the command line's options or the Train
-    panel's fields."""
-
-    train_paths: tuple[Path, ...]  # several files are joined into one training set
-    test_path: Path | None
-    run_dir: Path
-    config: KVAEConfig
-    device: str = "auto"
-    seed: int = 0
-    resume: bool = False
-    init_from: Path | None = None  # a model file whose weights a new run starts from
-    checkpoint_every: int = 1
-    eval_sequences: int | None = None
-    epochs: int | None = None
-    threads: int | None = None
-    # KEY=VALUE changes to the schedule of a run that brings its own config (resume,
-    # init_from): the model's architecture stays.
-    schedule_overrides: tuple[str, ...] = ()
-    validation_path: Path | None = None
-    keep_best: str | None = None
-    patience: int | None = None
-    precision: str = "auto"  # model.precision: bf16 where the hardware does it natively
+from model.training_options import TrainingOptions
 
 
 @dataclass(frozen=True)
@@ -134,28 +110,11 @@ def as_record(event: Any) -> dict:
     return asdict(event)
 
 
-def write_studio_file(request: TrainRequest) -> None:
+def write_studio_file(options: TrainingOptions) -> None:
     """Remember which datasets and settings a run used, so Continue can reuse them."""
-    paths = [str(path) for path in request.train_paths]
-    record = {
-        # The Train panel trains on one file: with several (the command line), it keeps its own.
-        "train": paths[0] if len(paths) == 1 else None,
-        "test": str(request.test_path) if request.test_path else None,
-        "device": request.device,
-        "seed": request.seed,
-        "checkpoint_every": request.checkpoint_every,
-        "eval_sequences": request.eval_sequences,
-        "threads": request.threads,
-        "updated": time.strftime("%Y-%m-%d %H:%M:%S"),
-        **({"train_files": paths} if len(paths) > 1 else {}),
-        **({"init_from": str(request.init_from)} if request.init_from else {}),
-        **({"validation": str(request.validation_path)} if request.validation_path else {}),
-        **({"keep_best": request.keep_best} if request.keep_best else {}),
-        **({"patience": request.patience} if request.patience else {}),
-        "precision": request.precision,
-    }
-    request.run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(request.run_dir / STUDIO_FILE, json.dumps(record, indent=1))
+    record = {**options.to_record(), "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
+    options.run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(options.run_dir / STUDIO_FILE, json.dumps(record, indent=1))
 
 
 def new_run_dir(runs_dir: Path, name: str) -> Path:
@@ -169,9 +128,16 @@ def new_run_dir(runs_dir: Path, name: str) -> Path:
 
 
 def read_studio_file(run_dir: str | os.PathLike) -> dict[str, Any]:
-    """What `write_studio_file` recorded ({} for a run without a readable record)."""
+    """What `write_studio_file` recorded, as JSON ({} for a run without a readable
+    record); `read_options` reads the options in it."""
     try:
         data = parse_json((Path(run_dir) / STUDIO_FILE).read_text())
     except (OSError, ValueError):  # UnicodeDecodeError and nesting too deep are ValueErrors
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def read_options(run_dir: str | os.PathLike) -> TrainingOptions:
+    """The options a run's studio.json recorded (of any age: what it lacks or cannot be
+    read takes the default); its config is the model file's (`read_run`)."""
+    return TrainingOptions.from_record(read_studio_file(run_dir))

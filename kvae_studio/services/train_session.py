@@ -6,7 +6,7 @@ failures once) are `kvae_studio.services.training`, which `kvae-studio train` ca
 No Qt here. The Train panel runs `run_training` in a process of its own
 (`services.work`) and sends `pause`, `resume` and `stop` as calls; there they
 reach `TrainSession`, whose methods are thread-safe and may be called before the
-`Trainer` exists (while the datasets are still loading): the request is remembered and
+`Trainer` exists (while the datasets are still loading): the call is remembered and
 applied once it does.
 
 Why a process (it was a thread): torch then never enters the window's process (about a
@@ -15,7 +15,8 @@ interpreter lock with the window, whose repaints no longer slow it. The cost is 
 second start of torch when a run starts (about a second) and events that travel
 pickled (a few hundred bytes per step). The panel still wakes up rarely: the curves and
 the status line redraw on one-shot timers armed by new data (at most 10 and 4 Hz).
-`threads` (torch.set_num_threads, default cores - 1) leaves a core to the GUI.
+The option `threads` (torch.set_num_threads; the Train tab: cores - 1) leaves a core to
+the GUI.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from kvae_studio.services.run_records import (  # noqa: F401  (re-exported)
     read_run,
 )
 from kvae_studio.services.training import (
-    TrainRequest,
     build_trainer,
     check_training_data,
     load_training_data,
@@ -40,12 +40,13 @@ from kvae_studio.services.training import (
     write_studio_file,
 )
 from model.run_folder import RunFolder
+from model.training_options import TrainingOptions
 
 
-def run_training(ctx: Any, request: TrainRequest) -> Iterator[Any]:
+def run_training(ctx: Any, options: TrainingOptions) -> Iterator[Any]:
     """The Train panel's job, in its own process (`services.work`): the session's
     events, with the session as the target of the window's pause, resume and stop."""
-    session = TrainSession(request)
+    session = TrainSession(options)
     ctx.controls = session
     yield from session.run(ctx)
 
@@ -53,8 +54,8 @@ def run_training(ctx: Any, request: TrainRequest) -> Iterator[Any]:
 class TrainSession:
     """Thread-safe handle on a run whose `Trainer` is built inside `run()`."""
 
-    def __init__(self, request: TrainRequest):
-        self.request = request
+    def __init__(self, options: TrainingOptions):
+        self.options = options
         self._lock = threading.Lock()
         self._trainer: Any = None
         self._paused = False
@@ -86,7 +87,7 @@ class TrainSession:
     # Runs in the training's work process.
     def run(self, ctx: Any = None) -> Iterator[Any]:
         """Yield `Started`, then the Trainer's StepReport/EpochReport/Finished events."""
-        req = self.request
+        req = self.options
         # The run folder's lock (model.run_folder), held until the run ends: a training
         # from the command line into the same folder is refused, and this one is refused
         # (naming the other process) while one runs there.
@@ -98,7 +99,7 @@ class TrainSession:
         finally:
             folder.release()
 
-    def _run(self, req: TrainRequest) -> Iterator[Any]:
+    def _run(self, req: TrainingOptions) -> Iterator[Any]:
         """`run` with the folder locked: the training service's steps, the command line's
         order (kvae_studio.services.training), with pause and stop applied on the way."""
         import torch

@@ -1,12 +1,13 @@
-"""A training run as both front ends start it: one request, one order of steps, one wording.
+"""A training run as both front ends start it: one value of options
+(`model.training_options.TrainingOptions`), one order of steps, one wording.
 
 `kvae-studio train` and the Train panel (through `TrainSession`) do the same, in order:
 
 1. `load_training_data`: the training files (several are joined) and the test and
    validation sets;
 2. `check_training_data`: what would fail only after an epoch's work, refused now;
-3. `build_trainer`: the `Trainer` of the request (a new run, one resumed, or one started
-   from a model's weights; schedule overrides applied to a run that brings its config);
+3. `build_trainer`: the `Trainer` of the options (a new run, one resumed, or one started
+   from a model's weights; schedule changes applied to a run that brings its config);
 4. `write_studio_file`: the run folder's record of its data and settings (Continue in the
    Train panel reads it back);
 5. `training_events`: the Trainer's events, its numerical failures said as one message.
@@ -16,6 +17,7 @@ Locking the run folder (model.run_folder) and showing progress stay with each fr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +26,11 @@ from typing import Any
 import numpy as np
 
 from kvae_studio.services.run_records import (  # noqa: F401  (re-exported)
-    TrainRequest,
     new_run_dir,
     read_studio_file,
     write_studio_file,
 )
+from model.training_options import TrainingOptions
 
 
 @dataclass(frozen=True)
@@ -71,18 +73,18 @@ their options)."""
 
 
 def check_training_data(
-    request: TrainRequest, data: TrainingData, roles: Mapping[str, str] = ROLES
+    options: TrainingOptions, data: TrainingData, roles: Mapping[str, str] = ROLES
 ) -> None:
     """ValueError (one line) for data that would fail only after an epoch's work: frames
     that are not square or not the config's size, sequences too short to be scored."""
     from model.data import frames_problem, length_problem
 
-    config = request.config
+    config = options.config
     if problem := frames_problem(data.train.shape, config.frame_size):
-        raise ValueError(f"{request.train_paths[0]}: {problem}")
+        raise ValueError(f"{options.train_paths[0]}: {problem}")
     others = (
-        ("test", request.test_path, data.test),
-        ("validation", request.validation_path, data.validation),
+        ("test", options.test_path, data.test),
+        ("validation", options.validation_path, data.validation),
     )
     for role, path, images in others:
         if images is None:
@@ -94,30 +96,14 @@ def check_training_data(
             raise ValueError(f"{roles[role]} {path}: {problem}")
 
 
-def build_trainer(request: TrainRequest, data: TrainingData, processes: Any = None) -> Any:
-    """The `model.training.Trainer` of `request` on `data` (`processes`: the job of several
-    processes it is one of, model.distributed; None: a job of one)."""
+def build_trainer(options: TrainingOptions, data: TrainingData, processes: Any = None) -> Any:
+    """The `model.training.Trainer` of `options` on `data` (`processes`: the job of several
+    processes it is one of, model.distributed, whose device it takes; None: a job of one)."""
     from model.training import Trainer
 
-    return Trainer(
-        data.train,
-        data.test,
-        request.config,
-        run_dir=request.run_dir,
-        device=request.device if processes is None else str(processes.device),
-        seed=request.seed,
-        resume=request.resume,
-        init_from=request.init_from,
-        checkpoint_every=request.checkpoint_every,
-        eval_sequences=request.eval_sequences,
-        epochs=request.epochs,
-        schedule_overrides=list(request.schedule_overrides) or None,
-        validation_images=data.validation,
-        keep_best=request.keep_best,
-        patience=request.patience,
-        processes=processes,
-        precision=request.precision,
-    )
+    if processes is not None:
+        options = dataclasses.replace(options, device=str(processes.device))
+    return Trainer(data.train, data.test, options, data.validation, processes)
 
 
 def training_events(trainer: Any) -> Iterator[Any]:

@@ -201,11 +201,11 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     assert form.editor("alpha_units").value() == 8  # the shipped model's config, fixed
     assert not form.editor("alpha_units").isEnabled() and form.editor("num_epochs").isEnabled()
     form.editor("num_epochs").setValue(1)
-    request = panel.settings.request()
+    options = panel.settings.options()
     pong = shipped / "models" / "pong.safetensors"
-    assert request.init_from == pong and request.run_dir.name == "pong-1-from-pong"
+    assert options.init_from == pong and options.run_dir.name == "pong-1-from-pong"
 
-    session = TrainSession(request)
+    session = TrainSession(options)
     events = session.run()
     assert next(events).kind == "started"
     started_with = session._trainer.model.state_dict()
@@ -214,7 +214,7 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     session.stop()
     for _ in events:
         pass
-    assert read_studio_file(request.run_dir)["init_from"] == str(pong)
+    assert read_studio_file(options.run_dir)["init_from"] == str(pong)
 
 
 def test_the_model_card_says_scene_size_training_and_shipped_figures(shipped):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from kvae_reference import STEPS, TRAIN_CONFIG, box_data
+from trainer_options import cpu_fp32
 
 from model.evaluation import imputation_metrics
 from model.kvae import KVAE
@@ -64,7 +65,7 @@ def _train_box() -> TrainedBox:
     test, centres = box_data(48, seed=1)
     mask = planning_mask(STEPS, TRAIN_CONFIG.t_init_mask, TRAIN_CONFIG.t_steps_mask)
     start = time.perf_counter()
-    trainer = Trainer(train, None, TRAIN_CONFIG, device="cpu", seed=0)
+    trainer = Trainer(train, None, cpu_fp32(config=TRAIN_CONFIG, seed=0))
     before = imputation_metrics(trainer.model.eval(), test, mask)["hamming"]
     losses = [-e.terms["elbo"] for e in trainer.run() if e.kind == "step"]
     model = trainer.model.eval()

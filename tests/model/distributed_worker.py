@@ -11,6 +11,7 @@ results/state-RANK.safetensors (the model's weights at the end) and results/step
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 import torch
 from kvae_reference import box_data, poison
 from safetensors.torch import save_file
+from trainer_options import cpu_fp32
 
 from model.config import KVAEConfig
 from model.distributed import launched
@@ -31,15 +33,14 @@ def main(spec: dict) -> None:
     images, _ = box_data(spec["n"], seed=3)
     out = spec.get("out")
     with launched(torch.device("cpu"), timeout=spec.get("timeout", 60)) as processes:
-        trainer = Trainer(
-            images[:, :6],
-            config=None if spec.get("resume") else KVAEConfig(**spec["config"]),
+        options = cpu_fp32(
             run_dir=None if out is None else out.format(rank=rank),
-            device="cpu",
             resume=bool(spec.get("resume")),
             epochs=spec.get("epochs"),
-            processes=processes,
         )
+        if not spec.get("resume"):
+            options = dataclasses.replace(options, config=KVAEConfig(**spec["config"]))
+        trainer = Trainer(images[:, :6], options=options, processes=processes)
         bad = spec.get("poison") or {}
         if bad.get("rank") == rank:
             poison(trainer, set(bad["calls"]))

@@ -19,6 +19,7 @@ import pytest
 import torch
 from kvae_reference import box_data
 from safetensors.torch import load_file, save_file
+from trainer_options import cpu_fp32
 
 from model import temp_files
 from model.config import KVAEConfig
@@ -45,7 +46,7 @@ def images() -> np.ndarray:
 def straight(images, tmp_path_factory) -> Path:
     """The folder of the uninterrupted run."""
     folder = tmp_path_factory.mktemp("straight")
-    list(Trainer(images, config=CONFIG, run_dir=folder, device="cpu").run())
+    list(Trainer(images, options=cpu_fp32(config=CONFIG, run_dir=folder)).run())
     return folder
 
 
@@ -56,7 +57,7 @@ def writes_of_a_run(images, folder: Path, monkeypatch) -> int:
     monkeypatch.setattr(
         temp_files, "atomic_write_bytes", lambda path, data: calls.append(path) or real(path, data)
     )
-    list(Trainer(images, config=CONFIG, run_dir=folder, device="cpu").run())
+    list(Trainer(images, options=cpu_fp32(config=CONFIG, run_dir=folder)).run())
     monkeypatch.undo()
     return len(calls)
 
@@ -84,7 +85,7 @@ def resume_to_the_end(images, folder: Path, epochs: int | None = None) -> str | 
     notes the trainer gave on where it continues from."""
     before = digests(folder)
     try:
-        trainer = Trainer(images, run_dir=folder, resume=True, epochs=epochs, device="cpu")
+        trainer = Trainer(images, options=cpu_fp32(run_dir=folder, resume=True, epochs=epochs))
     except TrainingError as err:
         assert "\n" not in str(err)
         assert digests(folder) == before  # a refusal changes nothing
@@ -131,7 +132,7 @@ def test_a_crash_at_any_write_of_a_checkpoint_resumes_to_the_same_run(
         folder = tmp_path / f"crash-{k}"
         crash_at_write(monkeypatch, k, when)
         with pytest.raises(Crash) as crash:
-            list(Trainer(images, config=CONFIG, run_dir=folder, device="cpu").run())
+            list(Trainer(images, options=cpu_fp32(config=CONFIG, run_dir=folder)).run())
         monkeypatch.undo()
         model_ahead = (folder / "resume.safetensors").exists() and "model" in str(crash.value)
         outcome = resume_to_the_end(images, folder)
@@ -148,7 +149,7 @@ def test_a_crash_at_any_write_of_a_checkpoint_resumes_to_the_same_run(
 
 def test_a_crash_mid_epoch_leaves_no_step_twice_in_the_log(images, straight, tmp_path):
     folder = tmp_path / "run"
-    trainer = Trainer(images, config=CONFIG, run_dir=folder, device="cpu")
+    trainer = Trainer(images, options=cpu_fp32(config=CONFIG, run_dir=folder))
     for event in trainer.run():
         if event.kind == "step" and event.step == 5:  # two steps into epoch 2
             break  # the process dies here: epoch 2's records stay in the log
@@ -168,7 +169,7 @@ def test_a_run_folder_of_the_older_format_resumes_only_from_a_matching_pair(
     refused in one line naming both epochs."""
     one_epoch = CONFIG.with_overrides(["num_epochs=1"])
     matching = tmp_path / "matching"
-    list(Trainer(images, config=one_epoch, run_dir=matching, device="cpu").run())
+    list(Trainer(images, options=cpu_fp32(config=one_epoch, run_dir=matching)).run())
     as_older_format(matching / "resume.safetensors")
     assert resume_to_the_end(images, matching, epochs=2) == []
     want = load_file(straight / "model.safetensors")
@@ -178,10 +179,10 @@ def test_a_run_folder_of_the_older_format_resumes_only_from_a_matching_pair(
         assert torch.equal(got[key], value), key
 
     mixed = tmp_path / "mixed"
-    list(Trainer(images, config=one_epoch, run_dir=mixed, device="cpu").run())
+    list(Trainer(images, options=cpu_fp32(config=one_epoch, run_dir=mixed)).run())
     as_older_format(mixed / "resume.safetensors")
     older_state = (mixed / "resume.safetensors").read_bytes()
-    list(Trainer(images, run_dir=mixed, resume=True, epochs=2, device="cpu").run())
+    list(Trainer(images, options=cpu_fp32(run_dir=mixed, resume=True, epochs=2)).run())
     (mixed / "resume.safetensors").write_bytes(older_state)  # epoch 2's model, epoch 1's state
     refused = resume_to_the_end(images, mixed, epochs=3)
     assert isinstance(refused, str), "trained on a mixed pair"

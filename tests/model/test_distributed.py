@@ -19,6 +19,7 @@ import pytest
 import torch
 from kvae_reference import box_data, poison
 from safetensors.torch import load_file
+from trainer_options import cpu_fp32
 
 from model.checkpoint import read_summary
 from model.config import KVAEConfig
@@ -97,7 +98,7 @@ def test_each_process_takes_a_contiguous_share_of_the_global_batch():
 
 def test_a_batch_smaller_than_the_world_is_refused():
     with pytest.raises(TrainingError, match="batch of 4 sequences cannot be shared by 5"):
-        Trainer(images(8), config=KVAEConfig(**SMALL), device="cpu", processes=Processes(0, 5))
+        Trainer(images(8), options=cpu_fp32(config=KVAEConfig(**SMALL)), processes=Processes(0, 5))
 
 
 # ----------------------------------------------------------------------------- equivalence
@@ -106,7 +107,7 @@ def test_two_processes_take_the_one_process_step_and_only_rank_0_writes(tmp_path
     shares of the observed frames differ): after one step, the one-process weights."""
     config = {**SMALL, "batch_size": 32, "train_miss_prob": 0.3}
     ranks = launch(tmp_path, n=32, config=config, steps=1, out=str(tmp_path / "run-{rank}"))
-    one = Trainer(images(32), config=KVAEConfig(**config), device="cpu")
+    one = Trainer(images(32), options=cpu_fp32(config=KVAEConfig(**config)))
     next(one.run())
     assert_same_weights(ranks[0]["state"], one.model.state_dict(), 1e-5)
     assert_same_weights(ranks[1]["state"], ranks[0]["state"], 0.0)
@@ -126,14 +127,16 @@ def test_a_run_resumed_on_two_processes_then_on_one_logs_the_one_process_losses(
     epoch 4 in one again: the losses and weights of one process running straight."""
     config = {**SMALL, "batch_size": 7, "only_vae_epochs": 1, "num_epochs": 4}
     config["train_miss_prob"] = 0.3
-    one = Trainer(images(14), config=KVAEConfig(**config), device="cpu")
+    one = Trainer(images(14), options=cpu_fp32(config=KVAEConfig(**config)))
     poison(one, {4})
     straight = [e for e in one.run() if e.kind == "step"]
     assert [e.phase for e in straight] == ["vae"] * 2 + ["vae+lgssm"] * 2 + ["all"] * 4
     assert [e.skipped for e in straight] == [False] * 4 + [True] + [False] * 3
 
     run = tmp_path / "run"
-    first = Trainer(images(14), config=KVAEConfig(**config), device="cpu", run_dir=run, epochs=1)
+    first = Trainer(
+        images(14), options=cpu_fp32(config=KVAEConfig(**config), run_dir=run, epochs=1)
+    )
     losses = [e.terms["elbo"] for e in first.run() if e.kind == "step"]
     ranks = launch(
         tmp_path, n=14, resume=True, epochs=3, out=str(run), poison={"rank": 1, "calls": [2]}
@@ -147,7 +150,7 @@ def test_a_run_resumed_on_two_processes_then_on_one_logs_the_one_process_losses(
     assert [r["world_size"] for r in logged if r["kind"] == "epoch"] == [1, 2, 2]
 
     assert read_summary(run / "model.safetensors")["world_size"] == 2
-    last = Trainer(images(14), run_dir=run, resume=True, device="cpu", epochs=4)
+    last = Trainer(images(14), options=cpu_fp32(run_dir=run, resume=True, epochs=4))
     losses += [e.terms["elbo"] for e in last.run() if e.kind == "step"]
     np.testing.assert_allclose(losses, [e.terms["elbo"] for e in straight], rtol=1e-4)
     assert_same_weights(last.model.state_dict(), one.model.state_dict(), 1e-4)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from kvae_reference import NumpyDynamics, filter_with_feed, joint_posterior, mvn_logpdf, np64
+from trainer_options import cpu_fp32
 
 from model import lgssm
 from model.config import KVAEConfig
@@ -251,7 +252,7 @@ def test_k1_is_a_plain_lgssm():
 def test_each_phase_trains_its_groups_and_no_other(phase, learn_u):
     torch.manual_seed(0)
     data = np.asarray(frames(batch=4, steps=6))
-    trainer = Trainer(data, config=KVAEConfig(**TINY, learn_u=learn_u), device="cpu")
+    trainer = Trainer(data, options=cpu_fp32(config=KVAEConfig(**TINY, learn_u=learn_u)))
     model = trainer.model
     trained = train_only(model, phase)
     mask = torch.ones(4, 6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from kvae_reference import box_data
+from trainer_options import cpu_fp32
 
 from model.checkpoint import save_model
 from model.config import KVAEConfig
@@ -28,11 +29,12 @@ def test_a_new_run_starts_from_the_weights_and_keeps_the_architecture(source, tm
     images, _ = box_data(16, seed=3)
     trainer = Trainer(
         images[:, :6],
-        config=KVAEConfig(frame_size=16),  # ignored: the source model decides the network
-        init_from=path,
-        schedule_overrides=["init_lr=0.001", "kf_update_steps=0"],
-        run_dir=tmp_path / "run",
-        device="cpu",
+        options=cpu_fp32(
+            config=KVAEConfig(frame_size=16),  # ignored: the source model decides the network
+            init_from=path,
+            schedule_changes={"init_lr": 0.001, "kf_update_steps": 0},
+            run_dir=tmp_path / "run",
+        ),
     )
     assert trainer.config.decoder_dense_activation == "relu" and trainer.config.K == 3
     assert trainer.config.init_lr == 0.001 and trainer.config.kf_update_steps == 0
@@ -45,4 +47,4 @@ def test_an_architecture_change_is_refused(source, tmp_path):
     _, path = source
     images, _ = box_data(8, seed=3)
     with pytest.raises(TrainingError, match="dim_z"):
-        Trainer(images[:, :6], init_from=path, schedule_overrides=["dim_z=6"], device="cpu")
+        Trainer(images[:, :6], options=cpu_fp32(init_from=path, schedule_changes={"dim_z": 6}))

@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 from kvae_reference import box_data
+from trainer_options import cpu_fp32
 
 from model import selection
 from model.checkpoint import load_model, read_metadata
@@ -32,12 +33,8 @@ def _trainer(tmp_path, epochs: int, **kwargs) -> Trainer:
     images, _ = box_data(16, seed=3)
     return Trainer(
         images[:, :6],
-        config=KVAEConfig(**SMALL),
-        epochs=epochs,
-        run_dir=tmp_path,
-        device="cpu",
+        options=cpu_fp32(config=KVAEConfig(**SMALL), epochs=epochs, run_dir=tmp_path, **kwargs),
         validation_images=images[:4, :6],
-        **kwargs,
     )
 
 
@@ -87,7 +84,7 @@ def test_patience_survives_a_resume(tmp_path, scripted_metric):
 
 def test_real_metrics_score_a_model():
     images, _ = box_data(6, seed=4)
-    model = Trainer(images, config=KVAEConfig(**SMALL), device="cpu").model.eval()
+    model = Trainer(images, options=cpu_fp32(config=KVAEConfig(**SMALL))).model.eval()
     for name, metric in selection.METRICS.items():
         value = metric.score(model, images)
         assert isinstance(value, float), name
@@ -96,19 +93,19 @@ def test_real_metrics_score_a_model():
 
 def test_bad_selection_options_are_refused_before_any_work(tmp_path):
     images, _ = box_data(8, seed=3)
-    cfg = KVAEConfig(**SMALL)
+    cfg = dict(config=KVAEConfig(**SMALL), run_dir=tmp_path)
     with pytest.raises(TrainingError, match="unknown --keep-best metric"):
-        Trainer(images, None, cfg, tmp_path, validation_images=images, keep_best="best-ever")
+        Trainer(images, None, cpu_fp32(**cfg, keep_best="best-ever"), validation_images=images)
     with pytest.raises(TrainingError, match="needs a validation set"):
-        Trainer(images, None, cfg, tmp_path, keep_best="smoothing")
+        Trainer(images, None, cpu_fp32(**cfg, keep_best="smoothing"))
     with pytest.raises(TrainingError, match="--patience N needs --keep-best"):
-        Trainer(images, None, cfg, tmp_path, patience=3)
+        Trainer(images, None, cpu_fp32(**cfg, patience=3))
     with pytest.raises(TrainingError, match="validation frames"):
-        Trainer(images, None, cfg, tmp_path, validation_images=images[:, :, :8, :8])
+        Trainer(images, None, cpu_fp32(**cfg), validation_images=images[:, :, :8, :8])
     assert not any(tmp_path.iterdir())
 
 
 def test_the_command_line_names_the_same_metrics():
-    from kvae_studio.commands.train import METRIC_NAMES
+    from model.training_options import METRIC_NAMES
 
     assert tuple(selection.METRICS) == METRIC_NAMES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from kvae_reference import box_data, poison
+from trainer_options import cpu_fp32
 
 from model.config import KVAEConfig
 from model.training import MAX_BAD_STEPS, Trainer, TrainingError, learning_rate, phase_of
@@ -46,7 +48,7 @@ SMALL = dict(frame_size=16, filters=(4, 4), alpha_units=8, batch_size=4, kf_upda
 
 def small_trainer(n=16, **kwargs) -> Trainer:
     images, _ = box_data(n, seed=3)
-    return Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", **kwargs)
+    return Trainer(images[:, :6], options=cpu_fp32(config=KVAEConfig(**SMALL), **kwargs))
 
 
 def test_nan_loss_skips_the_step_and_reports_it():
@@ -102,29 +104,27 @@ def step_losses(events) -> list[float]:
 
 
 def test_resume_continues_the_same_curve(tmp_path):
-    cfg = dict(
-        config=KVAEConfig(**{**SMALL, "num_epochs": 3, "train_miss_prob": 0.3}), device="cpu"
-    )
+    cfg = dict(config=KVAEConfig(**{**SMALL, "num_epochs": 3, "train_miss_prob": 0.3}))
     images, _ = box_data(20, seed=4)
     images = images[:, :6]
-    straight = step_losses(Trainer(images, **cfg, run_dir=tmp_path / "a").run())
+    straight = step_losses(Trainer(images, options=cpu_fp32(**cfg, run_dir=tmp_path / "a")).run())
     assert len(straight) == 15
 
-    first = Trainer(images, **cfg, run_dir=tmp_path / "b")
+    first = Trainer(images, options=cpu_fp32(**cfg, run_dir=tmp_path / "b"))
     events = []
     for event in first.run():
         events.append(event)
         if event.kind == "step" and event.step == 7:  # mid-way through epoch 2
             first.stop()
     assert events[-1].kind == "finished" and events[-1].reason == "stopped"
-    again = Trainer(images, run_dir=tmp_path / "b", resume=True, device="cpu")
+    again = Trainer(images, options=cpu_fp32(run_dir=tmp_path / "b", resume=True))
     assert again.epoch == 1 and again.step == 7
     resumed = step_losses(events) + step_losses(again.run())
     assert len(resumed) == len(straight)
     np.testing.assert_allclose(resumed, straight, rtol=1e-5, atol=1e-5)
     resumed_model = again.model.state_dict()
     reference = Trainer(
-        images, run_dir=tmp_path / "a", resume=True, device="cpu"
+        images, options=cpu_fp32(run_dir=tmp_path / "a", resume=True)
     ).model.state_dict()
     for k, v in reference.items():
         torch.testing.assert_close(resumed_model[k], v, rtol=1e-4, atol=1e-5)
@@ -134,40 +134,43 @@ def test_a_resumed_run_may_change_its_schedule_but_not_its_model(tmp_path):
     images, _ = box_data(8, seed=4)
     images = images[:, :6]
     cfg = KVAEConfig(**{**SMALL, "num_epochs": 1})
-    list(Trainer(images, config=cfg, run_dir=tmp_path, device="cpu").run())
+    list(Trainer(images, options=cpu_fp32(config=cfg, run_dir=tmp_path)).run())
+    resumed = cpu_fp32(run_dir=tmp_path, resume=True)
     again = Trainer(
         images,
-        run_dir=tmp_path,
-        resume=True,
-        device="cpu",
-        epochs=2,
-        schedule_overrides=["train_miss_prob=0.5", "init_lr=0.001"],
+        options=dataclasses.replace(
+            resumed, epochs=2, schedule_changes={"train_miss_prob": 0.5, "init_lr": 0.001}
+        ),
     )
     assert again.config.train_miss_prob == 0.5 and again.config.init_lr == 0.001
     assert again.model.config == again.config and again.epoch == 1
     events = [e for e in again.run() if e.kind == "step"]
     assert events and all(e.epoch == 2 for e in events)
     with pytest.raises(TrainingError, match="keeps its model: K, dim_z cannot change"):
-        Trainer(images, run_dir=tmp_path, resume=True, schedule_overrides=["K=5", "dim_z=3"])
-    with pytest.raises(TrainingError, match="known key"):
-        Trainer(images, run_dir=tmp_path, resume=True, schedule_overrides=["nonsense=1"])
+        changes = {"K": 5, "dim_z": 3}
+        Trainer(images, options=dataclasses.replace(resumed, schedule_changes=changes))
+    with pytest.raises(TrainingError, match="unknown config keys: nonsense"):
+        changes = {"nonsense": 1}
+        Trainer(images, options=dataclasses.replace(resumed, schedule_changes=changes))
 
 
 def test_resume_without_a_run_is_an_error(tmp_path):
     with pytest.raises(TrainingError, match="nothing to resume"):
-        Trainer(np.zeros((4, 6, 16, 16), np.float32), run_dir=tmp_path, resume=True, device="cpu")
+        Trainer(
+            np.zeros((4, 6, 16, 16), np.float32), options=cpu_fp32(run_dir=tmp_path, resume=True)
+        )
 
 
 def test_wrong_frame_size_is_an_error():
     with pytest.raises(TrainingError, match="model expects"):
-        Trainer(np.zeros((4, 6, 8, 8), np.float32), config=KVAEConfig(**SMALL), device="cpu")
+        Trainer(np.zeros((4, 6, 8, 8), np.float32), options=cpu_fp32(config=KVAEConfig(**SMALL)))
 
 
 # ----------------------------------------------------------------------------- threads
 def test_pause_resume_and_stop_from_another_thread():
     images, _ = box_data(64, seed=5)
     trainer = Trainer(
-        images[:, :6], config=KVAEConfig(**{**SMALL, "num_epochs": 1000}), device="cpu"
+        images[:, :6], options=cpu_fp32(config=KVAEConfig(**{**SMALL, "num_epochs": 1000}))
     )
     events: list = []
     error: list = []

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from kvae_reference import box_data
+from trainer_options import cpu_fp32
 
 from model.config import KVAEConfig
 from model.training import Trainer, TrainingError
@@ -17,7 +18,7 @@ SMALL = dict(frame_size=16, filters=(4, 4), alpha_units=8, batch_size=4, kf_upda
 
 def test_bf16_runs_the_convolutions_in_bfloat16_and_the_filter_in_float32():
     images, _ = box_data(8, seed=3)
-    trainer = Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", precision="bf16")
+    trainer = Trainer(images[:, :6], options=cpu_fp32(config=KVAEConfig(**SMALL), precision="bf16"))
     model = trainer.model
     seen: dict[str, torch.dtype] = {}
     convs = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)}
@@ -50,10 +51,10 @@ def test_bf16_runs_the_convolutions_in_bfloat16_and_the_filter_in_float32():
 
 def test_fp32_is_the_default_and_other_precisions_are_refused():
     images, _ = box_data(4, seed=3)
-    trainer = Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu")
+    trainer = Trainer(images[:, :6], options=cpu_fp32(config=KVAEConfig(**SMALL)))
     assert trainer.model.vae_precision is None
     with pytest.raises(TrainingError, match="unknown precision 'fp16'"):
-        Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", precision="fp16")
+        Trainer(images[:, :6], options=cpu_fp32(config=KVAEConfig(**SMALL), precision="fp16"))
 
 
 @pytest.mark.parametrize(
@@ -82,13 +83,13 @@ def test_a_trainer_on_auto_says_what_it_took_and_the_model_file_records_it(tmp_p
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
     config = KVAEConfig(**SMALL, num_epochs=1)
     trainer = Trainer(
-        images[:, :6], config=config, device="cpu", precision="auto", run_dir=tmp_path
+        images[:, :6], options=cpu_fp32(config=config, precision="auto", run_dir=tmp_path)
     )
     assert (trainer.precision, trainer.model.vae_precision) == ("bf16", torch.bfloat16)
     list(trainer.run())
     assert read_summary(tmp_path / "model.safetensors")["precision"] == "bf16"
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset())
-    trainer = Trainer(images[:, :6], config=config, device="cpu", precision="auto")
+    trainer = Trainer(images[:, :6], options=cpu_fp32(config=config, precision="auto"))
     assert (trainer.precision, trainer.model.vae_precision) == ("fp32", None)
 
 

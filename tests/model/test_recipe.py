@@ -122,9 +122,10 @@ def test_sample_z_decodes_the_smoothed_codes():
 
 def test_one_adam_per_phase_restarts_the_moments():
     from kvae_reference import box_data
+    from trainer_options import cpu_fp32
 
     images, _ = box_data(8, seed=3)
-    trainer = Trainer(images[:, :6], config=KVAEConfig(**SMALL), device="cpu", seed=0, epochs=3)
+    trainer = Trainer(images[:, :6], options=cpu_fp32(config=KVAEConfig(**SMALL), seed=0, epochs=3))
     seen = []
     for event in trainer.run():
         if event.kind == "step":
@@ -140,10 +141,7 @@ def test_one_adam_per_phase_restarts_the_moments():
 
     legacy = Trainer(
         images[:, :6],
-        config=KVAEConfig(**SMALL, optimizer_per_phase=False),
-        device="cpu",
-        seed=0,
-        epochs=3,
+        options=cpu_fp32(config=KVAEConfig(**SMALL, optimizer_per_phase=False), seed=0, epochs=3),
     )
     opts = {id(legacy.optimizer)}
     for _ in legacy.run():

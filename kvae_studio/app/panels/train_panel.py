@@ -155,7 +155,7 @@ class TrainPanel(QWidget):
         if self.state != "idle":
             return
         try:
-            request = self.settings.request()
+            options = self.settings.options()
         except ValueError as err:
             self.message.error(str(err))
             self.settings.form.show_problem(str(err))  # outline the fields it names
@@ -164,14 +164,14 @@ class TrainPanel(QWidget):
         # Its own process: torch and the training stay out of the window's process (the
         # session there is `services.train_session.run_training`; pause, resume and stop
         # travel as calls).
-        job = ProcessJob("kvae_studio.services.train_session:run_training", request, parent=self)
+        job = ProcessJob("kvae_studio.services.train_session:run_training", options, parent=self)
         self.session = job
         job.item.connect(self._on_event)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._on_job_finished)
-        if not request.resume:
+        if not options.resume:
             self.curves.clear()
-        self.run_dir = request.run_dir
+        self.run_dir = options.run_dir
         self._show_folder()
         self._started = False
         self.skipped = 0

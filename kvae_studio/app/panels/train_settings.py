@@ -1,7 +1,10 @@
 """The Train panel's left column: which run, which data, which hardware, which config.
 
 Kept apart from the panel so the panel only deals with running and showing a run.
-The config form is generated from `KVAEConfig` (every option, the paper's defaults).
+The config form is generated from `KVAEConfig` (every option, the paper's defaults), the
+run's own fields (test sequences, device, threads, seed, checkpoints) from the
+`TrainingOptions` fields' metadata, as the command line's flags are; `options()` builds
+the `TrainingOptions` a run is started with.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -38,10 +42,11 @@ from kvae_studio.services.resources import (
     shipped_models,
     shipped_scene,
 )
-from kvae_studio.services.run_records import TrainRequest, new_run_dir, read_run, read_studio_file
+from kvae_studio.services.run_records import new_run_dir, read_options, read_run
 from model.config import KVAEConfig
 from model.data import frames_problem
 from model.run_folder import MODEL_FILE
+from model.training_options import TrainingOptions, default_of, option_of, value_type
 
 NEW_RUN = "New run"
 SHIPPED = "shipped:"  # run list data of "From pong (shipped)": a new run from its weights
@@ -62,6 +67,58 @@ def is_test_file(path: Path | None) -> bool:
 def default_threads() -> int:
     """Leave one core to the GUI (see train_session's docstring), at least one for torch."""
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def option_editor(
+    name: str,
+    value: Any = None,
+    maximum: int | None = None,
+    items: list[tuple[str, str]] | None = None,
+) -> QSpinBox | QComboBox:
+    """The editor of `TrainingOptions` field `name`, from its `Option`: a spin box over
+    its range (None shown as its `none_text`, at 0) with its unit, or a combo box of
+    `items` (label, value) or its choices; its tooltip, and its name in camelCase.
+    `value` starts it (default: the field's), `maximum` bounds what this machine allows."""
+    option = option_of(name)
+    value = default_of(name) if value is None else value
+    if value_type(name) is int:
+        editor: QSpinBox | QComboBox = QSpinBox()
+        low = 0 if option.none_text else (option.minimum or 0)
+        editor.setRange(low, maximum or option.maximum or 1_000_000)
+        editor.setSpecialValueText(option.none_text or "")
+        editor.setSuffix(option.unit)
+        editor.setValue(value or 0)
+    else:
+        editor = QComboBox()
+        for label, data in items or [(choice, choice) for choice in option.choices]:
+            editor.addItem(label, data)
+        editor.setCurrentIndex(max(0, editor.findData(value)))
+    head, *rest = name.split("_")
+    editor.setObjectName(head + "".join(word.title() for word in rest))
+    editor.setToolTip(option.tip or option.help)
+    return editor
+
+
+def editor_value(name: str, editor: QSpinBox | QComboBox) -> Any:
+    """The value `editor` (made by `option_editor`) holds for field `name`."""
+    if isinstance(editor, QComboBox):
+        return editor.currentData()
+    if option_of(name).none_text:
+        return editor.value() or None  # 0: None, shown as the none_text
+    return editor.value()
+
+
+def set_editor_value(name: str, editor: QSpinBox | QComboBox, value: Any) -> None:
+    """Show `value` of field `name` in `editor` (made by `option_editor`)."""
+    if isinstance(editor, QComboBox):
+        editor.setCurrentIndex(max(0, editor.findData(value)))
+    else:
+        editor.setValue(value or 0)
+
+
+def label_of(name: str) -> str:
+    """The field's label on the tab, in words."""
+    return option_of(name).label or name
 
 
 class TrainSettings(QScrollArea):
@@ -124,46 +181,41 @@ class TrainSettings(QScrollArea):
         self.test_warning.setVisible(False)
         self.test_combo = DatasetCombo(self.workspace, none_label="(no test set)")
         self.test_combo.setObjectName("testDataset")
-        self.eval_spin = QSpinBox(minimum=0, maximum=1_000_000, value=DEFAULT_EVAL_SEQUENCES)
-        self.eval_spin.setObjectName("evalSequences")
-        self.eval_spin.setSpecialValueText("all")
-        self.eval_spin.setToolTip(
-            "Test sequences used for the per-epoch test ELBO and Hamming distance "
-            "(0 = all; the full sweep is in the Evaluate tab)"
-        )
+        self.eval_spin = option_editor("eval_sequences", DEFAULT_EVAL_SEQUENCES)
         self.train_combo.pathChanged.connect(self._on_train_changed)
         self.test_combo.pathChanged.connect(self._show_test_warning)
         form = QFormLayout(box)
-        form.addRow("Training set", self.train_combo)
+        form.addRow(label_of("train_paths"), self.train_combo)
         form.addRow(self.test_warning)
-        form.addRow("Test set", self.test_combo)
-        form.addRow("Test sequences per epoch", self.eval_spin)
+        form.addRow(label_of("test_path"), self.test_combo)
+        form.addRow(label_of("eval_sequences"), self.eval_spin)
         return box
 
     def _hardware_box(self) -> QGroupBox:
         box = QGroupBox("Hardware and checkpoints")
-        self.device_combo = QComboBox()
-        self.device_combo.setObjectName("device")
-        for label, value in device_choices():
-            self.device_combo.addItem(label, value)
-        self.threads_spin = QSpinBox(minimum=1, maximum=os.cpu_count() or 1)
-        self.threads_spin.setValue(default_threads())
-        self.threads_spin.setObjectName("threads")
-        self.threads_spin.setToolTip("torch CPU threads; one core is left to the GUI by default")
-        self.seed_spin = QSpinBox(minimum=0, maximum=2**31 - 1)
-        self.seed_spin.setObjectName("seed")
-        self.checkpoint_spin = QSpinBox(minimum=1, maximum=10_000, value=1)
-        self.checkpoint_spin.setObjectName("checkpointEvery")
-        self.checkpoint_spin.setSuffix(" epochs")
-        self.checkpoint_spin.setToolTip("A checkpoint is also written when you press Stop")
+        self.device_combo = option_editor("device", items=device_choices())
+        self.threads_spin = option_editor("threads", default_threads(), os.cpu_count() or 1)
+        self.seed_spin = option_editor("seed")
+        self.checkpoint_spin = option_editor("checkpoint_every")
         form = QFormLayout(box)
         row = QHBoxLayout()
         row.addWidget(self.device_combo, 1)
         row.addWidget(self.threads_spin)
-        form.addRow("Device / CPU threads", row)
-        form.addRow("Seed", self.seed_spin)
-        form.addRow("Checkpoint every", self.checkpoint_spin)
+        form.addRow(f"{label_of('device')} / {label_of('threads')}", row)
+        form.addRow(label_of("seed"), self.seed_spin)
+        form.addRow(label_of("checkpoint_every"), self.checkpoint_spin)
         return box
+
+    def _run_editors(self) -> dict[str, QSpinBox | QComboBox]:
+        """The editors of the `TrainingOptions` fields the tab edits as they are (the
+        others follow the run, data and config chosen), by field name."""
+        return {
+            "eval_sequences": self.eval_spin,
+            "device": self.device_combo,
+            "threads": self.threads_spin,
+            "seed": self.seed_spin,
+            "checkpoint_every": self.checkpoint_spin,
+        }
 
     # Runs.
     def refresh_runs(self, select: Path | None = None) -> None:
@@ -215,14 +267,15 @@ class TrainSettings(QScrollArea):
         self._apply_run_mode()
         run = self.selected_run()
         if run is not None:
-            info = read_studio_file(run)
-            if info.get("train"):
-                self.train_combo.set_path(info["train"])
-            self.test_combo.set_path(info.get("test"))
-            if info.get("eval_sequences") is not None:
-                self.eval_spin.setValue(int(info["eval_sequences"]))
-            self.seed_spin.setValue(int(info.get("seed", 0)))
-            self.checkpoint_spin.setValue(int(info.get("checkpoint_every", 1)))
+            recorded = read_options(run)
+            if len(recorded.train_paths) == 1:  # the tab trains on one file
+                self.train_combo.set_path(recorded.train_paths[0])
+            self.test_combo.set_path(recorded.test_path)
+            editors = self._run_editors()
+            for name in ("eval_sequences", "seed", "checkpoint_every"):  # not the hardware
+                value = getattr(recorded, name)
+                if value is not None:  # "all" is not recorded apart from none recorded
+                    set_editor_value(name, editors[name], value)
         if (config := self.start_config()) is not None:
             self.show_config(config)
         self.runSelected.emit(str(run) if run else "")
@@ -269,10 +322,10 @@ class TrainSettings(QScrollArea):
         return same or is_test_file(train)
 
     def eval_sequences(self) -> int | None:
-        return self.eval_spin.value() or None
+        return editor_value("eval_sequences", self.eval_spin)
 
     def device(self) -> str:
-        return self.device_combo.currentData()
+        return editor_value("device", self.device_combo)
 
     def default_run_name(self) -> str:
         path = self.train_combo.path()
@@ -281,8 +334,8 @@ class TrainSettings(QScrollArea):
             stem = f"{stem}-from-{scene}"
         return self.name_edit.text().strip() or stem
 
-    # The request.
-    def request(self) -> TrainRequest:
+    # The options.
+    def options(self) -> TrainingOptions:
         """The run these settings describe (a new one, one continued, one started from a
         shipped model's weights); ValueError, one line for the user, if they make none."""
         train = self.train_combo.path()
@@ -304,7 +357,7 @@ class TrainSettings(QScrollArea):
             config = self.start_config()
             if config is None:
                 raise ValueError(f"{self.start_from().name} cannot be read; choose another model.")
-            config = KVAEConfig.from_dict({**dataclasses.asdict(config), "num_epochs": epochs})
+            config = config.with_changes({"num_epochs": epochs})
             run_dir = new_run_dir(runs_dir, self.default_run_name())
         else:
             config = self.form.build()
@@ -314,17 +367,13 @@ class TrainSettings(QScrollArea):
             raise ValueError(f"{train.name} is not a readable dataset.")
         if problem := frames_problem((info.height, info.width), config.frame_size):
             raise ValueError(f"{train.name}: {problem} (frame_size).")
-        return TrainRequest(
+        return TrainingOptions(
             train_paths=(train,),
             test_path=self.test_combo.path(),
             run_dir=run_dir,
             config=config,
-            device=self.device(),
-            seed=self.seed_spin.value(),
             resume=run is not None,
             init_from=self.start_from() if run is None else None,
-            checkpoint_every=self.checkpoint_spin.value(),
-            eval_sequences=self.eval_sequences(),
             epochs=epochs,
-            threads=self.threads_spin.value(),
+            **{name: editor_value(name, editor) for name, editor in self._run_editors().items()},
         )
