@@ -25,7 +25,7 @@ from kvae_studio.app.dynamics.exports import (
     save_widget_png,
     write_csv,
 )
-from kvae_studio.app.fast_axes import cache_axes
+from kvae_studio.app.plot_style import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import AlphaMap
 
@@ -154,12 +154,7 @@ class AlphaMapView(QWidget):
             plot = self.layout_widget.addPlot(row=i // cols, col=i % cols)
             colour = colors.REGIMES[i % len(colors.REGIMES)]
             plot.setTitle(f"<span style='color:{colour}'>α of regime {i}</span>", size="9pt")
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            cache_axes(plot)
-            for axis in ("bottom", "left"):
-                plot.getAxis(axis).enableAutoSIPrefix(False)
-            plot.getViewBox().setAspectLocked(True)
+            plain_plot(plot, grid=False, to_scale=True)
             image = pg.ImageItem()
             image.setLookupTable(regime_lut(i))
             plot.addItem(image)

@@ -37,7 +37,7 @@ from kvae_studio.app.dynamics.exports import (
 )
 from kvae_studio.app.dynamics.point_cloud import PointCloud, PointCloudItem
 from kvae_studio.app.dynamics.regime_map import nan_joined
-from kvae_studio.app.fast_axes import cache_axes
+from kvae_studio.app.plot_style import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import Imagination
 
@@ -68,16 +68,7 @@ class ImaginationView(QWidget):
         self.cloud = cloud if cloud is not None else PointCloud()
         # a-space
         self.paths_plot = pg.PlotWidget(background=colors.BASE)
-        plot = self.paths_plot.getPlotItem()
-        plot.setLabel("bottom", "a₁")
-        plot.setLabel("left", "a₂")
-        plot.showGrid(x=True, y=True, alpha=0.12)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        cache_axes(plot)
-        plot.getViewBox().setAspectLocked(True)
-        for axis in ("bottom", "left"):
-            plot.getAxis(axis).enableAutoSIPrefix(False)
+        plot = plain_plot(self.paths_plot.getPlotItem(), "a₁", "a₂", to_scale=True)
         plot.setTitle(_paths_key(), size="9pt")
         self.points = PointCloudItem(self.cloud, radius=1.5, opacity=FAINT)
         plot.addItem(self.points)

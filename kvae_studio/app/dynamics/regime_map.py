@@ -30,8 +30,8 @@ from kvae_studio.app.dynamics.exports import (
     write_csv,
 )
 from kvae_studio.app.dynamics.point_cloud import PointCloud, PointCloudItem
-from kvae_studio.app.fast_axes import cache_axes
 from kvae_studio.app.plot_ranges import settled_box
+from kvae_studio.app.plot_style import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import RegimeChunk, RegimeFlow
 
@@ -90,17 +90,10 @@ class RegimeMapPlot(pg.PlotWidget):
     def __init__(self, cloud: PointCloud, parent: QWidget | None = None):
         super().__init__(parent=parent, background=colors.BASE)
         self.cloud = cloud
-        plot = self.getPlotItem()
-        plot.setLabel("bottom", "a₁ (code dimension 0)")
-        plot.setLabel("left", "a₂ (code dimension 1)")
-        plot.showGrid(x=True, y=True, alpha=0.12)
-        cache_axes(plot)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        for axis in ("bottom", "left"):
-            plot.getAxis(axis).enableAutoSIPrefix(False)
+        plot = plain_plot(
+            self.getPlotItem(), "a₁ (code dimension 0)", "a₂ (code dimension 1)", to_scale=True
+        )
         box = plot.getViewBox()
-        box.setAspectLocked(True)
         box.disableAutoRange()
         self.points = PointCloudItem(cloud)
         plot.addItem(self.points)

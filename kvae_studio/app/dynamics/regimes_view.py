@@ -35,7 +35,7 @@ from kvae_studio.app.dynamics.exports import (
     write_csv,
 )
 from kvae_studio.app.dynamics.regime_map import regime_key
-from kvae_studio.app.fast_axes import cache_axes
+from kvae_studio.app.plot_style import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import RegimeMatrices
 
@@ -88,16 +88,7 @@ class RegimesView(QWidget):
         self.hinton_plots: dict[tuple[str, int], pg.PlotItem] = {}
         self.hinton_items: dict[tuple[str, int], pg.ScatterPlotItem] = {}
         self.eigen = pg.PlotWidget(background=colors.BASE)
-        plot = self.eigen.getPlotItem()
-        plot.setLabel("bottom", "Re λ")
-        plot.setLabel("left", "Im λ")
-        plot.showGrid(x=True, y=True, alpha=0.12)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        cache_axes(plot)
-        plot.getViewBox().setAspectLocked(True)
-        for axis in ("bottom", "left"):
-            plot.getAxis(axis).enableAutoSIPrefix(False)
+        plot = plain_plot(self.eigen.getPlotItem(), "Re λ", "Im λ", to_scale=True)
         angle = np.linspace(0.0, 2 * np.pi, 241)
         self.circle = pg.PlotCurveItem(
             np.cos(angle), np.sin(angle), pen=pg.mkPen(colors.MUTED, width=1.2)
