@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 import torch
+from command_line import kvae_studio
 
 from kvae_studio import cli
 from kvae_studio.sim.scenes import scene_params
@@ -24,15 +23,8 @@ from model.data import save_sequences
 from model.kvae import KVAE
 
 
-def kvae_studio(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "kvae_studio", "evaluate", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+def evaluate(*args: str) -> subprocess.CompletedProcess:
+    return kvae_studio("evaluate", *args)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +43,7 @@ def files(tmp_path_factory):
 def test_paper_protocol_json_and_sweep_csv(files):
     out = files / "sweep.csv"
     args = [str(files / "tiny.safetensors"), str(files / "forty.npz")]
-    result = kvae_studio(*args, "--protocol", "paper", "--mask", "random", "--json",
+    result = evaluate(*args, "--protocol", "paper", "--mask", "random", "--json",
                          "--sweep", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)

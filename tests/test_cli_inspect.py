@@ -8,14 +8,13 @@ what the pictures show.
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from command_line import kvae_studio
 
 from kvae_studio import cli
 from kvae_studio.commands.inspect import CSV_COLUMNS, FILES
@@ -30,15 +29,8 @@ from model.kvae import KVAE
 STEPS, K, DZ = 10, 2, 3
 
 
-def kvae_studio(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "kvae_studio", "inspect", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+def inspect(*args: str) -> subprocess.CompletedProcess:
+    return kvae_studio("inspect", *args)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +52,7 @@ def files(tmp_path_factory):
 
 def test_inspect_writes_every_file(files):
     out = files / "out"
-    result = kvae_studio(
+    result = inspect(
         str(files / "tiny.safetensors"), str(files / "seven.npz"), "--out", str(out),
         "--sequences", "5", "--steps", "12", "--samples", "8", "--seed", "3",
     )  # fmt: skip
@@ -107,7 +99,7 @@ def test_inspect_writes_every_file(files):
 
     # again into the same folder: the files are replaced, nothing else is touched
     (out / "mine.txt").write_text("keep")
-    again = kvae_studio(str(files / "tiny.safetensors"), str(files / "seven.npz"),
+    again = inspect(str(files / "tiny.safetensors"), str(files / "seven.npz"),
                         "--out", str(out), "--steps", "4", "--samples", "2")  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert np.load(out / "generation.npz")["codes"].shape == (7, 4, 2)
@@ -116,7 +108,7 @@ def test_inspect_writes_every_file(files):
 
 def test_a_missing_model_file_is_one_line_in_a_subprocess(files):
     out = files / "never"
-    result = kvae_studio(str(files / "none.safetensors"), str(files / "seven.npz"),
+    result = inspect(str(files / "none.safetensors"), str(files / "seven.npz"),
                          "--out", str(out))  # fmt: skip
     assert result.returncode != 0
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
