@@ -248,6 +248,43 @@ def test_stored_run_reloads_its_curves(qtbot, workspace, small_data):
     assert other.settings.form.editor("num_epochs").isEnabled()
 
 
+def test_the_run_fields_are_the_training_options(qtbot, workspace, small_data):
+    """The Train tab's run fields are made from TrainingOptions' fields (their labels in
+    words, tooltips, units) and give their values back as the options of a run; a stored
+    run's older studio.json puts its recorded values back."""
+    from kvae_studio.app.panels.train_settings import option_editor
+    from model.checkpoint import save_model
+    from model.config import KVAEConfig
+    from model.kvae import KVAE
+    from model.training_options import option_of
+
+    run = workspace.runs_dir / "older-run"
+    run.mkdir(parents=True)
+    save_model(KVAE(KVAEConfig(frame_size=32)), run / "model.safetensors", {"epoch": 1})
+    older = {"train": str(small_data[0]), "test": None, "seed": 11, "checkpoint_every": 4,
+             "eval_sequences": 6, "threads": 1, "device": "cpu"}  # fmt: skip
+    (run / "studio.json").write_text(json.dumps(older))
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    settings = panel.settings
+    spin = settings.checkpoint_spin
+    assert spin.suffix() == option_of("checkpoint_every").unit
+    assert spin.toolTip() == option_of("checkpoint_every").tip
+    assert settings.eval_spin.specialValueText() == option_of("eval_sequences").none_text
+    assert option_editor("seed").maximum() == option_of("seed").maximum
+
+    type_into(settings.seed_spin, "5")
+    type_into(settings.eval_spin, "0")  # all
+    options = settings.options()
+    assert (options.seed, options.eval_sequences, options.checkpoint_every) == (5, None, 1)
+    assert options.train_paths == (small_data[0],) and not options.resume
+
+    settings.run_combo.setCurrentIndex(settings.run_combo.findText("older-run"))
+    assert (settings.seed_spin.value(), settings.checkpoint_spin.value()) == (11, 4)
+    assert settings.eval_spin.value() == 6 and settings.test_combo.path() is None
+    assert settings.train_combo.path() == small_data[0]
+
+
 def test_unreadable_training_set_is_reported(qtbot, workspace, small_data, tmp_path):
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
