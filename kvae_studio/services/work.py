@@ -56,63 +56,61 @@ _log = logging.getLogger(__name__)
 IDLE_SECONDS = 0.05  # longer than the gaps within a stroke (16 ms at 60 Hz) or a burst
 
 
+@dataclass(frozen=True)
+class _AboutTask:
+    """Every message names the task it is about."""
+
+    task: int
+
+
 # Parent -> child.
 @dataclass(frozen=True)
-class Submit:
-    task: int
+class Submit(_AboutTask):
     target: str  # "module:function"
     arguments: bytes = b""  # (args, kwargs), pickled: see `_Child`
     channel: str | None = None
 
 
-@dataclass(frozen=True)
-class Cancel:
-    task: int
+class Cancel(_AboutTask):
+    pass
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(_AboutTask):
     """Ask the task's `ctx.controls` to run its method `name` (a training's pause)."""
 
-    task: int
     name: str
 
 
 # Child -> parent: the events a task reports.
-@dataclass(frozen=True)
-class Started:
-    task: int
+class Started(_AboutTask):
+    pass
 
 
 @dataclass(frozen=True)
-class Progress:
-    task: int
+class Progress(_AboutTask):
     done: int
     total: int
 
 
 @dataclass(frozen=True)
-class Item:
-    task: int
+class Item(_AboutTask):
     value: Any
 
 
 @dataclass(frozen=True)
-class Finished:
-    task: int
+class Finished(_AboutTask):
     value: Any
 
 
 @dataclass(frozen=True)
-class Failed:
-    task: int
+class Failed(_AboutTask):
     message: str  # one line for the user
     details: str = ""  # the child's traceback, for the log
 
 
-@dataclass(frozen=True)
-class Cancelled:
-    task: int
+class Cancelled(_AboutTask):
+    pass
 
 
 Event = Started | Progress | Item | Finished | Failed | Cancelled
