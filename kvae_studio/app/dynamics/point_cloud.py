@@ -19,7 +19,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from kvae_studio import colors
-from kvae_studio.app.qtsetup import pg
+from kvae_studio.app.pixel_sized_item import PixelSizedItem
 
 RADIUS = 2.0  # pixels: a disc 5 pixels across
 MAX_PIXELS = 64_000_000  # the largest image one paint may stamp points into
@@ -142,7 +142,7 @@ class PointCloud:
         return self.count // self.frames_per_sequence if self.frames_per_sequence else 0
 
 
-class PointCloudItem(pg.GraphicsObject):
+class PointCloudItem(PixelSizedItem):
     """Draws a `PointCloud` (call `points_changed` after changing it); `opacity` < 1 for
     a faint copy. `nearest(scene_pos)` finds the point under the cursor."""
 
@@ -152,14 +152,11 @@ class PointCloudItem(pg.GraphicsObject):
         self.radius = radius
         self.opacity = opacity
         self._stencil = _disc(radius)
-        self._bounds = QRectF()
         self._cache: tuple | None = None  # (key, QImage, buffer, target rect)
 
     def points_changed(self) -> None:
-        self.prepareGeometryChange()
-        self._bounds = QRectF()
         self._cache = None
-        self.update()
+        super().points_changed()
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         if self.cloud.count == 0:
@@ -173,22 +170,8 @@ class PointCloudItem(pg.GraphicsObject):
     def pixelPadding(self) -> float:
         return self.radius + 1.0
 
-    def viewTransformChanged(self) -> None:
-        self.prepareGeometryChange()
-        self._bounds = QRectF()
-        super().viewTransformChanged()
-
-    def boundingRect(self) -> QRectF:
-        if self._bounds.isNull():
-            (x0, x1), (y0, y1) = self.dataBounds(0), self.dataBounds(1)
-            if x0 is None or y0 is None:
-                return QRectF()
-            px, py = self.pixelVectors()
-            pad = self.radius + 2.0
-            dx = 0.0 if px is None else px.length() * pad
-            dy = 0.0 if py is None else py.length() * pad
-            self._bounds = QRectF(x0 - dx, y0 - dy, x1 - x0 + 2 * dx, y1 - y0 + 2 * dy)
-        return self._bounds
+    def pad_pixels(self) -> float:
+        return self.radius + 2.0
 
     def paint(self, painter: QPainter, *args) -> None:
         if self.cloud.count == 0:

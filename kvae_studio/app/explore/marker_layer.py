@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QBrush, QPainter, QPen, QTransform
 
+from kvae_studio.app.pixel_sized_item import PixelSizedItem
 from kvae_studio.app.qtsetup import pg
 
 
@@ -40,23 +41,17 @@ class MarkerSet:
         return self.x, self.y
 
 
-class MarkerLayer(pg.GraphicsObject):
+class MarkerLayer(PixelSizedItem):
     """Marker sets drawn in the order they were added (the last on top)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sets: list[MarkerSet] = []
-        self._bounds = QRectF()
 
     def add(self, size: float, pen, brush, symbol: str = "o") -> MarkerSet:
         marker_set = MarkerSet(self, size, pg.mkPen(pen), pg.mkBrush(brush), symbol)
         self.sets.append(marker_set)
         return marker_set
-
-    def points_changed(self) -> None:
-        self.prepareGeometryChange()
-        self._bounds = QRectF()  # computed again when asked
-        self.update()
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         values = [s.x if ax == 0 else s.y for s in self.sets]
@@ -66,22 +61,8 @@ class MarkerLayer(pg.GraphicsObject):
             return None, None
         return float(values.min()), float(values.max())
 
-    def viewTransformChanged(self) -> None:  # the pixel padding changed
-        self.prepareGeometryChange()
-        self._bounds = QRectF()
-        super().viewTransformChanged()
-
-    def boundingRect(self) -> QRectF:
-        if self._bounds.isNull():
-            (x0, x1), (y0, y1) = self.dataBounds(0), self.dataBounds(1)
-            if x0 is None or y0 is None:
-                return QRectF()
-            px, py = self.pixelVectors()
-            pad = max((s.size for s in self.sets), default=0.0) + 4.0  # pen widths
-            dx = 0.0 if px is None else px.length() * pad
-            dy = 0.0 if py is None else py.length() * pad
-            self._bounds = QRectF(x0 - dx, y0 - dy, x1 - x0 + 2 * dx, y1 - y0 + 2 * dy)
-        return self._bounds
+    def pad_pixels(self) -> float:
+        return max((s.size for s in self.sets), default=0.0) + 4.0  # pen widths
 
     def paint(self, painter: QPainter, *args) -> None:
         transform = painter.transform()
