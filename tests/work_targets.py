@@ -1,4 +1,4 @@
-"""Tasks the work-process tests run in a child (importable by name there)."""
+"""Tasks the work-process and job tests run in a child (importable by name there)."""
 
 from __future__ import annotations
 
@@ -85,3 +85,30 @@ def _unpickle_here() -> UnpickledWhere:
 
 def where_unpickled(ctx, value: UnpickledWhere):
     return value.thread, _rebuilt_on()
+
+
+def report_and_return(ctx, n: int):
+    """Progress and an item per step, then a result."""
+    for i in range(n):
+        ctx.progress(i + 1, n)
+        ctx.emit(i)
+    return "done"
+
+
+def yield_nones(ctx):
+    yield None
+    yield (None, True)
+
+
+def spin_on_progress(ctx):
+    """Runs until `ctx.progress` says it was cancelled."""
+    ctx.emit("started")
+    while ctx.progress(0, 1):
+        time.sleep(0.001)
+    return "should not be reported"
+
+
+def wait_for_path(ctx, path: str):
+    """Hold the process until `path` exists (a test's gate on the tasks queued behind)."""
+    while not os.path.exists(path) and not ctx.cancelled:
+        time.sleep(0.005)

@@ -173,7 +173,7 @@ def test_rapid_edits_end_on_the_last_edit_with_no_stale_frame(qtbot, window, tmp
 
     explore = window.explore
     gate = tmp_path / "open"
-    held = explore.runner._bridge.submit("job_targets:wait_for_path", str(gate))  # busy
+    held = explore.runner._bridge.submit("work_targets:wait_for_path", str(gate))  # busy
     computed, shown = [], []
     explore.runner.computed.connect(lambda result: computed.append(result.seq))
     explore.resultShown.connect(shown.append)

@@ -32,7 +32,7 @@ def test_job_reports_progress_items_and_result_on_the_gui_thread(qtbot):
 
     gui = threading.get_ident()
     seen = []
-    job = Job("job_targets:report_and_return", 5)
+    job = Job("work_targets:report_and_return", 5)
     job.item.connect(lambda v: seen.append(("item", v, threading.get_ident() == gui)))
     job.progress.connect(lambda d, t: seen.append(("progress", d, t)))
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT), qtbot.waitSignal(job.result) as result:
@@ -46,7 +46,7 @@ def test_job_reports_progress_items_and_result_on_the_gui_thread(qtbot):
 
 
 def test_job_generator_items_and_none_payloads(qtbot):
-    job = Job("job_targets:yield_nones")
+    job = Job("work_targets:yield_nones")
     items = []
     job.item.connect(items.append)
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
@@ -55,7 +55,7 @@ def test_job_generator_items_and_none_payloads(qtbot):
 
 
 def test_job_cancel_is_cooperative(qtbot):
-    job = Job("job_targets:spin_on_progress")
+    job = Job("work_targets:spin_on_progress")
     results, items = [], []
     job.result.connect(results.append)
     job.item.connect(items.append)
@@ -67,11 +67,11 @@ def test_job_cancel_is_cooperative(qtbot):
 
 
 def test_jobs_of_one_function_share_a_warm_process_and_others_do_not(qtbot):
-    first = Job("job_targets:report_and_return", 1)
+    first = Job("work_targets:report_and_return", 1)
     with qtbot.waitSignal(first.finished, timeout=TIMEOUT):
         first.start()
-    again = Job("job_targets:report_and_return", 2)
-    other = Job("job_targets:yield_nones")
+    again = Job("work_targets:report_and_return", 2)
+    other = Job("work_targets:yield_nones")
     with qtbot.waitSignal(again.finished, timeout=TIMEOUT):
         again.start()
     with qtbot.waitSignal(other.finished, timeout=TIMEOUT):
@@ -88,7 +88,7 @@ def test_a_job_s_work_must_be_importable_by_name():
 
 
 def test_job_failure_carries_the_message(qtbot):
-    job = Job("job_targets:fail", "the file is broken")
+    job = Job("work_targets:fail", "the file is broken")
     with qtbot.waitSignal(job.failed, timeout=TIMEOUT) as failed:
         job.start()
     assert failed.args == ["the file is broken"]

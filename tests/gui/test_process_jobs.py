@@ -23,7 +23,7 @@ def run(qtbot, job: ProcessJob) -> dict:
 
 
 def test_items_and_progress_come_from_another_process(qtbot):
-    job = ProcessJob("job_targets:count_up", 5)
+    job = ProcessJob("work_targets:count_up", 5)
     seen = run(qtbot, job)
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
         pass
@@ -34,7 +34,7 @@ def test_items_and_progress_come_from_another_process(qtbot):
 
 
 def test_a_call_reaches_the_work_and_cancel_ends_it(qtbot):
-    job = ProcessJob("job_targets:wait_for_cancel")
+    job = ProcessJob("work_targets:wait_for_cancel")
     seen = run(qtbot, job)
     qtbot.waitUntil(lambda: len(seen["items"]) == 1, timeout=TIMEOUT)
     job.call("pause")
@@ -46,7 +46,7 @@ def test_a_call_reaches_the_work_and_cancel_ends_it(qtbot):
 
 
 def test_a_failure_is_one_line(qtbot):
-    job = ProcessJob("job_targets:fail", "the data set is empty")
+    job = ProcessJob("work_targets:fail", "the data set is empty")
     seen = run(qtbot, job)
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
         pass
@@ -54,7 +54,7 @@ def test_a_failure_is_one_line(qtbot):
 
 
 def test_a_killed_child_is_reported(qtbot):
-    job = ProcessJob("job_targets:wait_for_cancel")
+    job = ProcessJob("work_targets:wait_for_cancel")
     seen = run(qtbot, job)
     qtbot.waitUntil(lambda: len(seen["items"]) == 1, timeout=TIMEOUT)
     with qtbot.waitSignal(job.finished, timeout=TIMEOUT):
@@ -71,8 +71,8 @@ def main():
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
     from kvae_studio.app.panels.jobs import ProcessJob
     app = QCoreApplication([])
-    job = ProcessJob("job_targets:wait_for_cancel")
-    job.item.connect(lambda item: print(item[1], flush=True))
+    job = ProcessJob("work_targets:wait_for_cancel")
+    job.item.connect(lambda item: print(item[2], flush=True))  # ("started", tag, pid)
     job.start()
     loop = QEventLoop()
     QTimer.singleShot(60_000, loop.quit)
@@ -93,10 +93,10 @@ def test_a_job_ends_when_the_window_s_process_dies(tmp_path):
 
     script = tmp_path / "parent.py"
     script.write_text(_PARENT)
-    here = str(Path(__file__).parent)
+    here = str(Path(__file__).parents[1])  # tests/, where work_targets is
     parent = subprocess.Popen(
         [sys.executable, str(script), here], stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(here).parents[1])},
+        env={**os.environ, "PYTHONPATH": str(Path(here).parent)},
     )  # fmt: skip
     child = int(parent.stdout.readline())
     parent.kill()

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _FRESH = """
 import json, sys
 import kvae_studio.app.panels
-from kvae_studio.services import cancelled, evaluate_work, scene_work, train_session
+from kvae_studio.services import evaluate_work, scene_work, train_session, work
 qt_free = sorted({"PySide6", "pyqtgraph"} & {m.split(".")[0] for m in sys.modules})
 import kvae_studio.app.explore.time_plots, kvae_studio.app.panels.curves
 from kvae_studio.app import pyside_fix, qtsetup
@@ -57,7 +57,7 @@ def test_shutdown_stops_the_panels_work_and_any_job_left(qtbot, tmp_path):
     tabs = panels.build_panels(None, Workspace(tmp_path / "ws"))
     for _, panel in tabs:
         qtbot.addWidget(panel)
-    job = Job("job_targets:wait_for_cancel")
+    job = Job("work_targets:wait_for_cancel")
     items = []
     job.item.connect(items.append)
     job.start()  # a job no panel tracks
