@@ -8,7 +8,8 @@ modules, so that the two front ends train, evaluate, export and name models the 
   folder's `studio.json`; `train_session`: a training job the Train panel runs;
 - `evaluation`: the models and test set of a sweep, checked before the first sweep, the
   sweep results and their CSV; `evaluate_work`: the Evaluate panel's job;
-- `scene_work`: simulating a data set as a job; `cancelled`: how a job is told to stop;
+- `work`: the one way to run work in a process of its own, and how a task is stopped;
+- `scene_work`: simulating a data set as a job;
 - `inference` and `inference_process`: the model's work for Explore, in a child process;
 - `export` and `paper_videos`: pictures and the paper's videos;
 - `resources`, `model_names`, `model_card`: the shipped models and what a model is called.

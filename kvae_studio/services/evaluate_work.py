@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kvae_studio.services.cancelled import Cancelled
 from kvae_studio.services.evaluation import SweepResults, load_sweep_inputs, sweep_models
+from kvae_studio.services.work import CancelledError
 
 
 def run_sweeps(
@@ -37,5 +37,5 @@ def run_sweeps(
         on_rows=lambda label, rows: ctx.emit((label, rows)),
     )
     if ctx.cancelled:
-        raise Cancelled
+        raise CancelledError
     return results

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from kvae_studio.services.cancelled import Cancelled
+from kvae_studio.services.work import CancelledError
 
 PREVIEW_SEQUENCES = 4
 
@@ -75,7 +75,7 @@ def generate_datasets(
                     params, plan.sequences, steps, plan.seed, report, legacy=legacy, marker=marker
                 )
             except SimulationCancelled:
-                raise Cancelled from None
+                raise CancelledError from None
             ctx.check()
             ctx.emit(("saving", str(plan.path)))
             plan.path.parent.mkdir(parents=True, exist_ok=True)

@@ -49,8 +49,6 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
-from kvae_studio.services import cancelled as _cancelled
-
 _log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 0.05  # longer than the gaps within a stroke (16 ms at 60 Hz) or a burst
@@ -113,6 +111,13 @@ class Cancelled(_AboutTask):
     pass
 
 
+class CancelledError(Exception):
+    """Raised inside a task (by `TaskContext.check`, or by the task itself) to stop it at
+    a safe point; the task then ends with the event `Cancelled`. Here, beside the event,
+    so that a task module (`scene_work`, `evaluate_work`) needs nothing but this module, the
+    standard library's only, to be stopped and tested without a display."""
+
+
 Event = Started | Progress | Item | Finished | Failed | Cancelled
 ENDINGS = (Finished, Failed, Cancelled)
 
@@ -149,9 +154,9 @@ class TaskContext:
             self.controls.stop()
 
     def check(self) -> None:
-        """Raise `services.cancelled.Cancelled` if the task was asked to stop."""
+        """Raise `CancelledError` if the task was asked to stop."""
         if self._cancel.is_set():
-            raise _cancelled.Cancelled
+            raise CancelledError
 
     def progress(self, done: int, total: int) -> bool:
         """Report progress; False once cancelled (stop as soon as convenient). Reports
@@ -185,7 +190,7 @@ def run_task(ctx: TaskContext, target: str, args: tuple, kwargs: dict) -> Event:
                     break
             value = None
         return Cancelled(ctx.task) if ctx.cancelled else Finished(ctx.task, value)
-    except _cancelled.Cancelled:
+    except CancelledError:
         return Cancelled(ctx.task)
     except Exception as err:  # one line for the user, the traceback for the log
         return Failed(ctx.task, user_message(err), traceback.format_exc())
