@@ -22,6 +22,16 @@ from kvae_studio.services.inference import (
 from model.checkpoint import finite_frames
 from model.imputation import ImputeMemo, generate, impute
 
+FROM_IMPUTATION = {  # result field: the imputation's tensor it is (first sequence, numpy)
+    "x_composite": "x_composite",
+    "a_encoded": "a_encoded",
+    "a_filtered": "a_filtered_mean",
+    "a_smoothed": "a_smoothed_mean",
+    "z_smoothed": "z_smoothed_mean",
+    "z_filtered": "z_filtered_mean",
+    "alpha": "alpha",
+}
+
 
 def run_inference(
     request: InferenceRequest,
@@ -58,7 +68,9 @@ def run_inference(
     x_generated = None if gen is None else np0(gen.x)
     evaluated = request.evaluated
     truth = model.prepare_frames(x)[0].cpu().numpy()
+    taken = {field: np0(getattr(imp, source)) for field, source in FROM_IMPUTATION.items()}
     return InferenceResult(
+        **taken,
         seq=request.seq,
         images=request.images,
         frame_visible=request.frame_visible,
@@ -67,18 +79,11 @@ def run_inference(
         n_init=n_init,
         x_filtered=x_filtered,
         x_smoothed=x_smoothed,
-        x_composite=np0(imp.x_composite),
         x_generated=x_generated,
-        a_encoded=np0(imp.a_encoded),
-        a_filtered=np0(imp.a_filtered_mean),
-        a_smoothed=np0(imp.a_smoothed_mean),
         a_smoothed_cov=a_cov,
         a_generated=None if gen is None else np0(gen.a),
-        ellipses=sigma_ellipses(np0(imp.a_smoothed_mean), a_cov),
-        z_smoothed=np0(imp.z_smoothed_mean),
+        ellipses=sigma_ellipses(taken["a_smoothed"], a_cov),
         z_smoothed_std=np.sqrt(np.clip(np.diagonal(z_cov, axis1=-2, axis2=-1), 0, None)),
-        z_filtered=np0(imp.z_filtered_mean),
-        alpha=np0(imp.alpha),
         metrics=score(truth, x_filtered, x_smoothed, x_generated, request),
         seconds=time.perf_counter() - started,
     )
