@@ -84,13 +84,19 @@ def test_scene_preview_plays_and_reacts_to_edits(qtbot, workspace):
     panel.shutdown()
 
 
-def test_generate_writes_datasets_that_can_be_opened(qtbot, workspace):
+def scene_panel_asking(qtbot, workspace, name: str, train: int, test: int) -> ScenePanel:
+    """The Scene tab shown, with a data set's name and sizes typed in."""
     panel = ScenePanel(workspace)
     qtbot.addWidget(panel)
     panel.show()
-    type_into(panel.name_edit, "small")
-    type_into(panel.train_spin, "20")
-    type_into(panel.test_spin, "10")
+    type_into(panel.name_edit, name)
+    type_into(panel.train_spin, str(train))
+    type_into(panel.test_spin, str(test))
+    return panel
+
+
+def test_generate_writes_datasets_that_can_be_opened(qtbot, workspace):
+    panel = scene_panel_asking(qtbot, workspace, "small", 20, 10)
     with qtbot.waitSignal(workspace.datasetsChanged, timeout=TIMEOUT):
         click(panel.generate_button)
     qtbot.waitUntil(lambda: panel.generate_button.isEnabled(), timeout=TIMEOUT)
@@ -146,12 +152,7 @@ def test_paper_like_data_from_the_checkboxes(qtbot, workspace):
 
 
 def test_cancelled_generation_leaves_no_file(qtbot, workspace):
-    panel = ScenePanel(workspace)
-    qtbot.addWidget(panel)
-    panel.show()
-    type_into(panel.name_edit, "big")
-    type_into(panel.train_spin, "3000")
-    type_into(panel.test_spin, "1000")
+    panel = scene_panel_asking(qtbot, workspace, "big", 3000, 1000)
     click(panel.generate_button)
     click(panel.cancel_button)
     qtbot.waitUntil(lambda: panel.generate_button.isEnabled(), timeout=TIMEOUT)
