@@ -64,3 +64,9 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def model_and_data(parser: argparse.ArgumentParser, data: str = "sequences") -> None:
+    """The two positionals of every command that runs a model on a data set."""
+    parser.add_argument("model", help="a .safetensors model file")
+    parser.add_argument("data", help=f"{data} (.npz in the original format)")

@@ -27,8 +27,7 @@ def register(subparsers) -> None:
         description="Hamming distances (smoothing, filtering, generation, baseline), normalised "
         "RMSE of a and the test ELBO, as defined in the paper.",
     )
-    p.add_argument("model", help="a .safetensors model file")
-    p.add_argument("data", help="test sequences (.npz in the original format)")
+    _options.model_and_data(p, "test sequences")
     p.add_argument("--mask", choices=["planning", "random"], default="planning")
     p.add_argument("--drop-prob", type=_options.probability, default=0.5, help="for --mask random")
     p.add_argument("--protocol", choices=["studio", "paper"], default="studio", help=PROTOCOL_HELP)

@@ -37,8 +37,7 @@ def register(subparsers) -> None:
         "frames with the truth drawn over them in red. Generation: the model sees the "
         "first 4 frames and rolls on for --steps frames, past the end of the file if asked.",
     )
-    p.add_argument("model", help="a .safetensors model file")
-    p.add_argument("data", help="sequences (.npz in the original format)")
+    _options.model_and_data(p)
     p.add_argument(
         "--sequence",
         type=_options.whole_number(0),

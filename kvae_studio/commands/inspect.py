@@ -48,8 +48,7 @@ def register(subparsers) -> None:
         "from their first t_init_mask frames), posterior-samples.npz (joint samples of z for "
         "sequence 0 under the planning mask), and PNG pictures of each.",
     )
-    p.add_argument("model", help="a .safetensors model file")
-    p.add_argument("data", help="sequences (.npz in the original format)")
+    _options.model_and_data(p)
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write (made if absent)")
     p.add_argument(
         "--sequences",
