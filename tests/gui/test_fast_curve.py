@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kvae_studio.app.fast_curve import FastCurveItem
+from kvae_studio.app.plot_parts import FastCurveItem
 from kvae_studio.app.qtsetup import pg
 
 NAN = np.nan

@@ -25,7 +25,7 @@ from kvae_studio.app.dynamics.exports import (
     save_widget_png,
     write_csv,
 )
-from kvae_studio.app.plot_style import plain_plot
+from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import AlphaMap
 

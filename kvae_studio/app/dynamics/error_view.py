@@ -23,7 +23,7 @@ from kvae_studio.app.dynamics.exports import (
     save_widget_png,
     write_csv,
 )
-from kvae_studio.app.fast_axes import cache_axes
+from kvae_studio.app.plot_parts import cache_axes
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import ERROR_KINDS, ErrorOverTime
 

@@ -37,7 +37,7 @@ from kvae_studio.app.dynamics.exports import (
 )
 from kvae_studio.app.dynamics.point_cloud import PointCloud, PointCloudItem
 from kvae_studio.app.dynamics.regime_map import nan_joined
-from kvae_studio.app.plot_style import plain_plot
+from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import Imagination
 

@@ -19,7 +19,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from kvae_studio import colors
-from kvae_studio.app.pixel_sized_item import PixelSizedItem
+from kvae_studio.app.plot_parts import PixelSizedItem
 
 RADIUS = 2.0  # pixels: a disc 5 pixels across
 MAX_PIXELS = 64_000_000  # the largest image one paint may stamp points into

@@ -30,8 +30,8 @@ from kvae_studio.app.dynamics.exports import (
     write_csv,
 )
 from kvae_studio.app.dynamics.point_cloud import PointCloud, PointCloudItem
+from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.plot_ranges import settled_box
-from kvae_studio.app.plot_style import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import RegimeChunk, RegimeFlow
 

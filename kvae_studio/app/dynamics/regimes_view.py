@@ -35,7 +35,7 @@ from kvae_studio.app.dynamics.exports import (
     write_csv,
 )
 from kvae_studio.app.dynamics.regime_map import regime_key
-from kvae_studio.app.plot_style import plain_plot
+from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import RegimeMatrices
 

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QBrush, QPainter, QPen, QTransform
 
-from kvae_studio.app.pixel_sized_item import PixelSizedItem
+from kvae_studio.app.plot_parts import PixelSizedItem
 from kvae_studio.app.qtsetup import pg
 
 

@@ -16,8 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from kvae_studio import colors
 from kvae_studio.app.explore.band_item import BandItem, ColumnShade
-from kvae_studio.app.fast_axes import cache_axes
-from kvae_studio.app.fast_curve import FastCurveItem
+from kvae_studio.app.plot_parts import FastCurveItem, cache_axes
 from kvae_studio.app.plot_ranges import settled
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.inference import InferenceResult
