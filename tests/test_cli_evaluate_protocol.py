@@ -7,12 +7,12 @@ protocol recorded in the JSON and the CSV, checks before any work), not the figu
 from __future__ import annotations
 
 import csv
+import functools
 import json
-import subprocess
 
 import pytest
 import torch
-from command_line import kvae_studio
+from bad_input import kvae_studio
 
 from kvae_studio import cli
 from kvae_studio.sim.scenes import scene_params
@@ -22,9 +22,9 @@ from model.config import KVAEConfig
 from model.data import save_sequences
 from model.kvae import KVAE
 
-
-def evaluate(*args: str) -> subprocess.CompletedProcess:
-    return kvae_studio("evaluate", *args)
+evaluate = functools.partial(
+    kvae_studio, "evaluate"
+)  # `kvae-studio evaluate ...`, run as a user does
 
 
 @pytest.fixture(scope="module")
