@@ -235,19 +235,19 @@ def test_interrupted_simulation_writes_nothing(tmp_path, monkeypatch, capsys):
 
 
 def test_progress_bar_draws_on_a_terminal_only(monkeypatch, capsys):
-    from kvae_studio.commands import progress
+    from kvae_studio.commands import terminal
 
-    monkeypatch.setattr(progress, "on_terminal", lambda: True)
-    bar = progress.progress_bar("box", 10, "seq", mininterval=0)
-    step = progress.count_to(bar)
+    monkeypatch.setattr(terminal, "on_terminal", lambda: True)
+    bar = terminal.progress_bar("box", 10, "seq", mininterval=0)
+    step = terminal.count_to(bar)
     step(5, 10)
     step(10, 10)
     bar.close()
     drawn = capsys.readouterr().err
     assert "box" in drawn and "5/10" in drawn and "10/10" in drawn
-    monkeypatch.setattr(progress, "on_terminal", lambda: False)  # a log, a pipe: nothing
-    quiet = progress.progress_bar("box", 10, "seq", mininterval=0)
-    progress.count_to(quiet)(5, 10)
+    monkeypatch.setattr(terminal, "on_terminal", lambda: False)  # a log, a pipe: nothing
+    quiet = terminal.progress_bar("box", 10, "seq", mininterval=0)
+    terminal.count_to(quiet)(5, 10)
     quiet.close()
     assert capsys.readouterr().err == ""
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kvae_studio.commands import _options
-from kvae_studio.commands._terminal import shown
+from kvae_studio.commands.terminal import shown
 
 PROTOCOL_HELP = (
     "how to score: 'studio' (default) filters the encoder's means, one random mask per "

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from kvae_studio.commands import _options
-from kvae_studio.commands._terminal import shown
+from kvae_studio.commands.terminal import shown
 from kvae_studio.services.video_options import DEFAULT_SCALE, MAX_SCALE, VIEWS
 
 MAX_STEPS = 1_000  # about 265 MB of video frames in memory at 32 px

@@ -2,7 +2,7 @@
 studio can read it. Model files are described from their header alone (no torch, no
 weights read), checked as far as the header allows (`model.model_file_check`); a session
 is read as the window opens it. What the files say is printed with its control
-characters escaped (`_terminal.shown`)."""
+characters escaped (`terminal.shown`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from kvae_studio.commands._terminal import shown
+from kvae_studio.commands.terminal import shown
 
 
 def register(subparsers) -> None:

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from kvae_studio.commands import _options
-from kvae_studio.commands._terminal import shown
 from kvae_studio.commands.field_options import add_field_options, given_fields
+from kvae_studio.commands.terminal import shown
 from kvae_studio.sim.scene_base import param_problem
 from kvae_studio.sim.scenes import SCENES, param_help
 from model.field_text import show_text
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     more memory or disk than there is), 1 when writing fails, 130 when interrupted."""
     import numpy as np
 
-    from kvae_studio.commands.progress import count_to, progress_bar
+    from kvae_studio.commands.terminal import count_to, progress_bar
     from kvae_studio.sim import iter_batches, scene_params
     from kvae_studio.sim.scene_record import record_of
     from model.data import DatasetError, SequenceWriter

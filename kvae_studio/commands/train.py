@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kvae_studio.commands import _options
-from kvae_studio.commands._terminal import shown
 from kvae_studio.commands.field_options import add_field_options, given_fields
-from kvae_studio.commands.progress import on_terminal, progress_bar
+from kvae_studio.commands.terminal import on_terminal, progress_bar, shown
 from model.field_text import show_text
 from model.run_folder import RESUME_FILE
 from model.training_options import (
