@@ -96,7 +96,7 @@ def test_a_sequence_too_short_for_the_masks_is_refused(tmp_path):
 
 def test_the_evaluate_tab_refuses_short_sequences_before_sweeping(tmp_path):
     """The Evaluate tab's background work (the code behind its Run button)."""
-    from kvae_studio.services.evaluate_work import run_sweeps
+    from kvae_studio.services.evaluation import run_sweeps
 
     config = KVAEConfig(frame_size=16, filters=(4, 4), alpha_units=8)
     save_model(KVAE(config), tmp_path / "m.safetensors")

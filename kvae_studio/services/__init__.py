@@ -7,7 +7,8 @@ modules, so that the two front ends train, evaluate, export and name models the 
   the `Trainer` built from a request, its numerical failures as one message, and the run
   folder's `studio.json`; `train_session`: a training job the Train panel runs;
 - `evaluation`: the models and test set of a sweep, checked before the first sweep, the
-  sweep results and their CSV; `evaluate_work`: the Evaluate panel's job;
+  sweeps, and the Evaluate panel's job (`run_sweeps`); `sweep_results`: what a sweep
+  gives, its models' names and the finished sweeps kept;
 - `work`: the one way to run work in a process of its own, and how a task is stopped;
 - `scene_work`: simulating a data set as a job;
 - `inference` and `inference_process`: the model's work for Explore, in a child process;

@@ -1,9 +1,9 @@
 """The paper's sweeps as both front ends run them: the same checks, labels, results and CSV.
 
-`kvae-studio evaluate --sweep` and the Evaluate panel (through `evaluate_work`) call
-`load_sweep_inputs`, then `sweep_models`, and write the results with
-`model.evaluation.write_sweep_csv`, so that for the same models, test set, seed and
-protocol they write byte-identical CSV files.
+`kvae-studio evaluate --sweep` and the Evaluate panel (through `run_sweeps`, its task in
+a work process: progress, live rows and cancel) call `load_sweep_inputs`, then
+`sweep_models`, and write the results with `model.sweep_csv.write_sweep_csv`, so that for
+the same models, test set, seed and protocol they write byte-identical CSV files.
 
 Every model is swept on the same test sequences with the same seed, so the random masks
 are identical and two models are compared on exactly the same frames.
@@ -111,4 +111,34 @@ def sweep_models(
             )
         if stopped:
             break
+    return results
+
+
+def run_sweeps(
+    ctx: Any,
+    models: list[tuple[str, Path]],
+    test_path: Path,
+    sequences: int | None,
+    seed: int,
+    device: str = "auto",
+    protocol: str = "studio",
+) -> SweepResults:
+    """The Evaluate panel's task (`services.work`): sweep each (label, model file) under
+    `protocol` ('studio' or 'paper', see model.evaluation) as the command line does;
+    emits (label, rows so far) as each point arrives, so the curves grow while the sweep
+    runs. Every model is checked before the first sweep starts."""
+    from kvae_studio.services.work import CancelledError  # the command line needs none
+
+    labels = [label for label, _ in models]
+    paths = [path for _, path in models]
+    inputs = load_sweep_inputs(paths, test_path, sequences, protocol, device, labels=labels)
+    results = sweep_models(
+        inputs,
+        seed=seed,
+        protocol=protocol,
+        progress=ctx.progress,
+        on_rows=lambda label, rows: ctx.emit((label, rows)),
+    )
+    if ctx.cancelled:
+        raise CancelledError
     return results

@@ -114,7 +114,7 @@ class Cancelled(_AboutTask):
 class CancelledError(Exception):
     """Raised inside a task (by `TaskContext.check`, or by the task itself) to stop it at
     a safe point; the task then ends with the event `Cancelled`. Here, beside the event,
-    so that a task module (`scene_work`, `evaluate_work`) needs nothing but this module, the
+    so that a task module (`scene_work`, `evaluation.run_sweeps`) needs nothing but this module, the
     standard library's only, to be stopped and tested without a display."""
 
 

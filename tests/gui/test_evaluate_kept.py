@@ -15,7 +15,7 @@ from panel_helpers import click, type_into
 from kvae_studio.app.panels.evaluate_panel import EvaluatePanel
 from kvae_studio.app.panels.workspace import Workspace
 from kvae_studio.services.resources import shipped_models, shipped_test_set
-from kvae_studio.services.sweep_store import read_sweep_rows
+from kvae_studio.services.sweep_results import read_sweep_rows
 from model.checkpoint import save_model
 from model.config import KVAEConfig
 from model.kvae import KVAE

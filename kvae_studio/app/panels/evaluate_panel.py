@@ -4,7 +4,7 @@ The sweeps (`model.evaluation.sweep`, the same code as `kvae-studio evaluate`) r
 background job with progress and cancel, scored by the studio's or the paper's protocol
 (the Scoring choice, `--protocol` on the command line); the figure can be saved as PNG and
 the numbers as CSV, in the command line's layout. A finished sweep is kept
-(`services.sweep_store`: in the workspace, and the shipped models' own), drawn as soon as
+(`services.sweep_results`: in the workspace, and the shipped models' own), drawn as soon as
 the same model, test set and settings are chosen again and never run twice: comparing
 with a second model sweeps only the second. When every later frame is hidden (drop
 probability 1.0) smoothing and filtering coincide by construction; the panel says so, so
@@ -38,8 +38,7 @@ from kvae_studio.services.file_names import TEST_SUFFIX, is_paper_test_set
 from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_card import dataset_scene, model_file_scene
 from kvae_studio.services.resources import shipped_test_set
-from kvae_studio.services.sweep_results import sweep_labels
-from kvae_studio.services.sweep_store import SweepStore
+from kvae_studio.services.sweep_results import SweepStore, sweep_labels
 
 PROTOCOLS = (
     (
@@ -248,7 +247,7 @@ class EvaluatePanel(QWidget):
             return
         self._swept, self._swept_settings = dict(models), (test, sequences, seed, protocol)
         job = ProcessJob(  # a process of its own: torch stays out of the window's
-            "kvae_studio.services.evaluate_work:run_sweeps",
+            "kvae_studio.services.evaluation:run_sweeps",
             models,
             test,
             sequences,

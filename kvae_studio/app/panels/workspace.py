@@ -10,7 +10,7 @@ Layout on disk (created on first write, never at start-up):
     <root>/datasets/<name>-train.npz, <name>-test.npz   (kvae-model.md, section 10)
     <root>/runs/<name>/model.safetensors, resume.safetensors, log.jsonl, studio.json
     <root>/catalog.json                                   files added from elsewhere
-    <root>/sweeps/<key>.csv                               finished sweeps (services.sweep_store)
+    <root>/sweeps/<key>.csv                               finished sweeps (services.sweep_results)
 
 The datasets the studio ships (`resources/datasets`, the paper's box test set) are
 listed after the user's own.
