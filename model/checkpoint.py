@@ -25,14 +25,12 @@ from torch.overrides import TorchFunctionMode
 from model import temp_files
 from model.config import KVAEConfig
 from model.kvae import KVAE
-from model.model_file import (  # noqa: F401  (the header's readers, re-exported here)
+from model.model_file import (
     FORMAT,
     ModelFileError,
     config_of,
     read_header,
     read_metadata,
-    read_summary,
-    stored_summary,
     summary_of,
 )
 from model.read_guard import parse_json, reading

@@ -25,7 +25,7 @@ from model import metrics
 from model.imputation import generate, impute
 from model.kvae import KVAE
 from model.masks import planning_mask, random_mask
-from model.sweep_csv import HAMMING_KEYS, SWEEP_COLUMNS, write_sweep_csv  # noqa: F401
+from model.sweep_csv import HAMMING_KEYS
 
 PLANNING_STEPS = (1, 3, 5, 7, 9, 11, 13, 15)
 DROP_PROBS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)

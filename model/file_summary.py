@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from model.checkpoint import FORMAT, ModelFileError, atomic_write_bytes
+from model.checkpoint import atomic_write_bytes
+from model.model_file import FORMAT, ModelFileError
 
 _ALIGN = 8  # safetensors pads its header with spaces to a multiple of 8 bytes
 

@@ -25,16 +25,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from model import temp_files
-from model.checkpoint import (
-    ModelFileError,
-    file_sha256,
-    load_model,
-    load_resume_state,
-    model_from_tensors,
-    read_summary,
-)
+from model.checkpoint import file_sha256, load_model, load_resume_state, model_from_tensors
 from model.config import KVAEConfig
 from model.kvae import KVAE
+from model.model_file import ModelFileError, read_summary
 from model.run_folder import MODEL_FILE, RESUME_FILE
 from model.selection import BestTracker
 from model.training_reports import TrainingError

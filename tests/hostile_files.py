@@ -19,9 +19,9 @@ import torch
 from safetensors.torch import save
 
 from kvae_studio.document.session import FORMAT as SESSION_FORMAT
-from model.checkpoint import FORMAT as MODEL_FORMAT
 from model.config import KVAEConfig
 from model.kvae import KVAE
+from model.model_file import FORMAT as MODEL_FORMAT
 
 DEEP = "[" * 100_000 + "]" * 100_000
 """JSON nested far deeper than Python's recursion limit."""

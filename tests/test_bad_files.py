@@ -18,10 +18,11 @@ import pytest
 from bad_input import assert_one_clear_line, digests, run_many
 from safetensors.torch import save
 
-from model.checkpoint import FORMAT, ModelFileError, load_model, save_model
+from model.checkpoint import load_model, save_model
 from model.config import KVAEConfig
 from model.data import DatasetError, load_sequences, save_sequences
 from model.kvae import KVAE
+from model.model_file import FORMAT, ModelFileError
 
 SMALL = KVAEConfig(frame_size=16, filters=(4, 4), alpha_units=8)
 

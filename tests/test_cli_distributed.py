@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from model.checkpoint import read_summary
+from model.model_file import read_summary
 
 TINY = [
     "--set", "batch_size=16", "--set", "dim_z=3", "--set", "K=2", "--set", "alpha_units=8",

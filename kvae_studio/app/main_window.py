@@ -33,6 +33,7 @@ from kvae_studio.app.work_bridge import WorkBridge
 from kvae_studio.document import opening
 from kvae_studio.document.explore import ExploreDocument
 from kvae_studio.document.opening import OpenError
+from kvae_studio.services.model_names import display_name
 from kvae_studio.services.model_ref import ExploredModel
 
 
@@ -136,7 +137,7 @@ class MainWindow(QMainWindow):
             return self.show_error("Cannot open model", _named(err, path))
         self._opened(path)
         self.settings.set_last_model(str(path))
-        self.statusBar().showMessage(f"Opened model {opening.display_name(path)}", 5000)
+        self.statusBar().showMessage(f"Opened model {display_name(path)}", 5000)
         self.modelOpened.emit(str(path))
         return True
 
@@ -269,7 +270,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.settings.recent_files()
         for path in recent:
-            action = self.recent_menu.addAction(opening.display_name(path))
+            action = self.recent_menu.addAction(display_name(path))
             action.setToolTip(path)
             action.triggered.connect(lambda _=False, p=path: self._open_recent(p))
         if recent:
@@ -402,7 +403,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         path = self.document.model_path
-        model = opening.display_name(path) if path else "untrained model"
+        model = display_name(path) if path else "untrained model"
         self.model_status.setText(model)
         self.model_status.setToolTip(path or "No trained model: a freshly initialised one")
         self.setWindowTitle(f"KVAE Studio — {model}")

@@ -3,7 +3,7 @@
 A small window-modal dialog in front of the file name (opened with `open()`, never
 `exec()`); its OK button says "Export…" and is disabled while no view is ticked. It shows
 the size the video will have, so a scale is chosen knowing what it gives. The choices are
-`services.export.VideoOptions`; the window remembers the last ones for the session.
+`services.video_options.VideoOptions`; the window remembers the last ones for the session.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kvae_studio.services.export import (
+from kvae_studio.services.export import size_problem, video_size
+from kvae_studio.services.video_options import (
     DEFAULT_SCALE,
     DEFAULT_VIEWS,
     MAX_SCALE,
     VIEWS,
     VideoOptions,
-    size_problem,
-    video_size,
 )
 
 MAX_FPS = 100.0  # as `kvae-studio export --fps`

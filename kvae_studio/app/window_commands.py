@@ -140,7 +140,7 @@ class WindowCommands:
         """The video's options in a window-modal dialog (the last ones of this session),
         then its file name; Export writes it."""
         from kvae_studio.app.video_dialog import VideoDialog
-        from kvae_studio.services.export import VideoOptions
+        from kvae_studio.services.video_options import VideoOptions
 
         w = self.window
         result = w.explore.result
@@ -198,12 +198,8 @@ class WindowCommands:
         """The views of `options` (a VideoOptions; by default truth, observed and imputed)
         side by side, one video frame per sequence frame, at `fps`, else the options',
         else the timeline's rate."""
-        from kvae_studio.services.export import (
-            ExportError,
-            VideoOptions,
-            compose_frames,
-            write_video,
-        )
+        from kvae_studio.services.export import ExportError, compose_frames, write_video
+        from kvae_studio.services.video_options import VideoOptions
 
         w = self.window
         options = options or VideoOptions()

@@ -68,9 +68,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     from kvae_studio.services.evaluation import load_sweep_inputs, sweep_models
-    from model.checkpoint import ModelFileError, filtering_with
+    from model.checkpoint import filtering_with
     from model.data import DatasetError
-    from model.evaluation import evaluate, write_sweep_csv
+    from model.evaluation import evaluate
+    from model.model_file import ModelFileError
+    from model.sweep_csv import write_sweep_csv
     from model.training import TrainingError
 
     try:  # the Evaluate panel's checks, in the same words

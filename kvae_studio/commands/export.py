@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
 
     from kvae_studio.services.export import ExportError, write_video
     from kvae_studio.services.paper_videos import paper_video, views_frames
-    from model.checkpoint import ModelFileError, filtering_with
+    from model.checkpoint import filtering_with
+    from model.model_file import ModelFileError
 
     try:
         with filtering_with(Path(args.model).name):
@@ -173,7 +174,8 @@ def _load(args: argparse.Namespace):
     if args.sequence >= count:
         return f"--sequence {args.sequence}: {args.data} holds sequences 0 to {count - 1}"
 
-    from model.checkpoint import ModelFileError, load_model
+    from model.checkpoint import load_model
+    from model.model_file import ModelFileError
 
     try:
         model = load_model(args.model)

@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     from kvae_studio.services.evaluation import load_sweep_inputs
-    from model.checkpoint import ModelFileError
     from model.data import DatasetError
+    from model.model_file import ModelFileError
     from model.training import TrainingError
 
     try:  # the checks of `kvae-studio evaluate`, in the same words

@@ -160,9 +160,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, folder) -> int:
     from kvae_studio.services.training import check_training_data, load_training_data
-    from model.checkpoint import ModelFileError
     from model.config import KVAEConfig, parse_assignments
     from model.data import DatasetError
+    from model.model_file import ModelFileError
     from model.training import TrainingError
 
     try:
@@ -238,8 +238,9 @@ def _train(args, processes, options, data) -> int:
     """Train in this process (one of several under torchrun); its exit code: 2 when the
     run's inputs are refused before it starts (a model or run folder that cannot be used,
     options that do not go together), 1 when training fails."""
-    from kvae_studio.services.training import build_trainer, training_events, write_studio_file
-    from model.checkpoint import ModelFileError
+    from kvae_studio.services.run_records import write_studio_file
+    from kvae_studio.services.training import build_trainer, training_events
+    from model.model_file import ModelFileError
     from model.training import TrainingError
 
     trainer = None

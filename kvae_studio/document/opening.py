@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from kvae_studio.services import model_ref
-from kvae_studio.services.model_names import display_name  # noqa: F401  (the one rule)
 from model.config import KVAEConfig
 from model.model_file import ModelFileError
 from model.read_guard import UNREADABLE, reason

@@ -24,13 +24,7 @@ import numpy as np
 
 from kvae_studio import colors
 from kvae_studio.services.inference import InferenceResult
-from kvae_studio.services.video_options import (  # noqa: F401 (the video's options, here too)
-    DEFAULT_SCALE,
-    DEFAULT_VIEWS,
-    MAX_SCALE,
-    VIEWS,
-    VideoOptions,
-)
+from kvae_studio.services.video_options import DEFAULT_SCALE, DEFAULT_VIEWS, VIEWS
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 HEADER = 22  # pixels of the caption band above each panel

@@ -25,19 +25,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from kvae_studio.services.run_records import (  # noqa: F401  (re-exported)
-    RunState,
-    Started,
-    as_record,
-    read_log,
-    read_run,
-)
+from kvae_studio.services.run_records import Started, write_studio_file
 from kvae_studio.services.training import (
     build_trainer,
     check_training_data,
     load_training_data,
     training_events,
-    write_studio_file,
 )
 from model.run_folder import RunFolder
 from model.training_options import TrainingOptions

@@ -25,11 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from kvae_studio.services.run_records import (  # noqa: F401  (re-exported)
-    new_run_dir,
-    read_studio_file,
-    write_studio_file,
-)
 from model.training_options import TrainingOptions
 
 

@@ -79,7 +79,8 @@ def test_the_paper_protocol_is_chosen_in_the_panel_and_recorded(
     # The same sweep by the Qt-free code the command line uses: byte for byte the same CSV.
     from model.checkpoint import load_model
     from model.data import load_sequences
-    from model.evaluation import sweep, write_sweep_csv
+    from model.evaluation import sweep
+    from model.sweep_csv import write_sweep_csv
 
     images = load_sequences(workspace.datasets_dir / "forty-test.npz").images
     direct = sweep(load_model(model, "cpu"), images, protocol="paper")

@@ -174,7 +174,8 @@ def _tiny_settings(panel: TrainPanel, epochs: int) -> None:
 
 
 def test_training_runs_pauses_stops_and_resumes(qtbot, workspace, small_data):
-    from model.checkpoint import load_model, read_summary
+    from model.checkpoint import load_model
+    from model.model_file import read_summary
 
     panel = TrainPanel(workspace)
     qtbot.addWidget(panel)

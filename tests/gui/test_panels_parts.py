@@ -19,7 +19,7 @@ from kvae_studio.app.panels.curves import Series, TrainingCurves
 from kvae_studio.app.panels.forms import DataclassForm, FieldHint
 from kvae_studio.app.panels.jobs import Job
 from kvae_studio.app.panels.widgets import Estimator, format_duration
-from kvae_studio.services.train_session import read_log
+from kvae_studio.services.run_records import read_log
 
 TIMEOUT = 10_000
 

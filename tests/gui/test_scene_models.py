@@ -15,10 +15,11 @@ from PySide6.QtTest import QTest
 from window_helpers import first_launch_window, wait_idle
 
 from kvae_studio.sim import scene_params, simulate
-from model.checkpoint import load_model, read_summary, save_model
+from model.checkpoint import load_model, save_model
 from model.config import KVAEConfig
 from model.data import save_sequences
 from model.kvae import KVAE
+from model.model_file import read_summary
 
 TINY = KVAEConfig(filters=(4, 4), alpha_units=8, K=2, batch_size=4)  # 32-pixel frames
 
@@ -182,8 +183,8 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     starts from its weights (a user's run list, 'continue from', beside the runs)."""
     from kvae_studio.app.panels.train_panel import TrainPanel
     from kvae_studio.app.panels.workspace import Workspace
+    from kvae_studio.services.run_records import read_studio_file
     from kvae_studio.services.train_session import TrainSession
-    from kvae_studio.services.training import read_studio_file
 
     workspace = Workspace(tmp_path / "studio")
     workspace.datasets_dir.mkdir(parents=True)

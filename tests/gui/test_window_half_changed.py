@@ -19,7 +19,7 @@ from window_helpers import wait_idle
 
 from kvae_studio.document.session import FORMAT as SESSION_FORMAT
 from kvae_studio.document.session import load_session
-from model.checkpoint import FORMAT as MODEL_FORMAT
+from model.model_file import FORMAT as MODEL_FORMAT
 
 
 def write_session(path, images, frame=0, model_path=None, **extra_arrays) -> None:

@@ -21,9 +21,9 @@ from kvae_reference import box_data, poison
 from safetensors.torch import load_file
 from trainer_options import cpu_fp32
 
-from model.checkpoint import read_summary
 from model.config import KVAEConfig
 from model.distributed import Processes
+from model.model_file import read_summary
 from model.training import Trainer, TrainingError
 
 WORKER = Path(__file__).with_name("distributed_worker.py")

@@ -126,7 +126,7 @@ def test_the_sweep_csv_is_readable_by_others(tmp_path):
     import os
     import stat
 
-    from model.evaluation import write_sweep_csv
+    from model.sweep_csv import write_sweep_csv
 
     old = os.umask(0o022)
     try:

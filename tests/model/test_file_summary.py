@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.checkpoint import ModelFileError, load_model, read_metadata, read_summary, save_model
+from model.checkpoint import load_model, save_model
 from model.config import KVAEConfig
 from model.file_summary import split_file, update_summary
 from model.kvae import KVAE
+from model.model_file import ModelFileError, read_metadata, read_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 

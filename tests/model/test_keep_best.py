@@ -10,8 +10,9 @@ from kvae_reference import box_data
 from trainer_options import cpu_fp32
 
 from model import selection
-from model.checkpoint import load_model, read_metadata
+from model.checkpoint import load_model
 from model.config import KVAEConfig
+from model.model_file import read_metadata
 from model.training import BEST_FILE, LOG_FILE, MODEL_FILE, Trainer, TrainingError
 
 SMALL = dict(frame_size=16, filters=(4, 4), alpha_units=8, batch_size=8, kf_update_steps=1)

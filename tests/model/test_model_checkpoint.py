@@ -11,10 +11,11 @@ import torch
 from safetensors.torch import save, save_file
 
 from model import checkpoint
-from model.checkpoint import FORMAT, ModelFileError, load_model, read_summary, save_model
+from model.checkpoint import load_model, save_model
 from model.config import KVAEConfig
 from model.imputation import generate, impute
 from model.kvae import KVAE
+from model.model_file import FORMAT, ModelFileError, read_summary
 
 CFG = KVAEConfig(frame_size=16, filters=(4, 4), alpha_units=8, K=2)
 

@@ -77,7 +77,7 @@ def test_auto_takes_bf16_only_where_the_cpu_does_it_natively(monkeypatch, flags,
 
 def test_a_trainer_on_auto_says_what_it_took_and_the_model_file_records_it(tmp_path, monkeypatch):
     from model import precision
-    from model.checkpoint import read_summary
+    from model.model_file import read_summary
 
     images, _ = box_data(8, seed=3)
     monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512_bf16"}))

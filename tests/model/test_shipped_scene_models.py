@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from kvae_studio.services.resources import shipped_evaluation, shipped_models
-from model.checkpoint import load_model, read_summary
+from model.checkpoint import load_model
 from model.data import load_sequences
 from model.evaluation import evaluate
+from model.model_file import read_summary
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SCENES = [scene for scene in shipped_models() if scene != "box"]

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 
 from kvae_studio.app.explore.model_chooser import ModelChooser
 from kvae_studio.app.icons import dice_icon
-from kvae_studio.document.opening import display_name
 from kvae_studio.document.sources import SequenceSource
 from kvae_studio.services.model_card import ModelCard
+from kvae_studio.services.model_names import display_name
 from kvae_studio.sim import SCENES
 from kvae_studio.sim.scene_record import SceneRecord
 
