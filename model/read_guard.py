@@ -19,6 +19,7 @@ numpy and torch (numpy's LinAlgError is a ValueError, torch's a RuntimeError).
 from __future__ import annotations
 
 import json
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ UNREADABLE: tuple[type[BaseException], ...] = (
     MemoryError,  # a declared size larger than memory
     zipfile.BadZipFile,
     zlib.error,
+    SyntaxError,  # an array header that is not a Python literal (numpy's literal_eval)
+    tokenize.TokenError,  # the same, cut mid-bracket (numpy's header filter tokenizes it)
 )
 """Every exception class a file's contents can make a reader raise."""
 
@@ -48,6 +51,8 @@ def reason(err: BaseException) -> str:
         return "a number too large to use, such as 1e999"
     if isinstance(err, MemoryError):
         return "it declares more data than there is memory for"
+    if isinstance(err, (SyntaxError, tokenize.TokenError)):
+        return "a header that is not a valid description of an array (damaged bytes?)"
     if isinstance(err, UnicodeDecodeError):
         return f"not UTF-8 text (byte {err.start})"
     if type(err).__name__ in ("LinAlgError", "_LinAlgError"):

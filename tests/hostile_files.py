@@ -124,3 +124,17 @@ def encrypted_session(path: Path) -> Path:
     session_file(path)
     set_encrypted_flag(path)
     return path
+
+
+def dataset_with_unclosed_header(path: Path) -> Path:
+    """A data set whose images header opens a brace it never closes (one byte changed,
+    as a flipped bit in a compressed file makes it): numpy's literal_eval fails, and its
+    header filter then raises tokenize.TokenError, neither a ValueError nor a SyntaxError."""
+    np.savez(path, images=sequences())
+    data = bytearray(path.read_bytes())
+    start = data.find(b"'shape': (")
+    end = data.find(b"}", start)
+    assert start > 0 and end > start
+    data[end] = ord(" ")
+    path.write_bytes(bytes(data))
+    return path

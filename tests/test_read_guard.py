@@ -54,6 +54,14 @@ CASES = {
         ["info", "records.session.npz"],
         ["records.session.npz", "structured array"],
     ),
+    "TokenError: an array header with a bracket never closed (info)": (
+        ["info", "unclosed.npz"],
+        ["unclosed.npz", "header"],
+    ),
+    "TokenError: an array header with a bracket never closed (evaluate)": (
+        [*EVALUATE, "unclosed.npz"],
+        ["unclosed.npz", "header"],
+    ),
     "RecursionError: a model's header nested (info)": (
         ["info", "header_nested.safetensors"],
         ["header_nested.safetensors", "nested too deeply"],
@@ -118,6 +126,7 @@ def make_files(folder: Path) -> None:
     save_model(KVAE(hostile.TINY), folder / "m.safetensors")
     hostile.encrypted_dataset(folder / "enc.npz")
     hostile.structured_dataset(folder / "records.npz")
+    hostile.dataset_with_unclosed_header(folder / "unclosed.npz")
     hostile.encrypted_session(folder / "enc.session.npz")
     records = np.zeros((20, 16, 16), dtype=[("a", "f4"), ("b", "f4")])
     hostile.session_file(folder / "records.session.npz", images=records)

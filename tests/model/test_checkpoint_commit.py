@@ -212,3 +212,23 @@ def log_records(folder: Path) -> list[str]:
 
 def digests(folder: Path) -> dict[str, str]:
     return {p.name: sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_trimming_the_log_on_resume_keeps_lines_it_cannot_read_and_drops_later_steps(tmp_path):
+    """A resumed run drops the killed run's records past its checkpoint; a log edited
+    into other text (bytes that are not UTF-8, JSON nested past the stack) is kept as it
+    is instead of ending the resume with a traceback (the hostile re-run found it)."""
+    from model.training_state import trim_log
+
+    log = tmp_path / "log.jsonl"
+    lines = [
+        b'{"kind": "step", "step": 1}\n',
+        b"\xd1\xff not utf-8\n",
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",
+        b'{"kind": "step", "step": 2}\n',
+        b'{"kind": "step", "step": 3}\n',
+        b'{"kind": "step", "st',  # cut short by the kill
+    ]
+    log.write_bytes(b"".join(lines))
+    trim_log(log, last_step=2)
+    assert log.read_bytes() == b"".join(lines[:4])
