@@ -113,23 +113,24 @@ def _older_pair(run_dir: Path, state: dict, device: torch.device) -> KVAE:
 def trim_log(path: Path, last_step: int) -> None:
     """Drop the records of steps after `last_step` (those a killed run logged past its last
     checkpoint, which the resumed run logs again) and a line a kill cut short; the log is
-    rewritten atomically, and only if something goes."""
+    rewritten atomically, and only if something goes. Lines are kept as bytes: a log
+    someone edited into other text (not UTF-8, not JSON) is history, not ours to mend."""
     try:
-        lines = path.read_text().splitlines(keepends=True)
+        lines = path.read_bytes().splitlines(keepends=True)
     except FileNotFoundError:
         return
     kept = [line for line in lines if not _past(line, last_step)]
     if kept != lines:
-        temp_files.atomic_write_text(path, "".join(kept))
+        temp_files.atomic_write_bytes(path, b"".join(kept))
 
 
-def _past(line: str, last_step: int) -> bool:
-    if not line.endswith("\n"):
+def _past(line: bytes, last_step: int) -> bool:
+    if not line.endswith(b"\n"):
         return True  # cut short by a kill
     try:
         step = json.loads(line).get("step")
-    except (ValueError, AttributeError):
-        return False  # not ours to judge
+    except (ValueError, AttributeError, RecursionError):
+        return False  # not a record of ours to judge
     return isinstance(step, int) and step > last_step
 
 
