@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
 
 from kvae_studio import colors
 from kvae_studio.app.dynamics.exports import (
@@ -25,6 +25,7 @@ from kvae_studio.app.dynamics.exports import (
     save_widget_png,
     write_csv,
 )
+from kvae_studio.app.dynamics.view_frame import view_frame
 from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import AlphaMap
@@ -93,19 +94,11 @@ class AlphaMapView(QWidget):
                 ("Weights on the grid (CSV)…", CSV_FILTER, "alpha_map.csv", self.export_csv),
             ]
         )
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
         title = QLabel("Regime weights over a-space")
-        top.addWidget(title)
-        top.addStretch(1)
-        top.addWidget(self.export)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.layout_widget, 1)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.step_row)
-        layout.addWidget(self.hover)
+        view_frame(
+            self, [title, None, self.export], self.layout_widget,
+            self.caption, self.step_row, self.hover,
+        )  # fmt: skip
         self.layout_widget.scene().sigMouseMoved.connect(self._hover)
         self._set_caption()
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from kvae_studio.app.dynamics.imagination_view import ImaginationView
 from kvae_studio.app.dynamics.point_cloud import PointCloud
 from kvae_studio.app.dynamics.regime_map import RegimeMapView
 from kvae_studio.app.dynamics.regimes_view import RegimesView
+from kvae_studio.app.dynamics.view_frame import split
 from kvae_studio.app.elided_label import ElidedLabel
 from kvae_studio.services.dynamics import (
     AlphaMap,
@@ -98,12 +98,7 @@ class DynamicsPanel(QWidget):
         header.addWidget(self.choose_data)
         header.addWidget(self.compute)
 
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.regime_map)
-        top.addWidget(self.alpha_map)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 2)
-        top.setChildrenCollapsible(False)
+        top = split(Qt.Orientation.Horizontal, (self.regime_map, 3), (self.alpha_map, 2))
         self.map_splitter = top
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)

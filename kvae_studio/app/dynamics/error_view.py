@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QWidget
 
 from kvae_studio import colors
 from kvae_studio.app.dynamics.exports import (
@@ -23,6 +23,7 @@ from kvae_studio.app.dynamics.exports import (
     save_widget_png,
     write_csv,
 )
+from kvae_studio.app.dynamics.view_frame import view_frame
 from kvae_studio.app.plot_parts import cache_axes
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import ERROR_KINDS, ErrorOverTime
@@ -106,18 +107,8 @@ class ErrorOverTimeView(QWidget):
                 ("Quartiles (CSV)…", CSV_FILTER, "error_over_time.csv", self.export_csv),
             ]
         )
-        controls = QHBoxLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        controls.addWidget(QLabel("Mask:"))
-        controls.addWidget(self.mask)
-        controls.addWidget(self.value_label)
-        controls.addWidget(self.value)
-        controls.addWidget(self.caption, 1)
-        controls.addWidget(self.export)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.plot_widget, 1)
+        controls = [QLabel("Mask:"), self.mask, self.value_label, self.value]
+        view_frame(self, [*controls, (self.caption, 1), self.export], self.plot_widget)
         self._configure_value(self.mask_kind(), emit=False)
         self._set_caption()
 

@@ -17,10 +17,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QScrollBar,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +35,7 @@ from kvae_studio.app.dynamics.exports import (
 )
 from kvae_studio.app.dynamics.point_cloud import PointCloud, PointCloudItem
 from kvae_studio.app.dynamics.regime_map import nan_joined
+from kvae_studio.app.dynamics.view_frame import split, view_frame
 from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import Imagination
@@ -139,27 +138,14 @@ class ImaginationView(QWidget):
                 ("Paths (CSV)…", CSV_FILTER, "imagination_paths.csv", self.export_csv),
             ]
         )
-        controls = QHBoxLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        controls.addWidget(QLabel("Bold:"))
-        controls.addWidget(self.choice)
-        controls.addWidget(self.sampled)
-        controls.addWidget(self.caption, 1)
-        controls.addWidget(self.export)
+        controls = [QLabel("Bold:"), self.choice, self.sampled, (self.caption, 1), self.export]
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.grid, 1)
         right_layout.addWidget(self.scroll)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.paths_plot)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.splitter, 1)
+        self.splitter = split(Qt.Orientation.Horizontal, (self.paths_plot, 2), (right, 3))
+        view_frame(self, controls, self.splitter)
         self._set_caption()
 
     def points_changed(self) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QWidget
 
 from kvae_studio import colors
 from kvae_studio.app.dynamics.exports import (
@@ -30,6 +30,7 @@ from kvae_studio.app.dynamics.exports import (
     write_csv,
 )
 from kvae_studio.app.dynamics.point_cloud import PointCloud, PointCloudItem
+from kvae_studio.app.dynamics.view_frame import view_frame
 from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.plot_ranges import settled_box
 from kvae_studio.app.qtsetup import pg
@@ -258,19 +259,8 @@ class RegimeMapView(QWidget):
         self.status = QLabel()
         self.status.setStyleSheet(f"color: {colors.MUTED}")
         self.plot.hovered.connect(self._hover_status)
-        controls = QHBoxLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        controls.addWidget(QLabel("Flow:"))
-        controls.addWidget(self.flow_choice)
-        controls.addWidget(self.show_paths)
-        controls.addWidget(self.show_key)
-        controls.addStretch(1)
-        controls.addWidget(self.export)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.status)
+        controls = [QLabel("Flow:"), self.flow_choice, self.show_paths, self.show_key]
+        view_frame(self, [*controls, None, self.export], self.plot, self.status)
         self._update_key()
         self._hover_status("")
 

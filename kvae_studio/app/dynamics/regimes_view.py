@@ -16,13 +16,10 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -35,6 +32,7 @@ from kvae_studio.app.dynamics.exports import (
     write_csv,
 )
 from kvae_studio.app.dynamics.regime_map import regime_key
+from kvae_studio.app.dynamics.view_frame import split, view_frame
 from kvae_studio.app.plot_parts import plain_plot
 from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.dynamics import RegimeMatrices
@@ -115,24 +113,9 @@ class RegimesView(QWidget):
                 ("Eigenvalues (CSV)…", CSV_FILTER, "eigenvalues.csv", self.export_eigenvalues_csv),
             ]
         )
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.caption, 1)
-        top.addWidget(self.export)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.eigen)
-        right.addWidget(self.table)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.hinton)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.splitter, 1)
+        right = split(Qt.Orientation.Vertical, (self.eigen, 3), (self.table, 2))
+        self.splitter = split(Qt.Orientation.Horizontal, (self.hinton, 3), (right, 2))
+        view_frame(self, [(self.caption, 1), self.export], self.splitter)
         self._set_caption()
 
     def set_matrices(self, m: RegimeMatrices) -> None:
