@@ -15,17 +15,22 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from kvae_studio.services import work
 
 
-class Task(QObject):
-    """One task's events. Exactly one of `result`, `failed` or `cancelled`, then
-    `finished`."""
+class TaskSignals(QObject):
+    """A task's life as signals: progress and items, then exactly one of `result`,
+    `failed` or `cancelled`, then `finished` (a `Task`, and the panels' `Job` on it)."""
 
-    started = Signal()
     progress = Signal(int, int)
     item = Signal(object)
     result = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
     finished = Signal()
+
+
+class Task(TaskSignals):
+    """One task's events, `started` first."""
+
+    started = Signal()
 
     def __init__(self, bridge: WorkBridge, task: int):
         super().__init__(bridge)

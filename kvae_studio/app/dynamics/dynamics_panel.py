@@ -30,14 +30,7 @@ from kvae_studio.app.dynamics.regime_map import RegimeMapView
 from kvae_studio.app.dynamics.regimes_view import RegimesView
 from kvae_studio.app.dynamics.view_frame import split
 from kvae_studio.app.elided_label import ElidedLabel
-from kvae_studio.services.dynamics import (
-    AlphaMap,
-    ErrorOverTime,
-    Imagination,
-    RegimeChunk,
-    RegimeFlow,
-    RegimeMatrices,
-)
+from kvae_studio.services import dynamics as results
 
 TABS = ("Regime map", "Regimes", "Imagination", "Error over time")
 
@@ -145,17 +138,17 @@ class DynamicsPanel(QWidget):
 
     # -- results ----------------------------------------------------------------------------
 
-    def add_regime_chunk(self, chunk: RegimeChunk) -> None:
+    def add_regime_chunk(self, chunk: results.RegimeChunk) -> None:
         """A streamed piece of the regime map; the progress follows it."""
         self.regime_map.add_chunk(chunk)
         self.imagination.points_changed()
         self.set_progress(chunk.first + len(chunk.codes), chunk.total)
         self.compute.setText("Refresh")
 
-    def set_matrices(self, m: RegimeMatrices) -> None:
+    def set_matrices(self, m: results.RegimeMatrices) -> None:
         self.regimes.set_matrices(m)
 
-    def set_alpha_map(self, m: AlphaMap) -> None:
+    def set_alpha_map(self, m: results.AlphaMap) -> None:
         self.alpha_map.set_alpha_map(m)
 
     def set_recurrent(self, recurrent: bool) -> None:
@@ -165,15 +158,15 @@ class DynamicsPanel(QWidget):
     def set_step_range(self, first: int, last: int) -> None:
         self.alpha_map.set_step_range(first, last)
 
-    def set_flow(self, flow: RegimeFlow) -> None:
+    def set_flow(self, flow: results.RegimeFlow) -> None:
         self.regime_map.set_flow(flow)
 
-    def set_imagination(self, im: Imagination) -> None:
+    def set_imagination(self, im: results.Imagination) -> None:
         """The imagined sequences, and their mean paths over the regime map."""
         self.imagination.set_imagination(im)
         self.regime_map.set_paths(im.mean_codes, "imagined (mean roll-outs)")
 
-    def set_error(self, e: ErrorOverTime) -> None:
+    def set_error(self, e: results.ErrorOverTime) -> None:
         self.error.set_error(e)
 
     def clear(self) -> None:

@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
-from kvae_studio.app.work_bridge import Task, WorkBridge
+from kvae_studio.app.work_bridge import Task, TaskSignals, WorkBridge
 
 _LIVE: set[Job] = set()  # running jobs, kept alive until they end
 _SHARED: dict[str, WorkBridge] = {}  # one warm process per job function
@@ -48,15 +48,8 @@ def _shared_bridge(target: str) -> WorkBridge:
     return bridge
 
 
-class Job(QObject):
+class Job(TaskSignals):
     """One run of `work(ctx, *args, **kwargs)` in the work process of its function."""
-
-    progress = Signal(int, int)
-    item = Signal(object)
-    result = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-    finished = Signal()
 
     own_process = False
 
@@ -83,11 +76,8 @@ class Job(QObject):
         self.started_at = time.monotonic()
         _LIVE.add(self)
         task = self._bridge.submit(self._target, *self._args, **self._kwargs)
-        task.progress.connect(self.progress)
-        task.item.connect(self.item)
-        task.result.connect(self.result)
-        task.failed.connect(self.failed)
-        task.cancelled.connect(self.cancelled)
+        for name in ("progress", "item", "result", "failed", "cancelled"):
+            getattr(task, name).connect(getattr(self, name))
         task.finished.connect(self._on_finished)
         self._task = task
         if self._cancel_requested:
