@@ -5,22 +5,18 @@ still imports no torch with the tab open."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
+from window_helpers import window_script_report
 
 from kvae_studio.app.main_window import MainWindow
 from kvae_studio.document import opening
 from kvae_studio.services.resources import default_model_path, shipped_test_set
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 180_000
 
 
@@ -98,44 +94,19 @@ def test_the_tab_computes_hovers_and_opens_a_point_in_explore(qtbot, box_window)
 
 
 _OPEN_TAB = """
-import json, os, sys
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-
 def main():
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
-    from kvae_studio.app import qtsetup
-    from kvae_studio.app.main import start_model
-    from kvae_studio.app.main_window import MainWindow
-    from kvae_studio.app.settings import AppSettings
-    app = QApplication([])
-    qtsetup.start(app, dark_theme=False)
-    model, path, scene, _ = start_model("box", None, use_last=False)
-    window = MainWindow(model, path, settings=AppSettings(None), restore_layout=False)
+    window, _, _ = open_window("box")
     window.show()
     window.tabs.setCurrentWidget(window.dynamics)
-    loop = QEventLoop()
-    window.dynamics.controller.finished.connect(loop.quit)
-    QTimer.singleShot(120000, loop.quit)
-    loop.exec()
+    wait_for(window.dynamics.controller.finished, 120000)
     print(json.dumps({
         "points": int(len(window.dynamics.panel.regime_map.cloud.codes)),
         "torch": "torch" in sys.modules,
     }))
     window.shutdown()
-
-if __name__ == "__main__":
-    main()
 """
 
 
 def test_the_window_imports_no_torch_with_the_tab_open(tmp_path):
-    script = tmp_path / "open_tab.py"
-    script.write_text(_OPEN_TAB)
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = window_script_report(tmp_path, _OPEN_TAB, timeout=300)
     assert report == {"points": 4000, "torch": False}

@@ -3,11 +3,18 @@ importable by name once several test folders have one)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from kvae_studio.services.inference import InferenceRequest
 
 RESULT_TIMEOUT_MS = 30_000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_idle(qtbot, win) -> None:
@@ -86,3 +93,55 @@ def drag(canvas, points, button=None) -> None:
     for p in pos[1:]:
         QTest.mouseMove(viewport, p)
     QTest.mouseRelease(viewport, button, none, pos[-1])
+
+
+_SCRIPT_HEAD = """
+import json, os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+APP = None
+
+
+def open_window(scene):
+    \"\"\"The studio's window on `scene`'s shipped model, started as `kvae-studio` starts
+    it (not shown): (window, model, scene).\"\"\"
+    global APP
+    from PySide6.QtWidgets import QApplication
+    from kvae_studio.app import qtsetup
+    from kvae_studio.app.main import start_model
+    from kvae_studio.app.main_window import MainWindow
+    from kvae_studio.app.settings import AppSettings
+    APP = QApplication([])
+    qtsetup.start(APP, dark_theme=False)
+    model, path, scene, _ = start_model(scene, None, use_last=False)
+    window = MainWindow(model, path, settings=AppSettings(None), restore_layout=False)
+    return window, model, scene
+
+
+def wait_for(signal, timeout_ms):
+    \"\"\"Run the event loop until `signal` fires, or `timeout_ms` has passed.\"\"\"
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+"""
+
+_SCRIPT_TAIL = """
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def window_script_report(tmp_path, main: str, *args: str, timeout: float) -> dict:
+    """Run `main` (the source of a `def main():` that may call `open_window(scene)` and
+    `wait_for(signal, timeout_ms)`, and prints a JSON line last) as a script in a fresh
+    interpreter with `args`; it must exit 0. Returns what its last line printed."""
+    script = tmp_path / "window_script.py"
+    script.write_text(_SCRIPT_HEAD + main + _SCRIPT_TAIL)
+    done = subprocess.run(
+        [sys.executable, str(script), *args], cwd=ROOT, capture_output=True, text=True,
+        timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
