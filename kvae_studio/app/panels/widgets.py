@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
@@ -116,6 +117,12 @@ class MessageLabel(QLabel):
         self.is_error = True
         self.setStyleSheet(f"QLabel {{ color: {colors.ERROR}; }}")
         self.setText(text)
+
+    def tell_ending(self, job: Any, failed: str, cancelled: str) -> None:
+        """Say how `job` ended if it did not succeed: "<failed>: <its one line>" in red,
+        or `cancelled` (its success is the caller's to tell)."""
+        job.failed.connect(lambda message: self.error(f"{failed}: {message}"))
+        job.cancelled.connect(lambda: self.info(cancelled))
 
 
 def make_button(text: str, name: str, slot: Callable[[], None]) -> QPushButton:
