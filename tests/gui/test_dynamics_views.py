@@ -127,6 +127,12 @@ def read_csv(path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def exported_rows(view, folder, name: str) -> list[dict[str, str]]:
+    """The view's CSV export to `folder / name`, read back."""
+    view.export_csv(folder / name)
+    return read_csv(folder / name)
+
+
 def only_file(folder, name: str) -> None:
     """The export left its file and no temporary one."""
     assert sorted(p.name for p in folder.iterdir()) == [name]
@@ -249,9 +255,7 @@ def test_regime_map_csv_parses_back_to_the_points(qtbot, tmp_path):
     chunks = three_chunks()
     for chunk in chunks:
         view.add_chunk(chunk)
-    path = tmp_path / "map.csv"
-    view.export_csv(path)
-    rows = read_csv(path)
+    rows = exported_rows(view, tmp_path, "map.csv")
     only_file(tmp_path, "map.csv")
     assert list(rows[0]) == ["sequence", "frame", "a0", "a1", "alpha_0", "alpha_1", "alpha_2"]
     assert len(rows) == 30
@@ -341,8 +345,7 @@ def test_alpha_map_csv_parses_back(qtbot, tmp_path):
     view = shown(qtbot, AlphaMapView())
     m = alpha_map()
     view.set_alpha_map(m)
-    view.export_csv(tmp_path / "alpha.csv")
-    rows = read_csv(tmp_path / "alpha.csv")
+    rows = exported_rows(view, tmp_path, "alpha.csv")
     assert len(rows) == 6 * 8
     row = rows[2 * 8 + 5]  # y index 2, x index 5
     assert float(row["x"]) == m.xs[5] and float(row["y"]) == m.ys[2]
@@ -374,8 +377,7 @@ def test_regimes_hinton_squares_numbers_and_eigenvalues(qtbot, tmp_path):
     tip = eigen_tip(0.0, 0.5, (2, 0))
     assert "regime 2" in tip and "|λ| = 0.5000" in tip and "arg λ = 90.00°" in tip
     # both tables parse back
-    view.export_csv(tmp_path / "m.csv")
-    rows = read_csv(tmp_path / "m.csv")
+    rows = exported_rows(view, tmp_path, "m.csv")
     a = [r for r in rows if r["regime"] == "2" and r["matrix"] == "A"]
     values = np.array([float(r["value"]) for r in a]).reshape(3, 3)
     assert np.array_equal(values, m.A[2])
@@ -431,8 +433,7 @@ def test_imagination_csv_parses_back(qtbot, tmp_path):
     view = shown(qtbot, ImaginationView())
     im = imagination()
     view.set_imagination(im)
-    view.export_csv(tmp_path / "paths.csv")
-    rows = read_csv(tmp_path / "paths.csv")
+    rows = exported_rows(view, tmp_path, "paths.csv")
     assert list(rows[0]) == ["sequence", "step", "a0", "a1", "kind"]
     sampled = [r for r in rows if r["kind"] == "sampled" and r["sequence"] == "6"]
     got = np.array([[float(r["a0"]), float(r["a1"])] for r in sampled])
@@ -485,8 +486,7 @@ def test_error_csv_parses_back(qtbot, tmp_path):
     view = shown(qtbot, ErrorOverTimeView())
     e = error_result("random", 0.3)
     view.set_error(e)
-    view.export_csv(tmp_path / "err.csv")
-    rows = read_csv(tmp_path / "err.csv")
+    rows = exported_rows(view, tmp_path, "err.csv")
     assert list(rows[0]) == [
         "mask",
         "value",
