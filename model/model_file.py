@@ -66,15 +66,23 @@ def _read_header(path: Path) -> dict[str, Any]:
         size = int.from_bytes(head, "little")
         if size <= 0 or size > _MAX_HEADER or size + 8 > path.stat().st_size:
             raise ModelFileError(f"{path.name}: not a safetensors file (bad or truncated header)")
-        try:
-            header = parse_json(f.read(size))
-        except ValueError as err:
-            raise ModelFileError(
-                f"{path.name}: not a safetensors file (unreadable header: {err})"
-            ) from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path.name}: not a safetensors file (its header is not an object)")
-    return header
+        text = f.read(size)
+    return _json_object(
+        path, text, "not a safetensors file (unreadable header: {err})",
+        "not a safetensors file (its header is not an object)",
+    )  # fmt: skip
+
+
+def _json_object(path: Path, text: str | bytes, unreadable: str, not_object: str) -> dict:
+    """`text` parsed as a JSON object, else ModelFileError naming the file with one of
+    the two reasons (`unreadable` may hold `{err}`)."""
+    try:
+        value = parse_json(text)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"{path.name}: {unreadable.format(err=err)}") from None
+    if not isinstance(value, dict):
+        raise ModelFileError(f"{path.name}: {not_object}")
+    return value
 
 
 def _is_npz(path: Path) -> bool:
@@ -122,15 +130,10 @@ def config_of(path: Path, meta: dict[str, str]) -> KVAEConfig:
 
 def summary_of(path: Path, meta: dict[str, str]) -> dict[str, Any]:
     """The training summary; an object or nothing, since the studio reads fields of it."""
-    try:
-        summary = parse_json(meta.get("summary", "{}"))
-    except (TypeError, ValueError) as err:
-        raise ModelFileError(
-            f"{path.name}: its training summary is not valid JSON ({err})"
-        ) from None
-    if not isinstance(summary, dict):
-        raise ModelFileError(f"{path.name}: its training summary is not a JSON object")
-    return summary
+    return _json_object(
+        path, meta.get("summary", "{}"), "its training summary is not valid JSON ({err})",
+        "its training summary is not a JSON object",
+    )  # fmt: skip
 
 
 def describe_model(path: str | os.PathLike) -> ModelDescription:
