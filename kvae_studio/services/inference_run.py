@@ -22,6 +22,7 @@ from kvae_studio.services.inference import (
 from model.checkpoint import finite_frames
 from model.imputation import ImputeMemo, generate, impute
 
+FROM_REQUEST = ("seq", "images", "frame_visible", "pixel_visible")  # returned as asked
 FROM_IMPUTATION = {  # result field: the imputation's tensor it is (first sequence, numpy)
     "x_composite": "x_composite",
     "a_encoded": "a_encoded",
@@ -69,12 +70,10 @@ def run_inference(
     evaluated = request.evaluated
     truth = model.prepare_frames(x)[0].cpu().numpy()
     taken = {field: np0(getattr(imp, source)) for field, source in FROM_IMPUTATION.items()}
+    asked = {name: getattr(request, name) for name in FROM_REQUEST}
     return InferenceResult(
         **taken,
-        seq=request.seq,
-        images=request.images,
-        frame_visible=request.frame_visible,
-        pixel_visible=request.pixel_visible,
+        **asked,
         evaluated=evaluated,
         n_init=n_init,
         x_filtered=x_filtered,
