@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
+from video_readback import decoded, read_back
 
 from model.checkpoint import save_model
 from model.config import KVAEConfig
@@ -43,18 +43,6 @@ def export(*args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=180,
     )
-
-
-def read_back(path: Path) -> tuple[int, tuple[int, ...]]:
-    capture = cv2.VideoCapture(str(path))
-    count, shape = 0, ()
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        count, shape = count + 1, frame.shape
-    capture.release()
-    return count, shape
 
 
 def test_imputation_gif_and_long_generation_mp4_read_back(files, tmp_path):
@@ -110,16 +98,6 @@ def test_bad_paths_get_one_line_and_write_nothing(files, tmp_path, change, expec
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0]
     assert list(tmp_path.iterdir()) == []
-
-
-def decoded(path: Path) -> tuple[int, tuple[int, int], float]:
-    """(frames, (height, width), frames per second), decoded by PyAV."""
-    av = pytest.importorskip("av")
-    with av.open(str(path)) as video:
-        stream = video.streams.video[0]
-        rate = float(stream.average_rate or stream.guessed_rate)
-        sizes = [(f.height, f.width) for f in video.decode(video=0)]
-    return len(sizes), sizes[0], rate
 
 
 def test_views_fps_and_scale_as_the_window_s_export_video_offers_them(files, tmp_path):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
+from video_readback import frame_count
 from window_helpers import request
 
 from kvae_studio.document.session import (
@@ -129,12 +129,7 @@ def test_video_export_reads_back_with_one_frame_per_step(tmp_path, model, images
     assert frames.shape[0] == 20 and frames.dtype == np.uint8 and frames.shape[-1] == 3
     path = tmp_path / f"seq{suffix}"
     write_video(path, frames, fps=8)
-    capture = cv2.VideoCapture(str(path))
-    count = 0
-    while capture.read()[0]:
-        count += 1
-    capture.release()
-    assert count == 20
+    assert frame_count(path) == 20
 
 
 def test_video_export_refuses_unknown_formats(tmp_path):

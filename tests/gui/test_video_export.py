@@ -4,22 +4,13 @@ and the File menu makes the paper's two videos of the sequence on screen."""
 
 from __future__ import annotations
 
-import cv2
 import pytest
 from panel_helpers import click, type_into
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from video_readback import decoded, frame_count
 
 DIALOG = "kvae_studio.app.window_commands.QFileDialog.getSaveFileName"
-
-
-def frame_count(path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    count = 0
-    while capture.read()[0]:
-        count += 1
-    capture.release()
-    return count
 
 
 def click_file_menu_entry(qtbot, win, words: str) -> None:
@@ -41,16 +32,6 @@ def open_video_options(qtbot, win):
     dialog = win.commands.video_dialog
     qtbot.waitExposed(dialog)
     return dialog
-
-
-def decoded(path):
-    """(frames, (height, width), frames per second) of a video, decoded by PyAV."""
-    av = pytest.importorskip("av")
-    with av.open(str(path)) as video:
-        stream = video.streams.video[0]
-        rate = float(stream.average_rate or stream.guessed_rate)
-        frames = [(f.height, f.width) for f in video.decode(video=0)]
-    return len(frames), frames[0], rate
 
 
 def test_animated_gif_chosen_with_a_bare_name_writes_a_gif(qtbot, window, tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ import torch
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
+from video_readback import frame_count
 from window_helpers import RESULT_TIMEOUT_MS, open_checked, refused_after_check, wait_idle
 
 from model.checkpoint import save_model
@@ -181,12 +182,7 @@ def test_session_saves_and_reopens_as_one_file(qtbot, window, tmp_path):
 def test_export_video_and_png(qtbot, window, tmp_path):
     mp4 = tmp_path / "sequence.mp4"
     assert window.export_video(str(mp4))
-    capture = cv2.VideoCapture(str(mp4))
-    frames = 0
-    while capture.read()[0]:
-        frames += 1
-    capture.release()
-    assert frames == 20
+    assert frame_count(mp4) == 20
 
 
 def test_export_views_leaves_the_controls_out_and_export_window_keeps_everything(
