@@ -28,6 +28,19 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 TINY = KVAEConfig(frame_size=16, filters=(4, 4), alpha_units=8)
 
+BROKEN_FILES = [
+    ("broken.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json", "open_model"),
+    ("pickled.safetensors", b"\x80\x04\x95 pickle bytes here", "open_model"),
+    ("junk.safetensors", b"not a model", "open_model"),
+    ("model.txt", b"", "open_model"),
+    ("broken.npz", b"PK\x03\x04 truncated zip", "open_dataset"),
+    ("junk.npz", b"not an archive", "open_dataset"),
+    ("broken.session.npz", b"PK\x03\x04 truncated zip", "open_session"),
+    ("junk.session.npz", b"not an archive", "open_session"),
+]
+"""(name, content, opener): files that the window and its document alike must refuse in
+one line naming the file, changing nothing; `opener` is the method of both that opens it."""
+
 
 def sequences(count: int = 3, steps: int = 20, size: int = 16) -> np.ndarray:
     rng = np.random.default_rng(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import hostile_files as hostile
 import numpy as np
 import pytest
 import torch
@@ -187,15 +188,7 @@ def test_open_a_dataset_and_move_through_its_sequences(doc, tmp_path):
     assert doc.source.index == 2, "an index past the end is the last sequence"
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "opener"),
-    [
-        ("broken.safetensors", b"not a model", "open_model"),
-        ("broken.npz", b"not an archive", "open_dataset"),
-        ("broken.session.npz", b"not an archive", "open_session"),
-        ("model.txt", b"", "open_model"),
-    ],
-)
+@pytest.mark.parametrize(("name", "content", "opener"), hostile.BROKEN_FILES)
 def test_a_failed_open_leaves_the_document_unchanged(doc, events, tmp_path, name, content, opener):
     doc.mask.toggle_hidden(5)
     doc.set_frame(4)

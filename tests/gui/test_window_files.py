@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import hostile_files as hostile
 import numpy as np
 import pytest
 import torch
@@ -59,9 +60,7 @@ def close_error(window) -> str:
 @pytest.mark.parametrize(
     ("name", "content", "opener"),
     [
-        ("broken.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json", "open_model"),
-        ("pickled.safetensors", b"\x80\x04\x95 pickle bytes here", "open_model"),
-        ("broken.npz", b"PK\x03\x04 truncated zip", "open_dataset"),
+        *hostile.BROKEN_FILES,
         ("broken.session.npz", b"PK\x03\x04 truncated zip", "open_path"),
         ("notes.txt", b"hello", "open_path"),
     ],
