@@ -3,14 +3,17 @@
 Nothing here calls model.lgssm or model.objective: the dynamics network is a
 hand-rolled LSTM over the module's weights, the filter is the textbook one with
 explicit loops, and smoothing is done by brute force on the joint Gaussian.
+`lively` makes the model under test, its weights stirred far from their start values.
 (The module is named so as not to clash with other test folders on sys.path.)
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from model.config import KVAEConfig
+from model.kvae import KVAE
 
 
 def np64(t) -> np.ndarray:
@@ -204,6 +207,23 @@ def box_data(n: int, seed: int):
         return box_sequences(n, STEPS, SIZE, seed=seed, radius=2.5, speed=(5.0, 7.5))
     images, state = simulate(scene_params("box", size=SIZE, ball_radius=5.0), n, STEPS, seed=seed)
     return images, state[..., :2]
+
+
+def lively(config: KVAEConfig, seed: int = 0, stir_b: bool = False) -> KVAE:
+    """A KVAE whose dynamics network and regimes are far from their start values, so that
+    alpha varies along a sequence and every A^(k), C^(k) matters (and B too, if `stir_b`).
+    In training mode, as KVAE() starts."""
+    torch.manual_seed(seed)
+    model = KVAE(config)
+    with torch.no_grad():
+        for p in model.alpha_net.parameters():
+            p.normal_(0, 0.8)
+        model.A.add_(0.2 * torch.randn_like(model.A))
+        model.C.normal_(0, 1.0)
+        if stir_b:
+            model.B.normal_(0, 0.5)
+        model.a0.normal_(0, 1.0)
+    return model
 
 
 def poison(trainer, bad_calls) -> None:

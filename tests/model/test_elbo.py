@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 import torch
-from kvae_reference import NumpyDynamics, filter_with_feed, joint_posterior, mvn_logpdf, np64
+from kvae_reference import (
+    NumpyDynamics,
+    filter_with_feed,
+    joint_posterior,
+    lively,
+    mvn_logpdf,
+    np64,
+)
 from trainer_options import cpu_fp32
 
 from model import lgssm
@@ -22,18 +29,8 @@ JITTER = 1e-6  # model.objective samples z with cholesky(Sigma + 1e-6 I); so doe
 
 
 def tiny_model(seed=0, **overrides) -> KVAE:
-    """A small KVAE whose dynamics network and regimes are far from their start values,
-    so that alpha varies along a sequence and every A^(k), C^(k) matters."""
-    torch.manual_seed(seed)
-    model = KVAE(KVAEConfig(**{**TINY, **overrides}))
-    with torch.no_grad():
-        for p in model.alpha_net.parameters():
-            p.normal_(0, 0.8)
-        model.A.add_(0.2 * torch.randn_like(model.A))
-        model.C.normal_(0, 1.0)
-        model.B.normal_(0, 0.5)
-        model.a0.normal_(0, 1.0)
-    return model
+    """A small lively KVAE (its B stirred too), in training mode."""
+    return lively(KVAEConfig(**{**TINY, **overrides}), seed, stir_b=True)
 
 
 def frames(batch=2, steps=6, size=8, seed=0):

@@ -5,30 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from kvae_reference import NumpyDynamics, np64
+from kvae_reference import NumpyDynamics, lively, np64
 
 from model.config import KVAEConfig
 from model.imputation import generate, impute
-from model.kvae import KVAE
-
-
-def lively(cfg: KVAEConfig, seed=0) -> KVAE:
-    torch.manual_seed(seed)
-    model = KVAE(cfg)
-    with torch.no_grad():
-        for p in model.alpha_net.parameters():
-            p.normal_(0, 0.8)
-        model.A.add_(0.2 * torch.randn_like(model.A))
-        model.C.normal_(0, 1.0)
-        model.a0.normal_(0, 1.0)
-    return model.eval()
-
 
 CFG = dict(frame_size=16, filters=(4, 4), alpha_units=8)
 
 
 def test_deterministic_rollout_matches_a_hand_rolled_loop():
-    model = lively(KVAEConfig(**CFG))
+    model = lively(KVAEConfig(**CFG)).eval()
     x = (torch.rand(2, 8, 16, 16) > 0.8).float()
     n_init, steps = 3, 9
     out = generate(model, x, n_init, steps=steps)
@@ -56,7 +42,7 @@ def test_deterministic_rollout_matches_a_hand_rolled_loop():
 
 def test_mlp_dynamics_network_state_after_the_seen_frames():
     """alpha_rnn = False: the FIFO after the seen codes equals feeding them one by one."""
-    model = lively(KVAEConfig(**CFG, alpha_rnn=False, fifo_size=3))
+    model = lively(KVAEConfig(**CFG, alpha_rnn=False, fifo_size=3)).eval()
     x = (torch.rand(1, 8, 16, 16) > 0.8).float()
     n_init = 4
     out = generate(model, x, n_init, steps=8)
@@ -72,7 +58,7 @@ def test_mlp_dynamics_network_state_after_the_seen_frames():
 
 
 def test_stochastic_rollout_is_reproducible_with_a_generator():
-    model = lively(KVAEConfig(**CFG))
+    model = lively(KVAEConfig(**CFG)).eval()
     x = (torch.rand(2, 8, 16, 16) > 0.8).float()
     g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
     one = generate(model, x, 3, stochastic=True, generator=g())
@@ -87,7 +73,7 @@ def test_stochastic_rollout_is_reproducible_with_a_generator():
 
 def test_results_are_ordinary_tensors():
     """Computed under inference mode, handed back as tensors a caller may edit."""
-    model = lively(KVAEConfig(**CFG))
+    model = lively(KVAEConfig(**CFG)).eval()
     x = (torch.rand(1, 6, 16, 16) > 0.8).float()
     res = impute(model, x, torch.tensor([[1.0, 1, 0, 0, 1, 1]]))
     gen = generate(model, x, 2)
