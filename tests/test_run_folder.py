@@ -93,7 +93,7 @@ def test_a_folder_in_use_is_refused_at_once_naming_the_other_process(folder):
 
 def test_the_train_panel_takes_the_same_lock(folder):
     """The Train tab's session (the code behind its Start and Continue) is refused too."""
-    from kvae_studio.services.train_session import TrainSession
+    from kvae_studio.services.training import TrainSession
     from model.config import KVAEConfig
     from model.run_folder import RunFolderError
     from model.training_options import TrainingOptions

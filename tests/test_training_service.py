@@ -16,7 +16,7 @@ import torch
 
 from kvae_studio import cli
 from kvae_studio.services.run_records import read_studio_file
-from kvae_studio.services.train_session import TrainSession
+from kvae_studio.services.training import TrainSession
 from model.config import KVAEConfig
 from model.data import save_sequences
 from model.run_folder import STUDIO_FILE

@@ -5,7 +5,7 @@ modules, so that the two front ends train, evaluate, export and name models the 
 
 - `training`: the training data (several files joined), the checks made before any work,
   the `Trainer` built from a request, its numerical failures as one message, and the run
-  folder's `studio.json`; `train_session`: a training job the Train panel runs;
+  folder's `studio.json`, and the Train panel's job (`run_training`, `TrainSession`);
 - `evaluation`: the models and test set of a sweep, checked before the first sweep, the
   sweeps, and the Evaluate panel's job (`run_sweeps`); `sweep_results`: what a sweep
   gives, its models' names and the finished sweeps kept;

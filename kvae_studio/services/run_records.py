@@ -2,8 +2,7 @@
 and writes, while the training itself runs in a job's process. The run's options are
 `model.training_options.TrainingOptions`; studio.json records them.
 
-`services.training` and `services.train_session` (which do need torch) use these too,
-and re-export them for the command line and the tests.
+`services.training` (which does need torch) uses these too.
 """
 
 from __future__ import annotations

@@ -13,11 +13,22 @@
 5. `training_events`: the Trainer's events, its numerical failures said as one message.
 
 Locking the run folder (model.run_folder) and showing progress stay with each front end.
+
+The Train panel runs `run_training` in a process of its own (`services.work`) and sends
+`pause`, `resume` and `stop` as calls; there they reach `TrainSession`, whose methods
+are thread-safe and may be called before the `Trainer` exists (while the data sets are
+still loading): the call is remembered and applied once it does. Why a process (it was a
+thread): torch never enters the window's process (about a second and hundreds of MB
+saved at every launch, issue 16), and the training shares no interpreter lock with the
+window. The cost is a second start of torch when a run starts (about a second) and
+events that travel pickled (a few hundred bytes per step). The option `threads`
+(torch.set_num_threads; the Train tab: cores - 1) leaves a core to the GUI.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from kvae_studio.services.run_records import Started, write_studio_file
+from model.run_folder import RunFolder
 from model.training_options import TrainingOptions
 
 
@@ -118,3 +131,90 @@ def training_events(trainer: Any) -> Iterator[Any]:
             f"training diverged at step {trainer.step + 1} (epoch {trainer.epoch + 1}): "
             f"the Kalman filter met a singular matrix ({detail}); try a lower init_lr"
         ) from None
+
+
+def run_training(ctx: Any, options: TrainingOptions) -> Iterator[Any]:
+    """The Train panel's job, in its own process (`services.work`): the session's
+    events, with the session as the target of the window's pause, resume and stop."""
+    session = TrainSession(options)
+    ctx.controls = session
+    yield from session.run(ctx)
+
+
+class TrainSession:
+    """Thread-safe handle on a run whose `Trainer` is built inside `run()`."""
+
+    def __init__(self, options: TrainingOptions):
+        self.options = options
+        self._lock = threading.Lock()
+        self._trainer: Any = None
+        self._paused = False
+        self._stopped = False
+
+    # Called from the GUI thread.
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            if self._trainer is not None:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            if self._trainer is not None:
+                self._trainer.resume()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._trainer is not None:
+                self._trainer.stop()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    # Runs in the training's work process.
+    def run(self, ctx: Any = None) -> Iterator[Any]:
+        """Yield `Started`, then the Trainer's StepReport/EpochReport/Finished events."""
+        req = self.options
+        # The run folder's lock (model.run_folder), held until the run ends: a training
+        # from the command line into the same folder is refused, and this one is refused
+        # (naming the other process) while one runs there.
+        folder = RunFolder(req.run_dir).acquire(
+            resume=req.resume, command=f"KVAE Studio, Train panel ({req.run_dir.name})"
+        )
+        try:
+            yield from self._run(req)
+        finally:
+            folder.release()
+
+    def _run(self, req: TrainingOptions) -> Iterator[Any]:
+        """`run` with the folder locked: the steps above, in the command line's order,
+        with pause and stop applied on the way."""
+        import torch
+
+        if req.threads:
+            torch.set_num_threads(req.threads)
+        data = load_training_data(req.train_paths, req.test_path, req.validation_path)
+        if self._stopped:
+            return
+        check_training_data(req, data)
+        trainer = build_trainer(req, data)
+        write_studio_file(req)
+        with self._lock:
+            self._trainer = trainer
+            if self._paused:
+                trainer.pause()
+            if self._stopped:
+                trainer.stop()
+        yield Started(
+            run_dir=str(req.run_dir),
+            epoch=trainer.epoch,
+            step=trainer.step,
+            epochs=trainer.config.num_epochs,
+            batches=max(1, len(data.train) // trainer.config.batch_size),
+            sequences=len(data.train),
+            device=f"{trainer.device} in {trainer.precision} ({trainer.precision_reason})",
+        )
+        yield from training_events(trainer)

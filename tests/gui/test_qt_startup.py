@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _FRESH = """
 import json, sys
 import kvae_studio.app.panels
-from kvae_studio.services import evaluation, scene_work, train_session, work
+from kvae_studio.services import evaluation, scene_work, training, work
 qt_free = sorted({"PySide6", "pyqtgraph"} & {m.split(".")[0] for m in sys.modules})
 import kvae_studio.app.explore.time_plots, kvae_studio.app.panels.curves
 from kvae_studio.app import pyside_fix, qtsetup

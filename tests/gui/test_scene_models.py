@@ -184,7 +184,7 @@ def test_train_starts_a_new_run_from_a_shipped_model(qtbot, shipped, tmp_path):
     from kvae_studio.app.panels.train_panel import TrainPanel
     from kvae_studio.app.panels.workspace import Workspace
     from kvae_studio.services.run_records import read_studio_file
-    from kvae_studio.services.train_session import TrainSession
+    from kvae_studio.services.training import TrainSession
 
     workspace = Workspace(tmp_path / "studio")
     workspace.datasets_dir.mkdir(parents=True)

@@ -17,7 +17,7 @@ from model.kvae import KVAE
 # contracts check the same statically; this checks what really ends up in sys.modules).
 QT_FREE = ("kvae_studio.document.explore", "kvae_studio.document.opening",
            "kvae_studio.services.inference_process", "kvae_studio.services.paper_videos",
-           "kvae_studio.services.evaluation", "kvae_studio.services.train_session",
+           "kvae_studio.services.evaluation", "kvae_studio.services.training",
            "kvae_studio.services.scene_work", "kvae_studio.commands.train",
            "kvae_studio.colors", "kvae_studio.app", "kvae_studio.app.panels")  # fmt: skip
 

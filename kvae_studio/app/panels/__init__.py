@@ -6,7 +6,7 @@ each panel's `modelReady(str)` and `datasetReady(str)` signals to Explore, and c
 datasets and runs live).
 
 Importing this package imports nothing (no Qt): its Qt-free modules (`scene_work`,
-`evaluation`, `train_session`) stay usable without a display, and Qt's
+`evaluation`, `training`) stay usable without a display, and Qt's
 start-up is `kvae_studio.app.qtsetup.start`, called once by the application.
 """
 

@@ -162,9 +162,9 @@ class TrainPanel(QWidget):
             return
         self.settings.form.show_problem("")
         # Its own process: torch and the training stay out of the window's process (the
-        # session there is `services.train_session.run_training`; pause, resume and stop
+        # session there is `services.training.run_training`; pause, resume and stop
         # travel as calls).
-        job = ProcessJob("kvae_studio.services.train_session:run_training", options, parent=self)
+        job = ProcessJob("kvae_studio.services.training:run_training", options, parent=self)
         self.session = job
         job.item.connect(self._on_event)
         job.failed.connect(self._on_failed)

@@ -65,7 +65,7 @@ def is_test_file(path: Path | None) -> bool:
 
 
 def default_threads() -> int:
-    """Leave one core to the GUI (see train_session's docstring), at least one for torch."""
+    """Leave one core to the GUI (see services.training's docstring), at least one for torch."""
     return max(1, (os.cpu_count() or 2) - 1)
 
 
