@@ -65,6 +65,13 @@ def kvae_studio(*args: str, timeout: float = 300, **kwargs) -> subprocess.Comple
     )
 
 
+def kvae_studio_ok(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """One real `python -m kvae_studio ...` process that must succeed (exit 0)."""
+    result = kvae_studio(*args, **kwargs)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def assert_one_clear_line(result: dict | subprocess.CompletedProcess, *words: str) -> None:
     """Exit 2, no traceback, and one line on stderr that holds every word."""
     code = result["code"] if isinstance(result, dict) else result.returncode

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bad_input import kvae_studio_ok
 
 from model.model_file import read_summary
 
@@ -27,23 +28,11 @@ TINY = [
 ENV = dict(os.environ, OMP_NUM_THREADS="1")
 
 
-def kvae_studio(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "kvae_studio", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=ENV,
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("dist")
     for name, seed in (("train", 1), ("test", 2)):
-        kvae_studio(
+        kvae_studio_ok(
             "simulate", "box", "--sequences", "32", "--steps", "8", "--seed", str(seed),
             "--out", str(folder / f"{name}.npz"), "-q",
         )  # fmt: skip
@@ -76,7 +65,7 @@ def test_torchrun_trains_a_model_that_evaluate_scores(data, tmp_path):
     assert log[-1]["world_size"] == 2 and log[-1]["hamming"]
     assert read_summary(run / "model.safetensors")["world_size"] == 2
 
-    scored = kvae_studio(
+    scored = kvae_studio_ok(
         "evaluate", str(run / "model.safetensors"), str(data / "test.npz"), "--json"
     )
     figures = json.loads(scored.stdout)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bad_input import kvae_studio_ok
 
 from kvae_studio import cli
 
@@ -23,35 +21,21 @@ ORIGINAL_BOX = Path(__file__).resolve().parent / "data" / "original-box.npz"
 TINY = ["--set", "batch_size=16", "--set", "dim_z=3", "--set", "K=2", "--set", "alpha_units=8"]
 
 
-def kvae_studio(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    result = subprocess.run(
-        [sys.executable, "-m", "kvae_studio", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """simulate two small sets (one with the legacy physics), train one epoch on both."""
     folder = tmp_path_factory.mktemp("cli")
-    kvae_studio(
+    kvae_studio_ok(
         "simulate", "box", "--sequences", "40", "--seed", "1", "--out", str(folder / "a.npz")
     )
-    kvae_studio(
+    kvae_studio_ok(
         "simulate", "box", "--sequences", "24", "--seed", "2", "--legacy-physics",
         "--out", str(folder / "b.npz"),
     )  # fmt: skip
-    kvae_studio(
+    kvae_studio_ok(
         "simulate", "box", "--sequences", "16", "--seed", "3", "--out", str(folder / "t.npz")
     )
-    result = kvae_studio(
+    result = kvae_studio_ok(
         "train", str(folder / "a.npz"), str(folder / "b.npz"), "--test", str(folder / "t.npz"),
         "--out", str(folder / "run"), "--epochs", "1", "--device", "cpu", *TINY,
     )  # fmt: skip
@@ -75,7 +59,7 @@ def test_train_joins_the_files_and_writes_the_run(run):
 
 def test_evaluate_json_on_the_original_file(run):
     folder, _ = run
-    result = kvae_studio(
+    result = kvae_studio_ok(
         "evaluate", str(folder / "run" / "model.safetensors"), str(ORIGINAL_BOX), "--json"
     )
     out = json.loads(result.stdout)
@@ -104,7 +88,7 @@ def test_evaluate_random_mask_and_sweep_csv(run, capsys):
 
 def test_resume_continues_the_run(run):
     folder, _ = run
-    result = kvae_studio(
+    result = kvae_studio_ok(
         "train", str(folder / "a.npz"), "--out", str(folder / "run"), "--epochs", "2",
         "--device", "cpu", "--resume", *TINY,
     )  # fmt: skip
