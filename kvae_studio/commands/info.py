@@ -53,9 +53,10 @@ def _described(path: str) -> str:
     from kvae_studio.document.session import is_session_file, load_session
     from model.data import DatasetError, list_arrays, load_sequences
     from model.model_file_check import check_model_file
+    from model.run_folder import MODEL_FILE
 
     if os.path.isdir(path):
-        model = os.path.join(path, "model.safetensors")
+        model = os.path.join(path, MODEL_FILE)
         hint = f"; its model is {model}" if os.path.isfile(model) else ""
         raise DatasetError(f"{path}: is a folder, not a file{hint}")
     if str(path).endswith(".safetensors"):

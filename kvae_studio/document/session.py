@@ -32,7 +32,6 @@ from model.read_guard import UNREADABLE, parse_json, reading
 from model.temp_files import remove_stale, temporary_path
 
 FORMAT = "kvae-studio-session/1"
-SUFFIX = ".session.npz"
 
 
 class SessionError(ValueError):

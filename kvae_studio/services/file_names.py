@@ -30,6 +30,12 @@ def split_files(folder: Path, name: str) -> tuple[Path, Path]:
     return folder / f"{name}{TRAIN_SUFFIX}", folder / f"{name}{TEST_SUFFIX}"
 
 
+def data_set_name(train: Path) -> str:
+    """The name a data set was made under: `box` for box-train.npz, else the file's stem."""
+    name = train.name
+    return name.removesuffix(TRAIN_SUFFIX) if name.endswith(TRAIN_SUFFIX) else train.stem
+
+
 def test_partner(train: Path) -> Path | None:
     """The test file made with a training file (`x-train.npz` -> `x-test.npz`), if its
     name says it has one; whether it exists is the caller's question."""

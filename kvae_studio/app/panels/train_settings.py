@@ -34,7 +34,7 @@ from kvae_studio.app.panels.choosers import DatasetCombo
 from kvae_studio.app.panels.config_fields import COLLAPSED, GROUP_ORDER, config_hint
 from kvae_studio.app.panels.forms import DataclassForm
 from kvae_studio.app.panels.workspace import Workspace, dataset_info
-from kvae_studio.services.file_names import TRAIN_SUFFIX, test_partner
+from kvae_studio.services.file_names import TRAIN_SUFFIX, data_set_name, test_partner
 from kvae_studio.services.hardware import device_choices
 from kvae_studio.services.model_names import display_name
 from kvae_studio.services.resources import (
@@ -329,7 +329,7 @@ class TrainSettings(QScrollArea):
 
     def default_run_name(self) -> str:
         path = self.train_combo.path()
-        stem = path.stem.removesuffix("-train") if path else "run"
+        stem = data_set_name(path) if path else "run"
         if scene := shipped_scene(self.start_from()):
             stem = f"{stem}-from-{scene}"
         return self.name_edit.text().strip() or stem
