@@ -128,7 +128,7 @@ def drag(mask: MaskModel, tool: str, points, frame=0, paint=True) -> bool:
 def test_a_rectangle_drag_shows_the_box_under_the_pointer_and_is_one_undo_step():
     mask = MaskModel(4, *SHAPE)
     events = []
-    mask.listeners.append(events.append)
+    mask.changed.connect(events.append)
     mask.begin_stroke(1, paint=True, tool="rectangle")
     for x, y in [(2.5, 2.5), (20.5, 15.5)]:
         mask.stroke_to(x, y)

@@ -102,7 +102,7 @@ class ExploreDocument:
         size = model.config.frame_size
         images = np.zeros((1, size, size), np.float32)
         self.mask = MaskModel(*images.shape)
-        self.mask.listeners.append(self._forward_mask_event)
+        self.mask.changed.connect(self._forward_mask_event)
         self._swapping = False
         self._records: dict[str, Any] = {}  # each model file's training data, read once
         self._state = ExploreState(

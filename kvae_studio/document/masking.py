@@ -24,10 +24,10 @@ the redo step; any new edit clears redo; the history is capped.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from psygnal import Signal
 
 from kvae_studio.document.brush import Point, segment_footprint
 from kvae_studio.document.shapes import polygon_footprint, rectangle_footprint
@@ -74,7 +74,10 @@ class _Stroke:
 
 
 class MaskModel:
-    """Hidden frames and painted pixels of one sequence, with a capped undo history."""
+    """Hidden frames and painted pixels of one sequence, with a capped undo history.
+    `changed` tells every change (a `MaskEvent`), as the document's other events do."""
+
+    changed = Signal(object)
 
     def __init__(self, steps: int, height: int, width: int, max_history: int = DEFAULT_HISTORY):
         if min(steps, height, width) < 1:
@@ -84,7 +87,6 @@ class MaskModel:
         self._undo: deque[_Atom] = deque(maxlen=max(int(max_history), 1))
         self._redo: list[_Atom] = []
         self._stroke: _Stroke | None = None
-        self.listeners: list[Callable[[MaskEvent], None]] = []
 
     # Reading.
     @property
@@ -351,9 +353,7 @@ class MaskModel:
         return _Atom(atom.box, current_occ, atom.hidden_at, current_hidden)
 
     def _emit(self, frames: tuple[int, ...], committed: bool) -> None:
-        event = MaskEvent(frames, committed)
-        for listener in list(self.listeners):
-            listener(event)
+        self.changed.emit(MaskEvent(frames, committed))
 
 
 def _change_box(before: np.ndarray, after: np.ndarray) -> tuple[slice, slice, slice] | None:

@@ -103,7 +103,7 @@ def test_painting_all_frames_and_abort():
 def test_events_report_progress_while_stroking_and_one_commit_at_the_end():
     mask = MaskModel(3, 16, 16)
     events: list[MaskEvent] = []
-    mask.listeners.append(events.append)
+    mask.changed.connect(events.append)
     replay(mask, 1, [(1, 1), (5, 5), (9, 9), (13, 13)], size=2)
     committed = [e for e in events if e.committed]
     assert len(committed) == 1 and committed[0].frames == (1,)
