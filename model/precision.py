@@ -1,4 +1,5 @@
-"""Which precision a training runs in: the fastest the hardware does natively.
+"""Which precision a training runs in (the fastest the hardware does natively), and
+what a run ran on, for its model file.
 
 Why a choice at run time: bf16 autocast of the encoder and decoder ran 1.65-1.83x fp32 on
 the project's EPYC cores, which have `avx512_bf16`; a CPU without native bf16 emulates it
@@ -43,3 +44,25 @@ def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
     if native:
         return "bf16", f"the CPU has {native[0]}"
     return "fp32", "the CPU has no native bf16 (avx512_bf16 or amx_bf16)"
+
+
+def describe_machine(device: torch.device) -> str:
+    """What a run ran on, as its model file records it: the GPU's name, or the CPU's model
+    and the threads torch uses ("AMD EPYC 9B14, 2 threads")."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    threads = torch.get_num_threads()
+    return f"{cpu_model() or 'a CPU'}, {threads} thread{'' if threads == 1 else 's'}"
+
+
+@functools.cache
+def cpu_model() -> str:
+    """The CPU's model name as Linux lists it ('' where it does not)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return ""
+    for line in text.splitlines():
+        if line.startswith("model name"):
+            return " ".join(line.split(":", 1)[1].split())
+    return ""

@@ -28,7 +28,7 @@ from model.distributed import Processes
 from model.evaluation import imputation_metrics, test_elbo
 from model.masks import planning_mask, training_mask
 from model.objective import ELBOTerms
-from model.precision import resolve_precision
+from model.precision import describe_machine, resolve_precision
 from model.run_folder import BEST_FILE, LOG_FILE, MODEL_FILE, RESUME_FILE
 from model.schedule import learning_rate, phase_of, phase_optimizer, train_only
 from model.selection import METRICS, BestTracker
@@ -94,6 +94,8 @@ class Trainer:
         self.best = BestTracker(options.keep_best) if options.keep_best is not None else None
         self.patience = options.patience
         self.epoch, self.step, self.batch_index = 0, 0, 0
+        self.wall_seconds = 0.0  # the epochs' time so far, resumes included
+        self.machine = describe_machine(self.device)
         self.permutation: torch.Tensor | None = None
         self.model, config, resume_state, self.notes = starting_model(self.device, options)
         self.config = config
@@ -286,6 +288,7 @@ class Trainer:
         return x.to(self.device, non_blocking=True)
 
     def _end_epoch(self, elbos: list[float], phase: str, seconds: float) -> EpochReport:
+        evaluation_start = time.perf_counter()
         self.model.eval()
         elbo_test, hamming = None, {}
         if self.test is not None and len(self.test) and self.processes.writer:
@@ -294,6 +297,7 @@ class Trainer:
             mask = planning_mask(steps, self.config.t_init_mask, self.config.t_steps_mask)
             hamming = imputation_metrics(self.model, self.test, mask)["hamming"]
         validation = self._validate()
+        self.wall_seconds += seconds + time.perf_counter() - evaluation_start
         commit = (
             self.epoch % self.checkpoint_every == 0
             or self.epoch == self.config.num_epochs
@@ -358,6 +362,8 @@ class Trainer:
             "stopped": stopped,
             "world_size": self.processes.world_size,
             "precision": self.precision,
+            "wall_seconds": round(self.wall_seconds, 1),
+            "machine": self.machine,
         }
         if self.best is not None:
             summary["selection"] = {

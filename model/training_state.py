@@ -55,6 +55,7 @@ def resume_state(trainer: Trainer, model_sha256: str | None = None) -> dict:
         "noise_rng": trainer.noise.get_state().cpu(),
         "optimizer_phase": trainer.optimizer_phase,
         "world_size": trainer.processes.world_size,
+        "wall_seconds": trainer.wall_seconds,
     }
     if trainer.best is not None:
         state["best"] = trainer.best.state()
@@ -138,6 +139,7 @@ def restore(trainer: Trainer, state: dict) -> None:
     """Put a trainer (its optimiser already built for the stored phase) back in `state`."""
     trainer.epoch, trainer.step = int(state["epoch"]), int(state["step"])
     trainer.batch_index = int(state["batch_index"])
+    trainer.wall_seconds = float(state.get("wall_seconds", 0.0))  # none before it was kept
     trainer.permutation = state.get("permutation")
     trainer.miss_rng.bit_generator.state = state["miss_rng"]
     trainer.shuffle.set_state(state["shuffle_rng"])

@@ -143,3 +143,23 @@ def test_the_epoch_line_leaves_out_what_was_not_measured():
         "Epoch 3/12 (all), train ELBO -6.22, test ELBO -7.50, hamming smooth 0.0100 "
         "filter 0.0200 gen 0.0300 base 0.0500, 152 s"
     )
+
+
+def test_the_model_file_says_how_it_was_trained_and_info_shows_it(run):
+    """Precision, processes, the epochs' time (summed across --resume: this runs after
+    test_resume_continues_the_run) and the machine; `info` shows them."""
+    from model.model_file import read_summary
+    from model.precision import cpu_model
+
+    folder, _ = run
+    model = folder / "run" / "model.safetensors"
+    summary = read_summary(model)
+    assert summary["precision"] in ("fp32", "bf16") and summary["world_size"] == 1
+    records = (folder / "run" / "log.jsonl").read_text().splitlines()
+    epochs = [json.loads(x) for x in records if '"kind": "epoch"' in x]
+    assert summary["epoch"] == len(epochs) == 2
+    assert summary["wall_seconds"] >= round(sum(e["seconds"] for e in epochs), 1) > 0
+    assert cpu_model() in summary["machine"] and " thread" in summary["machine"]
+    line = next(x for x in kvae_studio_ok("info", str(model)).stdout.splitlines() if "run:" in x)
+    assert summary["precision"] in line and "1 process" in line and "min of training" in line
+    assert summary["machine"] in line

@@ -110,6 +110,8 @@ def describe_model_file(path, model) -> str:
     if origin:
         trained.append(f"fine-tuned from {origin}")
     lines.append("  trained: " + (", ".join(trained) if trained else "no training recorded"))
+    if run := _how_run(s):
+        lines.append("  run: " + run)
     default = KVAEConfig()
     changed = [
         f"{f.name}={getattr(c, f.name)}"
@@ -120,6 +122,31 @@ def describe_model_file(path, model) -> str:
         "  options: " + (", ".join(changed) + " (the rest default)" if changed else "the defaults")
     )
     return "\n".join(shown(line) for line in lines)
+
+
+def _how_run(summary: dict) -> str:
+    """Precision, processes, time and machine of the training, as the Trainer records them
+    (a shipped model's card may hold them under "training")."""
+    card = summary.get("training") if isinstance(summary.get("training"), dict) else {}
+
+    def value(key: str):
+        found = summary.get(key, card.get(key))
+        return (
+            found if isinstance(found, (str, int, float)) and not isinstance(found, bool) else None
+        )
+
+    parts = []
+    if (precision := value("precision")) is not None:
+        parts.append(str(precision))
+    world = value("world_size")
+    if isinstance(world, int) and world > 0:
+        parts.append(f"{world} process{'' if world == 1 else 'es'}")
+    seconds = value("wall_seconds")
+    if isinstance(seconds, (int, float)) and 0 <= seconds < 1e9:
+        parts.append(f"{seconds / 60:.1f} min of training")
+    if (machine := value("machine")) is not None:
+        parts.append(f"on {machine}")
+    return ", ".join(parts)
 
 
 def describe(path, arrays, data) -> str:
