@@ -270,7 +270,8 @@ def test_the_run_fields_are_the_training_options(qtbot, workspace, small_data):
     qtbot.addWidget(panel)
     settings = panel.settings
     spin = settings.checkpoint_spin
-    assert spin.suffix() == option_of("checkpoint_every").unit
+    unit = option_of("checkpoint_every").unit  # " epochs", singular at 1
+    assert spin.text() == f"1{unit.removesuffix('s')}" == "1 epoch"
     assert spin.toolTip() == option_of("checkpoint_every").tip
     assert settings.eval_spin.specialValueText() == option_of("eval_sequences").none_text
     assert option_editor("seed").maximum() == option_of("seed").maximum
@@ -283,6 +284,7 @@ def test_the_run_fields_are_the_training_options(qtbot, workspace, small_data):
 
     settings.run_combo.setCurrentIndex(settings.run_combo.findText("older-run"))
     assert (settings.seed_spin.value(), settings.checkpoint_spin.value()) == (11, 4)
+    assert spin.text() == f"4{unit}" == "4 epochs"
     assert settings.eval_spin.value() == 6 and settings.test_combo.path() is None
     assert settings.train_combo.path() == small_data[0]
 

@@ -86,8 +86,8 @@ def option_editor(
         low = 0 if option.none_text else (option.minimum or 0)
         editor.setRange(low, maximum or option.maximum or 1_000_000)
         editor.setSpecialValueText(option.none_text or "")
-        editor.setSuffix(option.unit)
         editor.setValue(value or 0)
+        _counted_suffix(editor, option.unit)
     else:
         editor = QComboBox()
         for label, data in items or [(choice, choice) for choice in option.choices]:
@@ -97,6 +97,16 @@ def option_editor(
     editor.setObjectName(head + "".join(word.title() for word in rest))
     editor.setToolTip(option.tip or option.help)
     return editor
+
+
+def _counted_suffix(spin: QSpinBox, unit: str) -> None:
+    """`unit` after the number, singular at 1 ("1 epoch", "2 epochs")."""
+
+    def follow(value: int) -> None:
+        spin.setSuffix(unit.removesuffix("s") if value == 1 and unit.endswith("s") else unit)
+
+    follow(spin.value())
+    spin.valueChanged.connect(follow)
 
 
 def editor_value(name: str, editor: QSpinBox | QComboBox) -> Any:
