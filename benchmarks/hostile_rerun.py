@@ -186,8 +186,6 @@ LATIN1_HEADER = b'{"__metadata__": {"format": "\xe9"}}'
 
 
 def crafted_models(folder: Path) -> list[Path]:
-    from model.config import KVAEConfig
-
     f = folder
     good = json.loads(hostile.TINY.to_json())
 
@@ -224,7 +222,6 @@ def crafted_models(folder: Path) -> list[Path]:
         hostile.model_file(f / "m-header-empty.safetensors", header=b"{}"),
         hostile.model_file(f / "m-header-latin1.safetensors", header=LATIN1_HEADER),
     ]
-    assert KVAEConfig  # the config the crafted ones start from
     # the wrong format line and a header declaring a length beyond the file
     text = (f / "m-zero.safetensors").read_bytes()
     (f / "m-header-length.safetensors").write_bytes((2**62).to_bytes(8, "little") + text[8:])
@@ -471,8 +468,9 @@ def run_in_child(batch_file: str) -> None:
 
     from kvae_studio.cli import main as cli_main
 
-    folder = Path(json.loads(Path(batch_file).read_text())["folder"])
-    for item in json.loads(Path(batch_file).read_text())["cases"]:
+    batch = json.loads(Path(batch_file).read_text())
+    folder = Path(batch["folder"])
+    for item in batch["cases"]:
         case = Case(item["name"], item["argv"], [Path(p) for p in item["inputs"]],
                     [Path(p) for p in item["outputs"]], item["changing"])  # fmt: skip
         before = {str(p): digest(p) for p in case.inputs}
@@ -513,7 +511,8 @@ def judge_batch(cases: list[Case], folder: Path) -> list[dict]:
         )  # fmt: skip
         lines = done.stdout
     except subprocess.TimeoutExpired as timeout:
-        lines = (timeout.stdout or b"").decode(errors="replace") if timeout.stdout else ""
+        out = timeout.stdout or ""  # what the batch printed before the limit
+        lines = out.decode(errors="replace") if isinstance(out, bytes) else out
     for line in lines.splitlines():
         try:
             rows.append(json.loads(line))
