@@ -47,12 +47,16 @@ def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
 
 
 def describe_machine(device: torch.device) -> str:
-    """What a run ran on, as its model file records it: the GPU's name, or the CPU's model
-    and the threads torch uses ("AMD EPYC 9B14, 2 threads")."""
+    """What a run ran on, as its model file records it: the GPU's name, or the CPU's model,
+    its native bf16 flag if any, and the threads torch uses ("AMD EPYC, avx512_bf16, 2
+    threads"). Virtual machines often show only the family ("AMD EPYC"), and whether the
+    CPU does bf16 natively is what decides a run's speed (precision above)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     threads = torch.get_num_threads()
-    return f"{cpu_model() or 'a CPU'}, {threads} thread{'' if threads == 1 else 's'}"
+    native = [flag for flag in NATIVE_BF16_FLAGS if flag in cpu_flags()]
+    parts = [cpu_model() or "a CPU", *native[:1], f"{threads} thread{'' if threads == 1 else 's'}"]
+    return ", ".join(parts)
 
 
 @functools.cache

@@ -75,6 +75,26 @@ def test_auto_takes_bf16_only_where_the_cpu_does_it_natively(monkeypatch, flags,
     assert precision.resolve_precision("fp32", torch.device("cpu"))[0] == "fp32", "as asked"
 
 
+@pytest.mark.parametrize(
+    ("name", "flags", "threads", "expected"),
+    [
+        ("AMD EPYC", {"avx2", "avx512_bf16"}, 1, "AMD EPYC, avx512_bf16, 1 thread"),
+        ("Intel Xeon Gold 6338", {"avx2", "avx512f"}, 2, "Intel Xeon Gold 6338, 2 threads"),
+        ("", set(), 2, "a CPU, 2 threads"),  # no /proc/cpuinfo
+    ],
+)
+def test_the_machine_line_names_the_cpu_its_native_bf16_and_threads(
+    monkeypatch, name, flags, threads, expected
+):
+    """A VM may show only the CPU's family; the bf16 flag says why a run was as fast as it was."""
+    from model import precision
+
+    monkeypatch.setattr(precision, "cpu_model", lambda: name)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    assert precision.describe_machine(torch.device("cpu")) == expected
+
+
 def test_a_trainer_on_auto_says_what_it_took_and_the_model_file_records_it(tmp_path, monkeypatch):
     from model import precision
     from model.model_file import read_summary
