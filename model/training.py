@@ -327,15 +327,15 @@ class Trainer:
         """Score this epoch on the validation set; keep it as best.safetensors if best."""
         if self.best is None or self.validation is None:
             return None
-        score = math.nan
+        score, figures = math.nan, {}
         if self.processes.writer:  # the others take rank 0's score and best
-            score = METRICS[self.best.metric].score(self.model, self.validation)
+            score, figures = METRICS[self.best.metric].evaluate(self.model, self.validation)
             if self.best.update(self.epoch, score) and self.run_dir is not None:
                 save_model(self.model, self.run_dir / BEST_FILE, self._summary(stopped=False))
-        score, state = self.processes.from_writer((score, self.best.state()))
+        score, figures, state = self.processes.from_writer((score, figures, self.best.state()))
         if not self.processes.writer:
             self.best = BestTracker.from_state(state)
-        return {"score": score, **state}
+        return {"score": score, **state, **({"figures": figures} if figures else {})}
 
     # Checkpoints.
     def _checkpoint_path(self) -> str | None:

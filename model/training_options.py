@@ -29,6 +29,7 @@ METRIC_NAMES = (
     "random-smoothing",
     "smoothing",
     "smoothing+filtering",
+    "filtering",
     "elbo",
 )
 """The scores of `--keep-best`: `model.selection.METRICS`, named here without torch."""

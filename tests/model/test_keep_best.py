@@ -83,13 +83,42 @@ def test_patience_survives_a_resume(tmp_path, scripted_metric):
     assert events[-1].reason == "no improvement"
 
 
-def test_real_metrics_score_a_model():
+def test_real_metrics_score_a_model_and_name_the_figures_they_average():
+    from model.evaluation import imputation_metrics
+    from model.masks import planning_mask, random_mask
+
     images, _ = box_data(6, seed=4)
     model = Trainer(images, options=cpu_fp32(config=KVAEConfig(**SMALL))).model.eval()
     for name, metric in selection.METRICS.items():
-        value = metric.score(model, images)
+        value, figures = metric.evaluate(model, images)
         assert isinstance(value, float), name
-    assert 0 <= selection.METRICS["smoothing"].score(model, images) <= 1
+        if figures:
+            assert value == pytest.approx(sum(figures.values()) / len(figures)), name
+    # Each figure is the Hamming distance of that mask and estimate, scored directly.
+    steps = images.shape[1]
+    masks = {
+        "planning": planning_mask(steps, model.config.t_init_mask, model.config.t_steps_mask),
+        "random": random_mask(len(images), steps, 0.5, model.config.t_init_mask, 0),
+    }
+    _, figures = selection.METRICS["smoothing+filtering"].evaluate(model, images)
+    assert set(figures) == {f"{m} {e}" for m in masks for e in ("smoothing", "filtering")}
+    for kind, mask in masks.items():
+        direct = imputation_metrics(model, images, mask)["hamming"]
+        for estimate in ("smoothing", "filtering"):
+            assert figures[f"{kind} {estimate}"] == pytest.approx(float(direct[estimate]))
+    assert 0 <= selection.METRICS["smoothing"].evaluate(model, images)[0] <= 1
+    filtering = selection.METRICS["filtering"].evaluate(model, images)[1]
+    assert filtering == {k: v for k, v in figures.items() if k.endswith("filtering")}
+
+
+def test_the_log_lists_the_figures_of_each_epochs_score(tmp_path):
+    list(_trainer(tmp_path, epochs=2, keep_best="smoothing+filtering").run())
+    logged = [json.loads(line) for line in (tmp_path / LOG_FILE).read_text().splitlines()]
+    records = [r["validation"] for r in logged if r["kind"] == "epoch"]
+    assert len(records) == 2
+    for record in records:
+        assert len(record["figures"]) == 4
+        assert record["score"] == pytest.approx(sum(record["figures"].values()) / 4)
 
 
 def test_bad_selection_options_are_refused_before_any_work(tmp_path):
