@@ -19,7 +19,7 @@ import numpy as np
 
 from model.npz_archive import DatasetError
 from model.sequence_values import check_range
-from model.temp_files import remove_stale, temporary_path
+from model.temp_files import remove_stale, temporary_path, write_target
 
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _COMPRESS_LEVEL = 3  # about as fast as level 1 on these frames and twice as small
@@ -82,7 +82,10 @@ class SequenceWriter:
             raise DatasetError(f"{path}: images must be 4-D (sequences, T, H, W), got {shape}")
         if min(shape) < 1:
             raise DatasetError(f"{path}: no sequences to write (shape {shape})")
-        self.path = Path(path)
+        try:
+            self.path = write_target(path)
+        except OSError as err:
+            raise DatasetError(f"{path}: cannot write: {err.strerror or err}") from None
         self.shape = shape
         self.written = 0
         remove_stale(self.path)  # what a killed writer of this file left behind

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 import uuid
 from contextlib import suppress
@@ -24,6 +25,39 @@ def temporary_path(target: str | os.PathLike) -> Path:
     """A fresh temporary name beside `target`, carrying this process's id."""
     target = Path(target)
     return target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+class NotAFileError(OSError):
+    """The target of a write exists and is not a regular file (a folder, a device, a pipe)."""
+
+
+def write_target(path: str | os.PathLike) -> Path:
+    """Where an atomic write of `path` puts its file: `path`, or the file its symbolic link
+    names (renaming onto the link would cut it and leave the file it named unchanged).
+
+    Refuses, before any work, a `path` that exists and is not a regular file: renaming a
+    plain file onto a device, a pipe or a socket replaces it (as root, ``/dev/null``
+    itself), and onto a folder fails only after everything was written. Raises
+    NotAFileError, whose `strerror` reads as the end of "cannot write X: ..."."""
+    path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return path  # absent (the usual case), or the write itself says why not
+    if stat.S_ISREG(mode):
+        return path
+    kind = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a pipe"
+        if stat.S_ISFIFO(mode)
+        else "not a regular file"
+    )
+    raise NotAFileError(f"it is {kind}, not a file: give the name of a file to write")
 
 
 def remove_stale(target: str | os.PathLike) -> list[Path]:
@@ -78,7 +112,7 @@ def _idle(path: Path) -> bool:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never a part:
     a temporary file beside it, flushed to disk, then renamed over it."""
-    path = Path(path)
+    path = write_target(path)
     remove_stale(path)
     tmp = temporary_path(path)
     try:

@@ -152,9 +152,15 @@ def _error(message: str, status: int = 2) -> int:
 
 def _output_problem(out: str) -> str | None:
     """Why the data set cannot be written at `out`, before any work; or None."""
+    from model.temp_files import NotAFileError, write_target
+
     path = Path(out)
     if path.is_dir():
         return f"--out {out} is a folder; give a file name such as {path / 'data.npz'}"
+    try:
+        path = write_target(out)  # a link's file; a device or a pipe refused
+    except NotAFileError as err:
+        return f"--out {out}: {err}"
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         return f"--out {out}: the folder {folder} does not exist"
@@ -183,7 +189,10 @@ def _resources_problem(params, sequences: int, steps: int, out: str) -> str | No
             f"{_bytes(chunk)} chunks of frames), more than this machine has free; lower "
             "--sequences or --steps"
         )
-    folder = Path(out).parent if str(Path(out).parent) else Path(".")
+    from model.temp_files import write_target
+
+    target = write_target(out)  # the disk the bytes go to: a link's file's
+    folder = target.parent if str(target.parent) else Path(".")
     least = least_file_bytes((sequences, steps, size, size))
     try:
         free = shutil.disk_usage(folder).free

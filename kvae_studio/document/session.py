@@ -29,7 +29,7 @@ import numpy as np
 
 from model.npz_archive import DatasetError, array_entries, open_archive, read_array, read_header
 from model.read_guard import UNREADABLE, parse_json, reading
-from model.temp_files import remove_stale, temporary_path
+from model.temp_files import remove_stale, temporary_path, write_target
 
 FORMAT = "kvae-studio-session/1"
 
@@ -79,7 +79,10 @@ class Session:
 
 def save_session(path: str | os.PathLike, session: Session) -> None:
     """Write the session atomically (temporary file, then rename)."""
-    path = Path(path)
+    try:
+        path = write_target(path)
+    except OSError as err:
+        raise SessionError(f"{Path(path).name}: cannot write the session ({err})") from None
     meta = {
         "format": FORMAT,
         "model_path": session.model_path,

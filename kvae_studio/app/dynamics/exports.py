@@ -13,14 +13,13 @@ import csv
 import io
 import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton, QWidget
 
-from model.temp_files import atomic_write_text, remove_stale, temporary_path
+from model.temp_files import atomic_write_text, remove_stale, temporary_path, write_target
 
 
 def number(value: float) -> str:
@@ -40,7 +39,7 @@ def write_csv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Seq
 
 def save_image(image: QImage | QPixmap, path: str | os.PathLike) -> None:
     """`image` as a PNG at `path`, atomically; OSError when Qt cannot write it."""
-    path = Path(path)
+    path = write_target(path)
     remove_stale(path)
     tmp = temporary_path(path)
     try:
