@@ -184,6 +184,32 @@ def test_a_model_refused_by_its_check_leaves_open_recent(qtbot, window, tmp_path
     assert str(zero.resolve()) not in tips, "the menu is filled again"
 
 
+def test_a_cancelled_check_keeps_the_file_in_open_recent(qtbot, window, tmp_path, monkeypatch):
+    """Cancel on the check's dialog leaves everything as it was, Open Recent included: the
+    file was not found wanting, only not opened (a check that runs until cancelled stands
+    in for a slow one, so the click always comes first)."""
+    from PySide6.QtWidgets import QPushButton
+
+    from kvae_studio.app import model_checks
+
+    monkeypatch.setattr(model_checks, "CHECK_TASK", "work_targets:wait_for_cancel")
+    good = hostile.model_file(tmp_path / "good.safetensors")
+    window.settings.add_recent_file(str(good))
+    window._fill_recent()
+    [action] = [a for a in window.recent_menu.actions() if a.toolTip() == str(good.resolve())]
+    before = snapshot(window)
+    action.trigger()  # File > Open Recent > good.safetensors
+    checks = window.model_checks
+    qtbot.waitUntil(lambda: checks.dialog is not None and checks.dialog.isVisible())
+    [cancel] = checks.dialog.findChildren(QPushButton)
+    QTest.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not checks.busy, timeout=CHECK_TIMEOUT_MS)
+    assert str(good.resolve()) in window.settings.recent_files()
+    assert str(good.resolve()) in [a.toolTip() for a in window.recent_menu.actions()]
+    assert window.error_box is None or not window.error_box.isVisible()
+    assert_unchanged(window, before)
+
+
 def test_the_dynamics_tab_names_a_file_whose_weights_the_filter_cannot_use(qtbot, window, tmp_path):
     """The same huge weights in the Dynamics tab: one line naming the file, not maps of
     NaN drawn as if they were the model's."""
