@@ -28,12 +28,22 @@ def _validation(record: dict) -> object:
     return (record.get("validation") or {}).get("score")
 
 
+def _validation_figure(name: str) -> Callable[[dict], object]:
+    """One of the figures a mean validation score averages ("planning filtering"),
+    which the logs of runs since 2026-12-07 list beside the score."""
+    return lambda record: ((record.get("validation") or {}).get("figures") or {}).get(name)
+
+
 def _hamming(name: str) -> Callable[[dict], object]:
     return lambda record: (record.get("hamming") or {}).get(name)
 
 
 FIGURES: dict[str, Callable[[dict], object]] = {
     "validation score (lower is better)": _validation,
+    "validation, planning mask, smoothing": _validation_figure("planning smoothing"),
+    "validation, planning mask, filtering": _validation_figure("planning filtering"),
+    "validation, random 0.5, smoothing": _validation_figure("random smoothing"),
+    "validation, random 0.5, filtering": _validation_figure("random filtering"),
     "train ELBO, epoch mean (higher is better)": lambda r: r.get("train_elbo"),
     "test ELBO (higher is better)": lambda r: r.get("test_elbo"),
     "test smoothing Hamming distance": _hamming("smoothing"),

@@ -92,6 +92,35 @@ def test_the_pointer_reads_each_runs_value_at_the_nearest_epoch(qtbot, compariso
     assert "fp32-seed0</span> 0.025" in text and "bf16-seed0</span> 0.024" in text
 
 
+def test_the_figures_a_validation_score_averages_can_be_drawn_one_by_one(comparison, workspace):
+    """Runs whose logs list the figures of their score (planning and random, smoothed and
+    filtered) show each as a curve; an older run's log, without them, draws nothing."""
+    run = workspace.root / "runs" / "fp32-seed0"
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    filtering = [0.040, 0.031, 0.027]
+    for record in records:
+        if record["kind"] == "epoch":
+            record["validation"]["figures"] = {
+                "planning smoothing": 0.01,
+                "planning filtering": filtering[record["epoch"] - 1],
+                "random smoothing": 0.005,
+                "random filtering": 0.008,
+            }
+    (run / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    tick(comparison, "fp32-seed0")
+    tick(comparison, "bf16-seed0")
+    choose(comparison.figure_combo, "validation, planning mask, filtering")
+    assert list(comparison.curves["fp32-seed0"].y) == filtering
+    assert "bf16-seed0" not in comparison.curves  # not drawn, and the panel says why
+    assert comparison.message.text() == (
+        "Not in the log of bf16-seed0: validation, planning mask, filtering."
+    )
+    choose(comparison.figure_combo, "validation, random 0.5, smoothing")
+    assert list(comparison.curves["fp32-seed0"].y) == [0.005] * 3
+    choose(comparison.figure_combo, "validation score (lower is better)")
+    assert set(comparison.curves) == set(SCORES) and comparison.message.text() == ""
+
+
 def test_the_curves_drawn_export_as_csv(comparison, tmp_path, monkeypatch):
     tick(comparison, "bf16-seed0")
     choose(comparison.figure_combo, "seconds per epoch")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +32,7 @@ from kvae_studio.app.qtsetup import pg
 from kvae_studio.services.run_comparison import AXES, FIGURES, Curve, run_curve, write_curves_csv
 
 PALETTE = (*colors.COMPONENTS, *colors.REGIMES)
+NOT_LOGGED = "Not in the log of"
 
 
 class RunComparison(QWidget):
@@ -125,8 +127,12 @@ class RunComparison(QWidget):
         figure, axis = self.figure_combo.currentText(), self.axis_combo.currentText()
         self.plot.clear()
         self.curves = {}
+        without = []  # runs whose logs do not hold this figure (older logs)
         for i, run in enumerate(self.ticked_runs()):
             curve = run_curve(run, figure, axis)
+            if not np.isfinite(curve.y).any():
+                without.append(curve.label)
+                continue
             self.curves[curve.label] = curve
             color = PALETTE[i % len(PALETTE)]
             self.plot.plot(curve.x, curve.y, pen=pen(color, 1.8), name=curve.label,
@@ -135,8 +141,12 @@ class RunComparison(QWidget):
         self.plot.setLabel("bottom", axis)
         self.plot.setTitle(figure, color=self.palette().text().color(), size="9pt")
         self.csv_button.setEnabled(bool(self.curves))
-        empty = not self.curves and self.run_list.count()
+        empty = not self.curves and not without and self.run_list.count()
         self.readout.setText("Tick runs to compare them." if empty else "")
+        if without:
+            self.message.info(f"{NOT_LOGGED} {', '.join(without)}: {figure}.")
+        elif self.message.text().startswith(NOT_LOGGED):  # other messages stay
+            self.message.info("")
 
     def show_values_at(self, x: float) -> str:
         """The readout for the pointer at `x`: each run's value at its nearest point."""
