@@ -229,3 +229,37 @@ def test_the_dynamics_tab_names_a_file_whose_weights_the_filter_cannot_use(qtbot
     qtbot.waitUntil(lambda: "huge.safetensors" in message.text(), timeout=CHECK_TIMEOUT_MS)
     assert message.text().startswith("huge.safetensors: cannot be used on these sequences")
     assert "\n" not in message.text()
+
+
+def test_the_dynamics_tab_names_a_data_set_it_cannot_read(qtbot, window, tmp_path, monkeypatch):
+    """A data set chosen in the tab itself that turns out unreadable: one line naming it,
+    the tab not left busy; choosing a good one afterwards describes that."""
+    from model.data import save_sequences
+
+    model = hostile.model_file(tmp_path / "tiny.safetensors")
+    explored = tmp_path / "explored.npz"
+    save_sequences(explored, hostile.sequences(3, 20, 16))
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"PK\x03\x04 not a whole archive")
+    good = tmp_path / "four.npz"
+    save_sequences(good, hostile.sequences(4, 20, 16))
+    with qtbot.waitSignal(window.modelOpened, timeout=CHECK_TIMEOUT_MS):
+        assert window.open_model(str(model))
+    assert window.open_dataset(str(explored))
+    qtbot.waitUntil(lambda: window.document.dataset_path == str(explored))
+    bar = window.tabs.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == "Dynamics")
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    panel, controller = window.dynamics.panel, window.dynamics.controller
+    qtbot.waitUntil(lambda: controller.summary is not None, timeout=CHECK_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not controller.busy, timeout=CHECK_TIMEOUT_MS)
+    chosen = iter([str(broken), str(good)])
+    dialog = "kvae_studio.app.dynamics.tab.QFileDialog.getOpenFileName"
+    monkeypatch.setattr(dialog, lambda *a, **k: (next(chosen), ""))
+    QTest.mouseClick(panel.choose_data, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "broken.npz" in panel.message.text(), timeout=CHECK_TIMEOUT_MS)
+    assert "\n" not in panel.message.text() and "Traceback" not in panel.message.text()
+    qtbot.waitUntil(lambda: not controller.busy, timeout=CHECK_TIMEOUT_MS)
+    QTest.mouseClick(panel.choose_data, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.summary.sequences == 4, timeout=CHECK_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not controller.busy, timeout=CHECK_TIMEOUT_MS)

@@ -24,6 +24,8 @@ from kvae_studio.services.model_ref import ModelRef
 
 TASKS = "kvae_studio.services.dynamics_tasks"
 VIEWS = ("summary", "regimes", "matrices", "alpha", "flow", "imagination", "error")
+AFTER_CODES = ("alpha", "flow", "imagination", "error")
+"""The views asked for once the regime map has made the data set's codes."""
 
 
 class DynamicsController(QObject):
@@ -139,7 +141,7 @@ class DynamicsController(QObject):
         if on_item is not None:
             task.item.connect(on_item)
         task.result.connect(on_result)
-        task.failed.connect(lambda message: self._failed(view, message))
+        task.failed.connect(lambda message: self._failed(view, task, message))
         task.finished.connect(lambda: self._done(view, task))
 
     def _on_summary(self, summary: SourceSummary) -> None:
@@ -148,8 +150,14 @@ class DynamicsController(QObject):
         self.panel.alpha_map.set_sequence_count(summary.sequences)
         self.panel.set_step_range(0, summary.steps - 1)
 
-    def _failed(self, view: str, message: str) -> None:
+    def _failed(self, view: str, task: Task, message: str) -> None:
+        if self.tasks.get(view) is not task:
+            return  # a request since superseded: its failure says nothing of the views
         self.panel.set_message(message)
+        if view == "regimes":
+            # No codes, so the views that wait for them are never asked: the tab would
+            # stay busy for good (a data set that cannot be read fails here first).
+            self.pending.difference_update(AFTER_CODES)
 
     def _done(self, view: str, task: Task) -> None:
         if self.tasks.get(view) is not task:
