@@ -15,6 +15,7 @@ No torch here: the window's Train tab imports this, and `train --help` must stay
 from __future__ import annotations
 
 import dataclasses
+import os
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -249,8 +250,10 @@ class TrainingOptions:
     def to_record(self) -> dict[str, Any]:
         """The options studio.json keeps (the config is in the model file, the run folder
         is where it lies): each field by its `Option.record` key. "train" names the one
-        training file (None when several are joined), as the Train tab trains on one."""
-        paths = [str(path) for path in self.train_paths]
+        training file (None when several are joined), as the Train tab trains on one.
+        Files are recorded by absolute path: a run started with `train data.npz` is read
+        later from another folder (the window, Continue, a model card's scene)."""
+        paths = [_as_json(path) for path in self.train_paths]
         record: dict[str, Any] = {"train": paths[0] if len(paths) == 1 else None}
         for name, option in recorded_fields().items():
             value = getattr(self, name)
@@ -300,7 +303,7 @@ def value_type(name: str) -> type:
 
 
 def _as_json(value: Any) -> Any:
-    return str(value) if isinstance(value, Path) else value
+    return os.path.abspath(value) if isinstance(value, Path) else value
 
 
 def _from_json(name: str, value: Any) -> Any:

@@ -93,6 +93,24 @@ def test_studio_json_reads_back_the_options_it_recorded(tmp_path):
         assert getattr(back, name) == getattr(options, name), name
 
 
+def test_studio_json_names_files_by_absolute_path(tmp_path, monkeypatch):
+    """`train data.npz --out run`, read later from another folder (the window, Continue,
+    a model card's scene), still finds the files."""
+    monkeypatch.chdir(tmp_path)
+    options = TrainingOptions(
+        train_paths=(Path("a.npz"),),
+        validation_path=Path("sub/../v.npz"),
+        run_dir=Path("run"),
+        config=KVAEConfig(),
+    )
+    write_studio_file(options)
+    monkeypatch.chdir(tmp_path / "run")
+    record = json.loads(Path(STUDIO_FILE).read_text())
+    assert record["train"] == str(tmp_path / "a.npz") and record["train_files"] == [record["train"]]
+    assert record["validation"] == str(tmp_path / "v.npz") and record["test"] is None
+    assert read_options(".").train_paths == (tmp_path / "a.npz",)
+
+
 def test_an_older_studio_json_still_reads(tmp_path):
     """As written before TrainingOptions (the Train tab's Continue reads these), and with
     keys missing or values damaged: each such option takes its default."""
