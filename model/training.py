@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,6 +82,9 @@ class Trainer:
             torch.backends.cudnn.benchmark = True  # fixed batch shapes: pick the fastest
         self.run_dir = options.run_dir
         self.checkpoint_every = max(1, options.checkpoint_every)
+        # What the model files say of the training data ({"scene": "box", "data": {...}}):
+        # the caller who read the files knows (services.training), the arrays do not.
+        self.data_description: dict[str, Any] = {}
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -357,6 +361,7 @@ class Trainer:
 
     def _summary(self, stopped: bool) -> dict:
         summary: dict = {
+            **self.data_description,
             "epoch": self.epoch,
             "step": self.step,
             "stopped": stopped,

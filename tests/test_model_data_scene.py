@@ -119,3 +119,28 @@ def test_a_new_sequence_keeps_the_masks_and_their_undo_history(doc):
 def test_a_sequence_of_changed_parameters_round_trips_through_a_session():
     source = SceneSource("box", 3, True, (("ball_radius", 2.0),), legacy=True)
     assert source_from_dict(source_to_dict(source)) == source
+
+
+def test_a_model_trained_by_the_command_line_says_its_datas_scene(tmp_path):
+    """Training writes the scene and parameters of its data into the model file itself, so
+    a copy away from its run folder still knows them (before, only a shipped model did)."""
+    import shutil
+
+    from kvae_studio import cli
+    from kvae_studio.services.model_card import model_file_scene
+    from model.model_file import read_summary
+
+    data = _studio_data(tmp_path / "radius-2.npz", **SMALL_BALL)
+    run = tmp_path / "run"
+    status = cli.main(
+        ["train", str(data), "--out", str(run), "--epochs", "1", "--device", "cpu",
+         "--threads", "1", "--filters", "4,4", "--alpha-units", "8", "--batch-size", "2"]
+    )  # fmt: skip
+    assert status == 0
+    summary = read_summary(run / MODEL_FILE)
+    assert summary["scene"] == "box" and summary["data"]["scene_parameters"]["ball_radius"] == 2
+    assert summary["data"]["train_sequences"] == 2
+    alone = tmp_path / "elsewhere" / "copy.safetensors"
+    alone.parent.mkdir()
+    shutil.copy(run / MODEL_FILE, alone)
+    assert model_file_scene(alone) == "box"

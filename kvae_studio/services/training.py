@@ -43,11 +43,13 @@ from model.training_options import TrainingOptions
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The sequences of a run: training (joined), test and validation (or None)."""
+    """The sequences of a run: training (joined), test and validation (or None), and what
+    the training files say made them (`model_card.data_summary`: {} when they do not)."""
 
     train: np.ndarray
     test: np.ndarray | None = None
     validation: np.ndarray | None = None
+    described: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def load_training_data(
@@ -59,9 +61,11 @@ def load_training_data(
 
     DatasetError for a file that cannot be read, ValueError (one line) for files that differ.
     """
+    from kvae_studio.services.model_card import data_summary
     from model.data import load_sequences
 
-    parts = [load_sequences(path).images for path in train_paths]
+    files = [load_sequences(path) for path in train_paths]
+    parts = [data.images for data in files]
     test = load_sequences(test_path).images if test_path else None
     validation = load_sequences(validation_path).images if validation_path else None
     if len({part.shape[1:] for part in parts}) > 1:
@@ -72,7 +76,7 @@ def load_training_data(
             )
         )
     train = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return TrainingData(train, test, validation)
+    return TrainingData(train, test, validation, data_summary(files))
 
 
 ROLES = {"test": "test set", "validation": "validation set"}
@@ -111,7 +115,9 @@ def build_trainer(options: TrainingOptions, data: TrainingData, processes: Any =
 
     if processes is not None:
         options = dataclasses.replace(options, device=str(processes.device))
-    return Trainer(data.train, data.test, options, data.validation, processes)
+    trainer = Trainer(data.train, data.test, options, data.validation, processes)
+    trainer.data_description = dict(data.described)
+    return trainer
 
 
 def training_events(trainer: Any) -> Iterator[Any]:
