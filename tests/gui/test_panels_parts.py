@@ -240,6 +240,38 @@ def test_curves_take_steps_and_epochs_and_truncate(qtbot):
     assert np.allclose(curves.steps["elbo"].smoothed()[1], curves.steps["elbo"].data()[1])
 
 
+def test_the_validation_tab_draws_the_score_and_the_figures_it_averages(qtbot):
+    """--keep-best runs: the score and its four figures per epoch, in a tab chosen by a
+    click; an ELBO score (higher is better, negative) stays off this plot."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(800, 500)
+    curves.show()
+    qtbot.waitExposed(curves)
+    figures = {"planning smoothing": 0.02, "planning filtering": 0.03,
+               "random smoothing": 0.008, "random filtering": 0.012}  # fmt: skip
+    for epoch in (1, 2):
+        scaled = {k: v / epoch for k, v in figures.items()}
+        validation = {"metric": "smoothing+filtering", "score": sum(scaled.values()) / 4,
+                      "figures": scaled}  # fmt: skip
+        curves.add_epoch({"step": 10 * epoch, "train_elbo": -9.0, "validation": validation})
+    curves.add_epoch({"step": 30, "train_elbo": -8.0,
+                      "validation": {"metric": "elbo", "score": -7.5}})  # fmt: skip
+    bar = curves.tabs.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == "Validation")
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert curves.tabs.currentWidget() is curves.validation_plot
+    curves.flush()
+    drawn = {item.name(): list(item.getData()[1]) for item, _, _ in curves._curves[str(index)]}
+    assert drawn["score"] == pytest.approx([0.0175, 0.00875])  # the ELBO score left out
+    assert drawn["filtering, planning"] == pytest.approx([0.03, 0.015])
+    assert drawn["smoothing, random 0.5"] == pytest.approx([0.008, 0.004])
+    assert len(drawn) == 5
+
+
 def test_time_estimates():
     assert format_duration(7.4) == "7 s"
     assert format_duration(125) == "2:05"

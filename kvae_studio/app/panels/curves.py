@@ -44,6 +44,13 @@ from kvae_studio.app.qtsetup import pg
 TERMS = ("log_px", "log_qa", "transition", "emission", "initial", "entropy")
 STEP_SERIES = ("elbo", *TERMS, "grad_norm", "sequences_per_second")
 HAMMING = ("smoothing", "filtering", "generation", "baseline")
+VALIDATION_FIGURES = (
+    "planning smoothing",
+    "planning filtering",
+    "random smoothing",
+    "random filtering",
+)
+"""The figures a validation score may average, as the epoch records name them."""
 REDRAW_MS = 100
 
 
@@ -135,7 +142,14 @@ class TrainingCurves(QWidget):
         self.steps = {name: Series() for name in (*STEP_SERIES, "lr")}
         self.epoch_series = {
             name: Series(64)
-            for name in ("train_elbo", "test_elbo", *[f"h_{h}" for h in HAMMING], *TERMS)
+            for name in (
+                "train_elbo",
+                "test_elbo",
+                *[f"h_{h}" for h in HAMMING],
+                *TERMS,
+                "validation",
+                *[f"v_{v}" for v in VALIDATION_FIGURES],
+            )
         }
         self._curves: dict[str, list[tuple[pg.PlotDataItem, Series, str]]] = {}
         self._dirty: set[str] = set()
@@ -148,6 +162,7 @@ class TrainingCurves(QWidget):
         self._build_terms_tab()
         self._build_optimiser_tab()
         self._build_test_tab()
+        self._build_validation_tab()
         self.tabs.currentChanged.connect(self._on_tab)
 
         self.smoothing = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.99, singleStep=0.05)
@@ -193,9 +208,11 @@ class TrainingCurves(QWidget):
         self._track(tab, raw, self.steps[name], "raw")
         self._track(tab, smooth, self.steps[name], "smooth")
 
-    def _epoch_curve(self, tab: int, plot: pg.PlotItem, name: str, color: str, label: str) -> None:
+    def _epoch_curve(
+        self, tab: int, plot: pg.PlotItem, name: str, color: str, label: str, dash: bool = False
+    ) -> None:
         item = plot.plot(
-            pen=pen(color, 1.5),
+            pen=pen(color, 1.5, dash=dash),
             symbol="o",
             symbolSize=6,
             symbolBrush=color,
@@ -270,6 +287,24 @@ class TrainingCurves(QWidget):
             self._epoch_curve(tab, plot, f"h_{h}", colors.SERIES[h], h)
         self.test_plot = widget
 
+    def _build_validation_tab(self) -> None:
+        """The score that picks best.safetensors (--keep-best) and the figures it averages:
+        whether a run is trading smoothing for filtering shows here, not in the score."""
+        widget = make_plot_widget("Validation score and its figures (lower is better)")
+        plot = widget.getPlotItem()
+        add_legend(plot, widget)
+        plot.setLabel("bottom", "step")
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        self.log_plots.append(plot)
+        tab = self.tabs.addTab(widget, "Validation")
+        self._epoch_curve(tab, plot, "validation", colors.COMPONENTS[4], "score")
+        for name in VALIDATION_FIGURES:
+            mask, estimate = name.split()
+            label = f"{estimate}, {'planning' if mask == 'planning' else 'random 0.5'}"
+            color = colors.SERIES[estimate]
+            self._epoch_curve(tab, plot, f"v_{name}", color, label, dash=mask == "random")
+        self.validation_plot = widget
+
     # Data in.
     def clear(self) -> None:
         for series in (*self.steps.values(), *self.epoch_series.values()):
@@ -311,6 +346,12 @@ class TrainingCurves(QWidget):
         for h, value in (record.get("hamming") or {}).items():
             if f"h_{h}" in self.epoch_series:
                 self.epoch_series[f"h_{h}"].append(step, _number(value), 0.0)
+        validation = record.get("validation") or {}
+        if "score" in validation and validation.get("metric") != "elbo":  # an ELBO: ELBO tab
+            self.epoch_series["validation"].append(step, _number(validation["score"]), 0.0)
+        for name, value in (validation.get("figures") or {}).items():
+            if f"v_{name}" in self.epoch_series:
+                self.epoch_series[f"v_{name}"].append(step, _number(value), 0.0)
         self._mark_dirty()
 
     def truncate(self, step: int) -> None:
