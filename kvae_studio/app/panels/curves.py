@@ -172,8 +172,8 @@ class TrainingCurves(QWidget):
         self.log_y = QCheckBox("Log scale")
         self.log_y.setObjectName("logScale")
         self.log_y.setToolTip(
-            "Logarithmic y axis for the learning rate, gradient norm, speed and test "
-            "Hamming distances (values that span decades)"
+            "Logarithmic y axis for the learning rate, gradient norm, speed and the test "
+            "and validation Hamming distances (values that span decades)"
         )
         self.log_y.toggled.connect(self.set_log_y)
         bar = QHBoxLayout()
