@@ -120,6 +120,9 @@ class TrainingOptions:
             metavar="FILE",
             help="validation sequences (.npz) for --keep-best: keep them apart from any file "
             "whose figures you report",
+            label="Validation set",
+            tip="Sequences every epoch is scored on to keep the best one as "
+            f"{BEST_FILE}; not the training set, and not a set whose figures you report",
             record="validation",
         ),
     )
@@ -131,6 +134,9 @@ class TrainingOptions:
             choices=METRIC_NAMES,
             help=f"score every epoch on --validation and keep the best as {BEST_FILE}; "
             f"METRIC is one of: {', '.join(METRIC_NAMES)}",
+            label="Keep the best by",
+            tip="The validation score that picks the best epoch (lower Hamming distances, "
+            "or a higher ELBO); smoothing+filtering chose every shipped model",
             record="keep_best",
         ),
     )
@@ -139,6 +145,10 @@ class TrainingOptions:
         metadata=_option(
             flag="--patience",
             help="with --keep-best: stop when the score has not improved for N epochs",
+            label="Patience",
+            tip="Stop when the validation score has not improved for this many epochs",
+            none_text="off",
+            unit=" epochs",
             record="patience",
             **_POSITIVE,
         ),
@@ -173,6 +183,10 @@ class TrainingOptions:
             help="bf16: the encoder's and decoder's convolutions under bfloat16 autocast "
             "(the Kalman filter and smoother stay float32); auto (default): bf16 where the "
             "CPU has avx512_bf16 or amx_bf16, or the GPU supports it, else fp32",
+            label="Precision",
+            tip="auto: bf16 for the encoder and decoder where the CPU does it natively "
+            "(avx512_bf16, amx_bf16) or the GPU supports it, else fp32; the Kalman filter "
+            "and smoother stay fp32",
             record="precision",
         ),
     )

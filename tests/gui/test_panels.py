@@ -289,6 +289,60 @@ def test_the_run_fields_are_the_training_options(qtbot, workspace, small_data):
     assert settings.train_combo.path() == small_data[0]
 
 
+def test_a_run_keeps_its_best_epoch_on_a_validation_set_chosen_in_the_tab(
+    qtbot, workspace, small_data
+):
+    """The recipe of the shipped models from the Train tab: a validation set, the score
+    that picks the best epoch, patience and precision, chosen by mouse and keys; the run
+    keeps best.safetensors, draws its validation curves, and a stored run puts the
+    choices back. A validation set that is the test set is refused."""
+    from panel_helpers import choose
+
+    from kvae_studio.sim import simulate
+    from model.data import save_sequences
+    from model.model_file import read_summary
+
+    images, state = simulate("box", 8, 20, 2)
+    save_sequences(workspace.datasets_dir / "tiny-validation.npz", images, state)
+    workspace.notify_datasets()
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    settings = panel.settings
+    assert settings.validation_combo.path() is None  # the paper's choice: the last epoch
+    assert not settings.keep_best_combo.isEnabled() and settings.options().keep_best is None
+
+    choose(settings.validation_combo, "tiny-test.npz  (8 × 20 × 32×32)")
+    assert settings.keep_best_combo.isEnabled()
+    with pytest.raises(ValueError, match=r"tiny-test\.npz is the test set"):
+        settings.options()
+    choose(settings.validation_combo, "tiny-validation.npz  (8 × 20 × 32×32)")
+    choose(settings.keep_best_combo, "filtering")
+    type_into(settings.patience_spin, "3")
+    choose(settings.precision_combo, "fp32")
+    _tiny_settings(panel, epochs=2)
+    options = settings.options()
+    assert options.validation_path == workspace.datasets_dir / "tiny-validation.npz"
+    assert (options.keep_best, options.patience, options.precision) == ("filtering", 3, "fp32")
+
+    click(panel.start_button)
+    qtbot.waitUntil(lambda: panel.state == "idle", timeout=TIMEOUT)
+    assert "Finished" in panel.message.text(), panel.message.text()
+    run = workspace.runs_dir / "tiny-run"
+    best = read_summary(run / "best.safetensors")
+    assert best["selection"]["metric"] == "filtering" and best["precision"] == "fp32"
+    assert panel.curves.epoch_series["v_planning filtering"].n == 2
+
+    other = TrainPanel(workspace)  # after a restart: the stored run's choices come back
+    qtbot.addWidget(other)
+    other.settings.run_combo.setCurrentIndex(other.settings.run_combo.findText("tiny-run"))
+    restored = other.settings
+    assert restored.validation_combo.path() == options.validation_path
+    assert restored.keep_best_combo.currentData() == "filtering"
+    assert (restored.patience_spin.value(), restored.precision_combo.currentData()) == (3, "fp32")
+
+
 def test_unreadable_training_set_is_reported(qtbot, workspace, small_data, tmp_path):
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"PK\x03\x04 not really a zip")

@@ -282,7 +282,7 @@ class TrainingCurves(QWidget):
         plot.setLabel("bottom", "step")
         plot.getAxis("left").enableAutoSIPrefix(False)
         self.log_plots.append(plot)
-        tab = self.tabs.addTab(widget, "Test imputation")
+        tab = self.tabs.addTab(widget, "Test set")
         for h in HAMMING:
             self._epoch_curve(tab, plot, f"h_{h}", colors.SERIES[h], h)
         self.test_plot = widget

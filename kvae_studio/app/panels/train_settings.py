@@ -144,6 +144,7 @@ class TrainSettings(QScrollArea):
         layout = QVBoxLayout(body)
         layout.addWidget(self._run_box())
         layout.addWidget(self._data_box())
+        layout.addWidget(self._selection_box())
         layout.addWidget(self._hardware_box())
         self.form = DataclassForm(KVAEConfig, config_hint, collapsed=COLLAPSED, order=GROUP_ORDER)
         self.reset_button = QPushButton("Reset to paper defaults")
@@ -201,9 +202,34 @@ class TrainSettings(QScrollArea):
         form.addRow(label_of("eval_sequences"), self.eval_spin)
         return box
 
+    def _selection_box(self) -> QGroupBox:
+        """Which epoch the run keeps: the last (the paper's), or the best on a validation
+        set (`--keep-best`, as every shipped model was chosen), with patience."""
+        box = QGroupBox("Best epoch")
+        self.validation_combo = DatasetCombo(
+            self.workspace, none_label="(none: keep the last epoch)"
+        )
+        self.validation_combo.setObjectName("validationDataset")
+        self.validation_combo.setToolTip(option_of("validation_path").tip)
+        self.keep_best_combo = option_editor("keep_best", "smoothing+filtering")
+        self.patience_spin = option_editor("patience")
+        self.validation_combo.pathChanged.connect(self._on_validation_changed)
+        form = QFormLayout(box)
+        form.addRow(label_of("validation_path"), self.validation_combo)
+        form.addRow(label_of("keep_best"), self.keep_best_combo)
+        form.addRow(label_of("patience"), self.patience_spin)
+        self._on_validation_changed()
+        return box
+
+    def _on_validation_changed(self) -> None:
+        chosen = self.validation_combo.path() is not None
+        self.keep_best_combo.setEnabled(chosen)
+        self.patience_spin.setEnabled(chosen)
+
     def _hardware_box(self) -> QGroupBox:
         box = QGroupBox("Hardware and checkpoints")
         self.device_combo = option_editor("device", items=device_choices())
+        self.precision_combo = option_editor("precision")
         self.threads_spin = option_editor("threads", default_threads(), os.cpu_count() or 1)
         self.seed_spin = option_editor("seed")
         self.checkpoint_spin = option_editor("checkpoint_every")
@@ -212,6 +238,7 @@ class TrainSettings(QScrollArea):
         row.addWidget(self.device_combo, 1)
         row.addWidget(self.threads_spin)
         form.addRow(f"{label_of('device')} / {label_of('threads')}", row)
+        form.addRow(label_of("precision"), self.precision_combo)
         form.addRow(label_of("seed"), self.seed_spin)
         form.addRow(label_of("checkpoint_every"), self.checkpoint_spin)
         return box
@@ -222,6 +249,7 @@ class TrainSettings(QScrollArea):
         return {
             "eval_sequences": self.eval_spin,
             "device": self.device_combo,
+            "precision": self.precision_combo,
             "threads": self.threads_spin,
             "seed": self.seed_spin,
             "checkpoint_every": self.checkpoint_spin,
@@ -282,10 +310,14 @@ class TrainSettings(QScrollArea):
                 self.train_combo.set_path(recorded.train_paths[0])
             self.test_combo.set_path(recorded.test_path)
             editors = self._run_editors()
-            for name in ("eval_sequences", "seed", "checkpoint_every"):  # not the hardware
-                value = getattr(recorded, name)
+            for name in ("eval_sequences", "seed", "checkpoint_every", "precision"):
+                value = getattr(recorded, name)  # not the device: this machine's
                 if value is not None:  # "all" is not recorded apart from none recorded
                     set_editor_value(name, editors[name], value)
+            self.validation_combo.set_path(recorded.validation_path)
+            if recorded.keep_best is not None:
+                set_editor_value("keep_best", self.keep_best_combo, recorded.keep_best)
+            set_editor_value("patience", self.patience_spin, recorded.patience)
         if (config := self.start_config()) is not None:
             self.show_config(config)
         self.runSelected.emit(str(run) if run else "")
@@ -377,6 +409,13 @@ class TrainSettings(QScrollArea):
             raise ValueError(f"{train.name} is not a readable dataset.")
         if problem := frames_problem((info.height, info.width), config.frame_size):
             raise ValueError(f"{train.name}: {problem} (frame_size).")
+        validation = self.validation_combo.path()
+        for role, other in (("training", train), ("test", self.test_combo.path())):
+            if validation and other and validation.resolve() == other.resolve():
+                raise ValueError(
+                    f"{validation.name} is the {role} set: choose a validation set kept "
+                    "apart from it (make one in the Scene tab)."
+                )
         return TrainingOptions(
             train_paths=(train,),
             test_path=self.test_combo.path(),
@@ -385,5 +424,8 @@ class TrainSettings(QScrollArea):
             resume=run is not None,
             init_from=self.start_from() if run is None else None,
             epochs=epochs,
+            validation_path=validation,
+            keep_best=editor_value("keep_best", self.keep_best_combo) if validation else None,
+            patience=editor_value("patience", self.patience_spin) if validation else None,
             **{name: editor_value(name, editor) for name, editor in self._run_editors().items()},
         )
