@@ -343,6 +343,38 @@ def test_a_run_keeps_its_best_epoch_on_a_validation_set_chosen_in_the_tab(
     assert (restored.patience_spin.value(), restored.precision_combo.currentData()) == (3, "fp32")
 
 
+def test_a_stored_runs_validation_set_from_elsewhere_is_listed_and_shown(
+    qtbot, workspace, small_data, tmp_path
+):
+    """A run started on the command line names its validation set wherever it lies:
+    choosing the run lists that file and selects it; a file since gone selects none."""
+    from kvae_studio.sim import simulate
+    from model.checkpoint import save_model
+    from model.config import KVAEConfig
+    from model.data import save_sequences
+    from model.kvae import KVAE
+
+    elsewhere = tmp_path / "elsewhere" / "val.npz"
+    elsewhere.parent.mkdir()
+    save_sequences(elsewhere, *simulate("box", 4, 20, 3))
+    for name, validation in (("cli-run", elsewhere), ("gone-run", tmp_path / "gone.npz")):
+        run = workspace.runs_dir / name
+        run.mkdir(parents=True)
+        save_model(KVAE(KVAEConfig(frame_size=32)), run / "model.safetensors", {"epoch": 1})
+        record = {"train": str(small_data[0]), "validation": str(validation),
+                  "keep_best": "smoothing", "patience": 2, "precision": "bf16"}  # fmt: skip
+        (run / "studio.json").write_text(json.dumps(record))
+    panel = TrainPanel(workspace)
+    qtbot.addWidget(panel)
+    settings = panel.settings
+    settings.run_combo.setCurrentIndex(settings.run_combo.findText("cli-run"))
+    assert settings.validation_combo.path() == elsewhere
+    assert settings.keep_best_combo.currentData() == "smoothing"
+    assert settings.patience_spin.value() == 2 and settings.precision_combo.currentData() == "bf16"
+    settings.run_combo.setCurrentIndex(settings.run_combo.findText("gone-run"))
+    assert settings.validation_combo.path() is None
+
+
 def test_unreadable_training_set_is_reported(qtbot, workspace, small_data, tmp_path):
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"PK\x03\x04 not really a zip")

@@ -314,13 +314,26 @@ class TrainSettings(QScrollArea):
                 value = getattr(recorded, name)  # not the device: this machine's
                 if value is not None:  # "all" is not recorded apart from none recorded
                     set_editor_value(name, editors[name], value)
-            self.validation_combo.set_path(recorded.validation_path)
+            self._show_recorded(self.validation_combo, recorded.validation_path)
             if recorded.keep_best is not None:
                 set_editor_value("keep_best", self.keep_best_combo, recorded.keep_best)
             set_editor_value("patience", self.patience_spin, recorded.patience)
         if (config := self.start_config()) is not None:
             self.show_config(config)
         self.runSelected.emit(str(run) if run else "")
+
+    def _show_recorded(self, combo: DatasetCombo, path: Path | None) -> None:
+        """Select a run's recorded file, listing it first if the workspace does not (a
+        run started on the command line names files from anywhere); a file gone or
+        unreadable leaves the combo on its none entry."""
+        if combo.set_path(path) or path is None:
+            return
+        try:
+            self.workspace.add_dataset(path)
+        except (OSError, ValueError):
+            combo.set_path(None)
+            return
+        combo.set_path(path)
 
     def _apply_run_mode(self) -> None:
         """An existing run keeps its architecture; only num_epochs can change."""
