@@ -46,6 +46,7 @@ def test_train_joins_the_files_and_writes_the_run(run):
     folder, result = run
     assert "64 sequences" in result.stderr  # 40 + 24
     assert "Epoch 1/1" in result.stderr and "hamming smooth" in result.stderr
+    assert "completed after 1 epoch, " in result.stderr  # not "1 epochs"
     for name in ("model.safetensors", "resume.safetensors", "log.jsonl"):
         assert (folder / "run" / name).is_file()
     epochs = [

@@ -337,8 +337,9 @@ def _drive(trainer) -> int:
         if isinstance(event, EpochReport):
             print(epoch_line(event), file=sys.stderr)
         else:
+            epochs = f"{event.epoch} epoch{'' if event.epoch == 1 else 's'}"
             print(
-                f"{event.reason} after {event.epoch} epochs, {event.step} steps in "
+                f"{event.reason} after {epochs}, {event.step} steps in "
                 f"{time.perf_counter() - started:.0f} s; model: {event.checkpoint}",
                 file=sys.stderr,
             )
