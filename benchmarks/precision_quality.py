@@ -1,8 +1,9 @@
 """Does bf16 training keep quality? Validation curves of fp32 and bf16 runs, side by side.
 
 Reads the epoch records of training runs made with `--keep-best` (their `log.jsonl`),
-prints each run's validation score per epoch and, per epoch, whether every bf16 run lies
-within the fp32 runs' spread (min-max), and draws the curves as a PNG:
+prints each run's validation score per epoch and, per epoch and variant, whether its runs
+lie within the fp32 runs' spread (min-max), below it (better) or above it (worse), then
+each variant's mean beside fp32's; and draws the curves as a PNG:
 
     for seed in 0 1; do for p in fp32 bf16; do
       kvae-studio train legacy.npz --validation val.npz --keep-best smoothing+filtering \\
@@ -10,7 +11,8 @@ within the fp32 runs' spread (min-max), and draws the curves as a PNG:
     done; done
     python benchmarks/precision_quality.py quality-* --png docs/precision-quality.png
 
-A run's precision is read from its folder name (`fp32` or `bf16` in it).
+A run's variant is its folder name without the seed (`quality-bf16-1`: `quality-bf16`);
+a variant whose name holds `fp32` is the reference.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -48,17 +51,26 @@ def draw(curves: dict[str, dict[int, float]], path: Path, metric: str) -> None:
     plot.setLabel("bottom", "epoch")
     plot.setTitle(f"validation {metric} (Hamming distance, lower is better)")
     plot.getAxis("left").enableAutoSIPrefix(False)
-    colours = {"fp32": (31, 119, 180), "bf16": (255, 127, 14)}
+    palette = [(255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189)]
+    colours = {}
     for name, curve in sorted(curves.items()):
-        precision = "bf16" if "bf16" in name else "fp32"
-        style = pg.mkPen(colours[precision], width=2)
+        kind = variant(name)
+        if kind not in colours:
+            colours[kind] = (31, 119, 180) if "fp32" in kind else palette[len(colours) % 4]
+        style = pg.mkPen(colours[kind], width=2)
         epochs = sorted(curve)
         plot.plot(epochs, [curve[e] for e in epochs], pen=style, symbol="o", symbolSize=5,
-                  symbolBrush=colours[precision], name=name)  # fmt: skip
+                  symbolBrush=colours[kind], name=name)  # fmt: skip
     plot.getAxis("left").setWidth(60)
     plot.show()  # laid out (offscreen) before the export, or the axes lose their labels
     _app.processEvents()
     ImageExporter(plot.plotItem).export(str(path))
+
+
+def variant(run_name: str) -> str:
+    """A run's variant: its name without the trailing seed ("quality-bf16-1" -> "quality-bf16")."""
+    head, _, tail = run_name.rpartition("-")
+    return head if head and tail.isdigit() else run_name
 
 
 def main() -> int:
@@ -67,24 +79,44 @@ def main() -> int:
     parser.add_argument("--png", type=Path, help="draw the curves here")
     args = parser.parse_args()
     curves = {run.name: validation_curve(run) for run in args.runs}
-    fp32 = {n: c for n, c in curves.items() if "bf16" not in n}
-    bf16 = {n: c for n, c in curves.items() if "bf16" in n}
+    groups: dict[str, dict[str, dict[int, float]]] = {}
+    for name, curve in curves.items():
+        groups.setdefault(variant(name), {})[name] = curve
+    reference = next((k for k in groups if "fp32" in k), None)
+    if reference is None:
+        print("no fp32 run to compare with", file=sys.stderr)
+        return 2
+    fp32 = groups.pop(reference)
     epochs = sorted(set.intersection(*(set(c) for c in curves.values())))
-    print(f"{'epoch':>5s} " + " ".join(f"{n:>16s}" for n in curves) + "  bf16 within fp32 spread")
-    inside = 0
+    names = " ".join(f"{n:>16s}" for n in curves)
+    print(f"{'epoch':>5s} {names}  " + "  ".join(f"{k:>16s}" for k in groups))
+    inside = {k: 0 for k in groups}
     for epoch in epochs:
         low = min(c[epoch] for c in fp32.values())
         high = max(c[epoch] for c in fp32.values())
-        ok = all(low <= c[epoch] <= high for c in bf16.values())
-        best_bf16 = min(c[epoch] for c in bf16.values())
-        verdict = "yes" if ok else ("better" if best_bf16 < low else "no")
-        inside += ok
+        verdicts = []
+        for kind, runs in groups.items():
+            values = [c[epoch] for c in runs.values()]
+            if all(low <= v <= high for v in values):
+                verdicts.append("within")
+                inside[kind] += 1
+            else:
+                verdicts.append("worse" if max(values) > high else "better")
         values = " ".join(f"{c[epoch]:16.4f}" for c in curves.values())
-        print(f"{epoch:5d} {values}  {verdict}")
+        print(f"{epoch:5d} {values}  " + "  ".join(f"{v:>16s}" for v in verdicts))
     last = epochs[-1]
-    print(f"last epoch {last}: fp32 {[round(c[last], 4) for c in fp32.values()]}, "
-          f"bf16 {[round(c[last], 4) for c in bf16.values()]}; "
-          f"bf16 within the fp32 spread at {inside} of {len(epochs)} epochs")  # fmt: skip
+
+    def mean(runs: dict[str, dict[int, float]], epoch: int) -> float:
+        return statistics.fmean(c[epoch] for c in runs.values())
+
+    ends = [c[last] for c in fp32.values()]
+    print(f"fp32 ({len(fp32)} runs) at epoch {last}: mean {mean(fp32, last):.4f}, "
+          f"{min(ends):.4f}-{max(ends):.4f}")  # fmt: skip
+    for kind, runs in groups.items():
+        gap = statistics.fmean(mean(runs, e) / mean(fp32, e) - 1 for e in epochs)
+        print(f"{kind} ({len(runs)} runs): within the fp32 spread at {inside[kind]} of "
+              f"{len(epochs)} epochs; at epoch {last} mean {mean(runs, last):.4f}; its mean "
+              f"over the epochs is {100 * gap:+.1f} % of fp32's")  # fmt: skip
     if args.png:
         draw(curves, args.png, "smoothing+filtering")
     return 0
