@@ -84,6 +84,26 @@ def base_files(folder: Path) -> dict[str, Path]:
 KVAE = [sys.executable, "-m", "kvae_studio"]
 
 
+def run_group(argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """`subprocess.run` with the command and whatever it starts (work processes) in a
+    process group of their own, killed whole at the time limit or when this script is
+    interrupted: killing only the direct child left its children running."""
+    import contextlib
+    import signal
+
+    with subprocess.Popen(argv, start_new_session=True, **kwargs) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except BaseException as stop:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            if isinstance(stop, subprocess.TimeoutExpired):
+                raise subprocess.TimeoutExpired(argv, timeout, out, err) from None
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
 # --------------------------------------------------------------------- damage
 
 
@@ -449,9 +469,9 @@ def judge_alone(case: Case, folder: Path) -> tuple[bool, str, object, float]:
     before = {str(p): digest(p) for p in case.inputs}
     start = time.perf_counter()
     try:
-        done = subprocess.run(
-            [*KVAE, *case.argv], capture_output=True, text=True, errors="replace",
-            timeout=TIME_LIMIT_S, cwd=folder, stdin=subprocess.DEVNULL,
+        done = run_group(
+            [*KVAE, *case.argv], TIME_LIMIT_S, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, errors="replace", cwd=folder, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         return False, f"no end within {TIME_LIMIT_S} s", -1, TIME_LIMIT_S
@@ -504,10 +524,10 @@ def judge_batch(cases: list[Case], folder: Path) -> list[dict]:
         for c in cases]}))  # fmt: skip
     rows: list[dict] = []
     try:
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", str(batch_file)], capture_output=True,
-            text=True, errors="replace", timeout=TIME_LIMIT_S * 2, stdin=subprocess.DEVNULL,
-            env=dict(os.environ, OMP_NUM_THREADS="1"),
+        done = run_group(
+            [sys.executable, __file__, "--child", str(batch_file)], TIME_LIMIT_S * 2,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+            stdin=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"),
         )  # fmt: skip
         lines = done.stdout
     except subprocess.TimeoutExpired as timeout:
