@@ -273,16 +273,20 @@ class TrainingCurves(QWidget):
         for name, plot in (("lr", lr), ("grad_norm", grad), ("sequences_per_second", speed)):
             self._flat_fit[id(self.steps[name])] = plot
 
-    def _build_test_tab(self) -> None:
-        widget = make_plot_widget(
-            "Hamming distance on the test set, planning mask (lower is better)"
-        )
+    def _figures_tab(self, title: str, name: str) -> tuple[int, pg.PlotItem, QWidget]:
+        """A tab of per-epoch Hamming distances against the step, log-scalable."""
+        widget = make_plot_widget(title)
         plot = widget.getPlotItem()
         add_legend(plot, widget)
         plot.setLabel("bottom", "step")
         plot.getAxis("left").enableAutoSIPrefix(False)
         self.log_plots.append(plot)
-        tab = self.tabs.addTab(widget, "Test set")
+        return self.tabs.addTab(widget, name), plot, widget
+
+    def _build_test_tab(self) -> None:
+        tab, plot, widget = self._figures_tab(
+            "Hamming distance on the test set, planning mask (lower is better)", "Test set"
+        )
         for h in HAMMING:
             self._epoch_curve(tab, plot, f"h_{h}", colors.SERIES[h], h)
         self.test_plot = widget
@@ -290,13 +294,9 @@ class TrainingCurves(QWidget):
     def _build_validation_tab(self) -> None:
         """The score that picks best.safetensors (--keep-best) and the figures it averages:
         whether a run is trading smoothing for filtering shows here, not in the score."""
-        widget = make_plot_widget("Validation score and its figures (lower is better)")
-        plot = widget.getPlotItem()
-        add_legend(plot, widget)
-        plot.setLabel("bottom", "step")
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        self.log_plots.append(plot)
-        tab = self.tabs.addTab(widget, "Validation")
+        tab, plot, widget = self._figures_tab(
+            "Validation score and its figures (lower is better)", "Validation"
+        )
         self._epoch_curve(tab, plot, "validation", colors.COMPONENTS[4], "score")
         for name in VALIDATION_FIGURES:
             mask, estimate = name.split()
