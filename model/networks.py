@@ -18,12 +18,12 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "sigmoid": nn.S
 
 
 def _float32(t: Tensor) -> contextlib.AbstractContextManager:
-    """Autocast off around the layers that make or read the codes and the logits.
+    """Autocast off around the layers that make or read the codes.
 
     A bf16 run (model.precision) keeps its convolutions, where the time goes, in bf16;
     but a code in bf16 has 8 bits of mantissa (steps of 0.03 at a = 5), and so would the
-    decoder's reading of it: the encoder's heads and the decoder's dense layer run in
-    float32. (The decoder's 1x1 head stays bf16: in float32 it cost a quarter more time
+    decoder's reading of it: the encoder's heads and the (convolutional) decoder's dense
+    layer run in float32. (The decoder's 1x1 head stays bf16: in float32 it cost a quarter more time
     per step, the cast of its input map back and forth.)
     """
     return torch.autocast(t.device.type, enabled=False)

@@ -38,7 +38,7 @@ def write_target(path: str | os.PathLike) -> Path:
     Refuses, before any work, a `path` that exists and is not a regular file: renaming a
     plain file onto a device, a pipe or a socket replaces it (as root, ``/dev/null``
     itself), and onto a folder fails only after everything was written. Raises
-    NotAFileError, whose `strerror` reads as the end of "cannot write X: ..."."""
+    NotAFileError, whose text reads as the end of "cannot write X: ..."."""
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
