@@ -17,12 +17,17 @@ On the CPU it measures what `train` could default to: fp32 and bf16 autocast, ea
 one thread and on torch's default, bf16 with the convolutions' weights channels-last and
 with the encoder and decoder compiled (`torch.compile`, its compilation in the warm-up),
 each `--repeats` times (median, min-max), and says which precision `--precision auto`
-takes on this CPU and why (`model.precision`).
+takes on this CPU and why (`model.precision`). `--parts` then shows where a step's time
+goes: the encoder, the Kalman pass with the ELBO's state-space terms (alpha network,
+filter, smoother), the decoder with the frame likelihood, and the optimiser, each forward
+and backward, in fp32 and in bf16. bf16 speeds up the first and the third only (the
+filter runs in float32, as the paper's maths needs), which bounds what it can give.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import socket
 import statistics
@@ -40,6 +45,9 @@ from bench_model import ball_frames
 
 from model.config import KVAEConfig
 from model.distributed import launched
+from model.kvae import KVAE
+from model.lgssm import StateSpace
+from model.objective import elbo_terms
 from model.training import Trainer
 from model.training_options import TrainingOptions
 
@@ -114,6 +122,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="torch CPU threads per process")
     parser.add_argument("--repeats", type=int, default=3, help="CPU: runs of each row")
     parser.add_argument("--no-compile", action="store_true", help="CPU: skip torch.compile")
+    parser.add_argument("--parts", action="store_true", help="CPU: also time each part of a step")
     args = parser.parse_args()
     common = (args.batch_size, args.steps, args.warmup, args.threads)
     rows = []
@@ -129,7 +138,10 @@ def main() -> int:
                 rows.append((f"cuda ({name})", world, precision, speed))
         rows.append(("cpu", 1, "fp32", measure(1, "cpu", "fp32", *common)))
     else:
-        return cpu_table(args)
+        status = cpu_table(args)
+        if args.parts:
+            parts_table(args)
+        return status
     print(f"torch {torch.__version__}, global batch {args.batch_size}, {args.steps} steps timed")
     print(f"{'device':32s} {'processes':>9s} {'precision':>9s} {'sequences/s':>12s}")
     for device, world, precision, speed in rows:
@@ -168,6 +180,73 @@ def cpu_table(args: argparse.Namespace) -> int:
         print(f"{precision:>9s} {shown:7d} {variant:>13s} {median:12.1f} {spread:>13s} "
               f"{median / reference:6.2f}x")  # fmt: skip
     return 0
+
+
+PARTS = ("encoder", "Kalman pass + state-space terms", "decoder + likelihood", "optimiser")
+
+
+def step_parts(model: KVAE, x: torch.Tensor, optimizer: torch.optim.Optimizer) -> list[float]:
+    """Seconds of each of PARTS, forward and backward, for one batch x. Each part starts
+    from a detached input, so its backward is its own; the sum is a training step
+    without the report and the schedule's bookkeeping."""
+    clock = time.perf_counter
+    optimizer.zero_grad(set_to_none=True)
+    times = [clock()]
+    mean, var = model.encode(x)
+    (mean.sum() + var.sum()).backward()
+    times.append(clock())
+    a = (mean + var.sqrt()).detach().requires_grad_()
+    kp = model.kalman_pass(a, torch.ones(x.shape[:2]))
+    noise = torch.randn_like(kp.smoothed_mean)
+    ssm = StateSpace(kp.A, kp.C, model.Q, model.R, model.mu0, model.Sigma0, kp.offsets)
+    log_frames = torch.zeros(x.shape[:2])
+    terms = elbo_terms(
+        log_frames, log_frames, a, torch.ones(x.shape[:2]), kp.smoothed_mean,
+        kp.smoothed_cov, ssm, noise,
+    )  # fmt: skip
+    terms.elbo.backward()
+    times.append(clock())
+    model.frame_log_likelihood(model.decode_logits(a.detach()), x).sum().backward()
+    times.append(clock())
+    torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.max_grad_norm)
+    optimizer.step()
+    times.append(clock())
+    return [end - start for start, end in itertools.pairwise(times)]
+
+
+def parts_table(args: argparse.Namespace) -> None:
+    """Median milliseconds of each part of a step, fp32 and bf16 interleaved step by
+    step, and what bf16 could give at most if the parts it speeds up cost nothing."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    batch = args.batch_size
+    frames, _ = ball_frames(batch, 20, seed=0)
+    x = torch.as_tensor(frames)
+    models = {}
+    for precision in ("fp32", "bf16"):
+        model = KVAE(KVAEConfig(batch_size=batch)).train()
+        model.vae_precision = torch.bfloat16 if precision == "bf16" else None
+        models[precision] = (model, torch.optim.Adam(model.parameters(), lr=1e-4))
+    seconds: dict[str, list[list[float]]] = {p: [] for p in models}
+    for i in range(args.warmup + args.steps * args.repeats):
+        for precision, (model, optimizer) in models.items():
+            parts = step_parts(model, model.prepare_frames(x), optimizer)
+            if i >= args.warmup:
+                seconds[precision].append(parts)
+    ms = {p: [1000 * statistics.median(col) for col in zip(*rows, strict=True)]
+          for p, rows in seconds.items()}  # fmt: skip
+    print(f"\nwhere a step's time goes ({args.steps * args.repeats} steps each, medians, ms)")
+    print(f"{'part':34s} {'fp32':>7s} {'share':>6s} {'bf16':>7s} {'share':>6s} {'x fp32':>7s}")
+    total = {p: sum(v) for p, v in ms.items()}
+    for name, f, b in zip(PARTS, ms["fp32"], ms["bf16"], strict=True):
+        print(f"{name:34s} {f:7.1f} {f / total['fp32']:6.0%} {b:7.1f} "
+              f"{b / total['bf16']:6.0%} {f / b:6.2f}x")  # fmt: skip
+    print(f"{'sum':34s} {total['fp32']:7.1f} {'':6s} {total['bf16']:7.1f} {'':6s} "
+          f"{total['fp32'] / total['bf16']:6.2f}x")  # fmt: skip
+    untouched = ms["fp32"][1] + ms["fp32"][3]
+    print(f"bf16 autocasts the encoder and the decoder only: were they free, a step would "
+          f"be {total['fp32'] / untouched:.2f}x fp32 at most (Amdahl)")  # fmt: skip
 
 
 if __name__ == "__main__":
