@@ -347,7 +347,8 @@ def test_a_stored_runs_validation_set_from_elsewhere_is_listed_and_shown(
     qtbot, workspace, small_data, tmp_path
 ):
     """A run started on the command line names its validation set wherever it lies:
-    choosing the run lists that file and selects it; a file since gone selects none."""
+    choosing the run lists that file and selects it; a file since gone selects none, and
+    the tab says so (continuing would otherwise drop the validation set unsaid)."""
     from kvae_studio.sim import simulate
     from model.checkpoint import save_model
     from model.config import KVAEConfig
@@ -371,8 +372,14 @@ def test_a_stored_runs_validation_set_from_elsewhere_is_listed_and_shown(
     assert settings.validation_combo.path() == elsewhere
     assert settings.keep_best_combo.currentData() == "smoothing"
     assert settings.patience_spin.value() == 2 and settings.precision_combo.currentData() == "bf16"
+    assert settings.run_warning.isHidden()
     settings.run_combo.setCurrentIndex(settings.run_combo.findText("gone-run"))
     assert settings.validation_combo.path() is None
+    assert not settings.run_warning.isHidden()
+    assert "validation set gone.npz" in settings.run_warning.text()
+    assert "training set" not in settings.run_warning.text()
+    settings.run_combo.setCurrentIndex(settings.run_combo.findText("cli-run"))
+    assert settings.run_warning.isHidden()
 
 
 def test_unreadable_training_set_is_reported(qtbot, workspace, small_data, tmp_path):

@@ -173,8 +173,15 @@ class TrainSettings(QScrollArea):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("runName")
         self.name_edit.setPlaceholderText("name (default: dataset and time)")
+        # A stored run's recorded files that are gone: said, not silently dropped.
+        self.run_warning = QLabel()
+        self.run_warning.setObjectName("runFilesGone")
+        self.run_warning.setWordWrap(True)
+        self.run_warning.setStyleSheet(f"QLabel {{ color: {colors.WARNING}; }}")
+        self.run_warning.setVisible(False)
         form = QFormLayout(box)
         form.addRow("Run", self.run_combo)
+        form.addRow(self.run_warning)
         form.addRow("Name", self.name_edit)
         return box
 
@@ -304,36 +311,48 @@ class TrainSettings(QScrollArea):
     def _on_run(self) -> None:
         self._apply_run_mode()
         run = self.selected_run()
+        gone: list[str] = []
         if run is not None:
             recorded = read_options(run)
+            files = [("validation set", self.validation_combo, recorded.validation_path),
+                     ("test set", self.test_combo, recorded.test_path)]  # fmt: skip
             if len(recorded.train_paths) == 1:  # the tab trains on one file
-                self.train_combo.set_path(recorded.train_paths[0])
-            self.test_combo.set_path(recorded.test_path)
+                files.insert(0, ("training set", self.train_combo, recorded.train_paths[0]))
+            for role, combo, path in files:
+                if not self._show_recorded(combo, path):
+                    gone.append(f"its {role} {path.name} ({path.parent})")
             editors = self._run_editors()
             for name in ("eval_sequences", "seed", "checkpoint_every", "precision"):
                 value = getattr(recorded, name)  # not the device: this machine's
                 if value is not None:  # "all" is not recorded apart from none recorded
                     set_editor_value(name, editors[name], value)
-            self._show_recorded(self.validation_combo, recorded.validation_path)
             if recorded.keep_best is not None:
                 set_editor_value("keep_best", self.keep_best_combo, recorded.keep_best)
             set_editor_value("patience", self.patience_spin, recorded.patience)
+        self.run_warning.setVisible(bool(gone))
+        self.run_warning.setText(
+            f"{run.name} was started with files no longer found: {'; '.join(gone)}. "
+            "Choose them again (Browse) or others; continuing goes on with what is chosen "
+            "below."
+            if gone
+            else ""
+        )
         if (config := self.start_config()) is not None:
             self.show_config(config)
         self.runSelected.emit(str(run) if run else "")
 
-    def _show_recorded(self, combo: DatasetCombo, path: Path | None) -> None:
+    def _show_recorded(self, combo: DatasetCombo, path: Path | None) -> bool:
         """Select a run's recorded file, listing it first if the workspace does not (a
-        run started on the command line names files from anywhere); a file gone or
-        unreadable leaves the combo on its none entry."""
+        run started on the command line names files from anywhere); False, the combo on
+        its none entry, for a file gone or unreadable."""
         if combo.set_path(path) or path is None:
-            return
+            return True
         try:
             self.workspace.add_dataset(path)
         except (OSError, ValueError):
             combo.set_path(None)
-            return
-        combo.set_path(path)
+            return False
+        return combo.set_path(path)
 
     def _apply_run_mode(self) -> None:
         """An existing run keeps its architecture; only num_epochs can change."""
