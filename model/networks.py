@@ -22,8 +22,8 @@ def _float32(t: Tensor) -> contextlib.AbstractContextManager:
 
     A bf16 run (model.precision) keeps its convolutions, where the time goes, in bf16;
     but a code in bf16 has 8 bits of mantissa (steps of 0.03 at a = 5), and so would the
-    decoder's reading of it: the encoder's heads and the (convolutional) decoder's dense
-    layer run in float32. (The decoder's 1x1 head stays bf16: in float32 it cost a quarter more time
+    decoder's reading of it: the encoder's heads and the decoder's first dense layer run
+    in float32. (The decoder's 1x1 head stays bf16: in float32 it cost a quarter more time
     per step, the cast of its input map back and forth.)
     """
     return torch.autocast(t.device.type, enabled=False)
@@ -123,7 +123,9 @@ class Decoder(nn.Module):
             except RuntimeError:  # under torch.func.vmap, which has no channels-last
                 return self.body(h).view(-1, size, size)
             return self._upsample(h)
-        return self.body(a).view(-1, size, size)
+        with _float32(a):
+            h = self.body[0](a)  # the first dense layer reads the code
+        return self.body[1:](h).view(-1, size, size)
 
     @torch.no_grad()
     def forward_with_jacobian(self, a: Tensor) -> tuple[Tensor, Tensor]:

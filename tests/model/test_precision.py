@@ -49,16 +49,20 @@ def test_bf16_runs_the_convolutions_in_bfloat16_and_the_filter_in_float32():
     assert all(p.dtype == torch.float32 for p in model.parameters())
 
 
-def test_bf16_keeps_the_codes_in_float32():
-    """Only the convolutions run in bf16: a code made in bf16 would hold 8 bits of
-    mantissa (every value would survive a round trip through bf16 unchanged), and the
-    decoder's dense layer reads the code in float32, not rounded to bf16."""
+@pytest.mark.parametrize("conv", [True, False])
+def test_bf16_keeps_the_codes_in_float32(conv):
+    """Only the convolutions (or hidden dense layers) run in bf16: a code made in bf16
+    would hold 8 bits of mantissa (every value would survive a round trip through bf16
+    unchanged), and the decoder's first dense layer reads the code in float32, not
+    rounded to bf16."""
     images, _ = box_data(4, seed=3)
-    trainer = Trainer(images[:, :6], options=cpu_fp32(config=KVAEConfig(**SMALL), precision="bf16"))
+    config = KVAEConfig(**SMALL, conv=conv)
+    trainer = Trainer(images[:, :6], options=cpu_fp32(config=config, precision="bf16"))
     model = trainer.model.eval()
     assert model.vae_precision == torch.bfloat16
     seen = {}
-    model.decoder.dense[0].register_forward_hook(
+    reader = model.decoder.dense[0] if conv else model.decoder.body[0]
+    reader.register_forward_hook(
         lambda _m, inputs, out: seen.update(read=inputs[0].dtype, made=out.dtype)
     )
     with torch.no_grad():
@@ -70,7 +74,8 @@ def test_bf16_keeps_the_codes_in_float32():
 
     assert bf16_exact(mean) < 0.5 and bf16_exact(var) < 0.5
     assert seen == {"read": torch.float32, "made": torch.float32}
-    assert bf16_exact(logits) == 1.0  # the 1x1 head stays bf16 (model.networks._float32)
+    if conv:
+        assert bf16_exact(logits) == 1.0  # the 1x1 head stays bf16 (model.networks._float32)
     model.vae_precision = None  # the same weights in float32 throughout: close to it
     with torch.no_grad():
         assert torch.allclose(model.encode(torch.as_tensor(images[:, :6]))[0], mean, atol=0.05)
