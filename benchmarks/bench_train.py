@@ -27,16 +27,19 @@ filter runs in float32, as the paper's maths needs), which bounds what it can gi
 from __future__ import annotations
 
 import argparse
-import itertools
+import contextlib
+import copy
 import os
 import socket
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import torch.multiprocessing as mp
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -185,68 +188,105 @@ def cpu_table(args: argparse.Namespace) -> int:
 PARTS = ("encoder", "Kalman pass + state-space terms", "decoder + likelihood", "optimiser")
 
 
-def step_parts(model: KVAE, x: torch.Tensor, optimizer: torch.optim.Optimizer) -> list[float]:
-    """Seconds of each of PARTS, forward and backward, for one batch x. Each part starts
-    from a detached input, so its backward is its own; the sum is a training step
-    without the report and the schedule's bookkeeping."""
-    clock = time.perf_counter
+def step_parts(
+    model: KVAE,
+    x: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    watch: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+) -> list[float]:
+    """Seconds of each of PARTS, forward and backward, for one batch x, each part inside
+    its own `watch()` (a FLOP counter, say). Each part starts from a detached input, so
+    its backward is its own; the sum is a training step without the report and the
+    schedule's bookkeeping."""
+    ones = torch.ones(x.shape[:2])
     optimizer.zero_grad(set_to_none=True)
-    times = [clock()]
-    mean, var = model.encode(x)
-    (mean.sum() + var.sum()).backward()
-    times.append(clock())
-    a = (mean + var.sqrt()).detach().requires_grad_()
-    kp = model.kalman_pass(a, torch.ones(x.shape[:2]))
-    noise = torch.randn_like(kp.smoothed_mean)
-    ssm = StateSpace(kp.A, kp.C, model.Q, model.R, model.mu0, model.Sigma0, kp.offsets)
-    log_frames = torch.zeros(x.shape[:2])
-    terms = elbo_terms(
-        log_frames, log_frames, a, torch.ones(x.shape[:2]), kp.smoothed_mean,
-        kp.smoothed_cov, ssm, noise,
-    )  # fmt: skip
-    terms.elbo.backward()
-    times.append(clock())
-    model.frame_log_likelihood(model.decode_logits(a.detach()), x).sum().backward()
-    times.append(clock())
-    torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.max_grad_norm)
-    optimizer.step()
-    times.append(clock())
-    return [end - start for start, end in itertools.pairwise(times)]
+    codes: list[torch.Tensor] = []
+
+    def encoder() -> None:
+        mean, var = model.encode(x)
+        (mean.sum() + var.sum()).backward()
+        codes.append((mean + var.sqrt()).detach().requires_grad_())
+
+    def kalman() -> None:
+        a = codes[0]
+        kp = model.kalman_pass(a, ones)
+        noise = torch.randn_like(kp.smoothed_mean)
+        ssm = StateSpace(kp.A, kp.C, model.Q, model.R, model.mu0, model.Sigma0, kp.offsets)
+        zeros = torch.zeros(x.shape[:2])
+        elbo_terms(
+            zeros, zeros, a, ones, kp.smoothed_mean, kp.smoothed_cov, ssm, noise
+        ).elbo.backward()
+
+    def decoder() -> None:
+        model.frame_log_likelihood(model.decode_logits(codes[0].detach()), x).sum().backward()
+
+    def optimiser() -> None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.max_grad_norm)
+        optimizer.step()
+
+    seconds = []
+    for part in (encoder, kalman, decoder, optimiser):
+        with watch():
+            start = time.perf_counter()
+            part()
+            seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def part_flops(model: KVAE, x: torch.Tensor) -> list[int]:
+    """Floating-point operations of each of PARTS (torch's FLOP counter: matrix products
+    and convolutions, forward and backward), counted on a copy of the model."""
+    model = copy.deepcopy(model)
+    counters: list[FlopCounterMode] = []
+
+    def watch() -> FlopCounterMode:
+        counters.append(FlopCounterMode(display=False))
+        return counters[-1]
+
+    step_parts(model, x, torch.optim.SGD(model.parameters(), lr=0.0), watch)
+    return [c.get_total_flops() for c in counters]
 
 
 def parts_table(args: argparse.Namespace) -> None:
     """Median milliseconds of each part of a step, fp32 and bf16 interleaved step by
-    step, and what bf16 could give at most if the parts it speeds up cost nothing."""
+    step, the FLOP rate each reached, and what bf16 could give at most were the parts it
+    speeds up free."""
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    batch = args.batch_size
-    frames, _ = ball_frames(batch, 20, seed=0)
-    x = torch.as_tensor(frames)
+    frames, _ = ball_frames(args.batch_size, 20, seed=0)
     models = {}
     for precision in ("fp32", "bf16"):
-        model = KVAE(KVAEConfig(batch_size=batch)).train()
+        model = KVAE(KVAEConfig(batch_size=args.batch_size)).train()
         model.vae_precision = torch.bfloat16 if precision == "bf16" else None
         models[precision] = (model, torch.optim.Adam(model.parameters(), lr=1e-4))
+    x = models["fp32"][0].prepare_frames(torch.as_tensor(frames))
+    flops = part_flops(models["fp32"][0], x)
     seconds: dict[str, list[list[float]]] = {p: [] for p in models}
     for i in range(args.warmup + args.steps * args.repeats):
         for precision, (model, optimizer) in models.items():
-            parts = step_parts(model, model.prepare_frames(x), optimizer)
+            parts = step_parts(model, x, optimizer)
             if i >= args.warmup:
                 seconds[precision].append(parts)
     ms = {p: [1000 * statistics.median(col) for col in zip(*rows, strict=True)]
           for p, rows in seconds.items()}  # fmt: skip
-    print(f"\nwhere a step's time goes ({args.steps * args.repeats} steps each, medians, ms)")
-    print(f"{'part':34s} {'fp32':>7s} {'share':>6s} {'bf16':>7s} {'share':>6s} {'x fp32':>7s}")
     total = {p: sum(v) for p, v in ms.items()}
-    for name, f, b in zip(PARTS, ms["fp32"], ms["bf16"], strict=True):
-        print(f"{name:34s} {f:7.1f} {f / total['fp32']:6.0%} {b:7.1f} "
-              f"{b / total['bf16']:6.0%} {f / b:6.2f}x")  # fmt: skip
-    print(f"{'sum':34s} {total['fp32']:7.1f} {'':6s} {total['bf16']:7.1f} {'':6s} "
-          f"{total['fp32'] / total['bf16']:6.2f}x")  # fmt: skip
+    print(f"\nwhere a step's time goes ({args.steps * args.repeats} steps each, medians; "
+          f"GFLOP/s from torch's FLOP counter)")  # fmt: skip
+    print(f"{'part':32s} {'GFLOP':>6s} {'fp32 ms':>8s} {'share':>6s} {'GFLOP/s':>8s} "
+          f"{'bf16 ms':>8s} {'share':>6s} {'GFLOP/s':>8s} {'x fp32':>7s}")  # fmt: skip
+    rows = zip(PARTS, flops, ms["fp32"], ms["bf16"], strict=True)
+    for name, flop, f, b in rows:
+        print(f"{name:32s} {flop / 1e9:6.2f} {f:8.1f} {f / total['fp32']:6.0%} "
+              f"{flop / f / 1e6:8.1f} {b:8.1f} {b / total['bf16']:6.0%} "
+              f"{flop / b / 1e6:8.1f} {f / b:6.2f}x")  # fmt: skip
+    ratio = total["fp32"] / total["bf16"]
+    print(f"{'sum':32s} {sum(flops) / 1e9:6.2f} {total['fp32']:8.1f} {'':6s} {'':8s} "
+          f"{total['bf16']:8.1f} {'':6s} {'':8s} {ratio:6.2f}x")  # fmt: skip
     untouched = ms["fp32"][1] + ms["fp32"][3]
     print(f"bf16 autocasts the encoder and the decoder only: were they free, a step would "
-          f"be {total['fp32'] / untouched:.2f}x fp32 at most (Amdahl)")  # fmt: skip
+          f"be {total['fp32'] / untouched:.1f}x fp32 at most (Amdahl); as it is, the step is "
+          f"as fast as bf16 makes the decoder's convolutions")  # fmt: skip
 
 
 if __name__ == "__main__":
