@@ -164,8 +164,10 @@ def sample_codes(model: KVAE, x: torch.Tensor, generator: torch.Generator) -> to
 
 
 def _run(model, x, m, n_init, codes=None) -> dict[str, np.ndarray]:
-    result = impute(model, x, m, codes=codes)
-    rollout = generate(model, x, n_init, codes=codes)
+    """The figures' inputs; only the hidden frames are decoded, the only ones scored."""
+    hidden = m.expand(x.shape[0], -1) == 0
+    result = impute(model, x, m, codes=codes, decode_only=hidden)
+    rollout = generate(model, x, n_init, codes=codes, decode_only=hidden)
     return {
         "smooth": result.x_smoothed.cpu().numpy(),
         "filter": result.x_filtered.cpu().numpy(),

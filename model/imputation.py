@@ -187,6 +187,7 @@ def impute(
     newton_steps: int = NEWTON_STEPS,
     memo: ImputeMemo | None = None,
     codes: Tensor | None = None,
+    decode_only: Tensor | None = None,
 ) -> Imputation:
     """Filter, smooth and decode x (B, T, H, W) with some of it hidden.
 
@@ -198,6 +199,9 @@ def impute(
     memo: reuse what an earlier call on the same frames computed (see ImputeMemo).
     codes (B, T, da): the codes to filter instead of the encoder's means, e.g. samples
     of q(a|x), which is how the original code scores (model.evaluation, paper protocol).
+    decode_only (B, T) bool: the frames whose x_filtered and x_smoothed are wanted; the
+    others are left 0. Scores read the hidden frames alone, and decoding is nearly all
+    of their time.
     """
     frames = model.prepare_frames(x)
     batch, steps = frames.shape[:2]
@@ -270,7 +274,9 @@ def impute(
         filtered.filtered_mean, filtered.filtered_cov, kp.C, model.R
     )
     as_mean, as_cov = lgssm.observation_marginals(kp.smoothed_mean, kp.smoothed_cov, kp.C, model.R)
-    decoded = model.decode(torch.cat([af_mean, as_mean], 0))
+    if decode_only is not None:
+        decode_only = torch.cat([decode_only, decode_only], 0)
+    decoded = _decode(model, torch.cat([af_mean, as_mean], 0), decode_only)
     x_filtered, x_smoothed = decoded.split(batch, 0)
     shown = mask[:, :, None, None] if visible is None else visible
     x_composite = shown * frames + (1 - shown) * x_smoothed
@@ -305,6 +311,7 @@ def generate(
     generator: torch.Generator | None = None,
     memo: ImputeMemo | None = None,
     codes: Tensor | None = None,
+    decode_only: Tensor | None = None,
 ) -> Generation:
     """Roll the dynamics forward from the smoothed state of the first n_init frames.
 
@@ -313,16 +320,18 @@ def generate(
     fed back to the dynamics network. steps defaults to the length of x.
     memo: reuse a deterministic roll-out made before from the same frames (ImputeMemo).
     codes (B, >= n_init, da): codes of the first frames instead of the encoder's means.
+    decode_only (B, steps) bool: the frames of x wanted (as in `impute`); without a memo,
+    the others are left 0.
     """
     frames = model.prepare_frames(x[:, :n_init])
     steps = x.shape[1] if steps is None else steps
     if not 1 <= n_init <= steps:
         raise ValueError(f"n_init must lie in 1..{steps}, got {n_init}")
     if codes is not None:
-        return _roll_out(model, frames, steps, stochastic, generator, codes[:, :n_init])
-    if memo is not None and not stochastic:
+        codes = codes[:, :n_init]
+    elif memo is not None and not stochastic:
         return memo.rollout(model, frames, steps, lambda: _roll_out(model, frames, steps))
-    return _roll_out(model, frames, steps, stochastic, generator)
+    return _roll_out(model, frames, steps, stochastic, generator, codes, decode_only)
 
 
 def _roll_out(
@@ -332,6 +341,7 @@ def _roll_out(
     stochastic: bool = False,
     generator: torch.Generator | None = None,
     codes: Tensor | None = None,
+    decode_only: Tensor | None = None,
 ) -> Generation:
     batch, n_init = frames.shape[:2]
     a_seen = model.encode(frames)[0] if codes is None else codes.to(frames.device, frames.dtype)
@@ -368,7 +378,22 @@ def _roll_out(
         alphas.append(alpha_t)
         a_prev = a_t
     a_all = torch.stack(as_, 1)
-    return Generation(a_all, torch.stack(zs, 1), torch.stack(alphas, 1), model.decode(a_all))
+    x_all = _decode(model, a_all, decode_only)
+    return Generation(a_all, torch.stack(zs, 1), torch.stack(alphas, 1), x_all)
+
+
+def _decode(model: KVAE, a: Tensor, where: Tensor | None) -> Tensor:
+    """model.decode of the codes a (B, T, da); with `where` (B, T) bool, of those frames
+    alone, the others 0 (each frame is decoded on its own, so the decoded ones are the
+    same either way)."""
+    if where is None:
+        return model.decode(a)
+    size = model.config.frame_size
+    out = a.new_zeros(*a.shape[:2], size, size)
+    where = where.to(a.device, torch.bool)
+    if bool(where.any()):
+        out[where] = model.decode(a[where].unsqueeze(0))[0]
+    return out
 
 
 def _noise(shape, generator, device) -> Tensor:

@@ -137,3 +137,23 @@ def test_the_sweep_csv_is_readable_by_others(tmp_path):
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     assert path.read_text().splitlines()[1].startswith("m,studio,planning,1,0.1,")
+
+
+def test_decode_only_decodes_the_chosen_frames_alike_and_leaves_the_rest_zero(model, images):
+    """The scores decode the hidden frames alone (model.evaluation._run): those frames
+    must be what a whole decode gives (test_pooling_matches_a_plain_reference checks the
+    figures against a reference that decodes everything)."""
+    x = torch.as_tensor(images[:5])
+    mask = torch.as_tensor(planning_mask(STEPS, 3, 6)).expand(5, -1)
+    where = torch.zeros(5, STEPS, dtype=torch.bool)
+    where[:, 4:7] = True
+    where[2, 0] = True
+    whole, part = impute(model, x, mask), impute(model, x, mask, decode_only=where)
+    rolled = generate(model, x, 3)
+    rolled_part = generate(model, x, 3, decode_only=where)
+    pairs = [(whole.x_smoothed, part.x_smoothed), (whole.x_filtered, part.x_filtered),
+             (rolled.x, rolled_part.x)]  # fmt: skip
+    for full, only in pairs:
+        torch.testing.assert_close(only[where], full[where], rtol=1e-5, atol=1e-6)
+        assert not only[~where].any() and full[~where].any()
+    torch.testing.assert_close(part.a_smoothed_mean, whole.a_smoothed_mean)
