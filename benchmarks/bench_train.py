@@ -14,7 +14,8 @@ schedule is the paper's whatever the number of processes; a figure is global seq
 per second. With --device cuda the CPU figure (one process, fp32) is measured too.
 
 On the CPU it measures what `train` could default to: fp32 and bf16 autocast, each on
-one thread and on torch's default, bf16 with the convolutions' weights channels-last and
+one thread and on torch's default, bf16 in two processes of one thread (as torchrun
+would run it), bf16 with the convolutions' weights channels-last and
 with the encoder and decoder compiled (`torch.compile`, its compilation in the warm-up),
 each `--repeats` times (median, min-max), and says which precision `--precision auto`
 takes on this CPU and why (`model.precision`). `--parts` then shows where a step's time
@@ -54,6 +55,8 @@ from model.objective import elbo_terms
 from model.training import Trainer
 from model.training_options import TrainingOptions
 
+TORCH_THREADS = torch.get_num_threads()  # torch's own choice, before any row changes it
+
 
 def throughput(
     device: str,
@@ -65,10 +68,10 @@ def throughput(
     variant: str = "plain",
 ) -> float:
     """Global sequences per second of this process's part of the job (rank 0's clock).
-    `variant`: "plain", "channels-last" (the VAE's weights) or "compile" (encoder and
-    decoder through torch.compile)."""
-    if threads:
-        torch.set_num_threads(threads)
+    `variant`: "plain", "channels-last" (the VAE's weights), "compile" (encoder and
+    decoder through torch.compile), or "2 processes" (plain; the caller starts them)."""
+    # Every row sets its threads: a row that left them would run on the last row's.
+    torch.set_num_threads(threads or TORCH_THREADS)
     frames, _ = ball_frames(batch * (steps + warmup + 1), 20, seed=0)
     config = KVAEConfig(batch_size=batch, num_epochs=1000, only_vae_epochs=0, kf_update_steps=0)
     with launched(torch.device(device), timeout=600) as processes:
@@ -157,17 +160,19 @@ def cpu_table(args: argparse.Namespace) -> int:
     machine then touches all rows alike), as ratios to fp32 on torch's default threads."""
     from model.precision import resolve_precision
 
-    default_threads = torch.get_num_threads()
     rows = [("fp32", None, "plain"), ("fp32", 1, "plain"), ("bf16", None, "plain"),
             ("bf16", 1, "plain"), ("bf16", None, "channels-last")]  # fmt: skip
     if not args.no_compile:
         rows.append(("bf16", None, "compile"))
+    if (os.cpu_count() or 1) >= 2:  # as torchrun would: one process per core, one thread
+        rows.append(("bf16", 1, "2 processes"))
     speeds: dict[tuple, list[float]] = {row: [] for row in rows}
     for _ in range(args.repeats):
         for row in rows:
             precision, threads, variant = row
             common = (args.batch_size, args.steps, args.warmup, threads or args.threads)
-            speeds[row].append(measure(1, "cpu", precision, *common, variant))
+            world = 2 if variant == "2 processes" else 1
+            speeds[row].append(measure(world, "cpu", precision, *common, variant))
     chosen, why = resolve_precision("auto", torch.device("cpu"))
     print(
         f"torch {torch.__version__}, CPU, global batch {args.batch_size}, {args.steps} "
@@ -179,7 +184,7 @@ def cpu_table(args: argparse.Namespace) -> int:
     for (precision, threads, variant), values in speeds.items():
         median = statistics.median(values)
         spread = f"{min(values):.1f}-{max(values):.1f}"
-        shown = threads or args.threads or default_threads
+        shown = threads or args.threads or TORCH_THREADS
         print(f"{precision:>9s} {shown:7d} {variant:>13s} {median:12.1f} {spread:>13s} "
               f"{median / reference:6.2f}x")  # fmt: skip
     return 0
@@ -251,8 +256,7 @@ def parts_table(args: argparse.Namespace) -> None:
     """Median milliseconds of each part of a step, fp32 and bf16 interleaved step by
     step, the FLOP rate each reached, and what bf16 could give at most were the parts it
     speeds up free."""
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads or TORCH_THREADS)
     torch.manual_seed(0)
     frames, _ = ball_frames(args.batch_size, 20, seed=0)
     models = {}
