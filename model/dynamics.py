@@ -354,10 +354,11 @@ def error_over_time(
         sl = slice(first, min(n, first + batch_size))
         x = torch.as_tensor(images[sl], device=model.device)
         m = torch.as_tensor(mask[sl].copy(), device=model.device)
-        imp = impute(model, x, m)
-        made = {"filtered": imp.x_filtered, "smoothed": imp.x_smoothed}
-        made["generated"] = generate(model, x, n_init).x
         hidden = mask[sl] == 0
+        decoded = torch.as_tensor(hidden, device=model.device)  # the only frames scored
+        imp = impute(model, x, m, decode_only=decoded)
+        made = {"filtered": imp.x_filtered, "smoothed": imp.x_smoothed}
+        made["generated"] = generate(model, x, n_init, decode_only=decoded).x
         for kind, frames in made.items():
             frames = finite_frames(frames.cpu().numpy())  # NaN would read as dark pixels
             wrong = (metrics.binarise(frames) != truth[sl]).mean(axis=(2, 3))
