@@ -7,7 +7,7 @@ figures, beside the last epoch (the paper's choice), so a rule that weighs filte
 be weighed against the one a run used without scoring anything again, and without
 looking at a test file:
 
-    python benchmarks/selection_rules.py runs/box
+    python benchmarks/selection_rules.py runs/box [--patience 8]
 
 Epochs whose records lack the figures (runs logged before 2026-12-07) are skipped.
 """
@@ -50,11 +50,28 @@ def epoch_figures(run: Path) -> dict[int, dict[str, float]]:
     return figures
 
 
-def picks(figures: dict[int, dict[str, float]]) -> dict[str, int]:
-    """{rule: the epoch it keeps} (the first of equal scores, as --keep-best), and "last"."""
-    chosen = {
-        name: min(figures, key=lambda e, r=rule: (r(figures[e]), e)) for name, rule in RULES.items()
-    }
+def kept(
+    figures: dict[int, dict[str, float]], rule: Callable, patience: int | None = None
+) -> tuple[int, int]:
+    """(the epoch `rule` keeps, the epoch the run stops after), as `--keep-best` with
+    `--patience` does it (model.selection.BestTracker): a strictly lower score is a new
+    best; `patience` epochs in a row without one end the run."""
+    best_epoch, best, since = 0, float("inf"), 0
+    for epoch in sorted(figures):
+        score = rule(figures[epoch])
+        if score < best:
+            best_epoch, best, since = epoch, score, 0
+        else:
+            since += 1
+            if patience is not None and since >= patience:
+                return best_epoch, epoch
+    return best_epoch, max(figures)
+
+
+def picks(figures: dict[int, dict[str, float]], patience: int | None = None) -> dict[str, int]:
+    """{rule: the epoch it keeps} (the first of equal scores, as --keep-best), and "last";
+    with `patience`, each rule as if the run had used it with that patience."""
+    chosen = {name: kept(figures, rule, patience)[0] for name, rule in RULES.items()}
     chosen["last"] = max(figures)
     return chosen
 
@@ -62,6 +79,7 @@ def picks(figures: dict[int, dict[str, float]]) -> dict[str, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (with log.jsonl)")
+    parser.add_argument("--patience", type=int, help="each rule as in a run with this --patience")
     args = parser.parse_args()
     for run in args.runs:
         figures = epoch_figures(run)
@@ -70,9 +88,12 @@ def main() -> int:
             continue
         print(f"{run} ({len(figures)} epochs with figures)")
         print(f"  {'rule':22s} {'epoch':>5s}  " + "  ".join(f"{n:>18s}" for n in FIGURES))
-        for rule, epoch in picks(figures).items():
+        for rule, epoch in picks(figures, args.patience).items():
             values = "  ".join(f"{figures[epoch][n]:18.5f}" for n in FIGURES)
             print(f"  {rule:22s} {epoch:5d}  {values}")
+        if args.patience is not None:
+            stops = {name: kept(figures, r, args.patience)[1] for name, r in RULES.items()}
+            print(f"  with --patience {args.patience}, the run stops after epoch: {stops}")
     return 0
 
 
