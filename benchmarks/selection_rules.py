@@ -52,10 +52,10 @@ def epoch_figures(run: Path) -> dict[int, dict[str, float]]:
 
 def kept(
     figures: dict[int, dict[str, float]], rule: Callable, patience: int | None = None
-) -> tuple[int, int]:
-    """(the epoch `rule` keeps, the epoch the run stops after), as `--keep-best` with
-    `--patience` does it (model.selection.BestTracker): a strictly lower score is a new
-    best; `patience` epochs in a row without one end the run."""
+) -> tuple[int, int | None]:
+    """(the epoch `rule` keeps, the epoch the run stops after or None), as `--keep-best`
+    with `--patience` does it (model.selection.BestTracker): a strictly lower score is a
+    new best; `patience` epochs in a row without one end the run."""
     best_epoch, best, since = 0, float("inf"), 0
     for epoch in sorted(figures):
         score = rule(figures[epoch])
@@ -65,7 +65,7 @@ def kept(
             since += 1
             if patience is not None and since >= patience:
                 return best_epoch, epoch
-    return best_epoch, max(figures)
+    return best_epoch, None
 
 
 def picks(figures: dict[int, dict[str, float]], patience: int | None = None) -> dict[str, int]:
@@ -93,7 +93,8 @@ def main() -> int:
             print(f"  {rule:22s} {epoch:5d}  {values}")
         if args.patience is not None:
             stops = {name: kept(figures, r, args.patience)[1] for name, r in RULES.items()}
-            print(f"  with --patience {args.patience}, the run stops after epoch: {stops}")
+            print(f"  with --patience {args.patience}, the run stops after epoch: {stops}"
+                  " (None: it would still run)")  # fmt: skip
     return 0
 
 

@@ -54,8 +54,8 @@ def test_patience_keeps_the_best_before_the_run_would_have_stopped():
     scores = {1: 0.5, 2: 0.4, 3: 0.4, 4: 0.45, 5: 0.3, 6: 0.2}
     figures = {e: dict.fromkeys(rules.FIGURES, v) for e, v in scores.items()}
     rule = rules.RULES["smoothing+filtering"]
-    assert rules.kept(figures, rule) == (6, 6)
-    assert rules.kept(figures, rule, patience=3) == (6, 6)  # two misses in a row: goes on
+    assert rules.kept(figures, rule) == (6, None)
+    assert rules.kept(figures, rule, patience=3) == (6, None)  # two misses in a row: goes on
     assert rules.kept(figures, rule, patience=2) == (2, 4)  # 3 ties 2: no new best
     assert rules.picks(figures, patience=2)["smoothing"] == 2
     assert rules.picks(figures, patience=2)["last"] == 6
