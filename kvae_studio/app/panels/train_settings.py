@@ -331,7 +331,7 @@ class TrainSettings(QScrollArea):
             set_editor_value("patience", self.patience_spin, recorded.patience)
         self.run_warning.setVisible(bool(gone))
         self.run_warning.setText(
-            f"{run.name} was started with files no longer found: {'; '.join(gone)}. "
+            f"{run.name} was started with files no longer found or readable: {'; '.join(gone)}. "
             "Choose them again (Browse) or others; continuing goes on with what is chosen "
             "below."
             if gone
