@@ -289,8 +289,7 @@ def parts_table(args: argparse.Namespace) -> None:
           f"{total['bf16']:8.1f} {'':6s} {'':8s} {ratio:6.2f}x")  # fmt: skip
     untouched = ms["fp32"][1] + ms["fp32"][3]
     print(f"bf16 autocasts the encoder and the decoder only: were they free, a step would "
-          f"be {total['fp32'] / untouched:.1f}x fp32 at most (Amdahl); as it is, the step is "
-          f"as fast as bf16 makes the decoder's convolutions")  # fmt: skip
+          f"be {total['fp32'] / untouched:.1f}x fp32 at most (Amdahl)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Which precision a training runs in (the fastest the hardware does natively), and
 what a run ran on, for its model file.
 
-Why a choice at run time: bf16 autocast of the encoder and decoder ran 1.65-1.83x fp32 on
-the project's EPYC cores, which have `avx512_bf16`; a CPU without native bf16 emulates it
-in software, where it can be slower than fp32. So "auto" takes bf16 where the CPU lists
-`avx512_bf16` or `amx_bf16` (or the CUDA device supports bf16) and fp32 elsewhere, and
-says which and why. The Kalman filter and smoother, and the codes a_t they read, stay
-float32 either way (model.networks._float32); the quality check (the validation figures
-of bf16 runs against the spread of fp32 seeds) is in the README.
+Why a choice at run time: bf16 autocast of the encoder and decoder ran 1.91x fp32 on
+the project's EPYC cores, which have `avx512_bf16` (benchmarks/bench_train.py); a CPU
+without native bf16 emulates it in software, where it can be slower than fp32. So
+"auto" takes bf16 where the CPU lists `avx512_bf16` or `amx_bf16` (or the CUDA device
+supports bf16) and fp32 elsewhere, and says which and why. The Kalman filter and
+smoother, and the codes a_t they read, stay float32 either way
+(model.networks._float32); the quality check (the validation figures of bf16 runs
+against the spread of fp32 seeds) is in the README.
 """
 
 from __future__ import annotations
