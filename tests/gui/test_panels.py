@@ -358,11 +358,14 @@ def test_a_stored_runs_validation_set_from_elsewhere_is_listed_and_shown(
     elsewhere = tmp_path / "elsewhere" / "val.npz"
     elsewhere.parent.mkdir()
     save_sequences(elsewhere, *simulate("box", 4, 20, 3))
-    for name, validation in (("cli-run", elsewhere), ("gone-run", tmp_path / "gone.npz")):
+    runs = (("cli-run", small_data[0], elsewhere),
+            ("gone-run", small_data[0], tmp_path / "gone.npz"),
+            ("moved-run", tmp_path / "moved.npz", elsewhere))  # fmt: skip
+    for name, train, validation in runs:
         run = workspace.runs_dir / name
         run.mkdir(parents=True)
         save_model(KVAE(KVAEConfig(frame_size=32)), run / "model.safetensors", {"epoch": 1})
-        record = {"train": str(small_data[0]), "validation": str(validation),
+        record = {"train": str(train), "validation": str(validation),
                   "keep_best": "smoothing", "patience": 2, "precision": "bf16"}  # fmt: skip
         (run / "studio.json").write_text(json.dumps(record))
     panel = TrainPanel(workspace)
@@ -378,6 +381,9 @@ def test_a_stored_runs_validation_set_from_elsewhere_is_listed_and_shown(
     assert not settings.run_warning.isHidden()
     assert "validation set gone.npz" in settings.run_warning.text()
     assert "training set" not in settings.run_warning.text()
+    settings.run_combo.setCurrentIndex(settings.run_combo.findText("moved-run"))
+    assert "training set moved.npz" in settings.run_warning.text()
+    assert "validation set" not in settings.run_warning.text()
     settings.run_combo.setCurrentIndex(settings.run_combo.findText("cli-run"))
     assert settings.run_warning.isHidden()
 
