@@ -215,3 +215,17 @@ def test_a_listener_that_raises_never_ends_the_reader_thread(monkeypatch, caplog
     assert crashed == []
     logged = [r for r in caplog.records if "listener failed" in r.getMessage()]
     assert bool(logged) == isinstance(failure, ValueError)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX nice values")
+@pytest.mark.parametrize("niceness", [0, 10])
+def test_a_background_child_runs_below_the_parent_s_priority(niceness):
+    """A training or sweep's process (niceness 10) yields the cores to the window."""
+    seen = Recorder()
+    process = work.WorkProcess(seen, name="kvae-test-nice", niceness=niceness).start()
+    try:
+        ending = seen.ending(process.submit("work_targets:niceness"))
+    finally:
+        process.close()
+    assert isinstance(ending, work.Finished)
+    assert ending.value == min(19, os.nice(0) + niceness)

@@ -25,6 +25,11 @@ def echo(ctx, value):
     return value
 
 
+def niceness(ctx):
+    """The child's nice value (POSIX)."""
+    return os.nice(0)
+
+
 def wait_for_cancel(ctx, tag: str = ""):
     """Run until cancelled, with a `pause` the parent may call."""
     ctx.controls = Controls()

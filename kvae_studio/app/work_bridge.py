@@ -91,15 +91,21 @@ class WorkBridge(QObject):
         parent=None,
         process: work.WorkProcess | None = None,
         died: str | None = None,
+        niceness: int = 0,
     ):
-        """A bridge over a new process named `name`, or over `process`, started already
-        (a spare whose imports overlapped the window's)."""
+        """A bridge over a new process named `name` (at a lower priority for `niceness` >
+        0, see `work.WorkProcess`), or over `process`, started already (a spare whose
+        imports overlapped the window's)."""
         super().__init__(parent)
         self._tasks: dict[int, Task] = {}
         self._early: dict[int, list] = {}  # events that beat `submit`'s return
         self._event.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
         self._make = lambda: work.WorkProcess(
-            self._event.emit, name=name, threads=threads, **({} if died is None else {"died": died})
+            self._event.emit,
+            name=name,
+            threads=threads,
+            niceness=niceness,
+            **({} if died is None else {"died": died}),
         )
         if process is None:
             process = self._make()

@@ -295,13 +295,26 @@ class _Child:
             self.send(ending)
 
 
-def child_main(conn: Connection, threads: int | None) -> None:
+def lower_priority(niceness: int) -> bool:
+    """Add `niceness` to this process's nice value (POSIX); False where the platform has
+    no `os.nice` (Windows), so that callers can say so. Irreversible for a user: only for a
+    process that lives for its background work."""
+    import os
+
+    if niceness <= 0 or not hasattr(os, "nice"):
+        return False
+    os.nice(niceness)
+    return True
+
+
+def child_main(conn: Connection, threads: int | None, niceness: int = 0) -> None:
     """The child process's entry point."""
     if threads is not None:
         import os
 
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, str(threads))
+    lower_priority(niceness)
     child = _Child(conn)
     threading.Thread(target=child.listen, name="work-listen", daemon=True).start()
     child.serve()
@@ -324,8 +337,12 @@ class WorkProcess:
         name: str = "kvae-work",
         threads: int | None = None,
         died: str = "the work process stopped (exit code {code})",
+        niceness: int = 0,
     ):
+        """`niceness` > 0 runs the child at a lower priority (POSIX nice): background work
+        (a training, a sweep) that must yield the cores to the window and its model."""
         self._on_event = on_event
+        self._niceness = niceness
         self._died = died
         self._name = name
         self._threads = threads
@@ -356,7 +373,10 @@ class WorkProcess:
         context = multiprocessing.get_context("spawn")
         conn, child_end = context.Pipe()
         self._process = context.Process(
-            target=child_main, args=(child_end, self._threads), name=self._name, daemon=True
+            target=child_main,
+            args=(child_end, self._threads, self._niceness),
+            name=self._name,
+            daemon=True,
         )
         self._process.start()
         self._pid = self._process.pid

@@ -188,6 +188,9 @@ def test_training_runs_pauses_stops_and_resumes(qtbot, workspace, small_data):
     qtbot.waitUntil(lambda: panel.curves.step_count() >= 2, timeout=TIMEOUT)
     assert panel.curves.steps["elbo"].n == panel.curves.steps["log_px"].n
     assert panel.job.process.pid != os.getpid()  # the training runs in its own process
+    if hasattr(os, "getpriority"):  # ... below the window's priority (POSIX)
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, panel.job.process.pid) == min(19, ours + 10)
 
     # Pause: at most the step under way still arrives, then nothing.
     click(panel.pause_button)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.panels.choosers import DatasetCombo, ModelCombo
-from kvae_studio.app.panels.jobs import Job, ProcessJob
+from kvae_studio.app.panels.jobs import BackgroundJob, Job
 from kvae_studio.app.panels.sweep_plot import SweepPlot
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
 from kvae_studio.app.panels.workspace import Workspace
@@ -246,7 +246,7 @@ class EvaluatePanel(QWidget):
             self.message.info(f"Kept from an earlier sweep, nothing to run. {NOTE}")
             return
         self._swept, self._swept_settings = dict(models), (test, sequences, seed, protocol)
-        job = ProcessJob(  # a process of its own: torch stays out of the window's
+        job = BackgroundJob(  # own process, low priority: torch stays out of the window's
             "kvae_studio.services.evaluation:run_sweeps",
             models,
             test,

@@ -12,7 +12,10 @@ the same way (`services.work` through the window's one bridge, `app.work_bridge`
 - `Job`s of one function share a process of their own, kept warm for the next one (the
   Scene tab's previews come one after another; a data set's generation must not wait
   behind them, nor they behind it). A `ProcessJob` has a process to itself, ended with
-  the job (a training, a sweep: hours, and torch's memory given back after).
+  the job (an export the user waits for: torch's memory given back after). A
+  `BackgroundJob` is a `ProcessJob` at a lower priority (nice +10, POSIX): a training
+  or a sweep runs for minutes to hours beside the user's work, so it may take every core
+  and yet give them up at once to the window and the Explore model's process.
 - Every public signal is emitted on the GUI thread; exactly one of `result`, `failed`
   or `cancelled` fires, then `finished`. Cancellation is cooperative.
 """
@@ -27,6 +30,7 @@ from PySide6.QtCore import QObject
 
 from kvae_studio.app.work_bridge import Task, TaskSignals, WorkBridge
 
+BACKGROUND_NICENESS = 10  # as `nice` without -n: below the window, above `nice -n 19` batch work
 _LIVE: set[Job] = set()  # running jobs, kept alive until they end
 _SHARED: dict[str, WorkBridge] = {}  # one warm process per job function
 
@@ -52,6 +56,7 @@ class Job(TaskSignals):
     """One run of `work(ctx, *args, **kwargs)` in the work process of its function."""
 
     own_process = False
+    niceness = 0
 
     def __init__(
         self,
@@ -64,7 +69,7 @@ class Job(TaskSignals):
         self._target = target_name(work)
         self._args, self._kwargs = args, kwargs
         self._bridge = (
-            WorkBridge(name="kvae-job", parent=self)
+            WorkBridge(name="kvae-job", parent=self, niceness=self.niceness)
             if self.own_process
             else _shared_bridge(self._target)
         )
@@ -126,9 +131,16 @@ class Job(TaskSignals):
 
 
 class ProcessJob(Job):
-    """A `Job` with a process to itself, which ends with it: a training or a sweep."""
+    """A `Job` with a process to itself, which ends with it (an export, a model check)."""
 
     own_process = True
+
+
+class BackgroundJob(ProcessJob):
+    """A `ProcessJob` at a lower priority: a training or a sweep (see the module's
+    docstring)."""
+
+    niceness = BACKGROUND_NICENESS
 
 
 def stop_all(timeout_ms: int = 30_000) -> None:

@@ -1,11 +1,12 @@
 """Train panel: start, pause, resume and stop a KVAE training run, and watch it learn.
 
-Training runs in a process of its own (`ProcessJob`, `services.work`) around
-`TrainSession`, which drives `model.training.Trainer`: torch never enters the window's
-process, and the training shares no interpreter lock with it. Pause, resume and stop
-travel as calls; every Trainer event arrives here as a queued signal; step events only
-append to the curves' buffers, and the curves and the status line repaint on timers,
-so the GUI's work per step is constant and small.
+Training runs in a process of its own at a lower priority (`BackgroundJob`,
+`services.work`) around `TrainSession`, which drives `model.training.Trainer`: torch
+never enters the window's process, the training shares no interpreter lock with it, and
+the window and the Explore model's process get the cores whenever they need them. Pause,
+resume and stop travel as calls; every Trainer event arrives here as a queued signal;
+step events only append to the curves' buffers, and the curves and the status line
+repaint on timers, so the GUI's work per step is constant and small.
 
 A run lives in a folder of the workspace (model, resume state, log.jsonl, studio.json).
 Picking a stopped run in the Run box reloads its config and its curves from log.jsonl;
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from kvae_studio.app.panels.curves import TrainingCurves
-from kvae_studio.app.panels.jobs import Job, ProcessJob
+from kvae_studio.app.panels.jobs import BackgroundJob, Job
 from kvae_studio.app.panels.run_comparison import RunComparison
 from kvae_studio.app.panels.train_settings import TrainSettings
 from kvae_studio.app.panels.widgets import MessageLabel, ProgressRow, make_button
@@ -54,7 +55,7 @@ class TrainPanel(QWidget):
     def __init__(self, workspace: Workspace, parent: QWidget | None = None):
         super().__init__(parent)
         self.workspace = workspace
-        self.session: ProcessJob | None = None  # the running job, to pause, resume, stop
+        self.session: BackgroundJob | None = None  # the running job, to pause, resume, stop
         self.job: Job | None = None
         self.run_dir: Path | None = None
         self.state = "idle"  # idle | loading | running | paused | stopping
@@ -164,7 +165,7 @@ class TrainPanel(QWidget):
         # Its own process: torch and the training stay out of the window's process (the
         # session there is `services.training.run_training`; pause, resume and stop
         # travel as calls).
-        job = ProcessJob("kvae_studio.services.training:run_training", options, parent=self)
+        job = BackgroundJob("kvae_studio.services.training:run_training", options, parent=self)
         self.session = job
         job.item.connect(self._on_event)
         job.failed.connect(self._on_failed)
