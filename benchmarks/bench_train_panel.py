@@ -6,11 +6,11 @@ Rows:
   sequences/s   over the run's steps (wall clock from the end of the first step to the
                 end of the last, so start-up is not counted) for
                 - the plain `Trainer.run()` loop on the main thread;
-                - the panel's worker (a QThread), the panel shown offscreen with its
-                  curves and status line updating; target: >= 90 % of the plain loop;
+                - the panel's training process (a `BackgroundJob`: its own process, at a
+                  lower priority), the panel shown offscreen with its curves and status
+                  line updating; target: >= 90 % of the plain loop;
                 - the same with a 10 ms QTimer heartbeat on the GUI thread, the probe of
-                  the next rows. Each tick of it takes the GIL from the training thread,
-                  so this row shows what a busy GUI thread costs training.
+                  the next rows: what a busy GUI thread costs training.
   GUI stall     from that heartbeat: the largest gap between two ticks minus 10 ms
                 (and the 99th percentile), i.e. how long the event loop could not run.
   painting      the whole studio window: its Train panel trains while a user paints in
@@ -18,9 +18,10 @@ Rows:
                 as in bench_gui_latency.py: the longest gap of a 5 ms heartbeat, beside
                 the same painting with no training. Target: no stall over 100 ms.
 
-All use the paper's model and batch size 32, the same torch thread count (the panel's
-default: one core left to the GUI) and no test set; the three runs alternate R times
-and medians are printed with their ranges, since the 2-core machines are shared.
+All use the paper's model and batch size 32, the same precision (`auto`, the panel's)
+and torch thread count (`--threads`, default the panel's) and no test set; the three
+runs alternate R times and medians are printed with their ranges, since the 2-core
+machines are shared.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def rate(times: list[float], batch: int) -> float:
 
 def plain_run(images: np.ndarray, config: KVAEConfig, threads: int) -> float:
     torch.set_num_threads(threads)
-    trainer = Trainer(images, None, TrainingOptions(config=config, device="cpu", precision="fp32"))
+    trainer = Trainer(images, None, TrainingOptions(config=config, device="cpu", precision="auto"))
     times = [time.perf_counter() for e in trainer.run() if e.kind == "step"]
     return rate(times, config.batch_size)
 
@@ -152,7 +153,7 @@ def main() -> None:
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
     rows = [
         ("plain Trainer loop", plain),
-        ("panel worker", panel),
+        ("panel's training process", panel),
         (f"panel + {HEARTBEAT_MS} ms heartbeat", beat),
     ]
     print(f"{'sequences per second':34s} {'median':>8s} {'vs plain':>9s}   range")
@@ -163,7 +164,7 @@ def main() -> None:
     print(f"{'max stall (ms)':34s} {med(stalls):8.1f} {max(stalls):9.1f}")
     print(f"{'99th percentile delay (ms)':34s} {med(p99s):8.1f} {max(p99s):9.1f}")
     target = "met" if med(panel) >= 0.9 * p else "NOT met"
-    print(f"\nthroughput target (panel worker >= 90% of plain): {target}")
+    print(f"\nthroughput target (panel's process >= 90% of plain): {target}")
 
     idle, busy, steps = painting_while_training(images, state, args.threads)
     print(f"\n{'painting in Explore (max stall, ms)':44s} {'alone':>8s} {'training':>9s}")

@@ -21,8 +21,9 @@ still loading): the call is remembered and applied once it does. Why a process (
 thread): torch never enters the window's process (about a second and hundreds of MB
 saved at every launch, issue 16), and the training shares no interpreter lock with the
 window. The cost is a second start of torch when a run starts (about a second) and
-events that travel pickled (a few hundred bytes per step). The option `threads`
-(torch.set_num_threads; the Train tab: cores - 1) leaves a core to the GUI.
+events that travel pickled (a few hundred bytes per step). The process runs at a lower
+priority (POSIX nice), so the Train tab's `threads` (torch.set_num_threads) default to
+every core there: the window and the Explore model take one back when they need it.
 """
 
 from __future__ import annotations
