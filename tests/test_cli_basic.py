@@ -55,6 +55,7 @@ def test_help_simulate_and_info_import_no_torch_and_no_qt(tmp_path):
         ["simulate", "box", "--sequences", "3", "--steps", "2", "--out", out],
         ["info", out],
         ["info", str(ROOT / "resources" / "models" / "pong.safetensors")],
+        ["info", "pong", "paper-pong-test"],  # shipped files by name
     ):
         report = _probe(args)
         assert report["code"] == 0, (args, report["output"])
@@ -264,6 +265,35 @@ def test_info_describes_a_model_file_from_its_header():
     assert "K = 3 regimes, 144,492 weights" in done.stdout
     assert "on pong, epoch 18" in done.stdout
     assert "kf_update_steps=0" in done.stdout  # its fine-tune's schedule, not the default
+
+
+def test_shipped_models_and_data_sets_are_taken_by_name(tmp_path):
+    """An installed studio's files lie under share/kvae-studio: `box`, `paper-pong-test`
+    name them wherever no file of that name is in the working folder (which wins)."""
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "kvae_studio", *args],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        )  # fmt: skip
+
+    done = run("info", "box", "paper-pong-test")
+    assert done.returncode == 0, done.stderr
+    assert str(Path("models") / "box.safetensors") in done.stdout
+    assert "on box, epoch 31" in done.stdout
+    assert "200 sequences x 20 frames" in done.stdout
+
+    done = run("evaluate", "pong", "paper-pong-test", "--sequences", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sequences"] == 2
+
+    (tmp_path / "box").write_bytes(b"not a model")  # a file of the name wins
+    done = run("info", "box")
+    assert done.returncode == 2 and "box" in done.stderr and "models" not in done.stderr
+    done = run("info", "no-such-model")
+    assert done.returncode == 2 and "no-such-model: no such file" in done.stderr
+    help_text = " ".join(run("evaluate", "--help").stdout.split())
+    assert "a shipped model by name: box, box-mlp-alpha, box_gravity, polygon, pong" in help_text
 
 
 def test_info_refuses_a_pickle_model_in_one_line(tmp_path):

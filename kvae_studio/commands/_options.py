@@ -2,13 +2,15 @@
 
 Why here and not after parsing: argparse then names the option in its one-line error
 (``argument --seed: must be a whole number in [0, 2147483647], got '-1'``) and nothing
-has started yet. Standard library only: every command module imports this at the top.
+has started yet. Standard library only at import: every command module imports this at
+the top.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
 
 SEED_MAX = 2**31 - 1
@@ -66,7 +68,43 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def shipped_files(suffix: str) -> dict[str, str]:
+    """The studio's own files with `suffix` ('.safetensors', '.npz'), by stem."""
+    from kvae_studio.services.resources import resources_dir
+
+    folder = resources_dir() / ("models" if suffix == ".safetensors" else "datasets")
+    files = folder.glob(f"*{suffix}") if folder.is_dir() else []
+    return {path.stem: str(path) for path in sorted(files, key=lambda path: path.stem)}
+
+
+def file_or_shipped(text: str) -> str:
+    """`text`, or the shipped model or data set it names ("box", "paper-pong-test") when
+    no file of that name is here. Why: installed from a wheel, the shipped files lie under
+    the environment's share/kvae-studio, a path nobody should have to type; a file of
+    the same name in the working folder still wins."""
+    if os.path.exists(text):
+        return text
+    return {**shipped_files(".npz"), **shipped_files(".safetensors")}.get(text, text)
+
+
+def shipped_names(suffix: str) -> str:
+    """', '.join of the shipped files' names, for a help text ('' if none)."""
+    return ", ".join(shipped_files(suffix))
+
+
 def model_and_data(parser: argparse.ArgumentParser, data: str = "sequences") -> None:
-    """The two positionals of every command that runs a model on a data set."""
-    parser.add_argument("model", help="a .safetensors model file")
-    parser.add_argument("data", help=f"{data} (.npz in the original format)")
+    """The two positionals of every command that runs a model on a data set; either may
+    name a shipped file (`file_or_shipped`)."""
+    models, datasets = shipped_names(".safetensors"), shipped_names(".npz")
+    parser.add_argument(
+        "model",
+        type=file_or_shipped,
+        help="a .safetensors model file"
+        + (f", or a shipped model by name: {models}" if models else ""),
+    )
+    parser.add_argument(
+        "data",
+        type=file_or_shipped,
+        help=f"{data} (.npz in the original format)"
+        + (f", or a shipped data set by name: {datasets}" if datasets else ""),
+    )

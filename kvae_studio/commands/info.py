@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from kvae_studio.commands import _options
 from kvae_studio.commands.terminal import shown
 
 
@@ -23,7 +24,12 @@ def register(subparsers) -> None:
         "Exit code 2 if a file cannot be read or does not hold together.",
     )
     p.add_argument(
-        "paths", nargs="+", metavar="PATH", help="one or more .npz or .safetensors files"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        type=_options.file_or_shipped,
+        help="one or more .npz or .safetensors files, or shipped ones by name: "
+        f"{_options.shipped_names('.safetensors')}, {_options.shipped_names('.npz')}",
     )
 
 
