@@ -277,11 +277,18 @@ def test_shipped_models_and_data_sets_are_taken_by_name(tmp_path):
             capture_output=True, text=True, timeout=300, cwd=tmp_path,
         )  # fmt: skip
 
-    done = run("info", "box", "paper-pong-test")
+    models = ("box", "box_gravity", "polygon", "pong", "box-mlp-alpha")
+    done = run("info", *models, "paper-pong-test")
     assert done.returncode == 0, done.stderr
     assert str(Path("models") / "box.safetensors") in done.stdout
     assert "on box, epoch 31" in done.stdout
     assert "200 sequences x 20 frames" in done.stdout
+    # Every shipped model says how it was trained (issue 25): precision, time, machine.
+    runs = [line for line in done.stdout.splitlines() if line.startswith("  run: ")]
+    assert len(runs) == len(models), done.stdout
+    for line in runs:
+        assert line.startswith(("  run: fp32", "  run: bf16")), line
+        assert "min of training, on 2 CPU cores (AMD EPYC" in line, line
 
     done = run("evaluate", "pong", "paper-pong-test", "--sequences", "2", "--json")
     assert done.returncode == 0, done.stderr
