@@ -295,16 +295,14 @@ class _Child:
             self.send(ending)
 
 
-def lower_priority(niceness: int) -> bool:
-    """Add `niceness` to this process's nice value (POSIX); False where the platform has
-    no `os.nice` (Windows), so that callers can say so. Irreversible for a user: only for a
-    process that lives for its background work."""
+def lower_priority(niceness: int) -> None:
+    """Add `niceness` to this process's nice value (POSIX; nothing where the platform has
+    no `os.nice`, as Windows). Irreversible for a user: only for a process that lives for
+    its background work."""
     import os
 
-    if niceness <= 0 or not hasattr(os, "nice"):
-        return False
-    os.nice(niceness)
-    return True
+    if niceness > 0 and hasattr(os, "nice"):
+        os.nice(niceness)
 
 
 def child_main(conn: Connection, threads: int | None, niceness: int = 0) -> None:
