@@ -246,7 +246,9 @@ class TrainingOptions:
             flag="--threads",
             help="CPU threads for torch (default: torch's choice)",
             label="CPU threads",
-            tip="torch CPU threads; one core is left to the GUI by default",
+            tip="torch CPU threads; by default every core, the training at a lower priority "
+            "than the window, which takes one back when it needs it (Windows: one core is "
+            "left to the window)",
             record="threads",
             minimum=1,
         ),
