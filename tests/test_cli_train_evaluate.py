@@ -47,6 +47,7 @@ def test_train_joins_the_files_and_writes_the_run(run):
     assert "64 sequences" in result.stderr  # 40 + 24
     assert "Epoch 1/1" in result.stderr and "hamming smooth" in result.stderr
     assert "completed after 1 epoch, " in result.stderr  # not "1 epochs"
+    assert ": 64 sequences, 1 epoch, from epoch 1" in result.stderr
     for name in ("model.safetensors", "resume.safetensors", "log.jsonl"):
         assert (folder / "run" / name).is_file()
     epochs = [
@@ -56,6 +57,22 @@ def test_train_joins_the_files_and_writes_the_run(run):
     ]
     assert [e["epoch"] for e in epochs] == [1]
     assert set(epochs[0]["hamming"]) == {"smoothing", "filtering", "generation", "baseline"}
+
+
+def test_train_takes_a_shipped_model_and_test_set_by_name(run, tmp_path):
+    """`--init-from box --test paper-box-test`: fine-tune the shipped box model, scored on
+    the paper's test set, as the pong model was made; the run records the files."""
+    folder, _ = run
+    result = kvae_studio_ok(
+        "train", str(folder / "a.npz"), "--init-from", "box", "--test", "paper-box-test",
+        "--eval-sequences", "8", "--out", str(tmp_path / "ft"), "--epochs", "1",
+        "--device", "cpu", cwd=tmp_path,
+    )  # fmt: skip
+    assert "test ELBO" in result.stderr
+    record = json.loads((tmp_path / "ft" / "studio.json").read_text())
+    assert Path(record["init_from"]).name == "box.safetensors"
+    assert Path(record["test"]).name == "paper-box-test.npz"
+    assert Path(record["init_from"]).is_file() and Path(record["test"]).is_file()
 
 
 def test_evaluate_json_on_the_original_file(run):

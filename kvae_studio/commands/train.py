@@ -56,6 +56,15 @@ def register(subparsers) -> None:
     _add_config_options(p)
 
 
+BY_NAME = {
+    "test_path": "(or a shipped test set by name: paper-box-test, ...)",
+    "init_from": "(or a shipped model by name: box, pong, ...)",
+}
+"""Options that take a shipped file by name (`_options.file_or_shipped`). The training
+and validation files do not: the shipped data sets are the paper's test sets, kept for
+scoring."""
+
+
 def _add_option(p: argparse.ArgumentParser, name: str, option: Option) -> None:
     """The flag of a `TrainingOptions` field, from its `Option`: its value lands in
     `args.<field name>`, its range checked as it is parsed. Paths stay as typed (the
@@ -70,6 +79,8 @@ def _add_option(p: argparse.ArgumentParser, name: str, option: Option) -> None:
         if metavar is None and not option.choices:  # as argparse names it
             metavar = option.flag.lstrip("-").upper().replace("-", "_")
         parse = _options.whole_number(option.minimum or 0, option.maximum) if kind is int else None
+        if name in BY_NAME:
+            parse, help_text = _options.file_or_shipped, f"{help_text} {BY_NAME[name]}"
         p.add_argument(
             option.flag,
             dest=name,
@@ -307,7 +318,8 @@ def _drive(trainer) -> int:
         f"training on {trainer.device} in {trainer.precision} ({trainer.precision_reason})"
         + (f", {world} processes" if world > 1 else "")
         + f": {len(trainer.train)} sequences, "
-        f"{trainer.config.num_epochs} epochs, from epoch {trainer.epoch + 1}",
+        f"{trainer.config.num_epochs} epoch{'' if trainer.config.num_epochs == 1 else 's'}, "
+        f"from epoch {trainer.epoch + 1}",
         file=sys.stderr,
     )
     for note in trainer.notes:
