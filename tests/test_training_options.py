@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kvae_studio.cli import build_parser
+from kvae_studio.commands.train import BY_NAME
 from kvae_studio.services.run_records import read_options, write_studio_file
 from model.config import KVAEConfig, parse_assignments
 from model.run_folder import STUDIO_FILE
@@ -35,7 +36,8 @@ def test_every_flagged_field_is_an_option_of_train_with_its_flag_default_and_hel
         if option.flag.startswith("-"):
             assert action.option_strings == [option.flag], name
             assert action.default == default_of(name), name
-        assert action.help == (option.help or None), name
+        by_name = f" {BY_NAME[name]}" if name in BY_NAME else ""  # shipped files by name
+        assert action.help == (option.help + by_name if option.help else None), name
         assert tuple(action.choices or ()) == option.choices, name
 
 
