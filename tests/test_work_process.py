@@ -229,3 +229,13 @@ def test_a_background_child_runs_below_the_parent_s_priority(niceness):
         process.close()
     assert isinstance(ending, work.Finished)
     assert ending.value == min(19, os.nice(0) + niceness)
+
+
+def test_a_priority_the_system_refuses_leaves_the_work_running(monkeypatch):
+    """Lowering the priority is best effort: a sandbox that forbids it fails no job."""
+
+    def refused(_increment):
+        raise PermissionError("setpriority: operation not permitted")
+
+    monkeypatch.setattr(os, "nice", refused, raising=False)
+    work.lower_priority(10)  # no exception

@@ -298,11 +298,15 @@ class _Child:
 def lower_priority(niceness: int) -> None:
     """Add `niceness` to this process's nice value (POSIX; nothing where the platform has
     no `os.nice`, as Windows). Irreversible for a user: only for a process that lives for
-    its background work."""
+    its background work. Best effort: a sandbox that forbids it leaves the work at its
+    priority rather than failing it."""
     import os
 
     if niceness > 0 and hasattr(os, "nice"):
-        os.nice(niceness)
+        try:
+            os.nice(niceness)
+        except OSError:
+            _log.info("could not lower the work process's priority", exc_info=True)
 
 
 def child_main(conn: Connection, threads: int | None, niceness: int = 0) -> None:
