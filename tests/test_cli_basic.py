@@ -293,6 +293,7 @@ def test_shipped_models_and_data_sets_are_taken_by_name(tmp_path):
     done = run("evaluate", "pong", "paper-pong-test", "--sequences", "2", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["sequences"] == 2
+    assert "pong: the studio's shipped pong.safetensors" in done.stderr  # said, not silent
 
     (tmp_path / "box").write_bytes(b"not a model")  # a file of the name wins
     done = run("info", "box")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from collections.abc import Callable
 
 SEED_MAX = 2**31 - 1
@@ -84,7 +85,12 @@ def file_or_shipped(text: str) -> str:
     the same name in the working folder still wins."""
     if os.path.exists(text):
         return text
-    return {**shipped_files(".npz"), **shipped_files(".safetensors")}.get(text, text)
+    shipped = {**shipped_files(".npz"), **shipped_files(".safetensors")}.get(text)
+    if shipped is None:
+        return text
+    # Said, since a user's "box.safetensors" here is not what "box" names.
+    print(f"{text}: the studio's shipped {os.path.basename(shipped)}", file=sys.stderr)
+    return shipped
 
 
 def shipped_names(suffix: str) -> str:
