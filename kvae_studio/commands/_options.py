@@ -70,12 +70,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def shipped_files(suffix: str) -> dict[str, str]:
-    """The studio's own files with `suffix` ('.safetensors', '.npz'), by stem."""
-    from kvae_studio.services.resources import resources_dir
+    """`resources.shipped_files` as text (imported here, not at the top: see above)."""
+    from kvae_studio.services.resources import shipped_files as found
 
-    folder = resources_dir() / ("models" if suffix == ".safetensors" else "datasets")
-    files = folder.glob(f"*{suffix}") if folder.is_dir() else []
-    return {path.stem: str(path) for path in sorted(files, key=lambda path: path.stem)}
+    return {stem: str(path) for stem, path in found(suffix).items()}
 
 
 def file_or_shipped(text: str) -> str:

@@ -113,6 +113,15 @@ def shipped_evaluation(scene: str | None) -> Path | None:
     return path if scene and path.is_file() else None
 
 
+def shipped_files(suffix: str) -> dict[str, Path]:
+    """Every bundled model ('.safetensors') or data set ('.npz'), by stem, sorted: the
+    names the command line takes for them. Unlike `shipped_models`, no scene list is
+    read (importing the simulator costs every command about 0.1 s)."""
+    folder = resources_dir() / ("models" if suffix == ".safetensors" else "datasets")
+    files = folder.glob(f"*{suffix}") if folder.is_dir() else []
+    return {path.stem: path for path in sorted(files, key=lambda path: path.stem)}
+
+
 def shipped_datasets() -> list[Path]:
     """Datasets that ship with the studio (`resources/datasets/*.npz`), sorted by name.
 
